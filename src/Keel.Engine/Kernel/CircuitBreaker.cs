@@ -1,0 +1,54 @@
+namespace Keel.Engine.Kernel;
+
+/// <summary>
+/// Stops new orders after <see cref="Threshold"/> consecutive errors (strategy exceptions, venue rejections, handler
+/// failures). An event processed without error resets the count. Once open it stays open until <see cref="Reset"/>.
+/// </summary>
+public sealed class CircuitBreaker
+{
+    public CircuitBreaker(int threshold = 5)
+    {
+        if (threshold < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), $"circuit breaker threshold was {threshold}; it must be at least 1");
+        }
+
+        Threshold = threshold;
+    }
+
+    public int Threshold { get; }
+
+    public int ConsecutiveErrors { get; private set; }
+
+    public bool IsOpen { get; private set; }
+
+    public long TotalErrors { get; private set; }
+
+    /// <summary>Records an error; returns true if this error opened the breaker.</summary>
+    public bool RecordError()
+    {
+        TotalErrors++;
+        ConsecutiveErrors++;
+        if (!IsOpen && ConsecutiveErrors >= Threshold)
+        {
+            IsOpen = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    public void RecordSuccess()
+    {
+        if (!IsOpen)
+        {
+            ConsecutiveErrors = 0;
+        }
+    }
+
+    public void Reset()
+    {
+        IsOpen = false;
+        ConsecutiveErrors = 0;
+    }
+}

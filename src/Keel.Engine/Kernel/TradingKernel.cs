@@ -1,0 +1,803 @@
+using System.Runtime.CompilerServices;
+using Keel.Domain;
+using Keel.Domain.Events;
+using Keel.Domain.Orders;
+using Keel.Domain.Portfolio;
+using Keel.Engine.Clock;
+using Keel.Engine.Orders;
+using Keel.Engine.Ports;
+using Keel.Engine.Risk;
+using Keel.Engine.Strategies;
+
+namespace Keel.Engine.Kernel;
+
+public sealed record KernelOptions
+{
+    /// <summary>Consecutive errors after which new orders are denied (seed 003: 5).</summary>
+    public int CircuitBreakerThreshold { get; init; } = 5;
+
+    /// <summary>Client order ids are this prefix plus a counter; live runs use a per-run prefix so ids stay unique at the broker.</summary>
+    public string ClientOrderIdPrefix { get; init; } = "O-";
+
+    public RiskLimits Risk { get; init; } = RiskLimits.None;
+
+    /// <summary>Time in force of bracket exit legs.</summary>
+    public TimeInForce BracketExitTimeInForce { get; init; } = TimeInForce.Gtc;
+}
+
+/// <summary>An order changed: the event and the order after it was applied.</summary>
+public readonly record struct OrderUpdate(Order Order, OrderEvent Event);
+
+/// <summary>A fill was booked into the portfolio.</summary>
+public readonly record struct FillBooked(OrderFilled Fill, FillEffect Effect, Position Position, Order Order);
+
+/// <summary>
+/// The Keel kernel: the single-threaded, deterministic core shared by backtest, paper and live trading. One caller
+/// (the inbox loop or a backtest driver) feeds it market data, venue events and commands; it runs the strategy,
+/// the risk gate and the order manager, talks to the venue through a port, books fills into the portfolio and
+/// publishes every event, with a sequence number, on the <see cref="EventBus"/>. It never reads the wall clock.
+/// </summary>
+public sealed class TradingKernel : IOrderEventSink, IMarketView
+{
+    private readonly IClock _clock;
+    private readonly IExecutionVenue _venue;
+    private readonly IStrategyHost _strategy;
+    private readonly Portfolio _portfolio;
+    private readonly EventBus _bus;
+    private readonly OrderManager _orders;
+    private readonly IntentBuffer _intents;
+    private readonly CircuitBreaker _breaker;
+    private readonly KernelOptions _options;
+    private readonly IMarketDataConsumer[] _consumers;
+    private readonly Dictionary<InstrumentId, InstrumentSlot> _slots = [];
+    private readonly Queue<PendingNotification> _pending = new();
+    private InstrumentSlot? _lastSlot;
+    private Timestamp _eventTime;
+    private Timestamp _sliceTime;
+    private bool _sliceOpen;
+    private bool _errorInEvent;
+    private bool _inNotice;
+
+    public TradingKernel(
+        IClock clock,
+        IExecutionVenue venue,
+        IStrategyHost strategy,
+        Portfolio portfolio,
+        IEnumerable<Instrument> instruments,
+        EventBus bus,
+        KernelOptions? options = null,
+        IEnumerable<IMarketDataConsumer>? marketDataConsumers = null)
+    {
+        _clock = clock;
+        _venue = venue;
+        _strategy = strategy;
+        _portfolio = portfolio;
+        _bus = bus;
+        _options = options ?? new KernelOptions();
+        string? riskProblem = _options.Risk.Validate();
+        if (riskProblem is not null)
+        {
+            throw new ArgumentException(riskProblem, nameof(options));
+        }
+
+        _orders = new OrderManager(_options.ClientOrderIdPrefix);
+        _intents = new IntentBuffer(_orders);
+        _breaker = new CircuitBreaker(_options.CircuitBreakerThreshold);
+        _consumers = marketDataConsumers?.ToArray() ?? [];
+        foreach (var instrument in instruments)
+        {
+            _slots[instrument.Id] = new InstrumentSlot(instrument);
+        }
+
+        _bus.OnFailure = f => Notice(NoticeLevel.Error, "handler_failed", $"handler {f.Handler} failed on {f.EventType} #{f.Sequence}: {f.Error.Message}");
+    }
+
+    /// <summary>Sequence number of the last published event.</summary>
+    public long Sequence { get; private set; }
+
+    public KernelState State { get; private set; } = KernelState.Created;
+
+    public CircuitBreaker CircuitBreaker => _breaker;
+
+    public OrderManager Orders => _orders;
+
+    public long ErrorCount { get; private set; }
+
+    public long WarningCount { get; private set; }
+
+    public Timestamp Time => _eventTime;
+
+    public IPortfolioView Portfolio => _portfolio;
+
+    public IReadOnlyList<Order> OpenOrders => _orders.Open;
+
+    public IStrategyHost Strategy => _strategy;
+
+    public void Start()
+    {
+        Transition(KernelState.Created, KernelState.Running);
+        Guard(static (s, k) => s.Start(k, k._intents));
+        Drain();
+        EndEvent();
+    }
+
+    public void Pause()
+    {
+        Transition(KernelState.Running, KernelState.Paused);
+        Guard(static (s, k) => s.Pause(k, k._intents));
+        Drain();
+        EndEvent();
+    }
+
+    public void Resume()
+    {
+        Transition(KernelState.Paused, KernelState.Running);
+        Guard(static (s, k) => s.Resume(k, k._intents));
+        Drain();
+        EndEvent();
+    }
+
+    /// <summary>Stops the strategy (its exit intents are still processed) and closes the last time slice.</summary>
+    public void Stop()
+    {
+        if (State == KernelState.Stopped)
+        {
+            return;
+        }
+
+        if (State is KernelState.Running or KernelState.Paused)
+        {
+            Guard(static (s, k) => s.Stop(k, k._intents));
+            Drain();
+        }
+
+        CloseSlice();
+        Transition(State, KernelState.Stopped);
+        EndEvent();
+    }
+
+    /// <summary>Processes one bar: venue matching, mark-to-market, strategy, then close-of-bar matching.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void OnBar(in Bar bar)
+    {
+        if (!BeginMarketEvent(bar.Time, bar.Instrument, out var slot))
+        {
+            return;
+        }
+
+        _bus.Publish(in bar, ++Sequence);
+        var consumers = _consumers;
+        for (int i = 0; i < consumers.Length; i++)
+        {
+            consumers[i].OnBar(in bar);
+        }
+
+        if (_pending.Count > 0)
+        {
+            Drain();
+        }
+
+        _portfolio.Mark(bar.Instrument, bar.Close);
+        slot.LastBar = bar;
+        slot.HasBar = true;
+        slot.ReferencePrice = bar.Close;
+        if (State == KernelState.Running)
+        {
+            try
+            {
+                _strategy.OnBar(in bar, this, _intents);
+            }
+            catch (Exception ex)
+            {
+                StrategyFailed("OnBar", ex);
+            }
+
+            if (_intents.Count > 0)
+            {
+                ProcessIntents();
+            }
+        }
+
+        for (int i = 0; i < consumers.Length; i++)
+        {
+            consumers[i].OnBarClosed(in bar);
+        }
+
+        if (_pending.Count > 0)
+        {
+            Drain();
+        }
+
+        EndEvent();
+    }
+
+    /// <summary>Processes one tick: venue matching, mark-to-market, strategy.</summary>
+    public void OnTick(in Tick tick)
+    {
+        if (!BeginMarketEvent(tick.Time, tick.Instrument, out var slot))
+        {
+            return;
+        }
+
+        _bus.Publish(in tick, ++Sequence);
+        foreach (var c in _consumers)
+        {
+            c.OnTick(in tick);
+        }
+
+        Drain();
+        var mark = tick.Mark;
+        if (mark.Raw > 0)
+        {
+            _portfolio.Mark(tick.Instrument, mark);
+            slot.ReferencePrice = mark;
+        }
+
+        slot.LastTick = tick;
+        slot.HasTick = true;
+        if (State == KernelState.Running)
+        {
+            try
+            {
+                _strategy.OnTick(in tick, this, _intents);
+            }
+            catch (Exception ex)
+            {
+                StrategyFailed("OnTick", ex);
+            }
+
+            ProcessIntents();
+        }
+
+        Drain();
+        EndEvent();
+    }
+
+    /// <summary>An order event from a live venue (via the inbox): book it and tell the strategy.</summary>
+    public void ProcessVenueEvent(OrderEvent orderEvent)
+    {
+        _errorInEvent = false;
+        OnOrderEvent(orderEvent);
+        Drain();
+        EndEvent();
+    }
+
+    /// <summary>
+    /// The venue sink. Books the event at once (order state, portfolio), so buying power is current while a venue
+    /// processes several orders; the strategy hears of it after the venue call returns, in order.
+    /// </summary>
+    public void OnOrderEvent(OrderEvent orderEvent)
+    {
+        var order = _orders.Find(orderEvent.ClientOrderId);
+        if (order is null)
+        {
+            Notice(NoticeLevel.Error, "unknown_order", $"{_venue.Name} reported '{orderEvent.Kind}' for unknown order {orderEvent.ClientOrderId}");
+            return;
+        }
+
+        try
+        {
+            order.Apply(orderEvent);
+        }
+        catch (InvalidOrderTransitionException ex)
+        {
+            Notice(NoticeLevel.Error, "invalid_order_event", $"{_venue.Name}: {ex.Message} (order {order.Id})");
+            return;
+        }
+
+        FillEffect? effect = null;
+        if (orderEvent is OrderFilled fill)
+        {
+            effect = _portfolio.ApplyFill(fill.Instrument, fill.Side, fill.LastQty, fill.LastPx, fill.Commission);
+        }
+        else if (orderEvent is OrderRejected rejected)
+        {
+            Notice(NoticeLevel.Error, "order_rejected", $"order {order.Id} rejected by {_venue.Name}: {rejected.Reason}");
+        }
+
+        _orders.Updated(order);
+        _pending.Enqueue(new PendingNotification(orderEvent, order, effect));
+    }
+
+    /// <summary>Closes the current time slice, if any (end of data).</summary>
+    public void CloseSlice()
+    {
+        if (_sliceOpen)
+        {
+            _sliceOpen = false;
+            _bus.Publish(new SliceClosed(_sliceTime), ++Sequence);
+        }
+    }
+
+    /// <summary>Reopens the circuit breaker after an operator has looked at the errors.</summary>
+    public void ResetCircuitBreaker() => _breaker.Reset();
+
+    public Quantity Position(InstrumentId instrument) => _portfolio.PositionQuantity(instrument);
+
+    public bool TryGetLastBar(InstrumentId instrument, out Bar bar)
+    {
+        var slot = FindSlot(instrument);
+        if (slot is { HasBar: true })
+        {
+            bar = slot.LastBar;
+            return true;
+        }
+
+        bar = default;
+        return false;
+    }
+
+    public bool TryGetLastTick(InstrumentId instrument, out Tick tick)
+    {
+        var slot = FindSlot(instrument);
+        if (slot is { HasTick: true })
+        {
+            tick = slot.LastTick;
+            return true;
+        }
+
+        tick = default;
+        return false;
+    }
+
+    public Instrument GetInstrument(InstrumentId instrument) =>
+        FindSlot(instrument)?.Instrument ?? throw new KeyNotFoundException($"instrument {instrument} is not registered with this run");
+
+    public int OpenOrderCount(InstrumentId instrument) => _orders.OpenCount(instrument);
+
+    public Order? GetOrder(ClientOrderId id) => _orders.Find(id);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool BeginMarketEvent(Timestamp time, InstrumentId instrument, out InstrumentSlot slot)
+    {
+        _errorInEvent = false;
+        var found = FindSlot(instrument);
+        if (found is null)
+        {
+            slot = null!;
+            Notice(NoticeLevel.Error, "unknown_instrument", $"market data for {instrument}, which is not registered with this run, was ignored");
+            EndEvent();
+            return false;
+        }
+
+        if (_sliceOpen && time != _sliceTime)
+        {
+            if (time < _sliceTime)
+            {
+                slot = found;
+                Notice(NoticeLevel.Error, "out_of_order", $"market data for {instrument} at {time} arrived after {_sliceTime} and was ignored");
+                EndEvent();
+                return false;
+            }
+
+            CloseSlice();
+        }
+
+        _sliceTime = time;
+        _sliceOpen = true;
+        _eventTime = time;
+        _clock.Observe(time);
+        slot = found;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private InstrumentSlot? FindSlot(InstrumentId instrument)
+    {
+        var last = _lastSlot;
+        if (last is not null && ReferenceEquals(last.Instrument.Id.Symbol, instrument.Symbol))
+        {
+            return last;
+        }
+
+        if (_slots.TryGetValue(instrument, out var slot))
+        {
+            _lastSlot = slot;
+            return slot;
+        }
+
+        return null;
+    }
+
+    private void EndEvent()
+    {
+        if (!_errorInEvent)
+        {
+            _breaker.RecordSuccess();
+        }
+
+        _errorInEvent = false;
+    }
+
+    private void Drain()
+    {
+        while (_pending.TryDequeue(out var p))
+        {
+            _bus.Publish(new OrderUpdate(p.Order, p.Event), ++Sequence);
+            if (p.Effect is FillEffect effect)
+            {
+                var fill = (OrderFilled)p.Event;
+                _bus.Publish(new FillBooked(fill, effect, _portfolio.GetPosition(fill.Instrument)!, p.Order), ++Sequence);
+            }
+
+            if (State is KernelState.Running or KernelState.Paused)
+            {
+                try
+                {
+                    _strategy.OnOrderEvent(p.Event, this, _intents);
+                }
+                catch (Exception ex)
+                {
+                    StrategyFailed("OnOrderEvent", ex);
+                }
+
+                ProcessIntents();
+            }
+        }
+    }
+
+    private void Guard(Action<IStrategyHost, TradingKernel> call)
+    {
+        try
+        {
+            call(_strategy, this);
+        }
+        catch (Exception ex)
+        {
+            StrategyFailed("lifecycle hook", ex);
+        }
+
+        ProcessIntents();
+    }
+
+    private void StrategyFailed(string where, Exception ex)
+    {
+        _intents.Clear();
+        Notice(NoticeLevel.Error, "strategy_failed", $"strategy {_strategy.Name} threw in {where} at {_eventTime}: {ex.GetType().Name}: {ex.Message}");
+    }
+
+    private void Transition(KernelState from, KernelState to)
+    {
+        if (State != from)
+        {
+            throw new InvalidOperationException($"the kernel cannot go to {to} from {State}; it must be {from}");
+        }
+
+        State = to;
+        _bus.Publish(new KernelStateChanged(from, to, _eventTime), ++Sequence);
+    }
+
+    private void Notice(NoticeLevel level, string code, string message)
+    {
+        if (level == NoticeLevel.Error)
+        {
+            ErrorCount++;
+            _errorInEvent = true;
+        }
+        else if (level == NoticeLevel.Warning)
+        {
+            WarningCount++;
+        }
+
+        if (_inNotice)
+        {
+            return;
+        }
+
+        _inNotice = true;
+        try
+        {
+            _bus.Publish(new KernelNotice(level, code, message, _eventTime), ++Sequence);
+            if (level == NoticeLevel.Error && _breaker.RecordError())
+            {
+                _bus.Publish(
+                    new KernelNotice(NoticeLevel.Error, "circuit_breaker_open", $"circuit breaker opened after {_breaker.Threshold} consecutive errors; new orders are denied", _eventTime),
+                    ++Sequence);
+            }
+        }
+        finally
+        {
+            _inNotice = false;
+        }
+    }
+
+    private void ProcessIntents()
+    {
+        int count = _intents.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var intent = _intents[i];
+            try
+            {
+                switch (intent.Kind)
+                {
+                    case IntentKind.Signal:
+                        ProcessSignal(intent);
+                        break;
+                    case IntentKind.Submit:
+                        SubmitSingle(intent.Id, intent.Request);
+                        break;
+                    case IntentKind.Bracket:
+                        SubmitBracket(intent);
+                        break;
+                    case IntentKind.Oco:
+                        SubmitOco(intent);
+                        break;
+                    case IntentKind.Cancel:
+                        CancelOrder(intent.Id);
+                        break;
+                    case IntentKind.Replace:
+                        ReplaceOrder(intent);
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException)
+            {
+                Notice(NoticeLevel.Error, "intent_failed", $"strategy {_strategy.Name}: {ex.Message}");
+            }
+        }
+
+        _intents.Clear();
+    }
+
+    private void ProcessSignal(in Intent intent)
+    {
+        var instrument = intent.Instrument;
+        OrderRequest request;
+        switch (intent.Action)
+        {
+            case SignalAction.OpenLong:
+            case SignalAction.OpenShort:
+                if (!intent.Quantity.IsPositive)
+                {
+                    Notice(NoticeLevel.Error, "bad_signal", $"{intent.Action} for {instrument} needs a positive quantity; it was {intent.Quantity}");
+                    return;
+                }
+
+                request = OrderRequest.Market(instrument, intent.Action == SignalAction.OpenLong ? OrderSide.Buy : OrderSide.Sell, intent.Quantity, intent.Tag);
+                break;
+            case SignalAction.CloseLong:
+            case SignalAction.CloseShort:
+                {
+                    bool closeLong = intent.Action == SignalAction.CloseLong;
+                    var held = _portfolio.PositionQuantity(instrument);
+                    var side = closeLong ? OrderSide.Sell : OrderSide.Buy;
+                    var toClose = (closeLong ? held : -held) - _orders.WorkingQuantity(instrument, side);
+                    if (!toClose.IsPositive)
+                    {
+                        Notice(NoticeLevel.Info, "signal_ignored", $"{intent.Action} for {instrument} ignored: nothing left to close (position {held})");
+                        return;
+                    }
+
+                    request = OrderRequest.Market(instrument, side, toClose, intent.Tag);
+                    break;
+                }
+
+            default:
+                Notice(NoticeLevel.Error, "bad_signal", $"unknown signal action {(int)intent.Action}");
+                return;
+        }
+
+        SubmitSingle(_orders.NextId(), request);
+    }
+
+    private Order? CreateOrder(ClientOrderId id, in OrderRequest request, ContingencyType contingency = ContingencyType.None, ClientOrderId? parent = null)
+    {
+        string? problem = request.Validate();
+        if (problem is null && FindSlot(request.Instrument) is null)
+        {
+            problem = $"instrument {request.Instrument} is not registered with this run";
+        }
+
+        if (problem is not null)
+        {
+            Notice(NoticeLevel.Error, "invalid_order", $"order {id} from strategy {_strategy.Name} is invalid: {problem}");
+            return null;
+        }
+
+        return _orders.Create(id, request, _eventTime, contingency, parent);
+    }
+
+    private string? CheckRisk(Order order)
+    {
+        if (_breaker.IsOpen)
+        {
+            return $"circuit breaker is open after {_breaker.ConsecutiveErrors} consecutive errors";
+        }
+
+        var request = new OrderRequest(order.Instrument, order.Side, order.Type, order.Quantity, order.LimitPrice, order.StopPrice, order.TimeInForce);
+        var slot = FindSlot(order.Instrument)!;
+        var decision = RiskGate.Evaluate(request, _portfolio.PositionQuantity(order.Instrument), _orders.Exposure(order.Instrument), slot.ReferencePrice, _options.Risk);
+        return decision.Approved ? null : decision.Reason;
+    }
+
+    private void Deny(Order order, string reason) =>
+        OnOrderEvent(new OrderDenied(order.Id, reason, _eventTime, _clock.Now));
+
+    private void MarkSubmitted(Order order) =>
+        OnOrderEvent(new OrderSubmitted(order.Id, _eventTime, _clock.Now));
+
+    private void SubmitSingle(ClientOrderId id, in OrderRequest request)
+    {
+        var order = CreateOrder(id, request);
+        if (order is null)
+        {
+            return;
+        }
+
+        string? denied = CheckRisk(order);
+        if (denied is not null)
+        {
+            Deny(order, denied);
+            return;
+        }
+
+        // The submitted event is published (and journaled) before the venue sees the command.
+        MarkSubmitted(order);
+        _venue.Submit(SubmitOrder.From(order, _clock.Now));
+    }
+
+    private void SubmitBracket(in Intent intent)
+    {
+        var entryRequest = intent.Request;
+        var exitSide = entryRequest.Side.Opposite();
+        var stop = intent.Price1!.Value;
+        var take = intent.Price2!.Value;
+        var slRequest = intent.Price3 is Price slLimit
+            ? OrderRequest.StopLimit(entryRequest.Instrument, exitSide, entryRequest.Quantity, stop, slLimit, _options.BracketExitTimeInForce, "stop_loss")
+            : OrderRequest.Stop(entryRequest.Instrument, exitSide, entryRequest.Quantity, stop, _options.BracketExitTimeInForce, "stop_loss");
+        var tpRequest = OrderRequest.Limit(entryRequest.Instrument, exitSide, entryRequest.Quantity, take, _options.BracketExitTimeInForce, "take_profit");
+
+        var entry = CreateOrder(intent.Id, entryRequest, ContingencyType.Oto);
+        var sl = CreateOrder(intent.Id2, slRequest, ContingencyType.Oco, intent.Id);
+        var tp = CreateOrder(intent.Id3, tpRequest, ContingencyType.Oco, intent.Id);
+        if (entry is null || sl is null || tp is null)
+        {
+            foreach (var o in new[] { entry, sl, tp })
+            {
+                if (o is not null)
+                {
+                    Deny(o, "bracket has an invalid leg");
+                }
+            }
+
+            return;
+        }
+
+        Order.LinkGroup(entry, [sl, tp]);
+        Order.LinkGroup(sl, [tp]);
+        Order.LinkGroup(tp, [sl]);
+
+        string? problem = entryRequest.Side == OrderSide.Buy
+            ? (stop >= take ? $"a buy bracket needs stop-loss {stop} below take-profit {take}" : null)
+            : (stop <= take ? $"a sell bracket needs stop-loss {stop} above take-profit {take}" : null);
+        problem ??= entryRequest.LimitPrice is Price entryLimit && (entryRequest.Side == OrderSide.Buy ? (stop >= entryLimit || take <= entryLimit) : (stop <= entryLimit || take >= entryLimit))
+            ? $"bracket exits (stop-loss {stop}, take-profit {take}) must lie on either side of the entry limit {entryLimit}"
+            : null;
+        problem ??= CheckRisk(entry);
+        if (problem is not null)
+        {
+            Deny(entry, problem);
+            Deny(sl, $"entry {entry.Id} was denied");
+            Deny(tp, $"entry {entry.Id} was denied");
+            return;
+        }
+
+        MarkSubmitted(entry);
+        MarkSubmitted(sl);
+        MarkSubmitted(tp);
+        var now = _clock.Now;
+        _venue.SubmitList(new SubmitOrderList([SubmitOrder.From(entry, now), SubmitOrder.From(sl, now), SubmitOrder.From(tp, now)], now));
+    }
+
+    private void SubmitOco(in Intent intent)
+    {
+        var a = CreateOrder(intent.Id, intent.Request, ContingencyType.Oco);
+        var b = CreateOrder(intent.Id2, intent.Second, ContingencyType.Oco);
+        if (a is null || b is null)
+        {
+            if (a is not null)
+            {
+                Deny(a, "the other order of the OCO pair is invalid");
+            }
+
+            if (b is not null)
+            {
+                Deny(b, "the other order of the OCO pair is invalid");
+            }
+
+            return;
+        }
+
+        Order.LinkGroup(a, [b]);
+        Order.LinkGroup(b, [a]);
+        string? problem = a.Instrument != b.Instrument ? "both orders of an OCO pair must be in the same instrument" : null;
+        problem ??= CheckRisk(a) ?? CheckRisk(b);
+        if (problem is not null)
+        {
+            Deny(a, problem);
+            Deny(b, problem);
+            return;
+        }
+
+        MarkSubmitted(a);
+        MarkSubmitted(b);
+        var now = _clock.Now;
+        _venue.SubmitList(new SubmitOrderList([SubmitOrder.From(a, now), SubmitOrder.From(b, now)], now));
+    }
+
+    private void CancelOrder(ClientOrderId id)
+    {
+        var order = _orders.Find(id);
+        if (order is null || order.IsComplete)
+        {
+            Notice(NoticeLevel.Warning, "cancel_ignored", $"cancel of order {id} ignored: it is {(order is null ? "unknown" : order.Status.ToText())}");
+            return;
+        }
+
+        if (order.Status == OrderStatus.PendingCancel)
+        {
+            return;
+        }
+
+        OnOrderEvent(new OrderPendingCancel(order.Id, _eventTime, _clock.Now));
+        _venue.Cancel(new CancelOrder(order.Id, order.Instrument, _clock.Now));
+    }
+
+    private void ReplaceOrder(in Intent intent)
+    {
+        var old = _orders.Find(intent.Id);
+        if (old is null || !old.IsWorking || old.Status == OrderStatus.PendingCancel)
+        {
+            Notice(NoticeLevel.Warning, "replace_ignored", $"replace of order {intent.Id} ignored: it is {(old is null ? "unknown" : old.Status.ToText())}");
+            return;
+        }
+
+        if (old.Contingency != ContingencyType.None)
+        {
+            Notice(NoticeLevel.Error, "replace_unsupported", $"order {old.Id} belongs to a contingent group; cancel it and submit a new group instead of replacing it");
+            return;
+        }
+
+        var quantity = intent.Quantity.IsPositive ? intent.Quantity : old.Quantity;
+        var request = new OrderRequest(old.Instrument, old.Side, old.Type, quantity, intent.Price1 ?? old.LimitPrice, intent.Price2 ?? old.StopPrice, old.TimeInForce, old.Tag);
+        if (quantity <= old.FilledQuantity)
+        {
+            Notice(NoticeLevel.Error, "replace_invalid", $"replacement quantity {quantity} of order {old.Id} is not above its filled quantity {old.FilledQuantity}");
+            return;
+        }
+
+        var replacement = CreateOrder(intent.Id2, request);
+        if (replacement is null)
+        {
+            return;
+        }
+
+        string? denied = CheckRisk(replacement);
+        if (denied is not null)
+        {
+            Deny(replacement, denied);
+            return;
+        }
+
+        MarkSubmitted(replacement);
+        _venue.Replace(new ReplaceOrder(old.Id, SubmitOrder.From(replacement, _clock.Now), _clock.Now));
+    }
+
+    private sealed class InstrumentSlot(Instrument instrument)
+    {
+        public Instrument Instrument { get; } = instrument;
+
+        public Bar LastBar { get; set; }
+
+        public bool HasBar { get; set; }
+
+        public Tick LastTick { get; set; }
+
+        public bool HasTick { get; set; }
+
+        public Price ReferencePrice { get; set; }
+    }
+
+    private readonly record struct PendingNotification(OrderEvent Event, Order Order, FillEffect? Effect);
+}

@@ -1,0 +1,159 @@
+using Keel.Domain;
+using Keel.Domain.Orders;
+using Keel.Engine.Risk;
+
+namespace Keel.Engine.Orders;
+
+/// <summary>
+/// Owns the kernel's orders: assigns deterministic client ids (<c>prefix + n</c>), keeps open orders, and keeps a
+/// bounded cache of completed ones so memory stays flat on long runs.
+/// </summary>
+public sealed class OrderManager
+{
+    private readonly Dictionary<ClientOrderId, Order> _open = [];
+    private readonly List<Order> _openList = [];
+    private readonly Dictionary<ClientOrderId, Order> _completed = [];
+    private readonly Queue<ClientOrderId> _completedOrder = new();
+    private readonly int _completedCapacity;
+
+    public OrderManager(string idPrefix, int completedCapacity = 10_000)
+    {
+        if (string.IsNullOrEmpty(idPrefix) || idPrefix.Length > 24)
+        {
+            throw new ArgumentException($"client order id prefix '{idPrefix}' must have 1 to 24 characters", nameof(idPrefix));
+        }
+
+        IdPrefix = idPrefix;
+        _completedCapacity = Math.Max(1, completedCapacity);
+    }
+
+    public string IdPrefix { get; }
+
+    /// <summary>How many ids were handed out (the next id is this + 1).</summary>
+    public long Counter { get; private set; }
+
+    public IReadOnlyList<Order> Open => _openList;
+
+    public ClientOrderId NextId() => new($"{IdPrefix}{++Counter}");
+
+    /// <summary>Resume: continue numbering after <paramref name="counter"/>.</summary>
+    public void RestoreCounter(long counter) => Counter = counter;
+
+    public Order Create(ClientOrderId id, in OrderRequest request, Timestamp now, ContingencyType contingency = ContingencyType.None, ClientOrderId? parentId = null)
+    {
+        long number = ParseNumber(id);
+        var order = new Order(id, request, now, contingency, parentId, number);
+        _open.Add(id, order);
+        _openList.Add(order);
+        return order;
+    }
+
+    /// <summary>Adopts an order rebuilt elsewhere (resume, reconciliation).</summary>
+    public void Adopt(Order order)
+    {
+        if (order.IsComplete)
+        {
+            RememberCompleted(order);
+        }
+        else
+        {
+            _open.Add(order.Id, order);
+            _openList.Add(order);
+        }
+    }
+
+    public Order? Find(ClientOrderId id) =>
+        _open.TryGetValue(id, out var o) ? o : _completed.TryGetValue(id, out var c) ? c : null;
+
+    /// <summary>Call after an event was applied; moves a completed order out of the open set.</summary>
+    public void Updated(Order order)
+    {
+        if (order.IsComplete && _open.Remove(order.Id))
+        {
+            _openList.Remove(order);
+            RememberCompleted(order);
+        }
+    }
+
+    public int OpenCount(InstrumentId instrument)
+    {
+        int n = 0;
+        foreach (var o in _openList)
+        {
+            if (o.Instrument == instrument && o.Status != OrderStatus.Pending)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Working quantities and the number of open orders in one instrument (for the risk gate).</summary>
+    public WorkingExposure Exposure(InstrumentId instrument)
+    {
+        var buys = Quantity.Zero;
+        var sells = Quantity.Zero;
+        int count = 0;
+        foreach (var o in _openList)
+        {
+            if (o.Status == OrderStatus.Pending)
+            {
+                continue;
+            }
+
+            count++;
+            if (o.Instrument != instrument || o.ParentId is not null)
+            {
+                continue;
+            }
+
+            if (o.Side == OrderSide.Buy)
+            {
+                buys += o.LeavesQuantity;
+            }
+            else
+            {
+                sells += o.LeavesQuantity;
+            }
+        }
+
+        return new WorkingExposure(buys, sells, count);
+    }
+
+    /// <summary>Leaves quantity of working orders on one side in one instrument (to avoid closing a position twice).</summary>
+    public Quantity WorkingQuantity(InstrumentId instrument, OrderSide side)
+    {
+        var q = Quantity.Zero;
+        foreach (var o in _openList)
+        {
+            if (o.Instrument == instrument && o.Side == side && o.ParentId is null && o.Status != OrderStatus.Pending)
+            {
+                q += o.LeavesQuantity;
+            }
+        }
+
+        return q;
+    }
+
+    private void RememberCompleted(Order order)
+    {
+        _completed[order.Id] = order;
+        _completedOrder.Enqueue(order.Id);
+        while (_completedOrder.Count > _completedCapacity)
+        {
+            _completed.Remove(_completedOrder.Dequeue());
+        }
+    }
+
+    private long ParseNumber(ClientOrderId id)
+    {
+        var text = id.Value.AsSpan();
+        if (text.StartsWith(IdPrefix) && long.TryParse(text[IdPrefix.Length..], out long n))
+        {
+            return n;
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+using Keel.Domain;
+using Keel.Domain.Orders;
+
+namespace Keel.Engine.Risk;
+
+/// <summary>Limits for opening orders. Null means no limit. Orders that only reduce a position are always allowed.</summary>
+public sealed record RiskLimits(Quantity? MaxPositionQuantity = null, Money? MaxOrderNotional = null, int? MaxOpenOrders = null)
+{
+    public static RiskLimits None { get; } = new();
+
+    /// <summary>Returns what is wrong with the limits, or null.</summary>
+    public string? Validate()
+    {
+        if (MaxPositionQuantity is { IsPositive: false } q)
+        {
+            return $"max position was {q}; it must be positive";
+        }
+
+        if (MaxOrderNotional is { IsPositive: false } n)
+        {
+            return $"max order notional was {n}; it must be positive";
+        }
+
+        if (MaxOpenOrders is < 1)
+        {
+            return $"max open orders was {MaxOpenOrders}; it must be at least 1";
+        }
+
+        return null;
+    }
+}
+
+/// <summary>The gate's answer. <see cref="Reason"/> is null when approved.</summary>
+public readonly record struct RiskDecision(bool Approved, string? Reason)
+{
+    public static RiskDecision Approve => new(true, null);
+
+    public static RiskDecision Deny(string reason) => new(false, reason);
+}
+
+/// <summary>What the gate needs to know about working orders in the order's instrument.</summary>
+public readonly record struct WorkingExposure(Quantity WorkingBuyQuantity, Quantity WorkingSellQuantity, int OpenOrderCount);
+
+/// <summary>The basic risk gate: a pure function of the order, the account and the limits.</summary>
+public static class RiskGate
+{
+    /// <summary>
+    /// Approves or denies a new order. <paramref name="referencePrice"/> values a market order (the last price);
+    /// limit and stop orders are valued at their own price.
+    /// </summary>
+    public static RiskDecision Evaluate(
+        in OrderRequest order,
+        Quantity currentPosition,
+        in WorkingExposure working,
+        Price referencePrice,
+        RiskLimits limits)
+    {
+        var signed = order.Side == OrderSide.Buy ? order.Quantity : -order.Quantity;
+        bool reducesOnly = !currentPosition.IsZero && currentPosition.Sign != signed.Sign && order.Quantity <= currentPosition.Abs();
+        if (reducesOnly)
+        {
+            return RiskDecision.Approve;
+        }
+
+        if (limits.MaxOpenOrders is int maxOpen && working.OpenOrderCount >= maxOpen)
+        {
+            return RiskDecision.Deny($"open orders {working.OpenOrderCount} would exceed the limit of {maxOpen}");
+        }
+
+        if (limits.MaxPositionQuantity is Quantity maxPos)
+        {
+            // Worst case: this order and every working order on the same side fill.
+            var sameSideWorking = order.Side == OrderSide.Buy ? working.WorkingBuyQuantity : -working.WorkingSellQuantity;
+            var projected = (currentPosition + signed + sameSideWorking).Abs();
+            if (projected > maxPos)
+            {
+                return RiskDecision.Deny($"position would reach {projected}, above the limit of {maxPos}");
+            }
+        }
+
+        if (limits.MaxOrderNotional is Money maxNotional)
+        {
+            var price = order.LimitPrice ?? order.StopPrice ?? referencePrice;
+            if (price.Raw > 0)
+            {
+                var notional = price * order.Quantity;
+                if (notional > maxNotional)
+                {
+                    return RiskDecision.Deny($"order notional {notional.ToFixed(2)} is above the limit of {maxNotional.ToFixed(2)}");
+                }
+            }
+        }
+
+        return RiskDecision.Approve;
+    }
+}
