@@ -38,7 +38,7 @@ public static class FixedPoint
         int intDigits = 0;
         while (i < n)
         {
-            uint d = (uint)(s[i] - '0');
+            uint d = unchecked((uint)(s[i] - '0'));
             if (d > 9)
             {
                 break;
@@ -64,7 +64,7 @@ public static class FixedPoint
             i++;
             while (i < n)
             {
-                uint d = (uint)(s[i] - '0');
+                uint d = unchecked((uint)(s[i] - '0'));
                 if (d > 9)
                 {
                     break;

@@ -42,8 +42,8 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
     public static bool TryFromParts(int year, int month, int day, int hour, int minute, int second, long nanos, out Timestamp result)
     {
         result = default;
-        if ((uint)(month - 1) > 11 || day < 1 || day > DaysInMonth(year, month) || (uint)hour > 23 || (uint)minute > 59
-            || (uint)second > 59 || (ulong)nanos >= NanosPerSecond || year < 1678 || year > 2261)
+        if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59
+            || second < 0 || second > 59 || nanos < 0 || nanos >= NanosPerSecond || year < 1678 || year > 2261)
         {
             return false;
         }
@@ -162,7 +162,7 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
         return System.Text.Encoding.ASCII.GetString(buffer[..n]);
     }
 
-    /// <summary>Parses <c>YYYY-MM-DD</c>, <c>YYYY-MM-DD HH:MM[:SS[.f…]]</c> or the same with <c>T</c> and an optional <c>Z</c>.</summary>
+    /// <summary>Parses <c>YYYY-MM-DD</c>, <c>YYYY-MM-DD HH:MM[:SS[.f…]]</c> or the same with <c>T</c> and an optional <c>Z</c> or <c>±HH:MM</c> offset.</summary>
     public static Timestamp Parse(string text) =>
         TryParse(text, out var ts) ? ts : throw new FormatException($"time '{text}' is not YYYY-MM-DD[THH:MM[:SS[.fff]]][Z]");
 
@@ -230,7 +230,7 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
                 {
                     pos++;
                     int digits = 0;
-                    while (pos < s.Length && (uint)(s[pos] - '0') <= 9)
+                    while (pos < s.Length && unchecked((uint)(s[pos] - '0')) <= 9)
                     {
                         if (digits < 9)
                         {
@@ -250,22 +250,39 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
                 }
             }
 
+            long offsetNanos = 0;
             if (pos < s.Length && s[pos] == 'Z')
             {
                 pos++;
             }
+            else if (pos + 6 == s.Length && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':'
+                && Digits(s, pos + 1, 2, out int oh) && Digits(s, pos + 4, 2, out int om) && oh <= 23 && om <= 59)
+            {
+                // An offset: local time minus the offset is UTC.
+                offsetNanos = ((oh * NanosPerHour) + (om * NanosPerMinute)) * (s[pos] == '+' ? 1 : -1);
+                pos += 6;
+            }
+
+            if (pos != s.Length || !TryFromParts(year, month, day, hour, minute, second, nanos, out result))
+            {
+                return false;
+            }
+
+            result = new Timestamp(result.UnixNanos - offsetNanos);
+            return true;
         }
 
         return pos == s.Length && TryFromParts(year, month, day, hour, minute, second, nanos, out result);
     }
 
+    /// <summary>Parses <paramref name="count"/> ASCII digits starting at <paramref name="start"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Digits(ReadOnlySpan<byte> s, int start, int count, out int value)
+    public static bool Digits(ReadOnlySpan<byte> s, int start, int count, out int value)
     {
         value = 0;
         for (int i = start; i < start + count; i++)
         {
-            uint d = (uint)(s[i] - '0');
+            uint d = unchecked((uint)(s[i] - '0'));
             if (d > 9)
             {
                 return false;

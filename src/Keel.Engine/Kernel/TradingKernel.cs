@@ -759,13 +759,15 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView
             return;
         }
 
-        var quantity = intent.Quantity.IsPositive ? intent.Quantity : old.Quantity;
-        var request = new OrderRequest(old.Instrument, old.Side, old.Type, quantity, intent.Price1 ?? old.LimitPrice, intent.Price2 ?? old.StopPrice, old.TimeInForce, old.Tag);
-        if (quantity <= old.FilledQuantity)
+        // Like a broker's replace: the new quantity is the order's total; the replacement carries what is left of it.
+        var total = intent.Quantity.IsPositive ? intent.Quantity : old.Quantity;
+        if (total <= old.FilledQuantity)
         {
-            Notice(NoticeLevel.Error, "replace_invalid", $"replacement quantity {quantity} of order {old.Id} is not above its filled quantity {old.FilledQuantity}");
+            Notice(NoticeLevel.Error, "replace_invalid", $"replacement quantity {total} of order {old.Id} is not above its filled quantity {old.FilledQuantity}");
             return;
         }
+
+        var request = new OrderRequest(old.Instrument, old.Side, old.Type, total - old.FilledQuantity, intent.Price1 ?? old.LimitPrice, intent.Price2 ?? old.StopPrice, old.TimeInForce, old.Tag);
 
         var replacement = CreateOrder(intent.Id2, request);
         if (replacement is null)

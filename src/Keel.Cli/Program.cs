@@ -1,0 +1,15 @@
+using System.CommandLine;
+using System.Text;
+using Keel.Cli;
+
+Console.OutputEncoding = Encoding.UTF8;
+var root = new RootCommand(
+    "Keel: one trading platform. Write a strategy once; backtest it, paper-trade it and (soon) trade it live, with exact money and journaled orders.\n" +
+    "Examples:\n" +
+    "  keel backtest --data prices.csv --strategy sma-cross --param fast=10 --param slow=30 --stake 1 --commission 0.001 --cash 100000 --out results\n" +
+    "  keel paper --replay prices.csv --speed max --strategy sma-cross --out paper-results\n" +
+    "  keel strategies");
+root.Subcommands.Add(RunCommand.Create(paper: false));
+root.Subcommands.Add(RunCommand.Create(paper: true));
+root.Subcommands.Add(StrategiesCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

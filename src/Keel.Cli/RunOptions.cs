@@ -1,0 +1,401 @@
+using System.CommandLine;
+using System.Globalization;
+using Keel.Domain;
+using Microsoft.Extensions.Configuration;
+
+namespace Keel.Cli;
+
+/// <summary>
+/// The options shared by <c>backtest</c> and <c>paper</c>. Each value comes from, in order of precedence: the command
+/// line, the environment (<c>KEEL__BACKTEST__CASH=50000</c>), the configuration file (<c>--config</c>, else
+/// <c>./keel.json</c>: <c>{"backtest": {"cash": 50000}}</c>), then the built-in default.
+/// </summary>
+internal sealed class RunOptions
+{
+    public RunOptions(bool paper)
+    {
+        Paper = paper;
+        Data = new Option<string>(paper ? "--replay" : "--data")
+        {
+            Description = paper
+                ? "CSV file(s) to replay as a live feed, comma-separated (generic, backtrader or Yahoo format)"
+                : "CSV file(s) of bars, comma-separated; several files are merged in time order (generic datetime,open,high,low,close,volume; backtrader; Yahoo)",
+            HelpName = "FILE[,FILE…]",
+        };
+        Add(Data);
+        Add(Strategy);
+        Add(Params);
+        Add(Stake);
+        Add(Cash);
+        Add(Commission);
+        Add(CommissionPerShare);
+        Add(CommissionMinimum);
+        Add(CommissionPerOrder);
+        Add(Slippage);
+        Add(FillAt);
+        Add(VolumeParticipation);
+        Add(From);
+        Add(To);
+        Add(Out);
+        Add(Symbol);
+        Add(AssetClass);
+        Add(TickSize);
+        Add(LotSize);
+        Add(Leverage);
+        Add(MaxPosition);
+        Add(MaxOrderNotional);
+        Add(MaxOpenOrders);
+        Add(PeriodsPerYear);
+        Add(Config);
+        Add(Quiet);
+        if (paper)
+        {
+            Add(Speed);
+        }
+    }
+
+    public bool Paper { get; }
+
+    public List<Option> All { get; } = [];
+
+    public Option<string> Data { get; }
+
+    public Option<string> Strategy { get; } = new("--strategy") { Description = "strategy to run (see 'keel strategies')", HelpName = "NAME" };
+
+    public Option<string[]> Params { get; } = new("--param") { Description = "strategy parameter, repeatable: --param fast=10 --param slow=30", HelpName = "NAME=VALUE" };
+
+    public Option<string> Stake { get; } = new("--stake") { Description = "order size for strategy signals, in shares/units [default: 1]", HelpName = "QTY" };
+
+    public Option<string> Cash { get; } = new("--cash") { Description = "starting cash [default: 100000]", HelpName = "AMOUNT" };
+
+    public Option<string> Commission { get; } = new("--commission") { Description = "commission as a fraction of traded value, per side (0.001 = 0.1%) [default: 0]", HelpName = "FRACTION" };
+
+    public Option<string> CommissionPerShare { get; } = new("--commission-per-share") { Description = "commission per share/unit, added to the others [default: 0]", HelpName = "AMOUNT" };
+
+    public Option<string> CommissionMinimum { get; } = new("--commission-min") { Description = "minimum per-share commission per fill [default: 0]", HelpName = "AMOUNT" };
+
+    public Option<string> CommissionPerOrder { get; } = new("--commission-per-order") { Description = "flat commission per order, charged on its first fill [default: 0]", HelpName = "AMOUNT" };
+
+    public Option<string> Slippage { get; } = new("--slippage") { Description = "slippage of market and stop fills as a fraction of price, against you, within the bar's range (0.0005 = 5 bps) [default: 0]", HelpName = "FRACTION" };
+
+    public Option<string> FillAt { get; } = new("--fill-at") { Description = "when market orders fill: 'open' = next bar's open (no look-ahead), 'close' = the signal bar's close [default: open]", HelpName = "open|close" };
+
+    public Option<string> VolumeParticipation { get; } = new("--volume-participation") { Description = "fill at most this fraction of each bar's volume; the rest waits (partial fills) [default: off]", HelpName = "FRACTION" };
+
+    public Option<string> From { get; } = new("--from") { Description = "first bar time to use (YYYY-MM-DD or ISO 8601, UTC)", HelpName = "TIME" };
+
+    public Option<string> To { get; } = new("--to") { Description = "last bar time to use; a date includes that whole day", HelpName = "TIME" };
+
+    public Option<string> Out { get; } = new("--out") { Description = "folder for metrics.json, orders.csv, fills.csv, trades.csv, equity.csv and report.html (written only when the run completes)", HelpName = "DIR" };
+
+    public Option<string> Symbol { get; } = new("--symbol") { Description = "symbol(s) for the data file(s), comma-separated, in the same order [default: from the file names]", HelpName = "SYMBOL[,…]" };
+
+    public Option<string> AssetClass { get; } = new("--asset-class") { Description = "equity, forex or crypto: sets default tick and lot sizes [default: equity]", HelpName = "CLASS" };
+
+    public Option<string> TickSize { get; } = new("--tick-size") { Description = "price increment [default: 0.01 equity, 0.00001 forex (0.001 JPY), 0.01 crypto]", HelpName = "PRICE" };
+
+    public Option<string> LotSize { get; } = new("--lot-size") { Description = "quantity increment [default: 1; crypto 0.00000001]", HelpName = "QTY" };
+
+    public Option<string> Leverage { get; } = new("--leverage") { Description = "buying power = equity × leverage − gross exposure [default: 1]", HelpName = "N" };
+
+    public Option<string> MaxPosition { get; } = new("--max-position") { Description = "risk: largest absolute position per instrument, in shares/units", HelpName = "QTY" };
+
+    public Option<string> MaxOrderNotional { get; } = new("--max-order-notional") { Description = "risk: largest value of a single opening order", HelpName = "AMOUNT" };
+
+    public Option<string> MaxOpenOrders { get; } = new("--max-open-orders") { Description = "risk: most orders working at once", HelpName = "N" };
+
+    public Option<string> PeriodsPerYear { get; } = new("--periods-per-year") { Description = "annualisation for Sharpe/Sortino [default: 252 for daily returns, 52 weekly, 12 monthly]", HelpName = "N" };
+
+    public Option<string> Config { get; } = new("--config") { Description = "JSON configuration file [default: ./keel.json if present]; environment variables KEEL__BACKTEST__<OPTION> override it", HelpName = "FILE" };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "print only the summary (no progress bar)" };
+
+    public Option<string> Speed { get; } = new("--speed") { Description = "replay speed: N × wall-clock time between bars, or 'max' [default: 60]", HelpName = "N|max" };
+
+    private void Add(Option option) => All.Add(option);
+
+    /// <summary>Resolves every option against the command line, environment and configuration file.</summary>
+    public RunSpec Resolve(ParseResult parse)
+    {
+        var configPath = parse.GetValue(Config);
+        var builder = new ConfigurationBuilder();
+        if (configPath is not null)
+        {
+            if (!File.Exists(configPath))
+            {
+                throw new UsageException($"configuration file {configPath} does not exist");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
+        }
+        else if (File.Exists("keel.json"))
+        {
+            builder.AddJsonFile(Path.GetFullPath("keel.json"), optional: true);
+        }
+
+        builder.AddEnvironmentVariables("KEEL__");
+        IConfiguration config;
+        try
+        {
+            config = builder.Build();
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or IOException)
+        {
+            throw new UsageException($"configuration file {configPath ?? "keel.json"} is not valid JSON: {ex.GetBaseException().Message}");
+        }
+
+        var sections = Paper ? new[] { config.GetSection("paper"), config.GetSection("backtest") } : [config.GetSection("backtest")];
+        string? Get(Option<string> option)
+        {
+            var v = parse.GetValue(option);
+            if (v is not null)
+            {
+                return v;
+            }
+
+            var key = option.Name.TrimStart('-').Replace("-", string.Empty, StringComparison.Ordinal);
+            foreach (var s in sections)
+            {
+                var c = s[key];
+                if (c is not null)
+                {
+                    return c;
+                }
+            }
+
+            return null;
+        }
+
+        var dataText = Get(Data) ?? throw new UsageException($"{Data.Name} is required: give one or more CSV files, e.g. {Data.Name} prices.csv");
+        var strategy = Get(Strategy) ?? throw new UsageException("--strategy is required (see 'keel strategies' for the list)");
+        var parameters = new List<string>();
+        foreach (var s in sections.Reverse())
+        {
+            foreach (var kv in s.GetSection("params").GetChildren())
+            {
+                parameters.RemoveAll(p => p.StartsWith(kv.Key + "=", StringComparison.OrdinalIgnoreCase));
+                parameters.Add($"{kv.Key}={kv.Value}");
+            }
+        }
+
+        foreach (var p in parse.GetValue(Params) ?? [])
+        {
+            int eq = p.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                parameters.RemoveAll(x => x.StartsWith(p[..(eq + 1)], StringComparison.OrdinalIgnoreCase));
+            }
+
+            parameters.Add(p);
+        }
+
+        var assetClassText = (Get(AssetClass) ?? "equity").ToLowerInvariant();
+        var assetClass = assetClassText switch
+        {
+            "equity" or "stock" or "stocks" => Domain.AssetClass.Equity,
+            "forex" or "fx" => Domain.AssetClass.Forex,
+            "crypto" => Domain.AssetClass.Crypto,
+            _ => throw new UsageException($"--asset-class was '{assetClassText}'; it must be equity, forex or crypto"),
+        };
+
+        var spec = new RunSpec
+        {
+            Paper = Paper,
+            DataFiles = SplitList(dataText),
+            Symbols = Get(Symbol) is string sym ? SplitList(sym) : null,
+            Strategy = strategy,
+            Parameters = parameters,
+            Stake = Qty(Get(Stake) ?? "1", "--stake", positive: true),
+            Cash = Amount(Get(Cash) ?? "100000", "--cash", allowZero: false),
+            Commission = Fraction(Get(Commission) ?? "0", "--commission", max: 0.5m),
+            CommissionPerShare = Amount(Get(CommissionPerShare) ?? "0", "--commission-per-share", allowZero: true),
+            CommissionMinimum = Amount(Get(CommissionMinimum) ?? "0", "--commission-min", allowZero: true),
+            CommissionPerOrder = Amount(Get(CommissionPerOrder) ?? "0", "--commission-per-order", allowZero: true),
+            Slippage = Fraction(Get(Slippage) ?? "0", "--slippage", max: 0.5m),
+            FillAtClose = (Get(FillAt) ?? "open").ToLowerInvariant() switch
+            {
+                "open" or "next-open" => false,
+                "close" or "signal-close" => true,
+                var other => throw new UsageException($"--fill-at was '{other}'; it must be open or close"),
+            },
+            VolumeParticipation = Get(VolumeParticipation) is string vp ? Fraction(vp, "--volume-participation", max: 1m, positive: true) : null,
+            From = Get(From) is string f ? Time(f, "--from", endOfDay: false) : null,
+            To = Get(To) is string t ? Time(t, "--to", endOfDay: true) : null,
+            OutDir = Get(Out),
+            AssetClass = assetClass,
+            TickSize = Get(TickSize) is string ts ? Px(ts, "--tick-size") : null,
+            LotSize = Get(LotSize) is string ls ? Qty(ls, "--lot-size", positive: true) : null,
+            Leverage = Dec(Get(Leverage) ?? "1", "--leverage", 1m, 100m),
+            MaxPosition = Get(MaxPosition) is string mp ? Qty(mp, "--max-position", positive: true) : null,
+            MaxOrderNotional = Get(MaxOrderNotional) is string mn ? Amount(mn, "--max-order-notional", allowZero: false) : null,
+            MaxOpenOrders = Get(MaxOpenOrders) is string mo ? (int)Dec(mo, "--max-open-orders", 1m, 1_000_000m, whole: true) : null,
+            PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, "--periods-per-year", 1m, 100_000m, whole: true) : null,
+            Quiet = parse.GetValue(Quiet),
+            Speed = Paper ? ParseSpeed(Get(Speed) ?? "60") : double.PositiveInfinity,
+        };
+
+        if (spec.From is Timestamp from && spec.To is Timestamp to && from > to)
+        {
+            throw new UsageException($"--from {from} is after --to {to}");
+        }
+
+        if (spec.Symbols is not null && spec.Symbols.Count != spec.DataFiles.Count)
+        {
+            throw new UsageException($"--symbol gives {spec.Symbols.Count} symbol(s) for {spec.DataFiles.Count} data file(s); give one per file");
+        }
+
+        return spec;
+    }
+
+    private static double ParseSpeed(string text)
+    {
+        if (text.Equals("max", StringComparison.OrdinalIgnoreCase))
+        {
+            return double.PositiveInfinity;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0) || double.IsNaN(v))
+        {
+            throw new UsageException($"--speed was '{text}'; it must be a positive number or 'max'");
+        }
+
+        return v;
+    }
+
+    private static List<string> SplitList(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    private static decimal Dec(string text, string option, decimal min, decimal max, bool whole = false)
+    {
+        if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) || (whole && v != decimal.Truncate(v)))
+        {
+            throw new UsageException($"{option} was '{text}'; it must be a {(whole ? "whole number" : "number")}");
+        }
+
+        if (v < min || v > max)
+        {
+            throw new UsageException($"{option} was {text}; it must be between {min} and {max}");
+        }
+
+        return v;
+    }
+
+    private static decimal Fraction(string text, string option, decimal max, bool positive = false)
+    {
+        decimal v = Dec(text, option, 0m, max);
+        if (positive && v == 0m)
+        {
+            throw new UsageException($"{option} was {text}; it must be above 0");
+        }
+
+        return v;
+    }
+
+    private static Money Amount(string text, string option, bool allowZero)
+    {
+        if (!Money.TryParse(text, out var m))
+        {
+            throw new UsageException($"{option} was '{text}'; it must be an amount such as 100000 or 0.005");
+        }
+
+        if (m.IsNegative || (!allowZero && m.IsZero))
+        {
+            throw new UsageException($"{option} was {text}; it must be {(allowZero ? "zero or more" : "positive")}");
+        }
+
+        return m;
+    }
+
+    private static Quantity Qty(string text, string option, bool positive)
+    {
+        if (!Quantity.TryParse(text, out var q))
+        {
+            throw new UsageException($"{option} was '{text}'; it must be a quantity such as 1 or 0.5");
+        }
+
+        if (positive && !q.IsPositive)
+        {
+            throw new UsageException($"{option} was {text}; it must be positive");
+        }
+
+        return q;
+    }
+
+    private static Price Px(string text, string option)
+    {
+        if (!Price.TryParse(text, out var p) || !p.IsPositive)
+        {
+            throw new UsageException($"{option} was '{text}'; it must be a positive price such as 0.01");
+        }
+
+        return p;
+    }
+
+    private static Timestamp Time(string text, string option, bool endOfDay)
+    {
+        if (!Timestamp.TryParse(text, out var ts))
+        {
+            throw new UsageException($"{option} was '{text}'; it must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)");
+        }
+
+        return endOfDay && text.Length == 10 ? ts.AddNanos(Timestamp.NanosPerDay - 1) : ts;
+    }
+}
+
+/// <summary>A validated run request.</summary>
+internal sealed record RunSpec
+{
+    public required bool Paper { get; init; }
+
+    public required IReadOnlyList<string> DataFiles { get; init; }
+
+    public required IReadOnlyList<string>? Symbols { get; init; }
+
+    public required string Strategy { get; init; }
+
+    public required IReadOnlyList<string> Parameters { get; init; }
+
+    public required Quantity Stake { get; init; }
+
+    public required Money Cash { get; init; }
+
+    public required decimal Commission { get; init; }
+
+    public required Money CommissionPerShare { get; init; }
+
+    public required Money CommissionMinimum { get; init; }
+
+    public required Money CommissionPerOrder { get; init; }
+
+    public required decimal Slippage { get; init; }
+
+    public required bool FillAtClose { get; init; }
+
+    public required decimal? VolumeParticipation { get; init; }
+
+    public required Timestamp? From { get; init; }
+
+    public required Timestamp? To { get; init; }
+
+    public required string? OutDir { get; init; }
+
+    public required AssetClass AssetClass { get; init; }
+
+    public required Price? TickSize { get; init; }
+
+    public required Quantity? LotSize { get; init; }
+
+    public required decimal Leverage { get; init; }
+
+    public required Quantity? MaxPosition { get; init; }
+
+    public required Money? MaxOrderNotional { get; init; }
+
+    public required int? MaxOpenOrders { get; init; }
+
+    public required int? PeriodsPerYear { get; init; }
+
+    public required bool Quiet { get; init; }
+
+    public required double Speed { get; init; }
+}

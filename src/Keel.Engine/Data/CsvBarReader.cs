@@ -1,0 +1,510 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Keel.Domain;
+
+namespace Keel.Engine.Data;
+
+/// <summary>The CSV dialects Keel recognises from the header row.</summary>
+public enum BarFileFormat
+{
+    /// <summary><c>datetime,open,high,low,close,volume</c> (also <c>time</c>/<c>timestamp</c>/<c>date</c>, any column order).</summary>
+    Generic = 1,
+
+    /// <summary><c>Date[,Time],Open,High,Low,Close,Volume,OpenInterest</c>.</summary>
+    Backtrader = 2,
+
+    /// <summary><c>Date,Open,High,Low,Close,Adj Close,Volume</c> (unadjusted prices are used).</summary>
+    Yahoo = 3,
+}
+
+/// <summary>
+/// Streams OHLCV bars from CSV without loading the file: a fixed buffer, one pass, no allocation per row.
+/// The dialect and column positions come from the header. Every row is checked (numbers, positive prices,
+/// low ≤ open/close ≤ high, time strictly increasing); a problem throws <see cref="DataFormatException"/> naming the
+/// source, line and column. Times are UTC: <c>YYYY-MM-DD</c>, <c>YYYY-MM-DD HH:MM[:SS[.fff]]</c>, ISO 8601 with
+/// <c>T</c> and <c>Z</c> or an offset, or Unix seconds/milliseconds.
+/// </summary>
+public sealed class CsvBarReader : IBarReader
+{
+    private const int MaxLine = 1 << 16;
+    private readonly Stream _stream;
+    private readonly bool _ownsStream;
+    private readonly string _source;
+    private readonly InstrumentId _instrument;
+    private readonly long _length;
+    private byte[] _buffer = new byte[1 << 20];
+    private int _start;
+    private int _end;
+    private bool _eof;
+    private long _consumed;
+    private string[] _names = [];
+    private int _fieldCount;
+    private int _dateCol = -1;
+    private int _timeCol = -1;
+    private int _openCol = -1;
+    private int _highCol = -1;
+    private int _lowCol = -1;
+    private int _closeCol = -1;
+    private int _volumeCol = -1;
+    private bool _layoutResolved;
+    private long _previous = long.MinValue;
+    private readonly int[] _fieldStart = new int[64];
+    private readonly int[] _fieldEnd = new int[64];
+
+    public CsvBarReader(Stream stream, string source, InstrumentId instrument, bool ownsStream = true)
+    {
+        _stream = stream;
+        _ownsStream = ownsStream;
+        _source = source;
+        _instrument = instrument;
+        _length = stream.CanSeek ? stream.Length : 0;
+        ReadHeader();
+    }
+
+    /// <summary>Opens a file for reading (sequential access hint, large buffer).</summary>
+    public static CsvBarReader Open(string path, InstrumentId instrument)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, 0, 0, null, $"cannot be read: {ex.Message}");
+        }
+
+        try
+        {
+            return new CsvBarReader(stream, path, instrument);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    public BarFileFormat Format { get; private set; }
+
+    /// <summary>Line number of the last line read (1 = header).</summary>
+    public long Line { get; private set; }
+
+    public long RowsRead { get; private set; }
+
+    public (long Done, long Total) Progress => (_consumed, _length);
+
+    public bool TryRead(out Bar bar)
+    {
+        while (NextLine(out var line))
+        {
+            if (line.IsEmpty || line.Trim((byte)' ').IsEmpty)
+            {
+                continue;
+            }
+
+            bar = ParseRow(line);
+            RowsRead++;
+            return true;
+        }
+
+        bar = default;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsStream)
+        {
+            _stream.Dispose();
+        }
+    }
+
+    private void ReadHeader()
+    {
+        if (!NextLine(out var header))
+        {
+            throw Fail(0, 0, "is empty; it needs a header row such as datetime,open,high,low,close,volume");
+        }
+
+        if (header.StartsWith("\uFEFF"u8))
+        {
+            header = header[3..];
+        }
+
+        var text = Encoding.UTF8.GetString(header);
+        _names = text.Split(',').Select(n => n.Trim().Trim('"')).ToArray();
+        _fieldCount = _names.Length;
+        for (int i = 0; i < _names.Length; i++)
+        {
+            switch (Normalize(_names[i]))
+            {
+                case "date":
+                    _dateCol = i;
+                    break;
+                case "time":
+                    _timeCol = i;
+                    break;
+                case "datetime" or "timestamp" or "timeutc" or "datetimeutc":
+                    _dateCol = i;
+                    break;
+                case "open" or "o":
+                    _openCol = i;
+                    break;
+                case "high" or "h":
+                    _highCol = i;
+                    break;
+                case "low" or "l":
+                    _lowCol = i;
+                    break;
+                case "close" or "c":
+                    _closeCol = i;
+                    break;
+                case "volume" or "vol" or "v":
+                    _volumeCol = i;
+                    break;
+            }
+        }
+
+        if (_dateCol < 0 && _timeCol >= 0)
+        {
+            _dateCol = _timeCol;
+            _timeCol = -1;
+        }
+
+        var normalized = _names.Select(Normalize).ToHashSet();
+        Format = normalized.Contains("adjclose") ? BarFileFormat.Yahoo
+            : normalized.Contains("openinterest") ? BarFileFormat.Backtrader
+            : BarFileFormat.Generic;
+
+        string? missing = _dateCol < 0 ? "datetime (or date)" : _openCol < 0 ? "open" : _highCol < 0 ? "high" : _lowCol < 0 ? "low" : _closeCol < 0 ? "close" : null;
+        if (missing is not null)
+        {
+            throw Fail(1, 0, $"header has no {missing} column (found: {string.Join(",", _names)}); expected datetime,open,high,low,close,volume or a backtrader/Yahoo header");
+        }
+
+        if (_names.Length > _fieldStart.Length)
+        {
+            throw Fail(1, 0, $"header has {_names.Length} columns; at most {_fieldStart.Length} are supported");
+        }
+    }
+
+    private static string Normalize(string name) =>
+        new(name.Where(c => c is not (' ' or '_' or '-' or '"')).Select(char.ToLowerInvariant).ToArray());
+
+    /// <summary>
+    /// backtrader's intraday files sometimes carry a time column the header does not name
+    /// (<c>Date,Open,…</c> over rows <c>2006-01-02,09:01:00,3602.00,…</c>); backtrader reads them by position, so does Keel.
+    /// </summary>
+    private void ResolveLayout(int fields, ReadOnlySpan<byte> line)
+    {
+        _layoutResolved = true;
+        if (fields == _fieldCount + 1 && _dateCol == 0 && _timeCol < 0 && LooksLikeTime(Field(line, 1)))
+        {
+            _timeCol = 1;
+            _fieldCount++;
+            var names = _names.ToList();
+            names.Insert(1, "Time");
+            _names = [.. names];
+            _openCol = Shift(_openCol);
+            _highCol = Shift(_highCol);
+            _lowCol = Shift(_lowCol);
+            _closeCol = Shift(_closeCol);
+            _volumeCol = Shift(_volumeCol);
+        }
+
+        static int Shift(int c) => c >= 1 ? c + 1 : c;
+    }
+
+    private static bool LooksLikeTime(ReadOnlySpan<byte> s) =>
+        (s.Length == 8 && s[2] == ':' && s[5] == ':') || (s.Length == 5 && s[2] == ':');
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> Field(ReadOnlySpan<byte> line, int index) => line[_fieldStart[index].._fieldEnd[index]];
+
+    private Bar ParseRow(ReadOnlySpan<byte> line)
+    {
+        int fields = Split(line);
+        if (!_layoutResolved)
+        {
+            ResolveLayout(fields, line);
+        }
+
+        if (fields != _fieldCount)
+        {
+            throw Fail(Line, 0, $"has {fields} fields; the header has {_fieldCount} ({string.Join(",", _names)})");
+        }
+
+        long time = ParseTime(line);
+        if (time <= _previous)
+        {
+            throw Fail(Line, _dateCol + 1, time == _previous
+                ? $"time {Timestamp.FromUnixNanos(time)} repeats the previous row's time"
+                : $"time {Timestamp.FromUnixNanos(time)} is before the previous row's {Timestamp.FromUnixNanos(_previous)} (rows must be in ascending time order)");
+        }
+
+        _previous = time;
+        var open = ParsePrice(line, _openCol);
+        var high = ParsePrice(line, _highCol);
+        var low = ParsePrice(line, _lowCol);
+        var close = ParsePrice(line, _closeCol);
+        var volume = Quantity.Zero;
+        if (_volumeCol >= 0)
+        {
+            var f = Trim(Field(line, _volumeCol));
+            if (!f.IsEmpty && !Quantity.TryParse(f, out volume))
+            {
+                throw Fail(Line, _volumeCol + 1, $"'{Encoding.UTF8.GetString(f)}' is not a number");
+            }
+
+            if (volume.IsNegative)
+            {
+                throw Fail(Line, _volumeCol + 1, $"volume was {volume}; it must not be negative");
+            }
+        }
+
+        if (high < low)
+        {
+            throw Fail(Line, _highCol + 1, $"high {high} is below low {low}");
+        }
+
+        if (open > high || open < low)
+        {
+            throw Fail(Line, _openCol + 1, $"open {open} is outside the bar's range {low}..{high}");
+        }
+
+        if (close > high || close < low)
+        {
+            throw Fail(Line, _closeCol + 1, $"close {close} is outside the bar's range {low}..{high}");
+        }
+
+        return new Bar(_instrument, Timestamp.FromUnixNanos(time), open, high, low, close, volume);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Price ParsePrice(ReadOnlySpan<byte> line, int col)
+    {
+        var f = Trim(Field(line, col));
+        if (!Price.TryParse(f, out var price))
+        {
+            throw Fail(Line, col + 1, f.IsEmpty ? "is empty; a price is required" : $"'{Encoding.UTF8.GetString(f)}' is not a number");
+        }
+
+        if (price.Raw <= 0)
+        {
+            throw Fail(Line, col + 1, $"price was {price}; it must be positive");
+        }
+
+        return price;
+    }
+
+    private long ParseTime(ReadOnlySpan<byte> line)
+    {
+        var date = Trim(Field(line, _dateCol));
+        Timestamp ts;
+        if (_timeCol >= 0)
+        {
+            var time = Trim(Field(line, _timeCol));
+            if (!TryParseDate(date, out ts))
+            {
+                throw Fail(Line, _dateCol + 1, $"'{Encoding.UTF8.GetString(date)}' is not a date (expected YYYY-MM-DD)");
+            }
+
+            if (!TryParseClock(time, out long nanos))
+            {
+                throw Fail(Line, _timeCol + 1, $"'{Encoding.UTF8.GetString(time)}' is not a time of day (expected HH:MM[:SS])");
+            }
+
+            return ts.UnixNanos + nanos;
+        }
+
+        if (!TryParseDateTime(date, out ts))
+        {
+            throw Fail(Line, _dateCol + 1, $"'{Encoding.UTF8.GetString(date)}' is not a date/time (expected YYYY-MM-DD[ HH:MM:SS], ISO 8601 or Unix seconds)");
+        }
+
+        return ts.UnixNanos;
+    }
+
+    private static bool TryParseDate(ReadOnlySpan<byte> s, out Timestamp ts)
+    {
+        ts = default;
+        return s.Length == 10 && Timestamp.TryParseIso(s, out ts);
+    }
+
+    private static bool TryParseClock(ReadOnlySpan<byte> s, out long nanos)
+    {
+        nanos = 0;
+        if (s.Length is not (5 or 8) || s[2] != ':' || (s.Length == 8 && s[5] != ':'))
+        {
+            return false;
+        }
+
+        if (!Timestamp.Digits(s, 0, 2, out int h) || !Timestamp.Digits(s, 3, 2, out int m))
+        {
+            return false;
+        }
+
+        int sec = 0;
+        if (s.Length == 8 && !Timestamp.Digits(s, 6, 2, out sec))
+        {
+            return false;
+        }
+
+        if (h > 23 || m > 59 || sec > 59)
+        {
+            return false;
+        }
+
+        nanos = (h * Timestamp.NanosPerHour) + (m * Timestamp.NanosPerMinute) + (sec * Timestamp.NanosPerSecond);
+        return true;
+    }
+
+    private static bool TryParseDateTime(ReadOnlySpan<byte> s, out Timestamp ts)
+    {
+        if (Timestamp.TryParseIso(s, out ts))
+        {
+            return true;
+        }
+
+        // Unix seconds (up to 11 digits) or milliseconds (12–13 digits).
+        if (s.Length is >= 1 and <= 13 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+        {
+            long v = 0;
+            foreach (byte b in s)
+            {
+                v = (v * 10) + (b - '0');
+            }
+
+            ts = s.Length <= 11 ? Timestamp.FromUnixSeconds(v) : Timestamp.FromUnixNanos(v * 1_000_000);
+            return true;
+        }
+
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> f)
+    {
+        if (f.Length > 0 && (f[0] == ' ' || f[0] == '"' || f[^1] == ' ' || f[^1] == '"'))
+        {
+            f = f.Trim((byte)' ').Trim((byte)'"');
+        }
+
+        return f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Split(ReadOnlySpan<byte> line)
+    {
+        int count = 0;
+        int pos = 0;
+        var starts = _fieldStart;
+        var ends = _fieldEnd;
+        while (true)
+        {
+            int comma = line[pos..].IndexOf((byte)',');
+            if (count >= starts.Length)
+            {
+                return count + 1;
+            }
+
+            starts[count] = pos;
+            if (comma < 0)
+            {
+                ends[count] = line.Length;
+                return count + 1;
+            }
+
+            ends[count] = pos + comma;
+            pos += comma + 1;
+            count++;
+        }
+    }
+
+    private bool NextLine(out ReadOnlySpan<byte> line)
+    {
+        while (true)
+        {
+            var window = _buffer.AsSpan(_start, _end - _start);
+            int nl = window.IndexOf((byte)'\n');
+            if (nl >= 0)
+            {
+                line = window[..nl];
+                _start += nl + 1;
+                _consumed += nl + 1;
+                Line++;
+                if (!line.IsEmpty && line[^1] == '\r')
+                {
+                    line = line[..^1];
+                }
+
+                return true;
+            }
+
+            if (_eof)
+            {
+                if (window.IsEmpty)
+                {
+                    line = default;
+                    return false;
+                }
+
+                line = window;
+                _consumed += window.Length;
+                _start = _end;
+                Line++;
+                if (line[^1] == '\r')
+                {
+                    line = line[..^1];
+                }
+
+                return true;
+            }
+
+            Fill();
+        }
+    }
+
+    private void Fill()
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            if (_buffer.Length >= MaxLine * 64)
+            {
+                throw Fail(Line + 1, 0, $"is longer than {_buffer.Length} bytes; is this a CSV file?");
+            }
+
+            Array.Resize(ref _buffer, _buffer.Length * 2);
+        }
+
+        int n;
+        try
+        {
+            n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        }
+        catch (IOException ex)
+        {
+            throw Fail(Line + 1, 0, $"could not be read: {ex.Message}");
+        }
+
+        if (n == 0)
+        {
+            _eof = true;
+        }
+        else
+        {
+            _end += n;
+        }
+    }
+
+    private DataFormatException Fail(long line, int column, string problem) =>
+        new(_source, line, column, column > 0 && column <= _names.Length ? _names[column - 1] : null, problem);
+}

@@ -1,0 +1,252 @@
+using System.Threading.Channels;
+using Keel.Domain;
+using Keel.Domain.Events;
+
+namespace Keel.Engine.Kernel;
+
+public enum InboxItemKind : byte
+{
+    Bar = 1,
+    Tick = 2,
+    Bars = 3,
+    OrderEvent = 4,
+    Command = 5,
+    EndOfData = 6,
+    Fault = 7,
+}
+
+public enum KernelCommand
+{
+    Pause = 1,
+    Resume = 2,
+    Stop = 3,
+    ResetCircuitBreaker = 4,
+}
+
+/// <summary>A pooled block of bars, so a historical reader can feed the inbox with one channel operation per block.</summary>
+public sealed class BarBatch(int capacity)
+{
+    public Bar[] Items { get; } = new Bar[capacity];
+
+    public int Count { get; set; }
+}
+
+/// <summary>One entry of the kernel inbox.</summary>
+public readonly struct InboxItem
+{
+    private InboxItem(InboxItemKind kind, in Bar bar, in Tick tick, object? payload, KernelCommand command)
+    {
+        Kind = kind;
+        Bar = bar;
+        Tick = tick;
+        Payload = payload;
+        Command = command;
+    }
+
+    public InboxItemKind Kind { get; }
+
+    public Bar Bar { get; }
+
+    public Tick Tick { get; }
+
+    public object? Payload { get; }
+
+    public KernelCommand Command { get; }
+
+    public static InboxItem ForBar(in Bar bar) => new(InboxItemKind.Bar, bar, default, null, default);
+
+    public static InboxItem ForTick(in Tick tick) => new(InboxItemKind.Tick, default, tick, null, default);
+
+    public static InboxItem ForBars(BarBatch batch) => new(InboxItemKind.Bars, default, default, batch, default);
+
+    public static InboxItem ForOrderEvent(OrderEvent e) => new(InboxItemKind.OrderEvent, default, default, e, default);
+
+    public static InboxItem ForCommand(KernelCommand command) => new(InboxItemKind.Command, default, default, null, command);
+
+    public static InboxItem EndOfData => new(InboxItemKind.EndOfData, default, default, null, default);
+
+    public static InboxItem ForFault(Exception error) => new(InboxItemKind.Fault, default, default, error, default);
+}
+
+/// <summary>
+/// The kernel's single bounded inbox: any number of producers (feeds, venues, timers, readers), exactly one reader.
+/// A full inbox makes producers wait (back-pressure), it never drops. Also pools <see cref="BarBatch"/>es.
+/// </summary>
+public sealed class Inbox
+{
+    private readonly Channel<InboxItem> _channel;
+    private readonly Channel<BarBatch> _free;
+
+    public Inbox(int capacity = 4096, int batchCount = 8, int batchSize = 4096)
+    {
+        _channel = Channel.CreateBounded<InboxItem>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = false,
+        });
+        _free = Channel.CreateBounded<BarBatch>(new BoundedChannelOptions(batchCount) { SingleReader = false, SingleWriter = false });
+        for (int i = 0; i < batchCount; i++)
+        {
+            _free.Writer.TryWrite(new BarBatch(batchSize));
+        }
+
+        IOrderEvents = new InboxOrderEventSink(this);
+    }
+
+    public ChannelReader<InboxItem> Reader => _channel.Reader;
+
+    /// <summary>An order-event sink for live venues: events go through the inbox like everything else.</summary>
+    public Ports.IOrderEventSink IOrderEvents { get; }
+
+    public ValueTask WriteAsync(InboxItem item, CancellationToken ct) => _channel.Writer.WriteAsync(item, ct);
+
+    public bool TryWrite(InboxItem item) => _channel.Writer.TryWrite(item);
+
+    /// <summary>Blocks the calling producer thread until there is room.</summary>
+    public void Write(InboxItem item, CancellationToken ct)
+    {
+        if (!_channel.Writer.TryWrite(item))
+        {
+            _channel.Writer.WriteAsync(item, ct).AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    public BarBatch RentBatch(CancellationToken ct)
+    {
+        if (_free.Reader.TryRead(out var batch))
+        {
+            return batch;
+        }
+
+        return _free.Reader.ReadAsync(ct).AsTask().GetAwaiter().GetResult();
+    }
+
+    public void ReturnBatch(BarBatch batch)
+    {
+        batch.Count = 0;
+        _free.Writer.TryWrite(batch);
+    }
+
+    public void Complete() => _channel.Writer.TryComplete();
+
+    private sealed class InboxOrderEventSink(Inbox inbox) : Ports.IOrderEventSink
+    {
+        public void OnOrderEvent(OrderEvent orderEvent)
+        {
+            if (!inbox.TryWrite(InboxItem.ForOrderEvent(orderEvent)))
+            {
+                inbox.Write(InboxItem.ForOrderEvent(orderEvent), CancellationToken.None);
+            }
+        }
+    }
+}
+
+/// <summary>How a loop ended.</summary>
+public enum LoopOutcome
+{
+    EndOfData = 1,
+    Stopped = 2,
+    Cancelled = 3,
+}
+
+/// <summary>The one reader of the inbox: takes items in order and hands them to the kernel on this thread.</summary>
+public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
+{
+    /// <summary>Number of market data events dispatched (bars and ticks).</summary>
+    public long DataEvents { get; private set; }
+
+    /// <summary>
+    /// Runs until end of data, a stop command or cancellation. A fault item (a producer failed) rethrows its
+    /// exception here, after the kernel stopped.
+    /// </summary>
+    public async Task<LoopOutcome> RunAsync(CancellationToken ct)
+    {
+        var reader = inbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    var outcome = Dispatch(in item);
+                    if (outcome is not null)
+                    {
+                        return outcome.Value;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            kernel.Stop();
+            return LoopOutcome.Cancelled;
+        }
+
+        kernel.Stop();
+        return LoopOutcome.EndOfData;
+    }
+
+    /// <summary>Runs the loop on the calling thread (backtests).</summary>
+    public LoopOutcome Run(CancellationToken ct) => RunAsync(ct).GetAwaiter().GetResult();
+
+    private LoopOutcome? Dispatch(in InboxItem item)
+    {
+        switch (item.Kind)
+        {
+            case InboxItemKind.Bars:
+                {
+                    var batch = (BarBatch)item.Payload!;
+                    var bars = batch.Items;
+                    int n = batch.Count;
+                    for (int i = 0; i < n; i++)
+                    {
+                        kernel.OnBar(in bars[i]);
+                    }
+
+                    DataEvents += n;
+                    inbox.ReturnBatch(batch);
+                    return null;
+                }
+
+            case InboxItemKind.Bar:
+                kernel.OnBar(item.Bar);
+                DataEvents++;
+                return null;
+            case InboxItemKind.Tick:
+                kernel.OnTick(item.Tick);
+                DataEvents++;
+                return null;
+            case InboxItemKind.OrderEvent:
+                kernel.ProcessVenueEvent((OrderEvent)item.Payload!);
+                return null;
+            case InboxItemKind.Command:
+                switch (item.Command)
+                {
+                    case KernelCommand.Pause:
+                        kernel.Pause();
+                        return null;
+                    case KernelCommand.Resume:
+                        kernel.Resume();
+                        return null;
+                    case KernelCommand.ResetCircuitBreaker:
+                        kernel.ResetCircuitBreaker();
+                        return null;
+                    default:
+                        kernel.Stop();
+                        return LoopOutcome.Stopped;
+                }
+
+            case InboxItemKind.EndOfData:
+                kernel.Stop();
+                return LoopOutcome.EndOfData;
+            case InboxItemKind.Fault:
+                kernel.Stop();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture((Exception)item.Payload!).Throw();
+                return null;
+            default:
+                throw new InvalidOperationException($"unknown inbox item kind {item.Kind}");
+        }
+    }
+}

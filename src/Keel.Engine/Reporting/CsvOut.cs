@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Keel.Domain;
+
+namespace Keel.Engine.Reporting;
+
+/// <summary>
+/// A small, fast UTF-8 CSV writer: exact decimal text for prices, quantities and money, ISO 8601 UTC times,
+/// shortest round-trip text for doubles. Output is byte-identical for identical input.
+/// </summary>
+public sealed class CsvOut : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly byte[] _buffer = new byte[1 << 16];
+    private int _pos;
+    private bool _rowStarted;
+
+    public CsvOut(Stream stream) => _stream = stream;
+
+    public long Rows { get; private set; }
+
+    public CsvOut Header(params string[] names)
+    {
+        foreach (var n in names)
+        {
+            Text(n);
+        }
+
+        return EndRow();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Reserve(int max)
+    {
+        if (_pos + max + 1 > _buffer.Length)
+        {
+            Flush();
+        }
+
+        if (_rowStarted)
+        {
+            _buffer[_pos++] = (byte)',';
+        }
+
+        _rowStarted = true;
+        return _buffer.AsSpan(_pos);
+    }
+
+    public CsvOut Time(Timestamp t)
+    {
+        var span = Reserve(40);
+        _pos += t.FormatUtf8(span);
+        return this;
+    }
+
+    public CsvOut Price(Price p)
+    {
+        var span = Reserve(32);
+        _pos += p.FormatUtf8(span);
+        return this;
+    }
+
+    public CsvOut Price(Price? p) => p is Price v ? Price(v) : Empty();
+
+    public CsvOut Quantity(Quantity q)
+    {
+        var span = Reserve(32);
+        _pos += q.FormatUtf8(span);
+        return this;
+    }
+
+    public CsvOut Money(Money m)
+    {
+        var span = Reserve(64);
+        _pos += m.FormatUtf8(span);
+        return this;
+    }
+
+    public CsvOut Long(long v)
+    {
+        var span = Reserve(24);
+        if (v < 0)
+        {
+            span[0] = (byte)'-';
+            _pos += 1 + FixedPoint.WriteUnsigned((ulong)(-(v + 1)) + 1, span[1..]);
+        }
+        else
+        {
+            _pos += FixedPoint.WriteUnsigned((ulong)v, span);
+        }
+
+        return this;
+    }
+
+    public CsvOut Double(double v)
+    {
+        var span = Reserve(40);
+        if (!double.IsFinite(v))
+        {
+            return this;
+        }
+
+        v.TryFormat(span, out int n, "R", System.Globalization.CultureInfo.InvariantCulture);
+        _pos += n;
+        return this;
+    }
+
+    public CsvOut Empty()
+    {
+        Reserve(0);
+        return this;
+    }
+
+    /// <summary>Writes text, quoted when it contains a comma, quote or line break.</summary>
+    public CsvOut Text(string? s)
+    {
+        s ??= string.Empty;
+        bool quote = s.AsSpan().IndexOfAny(",\"\r\n") >= 0;
+        string value = quote ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        int max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max + 2 > _buffer.Length)
+        {
+            value = value[..(_buffer.Length / 8)];
+            max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        }
+
+        var span = Reserve(max);
+        _pos += Encoding.UTF8.GetBytes(value, span);
+        return this;
+    }
+
+    public CsvOut EndRow()
+    {
+        if (_pos + 1 > _buffer.Length)
+        {
+            Flush();
+        }
+
+        _buffer[_pos++] = (byte)'\n';
+        _rowStarted = false;
+        Rows++;
+        return this;
+    }
+
+    public void Flush()
+    {
+        _stream.Write(_buffer, 0, _pos);
+        _pos = 0;
+    }
+
+    public void Dispose()
+    {
+        Flush();
+        _stream.Flush();
+    }
+}

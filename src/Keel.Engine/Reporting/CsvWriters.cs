@@ -1,0 +1,169 @@
+using Keel.Domain;
+using Keel.Domain.Orders;
+using Keel.Domain.Portfolio;
+using Keel.Engine.Analytics;
+using Keel.Engine.Kernel;
+
+namespace Keel.Engine.Reporting;
+
+/// <summary>
+/// orders.csv: one row per order in creation order, with its final (or, at the end of the run, current) state.
+/// Completed orders are written as soon as no earlier order is still open, so memory stays flat.
+/// </summary>
+public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
+{
+    public static readonly string[] Columns =
+    [
+        "number", "client_order_id", "instrument", "side", "type", "quantity", "limit_price", "stop_price", "time_in_force",
+        "status", "created_time", "last_update_time", "filled_quantity", "avg_fill_price", "commission", "contingency",
+        "parent_id", "venue_order_id", "tag", "reason",
+    ];
+
+    private readonly CsvOut _csv;
+    private readonly SortedSet<long> _open = [];
+    private readonly SortedDictionary<long, Order> _done = [];
+    private readonly Dictionary<long, Order> _openOrders = [];
+
+    public OrdersCsvWriter(Stream stream)
+    {
+        _csv = new CsvOut(stream);
+        _csv.Header(Columns);
+    }
+
+    public long Rows => _csv.Rows - 1;
+
+    public void Handle(in OrderUpdate evt, long sequence)
+    {
+        var order = evt.Order;
+        if (order.IsComplete)
+        {
+            _open.Remove(order.Number);
+            _openOrders.Remove(order.Number);
+            _done[order.Number] = order;
+            FlushReady();
+        }
+        else if (_open.Add(order.Number))
+        {
+            _openOrders[order.Number] = order;
+        }
+    }
+
+    /// <summary>Writes everything left, open orders included, in creation order.</summary>
+    public void Finish()
+    {
+        foreach (var (n, o) in _openOrders)
+        {
+            _done[n] = o;
+        }
+
+        _open.Clear();
+        _openOrders.Clear();
+        FlushReady();
+    }
+
+    private void FlushReady()
+    {
+        long limit = _open.Count == 0 ? long.MaxValue : _open.Min;
+        while (_done.Count > 0)
+        {
+            var first = _done.First();
+            if (first.Key >= limit)
+            {
+                break;
+            }
+
+            Write(first.Value);
+            _done.Remove(first.Key);
+        }
+    }
+
+    private void Write(Order o)
+    {
+        _csv.Long(o.Number).Text(o.Id.Value).Text(o.Instrument.Symbol).Text(o.Side.ToText()).Text(o.Type.ToText())
+            .Quantity(o.Quantity).Price(o.LimitPrice).Price(o.StopPrice).Text(o.TimeInForce.ToText()).Text(o.Status.ToText())
+            .Time(o.CreatedAt).Time(o.LastEventAt).Quantity(o.FilledQuantity).Price(o.AverageFillPrice).Money(o.Commission)
+            .Text(o.Contingency.ToText()).Text(o.ParentId?.Value).Text(o.VenueOrderId?.Value).Text(o.Tag).Text(o.Reason).EndRow();
+    }
+
+    public void Dispose() => _csv.Dispose();
+}
+
+/// <summary>fills.csv: one row per execution, in the order they happened.</summary>
+public sealed class FillsCsvWriter : IEventHandler<FillBooked>, IDisposable
+{
+    public static readonly string[] Columns =
+        ["time", "client_order_id", "trade_id", "instrument", "side", "quantity", "price", "commission", "realized_pnl", "position_after"];
+
+    private readonly CsvOut _csv;
+
+    public FillsCsvWriter(Stream stream)
+    {
+        _csv = new CsvOut(stream);
+        _csv.Header(Columns);
+    }
+
+    public void Handle(in FillBooked evt, long sequence)
+    {
+        var f = evt.Fill;
+        _csv.Time(f.TsEvent).Text(f.ClientOrderId.Value).Text(f.TradeId.Value).Text(f.Instrument.Symbol).Text(f.Side.ToText())
+            .Quantity(f.LastQty).Price(f.LastPx).Money(f.Commission).Money(evt.Effect.RealizedPnl).Quantity(evt.Position.Quantity).EndRow();
+    }
+
+    public void Dispose() => _csv.Dispose();
+}
+
+/// <summary>trades.csv: closed round trips as they close, then trades still open at the end (status <c>open</c>).</summary>
+public sealed class TradesCsvWriter : IDisposable
+{
+    public static readonly string[] Columns =
+    [
+        "trade_id", "instrument", "direction", "entry_time", "entry_price", "exit_time", "exit_price", "quantity",
+        "gross_pnl", "commission", "net_pnl", "return", "bars_held", "status",
+    ];
+
+    private readonly CsvOut _csv;
+
+    public TradesCsvWriter(Stream stream)
+    {
+        _csv = new CsvOut(stream);
+        _csv.Header(Columns);
+    }
+
+    public void Write(Trade t)
+    {
+        _csv.Long(t.Id).Text(t.Instrument.Symbol).Text(t.Direction == PositionSide.Long ? "long" : "short")
+            .Time(t.EntryTime).Price(t.EntryPrice);
+        if (t.ExitTime is Timestamp exit)
+        {
+            _csv.Time(exit);
+        }
+        else
+        {
+            _csv.Empty();
+        }
+
+        _csv.Price(t.ExitPrice).Quantity(t.Quantity).Money(t.GrossPnl).Money(t.Commission).Money(t.NetPnl)
+            .Double(t.Return).Long(t.BarsHeld).Text(t.IsOpen ? "open" : "closed").EndRow();
+    }
+
+    public void Dispose() => _csv.Dispose();
+}
+
+/// <summary>equity.csv: one row per time slice.</summary>
+public sealed class EquityCsvWriter : IEquitySink, IDisposable
+{
+    public static readonly string[] Columns = ["time", "equity", "cash", "positions_value", "drawdown"];
+
+    private readonly CsvOut _csv;
+
+    public EquityCsvWriter(Stream stream)
+    {
+        _csv = new CsvOut(stream);
+        _csv.Header(Columns);
+    }
+
+    public void OnEquity(Timestamp time, Money equity, Money cash, double drawdown) =>
+        _csv.Time(time).Money(equity).Money(cash).Money(equity - cash).Double(drawdown).EndRow();
+
+    public void Dispose() => _csv.Dispose();
+}

@@ -1,0 +1,13 @@
+using Keel.Engine.Strategies;
+
+namespace Keel.Strategies;
+
+/// <summary>The strategies Keel ships, by name.</summary>
+public static class StrategyCatalog
+{
+    public static IReadOnlyList<StrategyDescriptor> All { get; } = [SmaCross.Descriptor];
+
+    public static StrategyDescriptor Get(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new StrategyConfigurationException($"unknown strategy '{name}'; available: {string.Join(", ", All.Select(d => d.Name))}");
+}
