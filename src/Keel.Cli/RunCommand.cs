@@ -76,6 +76,8 @@ internal static class RunCommand
 
     private static int Run(RunSpec spec, CancellationToken ct)
     {
+        var timings = PhaseTimer.FromEnvironment();
+        timings.Mark("options");
         var descriptor = StrategyCatalog.Get(spec.Strategy);
         foreach (var file in spec.DataFiles)
         {
@@ -132,6 +134,7 @@ internal static class RunCommand
             Equity = output?.OpenWrite("equity.csv"),
         };
 
+        timings.Mark("setup");
         SessionResult result;
         try
         {
@@ -150,6 +153,7 @@ internal static class RunCommand
         }
 
         progress.Dispose();
+        timings.Mark("run");
         ct.ThrowIfCancellationRequested();
         if (result.DataEvents == 0)
         {
@@ -167,20 +171,27 @@ internal static class RunCommand
                 HtmlReport.Write(report, new ReportModel(title, run, result.Metrics, result.Curve, result.Trades, result.Metrics.Trades + result.Metrics.OpenTrades));
             }
 
+            timings.Mark("report.html");
+
             using (var metrics = output.OpenWrite("metrics.json"))
             {
                 result.Metrics.WriteJson(metrics, runInfo);
             }
 
+            timings.Mark("metrics.json");
+
             output.Commit("metrics.json");
         }
 
+        timings.Mark("report");
         PrintSummary(spec, descriptor.Name, parameters, instruments, result);
         if (output is not null)
         {
             Console.WriteLine($"wrote {Path.Combine(output.Path, "{metrics.json,orders.csv,fills.csv,trades.csv,equity.csv,report.html}")}");
         }
 
+        timings.Mark("summary");
+        timings.Print();
         return 0;
     }
 

@@ -185,24 +185,68 @@ public static class FixedPoint
         if (fraction != 0)
         {
             destination[pos++] = (byte)'.';
-            int digits = decimals;
-            while (fraction % 10 == 0)
-            {
-                fraction /= 10;
-                digits--;
-            }
-
-            for (int k = digits - 1; k >= 0; k--)
-            {
-                destination[pos + k] = (byte)('0' + (int)(fraction % 10));
-                fraction /= 10;
-            }
-
-            pos += digits;
+            pos += WriteFraction(fraction, decimals, destination[pos..]);
         }
 
         return pos;
     }
+
+    /// <summary>Writes a non-zero fraction of <paramref name="decimals"/> digits (≤ 18), leading zeros kept, trailing zeros trimmed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int WriteFraction(ulong fraction, int decimals, Span<byte> destination)
+    {
+        if (decimals <= 9)
+        {
+            return WriteTrimmed((uint)fraction, decimals, destination);
+        }
+
+        // Split into a high part of (decimals − 9) digits and a low part of 9 digits, so the work is 32-bit.
+        ulong high = fraction / 1_000_000_000UL;
+        uint low = (uint)(fraction - (high * 1_000_000_000UL));
+        if (low == 0)
+        {
+            return WriteTrimmed((uint)high, decimals - 9, destination);
+        }
+
+        WriteFixed((uint)high, decimals - 9, destination);
+        return decimals - 9 + WriteTrimmed(low, 9, destination[(decimals - 9)..]);
+    }
+
+    private static int WriteTrimmed(uint value, int digits, Span<byte> destination)
+    {
+        while (value % 10 == 0)
+        {
+            value /= 10;
+            digits--;
+        }
+
+        WriteFixed(value, digits, destination);
+        return digits;
+    }
+
+    /// <summary>Writes exactly <paramref name="digits"/> digits, zero-padded on the left.</summary>
+    private static void WriteFixed(uint value, int digits, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> pairs = DigitPairs;
+        int k = digits;
+        while (k >= 2)
+        {
+            uint q = value / 100;
+            int r = (int)(value - (q * 100)) * 2;
+            destination[k - 1] = pairs[r + 1];
+            destination[k - 2] = pairs[r];
+            value = q;
+            k -= 2;
+        }
+
+        if (k == 1)
+        {
+            destination[0] = (byte)('0' + (value % 10));
+        }
+    }
+
+    private static ReadOnlySpan<byte> DigitPairs =>
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
     /// <summary>Writes an unsigned integer in decimal; returns the number of bytes written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -215,11 +259,27 @@ public static class FixedPoint
         }
 
         int len = CountDigits(value);
-        for (int k = len - 1; k >= 0; k--)
+        int k = len;
+        ReadOnlySpan<byte> pairs = DigitPairs;
+        while (value >= 100)
         {
-            ulong q = value / 10;
-            destination[k] = (byte)('0' + (int)(value - (q * 10)));
+            ulong q = value / 100;
+            int r = (int)(value - (q * 100)) * 2;
+            destination[k - 1] = pairs[r + 1];
+            destination[k - 2] = pairs[r];
             value = q;
+            k -= 2;
+        }
+
+        if (value >= 10)
+        {
+            int r = (int)value * 2;
+            destination[1] = pairs[r + 1];
+            destination[0] = pairs[r];
+        }
+        else
+        {
+            destination[0] = (byte)('0' + (int)value);
         }
 
         return len;
@@ -257,37 +317,49 @@ public static class FixedPoint
 
     internal static decimal ToDecimal(long raw, int decimals) => new decimal(raw) / Pow10[decimals];
 
-    /// <summary>Truncating division with remainder (the remainder has the sign of the numerator).</summary>
-    public static Int128 DivRem128(Int128 numerator, Int128 denominator, out Int128 remainder)
-    {
-        var (q, r) = Int128.DivRem(numerator, denominator);
-        remainder = r;
-        return q;
-    }
-
     /// <summary>Divides with rounding half to even (the rounding used for every derived exact value in Keel).</summary>
-    public static Int128 DivideRoundHalfEven(Int128 numerator, Int128 denominator)
+    public static long DivideRoundHalfEven(long numerator, long denominator)
     {
-        if (denominator == Int128.Zero)
+        if (denominator == 0)
         {
             throw new DivideByZeroException();
         }
 
-        Int128 quotient = DivRem128(numerator, denominator, out Int128 remainder);
-        if (remainder == Int128.Zero)
+        long quotient = Math.DivRem(numerator, denominator, out long remainder);
+        if (remainder == 0)
         {
             return quotient;
         }
 
-        Int128 twiceRemainder = Int128.Abs(remainder) * 2;
-        Int128 absDenominator = Int128.Abs(denominator);
+        ulong r = remainder < 0 ? (ulong)(-(remainder + 1)) + 1 : (ulong)remainder;
+        ulong d = denominator < 0 ? (ulong)(-(denominator + 1)) + 1 : (ulong)denominator;
         bool positive = (numerator < 0) == (denominator < 0);
-        int cmp = twiceRemainder.CompareTo(absDenominator);
-        if (cmp > 0 || (cmp == 0 && (quotient & Int128.One) != Int128.Zero))
+        if (Wide.RoundUp(unchecked((ulong)quotient), r, d))
         {
-            quotient += positive ? Int128.One : Int128.NegativeOne;
+            quotient += positive ? 1 : -1;
         }
 
         return quotient;
+    }
+
+    /// <summary><c>a × b / divisor</c> with a 128-bit intermediate, truncated toward zero; throws if the result does not fit.</summary>
+    public static long MultiplyDivide(long a, long b, long divisor)
+    {
+        if (divisor <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(divisor), $"divisor was {divisor}; it must be positive");
+        }
+
+        bool positive = (a < 0) == (b < 0);
+        ulong ua = a < 0 ? (ulong)(-(a + 1)) + 1 : (ulong)a;
+        ulong ub = b < 0 ? (ulong)(-(b + 1)) + 1 : (ulong)b;
+        ulong hi = Math.BigMul(ua, ub, out ulong lo);
+        Wide.DivRem(hi, lo, (ulong)divisor, out ulong qHi, out ulong qLo, out _);
+        if (qHi != 0 || qLo > long.MaxValue)
+        {
+            throw new OverflowException($"{a} × {b} / {divisor} is out of range");
+        }
+
+        return positive ? (long)qLo : -(long)qLo;
     }
 }

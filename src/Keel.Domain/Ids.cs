@@ -33,7 +33,64 @@ public readonly record struct ClientOrderId
 
     public string Value { get; }
 
+    public bool Equals(ClientOrderId other) => string.Equals(Value, other.Value, StringComparison.Ordinal);
+
+    /// <summary>FNV-1a over the characters: ids are short and Keel-generated, so a cheap stable hash beats Marvin.</summary>
+    public override int GetHashCode() => IdText.Hash(Value);
+
     public override string ToString() => Value;
+
+    /// <summary>Builds <c>prefix + number</c> without intermediate strings.</summary>
+    public static ClientOrderId Create(string prefix, long number) => new(IdText.Format(prefix, number));
+}
+
+/// <summary>Helpers for short textual ids.</summary>
+public static class IdText
+{
+    public static int Hash(string? value)
+    {
+        if (value is null)
+        {
+            return 0;
+        }
+
+        unchecked
+        {
+            uint h = 2166136261;
+            foreach (char c in value)
+            {
+                h = (h ^ c) * 16777619;
+            }
+
+            return (int)h;
+        }
+    }
+
+    /// <summary><c>prefix</c> followed by the decimal digits of a non-negative number, in one allocation.</summary>
+    public static string Format(string prefix, long number)
+    {
+        if (number < 0)
+        {
+            return prefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        int digits = 1;
+        for (long v = number; v >= 10; v /= 10)
+        {
+            digits++;
+        }
+
+        return string.Create(prefix.Length + digits, (prefix, number), static (span, state) =>
+        {
+            state.prefix.AsSpan().CopyTo(span);
+            long v = state.number;
+            for (int i = span.Length - 1; i >= state.prefix.Length; i--)
+            {
+                span[i] = (char)('0' + (int)(v % 10));
+                v /= 10;
+            }
+        });
+    }
 }
 
 /// <summary>The id a venue gives an order.</summary>

@@ -58,7 +58,7 @@ public readonly struct Price : IEquatable<Price>, IComparable<Price>
             return this;
         }
 
-        return new Price((long)(FixedPoint.DivideRoundHalfEven(Raw, increment.Raw) * increment.Raw));
+        return new Price(checked(FixedPoint.DivideRoundHalfEven(Raw, increment.Raw) * increment.Raw));
     }
 
     /// <summary>Rounds up (toward +infinity) to a multiple of <paramref name="increment"/>.</summary>
@@ -119,10 +119,10 @@ public readonly struct Price : IEquatable<Price>, IComparable<Price>
 
     /// <summary>Exact notional: price times quantity, with no rounding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Money operator *(Price p, Quantity q) => Money.FromRaw((Int128)p.Raw * q.Raw);
+    public static Money operator *(Price p, Quantity q) => Money.Product(p.Raw, q.Raw);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Money operator *(Quantity q, Price p) => Money.FromRaw((Int128)p.Raw * q.Raw);
+    public static Money operator *(Quantity q, Price p) => Money.Product(p.Raw, q.Raw);
 
     public static bool operator ==(Price a, Price b) => a.Raw == b.Raw;
 

@@ -102,15 +102,25 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
     public int FormatUtf8(Span<byte> d)
     {
         long day = UtcDayNumber;
-        long nanosOfDay = UnixNanos - (day * NanosPerDay);
         var (y, m, dd) = CivilFromDays(day);
-        int sec = (int)(nanosOfDay / NanosPerSecond);
-        long frac = nanosOfDay - (sec * NanosPerSecond);
         Write4(d, 0, y);
         d[4] = (byte)'-';
         Write2(d, 5, m);
         d[7] = (byte)'-';
         Write2(d, 8, dd);
+        return 10 + FormatTimeOfDay(d);
+    }
+
+    /// <summary>
+    /// Writes <c>THH:MM:SS[.f]Z</c> at <c>d[10..]</c>, assuming <c>d[0..10]</c> already holds this instant's date
+    /// (writers that emit many times of one day cache the date).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int FormatTimeOfDay(Span<byte> d)
+    {
+        long nanosOfDay = UnixNanos - (UtcDayNumber * NanosPerDay);
+        int sec = (int)(nanosOfDay / NanosPerSecond);
+        long frac = nanosOfDay - (sec * NanosPerSecond);
         d[10] = (byte)'T';
         Write2(d, 11, sec / 3600);
         d[13] = (byte)':';
@@ -138,7 +148,7 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
         }
 
         d[pos++] = (byte)'Z';
-        return pos;
+        return pos - 10;
     }
 
     private static void Write2(Span<byte> d, int at, int v)

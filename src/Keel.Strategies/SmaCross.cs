@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Keel.Domain;
 using Keel.Engine.Indicators;
 using Keel.Engine.Strategies;
@@ -63,6 +64,7 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
 
     public State CreateState() => new(Fast, Slow);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public State OnBar(State state, in Bar bar, IMarketView market, IIntents intents)
     {
         var legs = state.For(bar.Instrument);

@@ -33,7 +33,7 @@ public readonly record struct Tick(
     public bool HasTrade => (Kind & TickKind.Trade) != 0;
 
     /// <summary>(bid + ask) / 2, rounded half to even to 1e-9; the last price for a trade-only tick.</summary>
-    public Price Mid => HasQuote ? Price.FromRaw((long)FixedPoint.DivideRoundHalfEven((Int128)Bid.Raw + Ask.Raw, 2)) : Last;
+    public Price Mid => HasQuote ? Price.FromRaw(Bid.Raw + FixedPoint.DivideRoundHalfEven(Ask.Raw - Bid.Raw, 2)) : Last;
 
     /// <summary>The price a mark-to-market should use: mid for quotes, last for trades.</summary>
     public Price Mark => HasQuote ? Mid : Last;

@@ -159,7 +159,7 @@ public sealed class Order
     /// <summary>Volume-weighted average fill price, rounded half to even to 1e-9; null before the first fill.</summary>
     public Price? AverageFillPrice => FilledQuantity.IsZero
         ? null
-        : Price.FromRaw((long)FixedPoint.DivideRoundHalfEven(FilledValue.Raw, FilledQuantity.Raw));
+        : FilledValue.DivideToPrice(FilledQuantity);
 
     internal void Link(ClientOrderId other) => _linked.Add(other);
 

@@ -43,8 +43,22 @@ public static class OrderStateMachine
         [(OrderStatus.PendingCancel, OrderEventKind.CancelRejected)] = BackFromCancel,
     };
 
+    // The same table as a dense array for the hot path: [status, event] → next (0 = not allowed).
+    private static readonly OrderStatus[,] Dense = BuildDense();
+
     /// <summary>Every (status, event) pair the table allows, for documentation and tests.</summary>
     public static IEnumerable<(OrderStatus From, OrderEventKind On)> AllowedTransitions => Table.Keys;
+
+    private static OrderStatus[,] BuildDense()
+    {
+        var dense = new OrderStatus[16, 16];
+        foreach (var ((from, kind), to) in Table)
+        {
+            dense[(int)from, (int)kind] = to;
+        }
+
+        return dense;
+    }
 
     public static bool IsTerminal(OrderStatus status) => status is OrderStatus.Filled or OrderStatus.Canceled
         or OrderStatus.Rejected or OrderStatus.Expired or OrderStatus.Replaced or OrderStatus.Denied;
@@ -53,7 +67,10 @@ public static class OrderStateMachine
     public static bool IsWorking(OrderStatus status) => status is OrderStatus.Submitted or OrderStatus.Accepted
         or OrderStatus.PartiallyFilled or OrderStatus.PendingCancel;
 
-    public static bool CanApply(OrderStatus from, OrderEventKind kind) => Table.ContainsKey((from, kind));
+    public static bool CanApply(OrderStatus from, OrderEventKind kind) => Lookup(from, kind) != 0;
+
+    private static OrderStatus Lookup(OrderStatus from, OrderEventKind kind) =>
+        (uint)from < 16 && (uint)kind < 16 ? Dense[(int)from, (int)kind] : 0;
 
     /// <summary>
     /// The status after <paramref name="kind"/> is applied to an order in <paramref name="from"/>.
@@ -62,7 +79,8 @@ public static class OrderStateMachine
     /// </summary>
     public static OrderStatus Next(OrderStatus from, OrderEventKind kind, bool completelyFilled = false, bool hasFills = false)
     {
-        if (!Table.TryGetValue((from, kind), out var to))
+        var to = Lookup(from, kind);
+        if (to == 0)
         {
             throw new InvalidOrderTransitionException(from, kind);
         }

@@ -18,6 +18,9 @@ public interface IPortfolioView
 
     Money TotalCommissions { get; }
 
+    /// <summary>True when any position is not flat.</summary>
+    bool HasOpenPositions { get; }
+
     Quantity PositionQuantity(InstrumentId instrument);
 
     Position? GetPosition(InstrumentId instrument);
@@ -65,7 +68,7 @@ public sealed class Portfolio : IPortfolioView
 
     public IReadOnlyList<Position> Positions => _positions;
 
-    public Money Equity
+public Money Equity
     {
         get
         {
@@ -106,6 +109,22 @@ public sealed class Portfolio : IPortfolioView
         {
             var bp = (Leverage == 1m ? Equity : Equity.MultiplyBy(Leverage)) - GrossExposure;
             return bp.IsNegative ? Money.Zero : bp;
+        }
+    }
+
+    public bool HasOpenPositions
+    {
+        get
+        {
+            foreach (var p in _positions)
+            {
+                if (!p.Quantity.IsZero)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 

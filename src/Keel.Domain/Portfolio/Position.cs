@@ -48,7 +48,7 @@ public sealed class Position
     /// <summary>Average entry price (cost basis / quantity, rounded half to even); null when flat.</summary>
     public Price? AverageEntryPrice => Quantity.IsZero
         ? null
-        : Price.FromRaw((long)FixedPoint.DivideRoundHalfEven(CostBasis.Raw, Quantity.Raw));
+        : CostBasis.DivideToPrice(Quantity);
 
     public Money MarketValue => LastPrice * Quantity;
 
@@ -84,7 +84,7 @@ public sealed class Position
 
         var held = Quantity.Abs();
         var closing = Quantity.Min(quantity, held);
-        var removed = closing == held ? CostBasis : CostBasis.Scale128(closing.Raw, held.Raw);
+        var removed = closing == held ? CostBasis : CostBasis.Scale(closing.Raw, held.Raw);
         var exitValue = price * closing;
         var realized = Quantity.IsPositive ? exitValue - removed : -removed - exitValue;
         CostBasis -= removed;

@@ -218,7 +218,7 @@ public sealed record BacktestMetrics
         };
     }
 
-    private static Money Average(Money total, long count) => total.Scale128(1, count);
+    private static Money Average(Money total, long count) => total.Scale(1, count);
 
     /// <summary>Writes metrics.json: snake_case keys in a fixed order, exact money, shortest round-trip doubles.</summary>
     public void WriteJson(Stream stream, IReadOnlyDictionary<string, object?>? run = null)

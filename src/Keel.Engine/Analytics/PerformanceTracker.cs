@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Kernel;
@@ -41,6 +42,8 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
     private Money _previousDayEnd;
     private Money _previousSlice;
     private long _minInterval = long.MaxValue;
+    private double _peakValue;
+    private long _maxDrawdownNanos;
 
     public PerformanceTracker(IPortfolioView portfolio, PerformanceOptions? options = null, IEquitySink? sink = null)
     {
@@ -49,6 +52,7 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
         _sink = sink;
         InitialEquity = portfolio.Equity;
         _peak = InitialEquity;
+        _peakValue = InitialEquity.ToDouble();
         _previousDayEnd = InitialEquity;
         _previousSlice = InitialEquity;
         Curve = new EquityCurve(_options.ChartPoints);
@@ -72,12 +76,13 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
 
     public long MaxDrawdownDurationSlices { get; private set; }
 
-    public TimeSpan MaxDrawdownDuration { get; private set; }
+    public TimeSpan MaxDrawdownDuration => TimeSpan.FromTicks(_maxDrawdownNanos / 100);
 
     public EquityCurve Curve { get; }
 
     public void Handle(in SliceClosed evt, long sequence) => Record(evt.Time, _portfolio.Equity, _portfolio.Cash);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Record(Timestamp time, Money equity, Money cash)
     {
         Slices++;
@@ -99,16 +104,18 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
         LastEquity = equity;
 
         double drawdown = 0;
+        double equityValue = equity.ToDouble();
         if (equity >= _peak)
         {
             _peak = equity;
+            _peakValue = equityValue;
             _peakTime = time;
             _underwaterSlices = 0;
         }
         else
         {
             var dd = _peak - equity;
-            drawdown = _peak.IsPositive ? Money.Ratio(dd, _peak) : 0;
+            drawdown = _peakValue > 0 ? (_peakValue - equityValue) / _peakValue : 0;
             if (dd > MaxDrawdownValue)
             {
                 MaxDrawdownValue = dd;
@@ -125,14 +132,14 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
                 MaxDrawdownDurationSlices = _underwaterSlices;
             }
 
-            var duration = time.Subtract(_peakTime);
-            if (duration > MaxDrawdownDuration)
+            long duration = time.UnixNanos - _peakTime.UnixNanos;
+            if (duration > _maxDrawdownNanos)
             {
-                MaxDrawdownDuration = duration;
+                _maxDrawdownNanos = duration;
             }
         }
 
-        if (_portfolio.GrossExposure.IsPositive)
+        if (_portfolio.HasOpenPositions)
         {
             SlicesInMarket++;
         }
@@ -150,9 +157,15 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
         }
 
         _dayEnd = equity;
-        _perSlice.Add(Return(equity, _previousSlice));
+
+        // Per-bar returns are only used for weekly or coarser data; once bars are known to be closer than that, skip them.
+        if (_minInterval >= 5 * Timestamp.NanosPerDay)
+        {
+            _perSlice.Add(Return(equity, _previousSlice));
+        }
+
         _previousSlice = equity;
-        Curve.Add(time, equity.ToDouble(), drawdown);
+        Curve.Add(time, equityValue, drawdown);
         _sink?.OnEquity(time, equity, cash, drawdown);
     }
 

@@ -55,7 +55,7 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
         if (effect.ClosedQuantity.IsPositive)
         {
             closePart = effect.OpenedQuantity.IsPositive
-                ? commission.Scale128(effect.ClosedQuantity.Raw, fill.LastQty.Raw)
+                ? commission.Scale(effect.ClosedQuantity.Raw, fill.LastQty.Raw)
                 : commission;
             if (_open.TryGetValue(fill.Instrument, out var trade))
             {
@@ -119,10 +119,8 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
 
         public Trade ToTrade(Timestamp? exitTime, long slices, bool isOpen, Money extraGross = default, Price? mark = null)
         {
-            var entryPrice = Price.FromRaw((long)Keel.Domain.FixedPoint.DivideRoundHalfEven(EntryValue.Raw, OpenedQuantity.Raw));
-            Price? exitPrice = ClosedQuantity.IsPositive
-                ? Price.FromRaw((long)Keel.Domain.FixedPoint.DivideRoundHalfEven(ExitValue.Raw, ClosedQuantity.Raw))
-                : mark;
+            var entryPrice = EntryValue.DivideToPrice(OpenedQuantity);
+            Price? exitPrice = ClosedQuantity.IsPositive ? ExitValue.DivideToPrice(ClosedQuantity) : mark;
             var gross = Gross + extraGross;
             var net = gross - Commission;
             return new Trade(Id, Instrument, direction, entryTime, entryPrice, OpenedQuantity, exitTime, exitPrice, gross, Commission, slices - entrySlice, isOpen)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Analytics;
@@ -65,6 +66,7 @@ public interface IDataFeeder
 /// <summary>Historical data as fast as the kernel takes it, in pooled blocks (backtests).</summary>
 public sealed class HistoricalFeeder(IBarReader reader, Action<long, long>? progress = null) : IDataFeeder
 {
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(Inbox inbox, CancellationToken ct)
     {
         while (true)
@@ -233,6 +235,7 @@ public static class TradingSession
             producer.Join();
         }
 
+        equityWriter?.Complete();
         ordersWriter?.Finish();
         var open = trades.OpenTrades(portfolio).ToList();
         foreach (var t in open)

@@ -62,14 +62,15 @@ public sealed class Sma
 
 /// <summary>
 /// Simple moving average of exact prices: the running sum is an exact integer, so comparisons between averages
-/// (<see cref="Compare"/>) are exact and crossovers never flicker on rounding noise.
+/// (<see cref="Compare"/>) are exact and crossovers never flicker on rounding noise. The sum is checked: a window
+/// whose total exceeds 9.2e9 (price × period) throws instead of wrapping.
 /// </summary>
 public sealed class PriceSma
 {
     private readonly long[] _window;
     private int _next;
     private long _count;
-    private Int128 _sum;
+    private long _sum;
 
     public PriceSma(int period)
     {
@@ -87,30 +88,38 @@ public sealed class PriceSma
     public bool IsReady => _count >= Period;
 
     /// <summary>The exact sum of the window in raw price units.</summary>
-    public Int128 RawSum => _sum;
+    public long RawSum => _sum;
 
-    public double Value => IsReady ? (double)_sum / ((double)Period * Price.Scale) : double.NaN;
+    public double Value => IsReady ? _sum / ((double)Period * Price.Scale) : double.NaN;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Update(Price price)
     {
         long raw = price.Raw;
+        int next = _next;
         if (_count >= Period)
         {
-            _sum -= _window[_next];
+            _sum -= _window[next];
         }
 
         _sum += raw;
-        _window[_next] = raw;
-        _next = _next + 1 == Period ? 0 : _next + 1;
+        _window[next] = raw;
+        _next = next + 1 == Period ? 0 : next + 1;
         _count++;
     }
 
-    /// <summary>Exact sign of <c>a.Value − b.Value</c> (both must be ready).</summary>
+    /// <summary>Exact sign of <c>a.Value − b.Value</c> (both must be ready): compares a.sum × b.period with b.sum × a.period in 128 bits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int Compare(PriceSma a, PriceSma b)
     {
-        Int128 left = a._sum * b.Period;
-        Int128 right = b._sum * a.Period;
-        return left.CompareTo(right);
+        long leftHigh = Math.BigMul(a._sum, (long)b.Period, out long leftLow);
+        long rightHigh = Math.BigMul(b._sum, (long)a.Period, out long rightLow);
+        if (leftHigh != rightHigh)
+        {
+            return leftHigh < rightHigh ? -1 : 1;
+        }
+
+        return ((ulong)leftLow).CompareTo((ulong)rightLow);
     }
 
     /// <summary>State for snapshots: the window in insertion order and the count.</summary>

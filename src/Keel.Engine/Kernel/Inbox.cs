@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Keel.Domain;
 using Keel.Domain.Events;
@@ -191,6 +192,7 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
     /// <summary>Runs the loop on the calling thread (backtests).</summary>
     public LoopOutcome Run(CancellationToken ct) => RunAsync(ct).GetAwaiter().GetResult();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private LoopOutcome? Dispatch(in InboxItem item)
     {
         switch (item.Kind)

@@ -16,7 +16,7 @@ public sealed class OrderManager
     private readonly Queue<ClientOrderId> _completedOrder = new();
     private readonly int _completedCapacity;
 
-    public OrderManager(string idPrefix, int completedCapacity = 10_000)
+    public OrderManager(string idPrefix, int completedCapacity = 1024)
     {
         if (string.IsNullOrEmpty(idPrefix) || idPrefix.Length > 24)
         {
@@ -34,7 +34,7 @@ public sealed class OrderManager
 
     public IReadOnlyList<Order> Open => _openList;
 
-    public ClientOrderId NextId() => new($"{IdPrefix}{++Counter}");
+    public ClientOrderId NextId() => ClientOrderId.Create(IdPrefix, ++Counter);
 
     /// <summary>Resume: continue numbering after <paramref name="counter"/>.</summary>
     public void RestoreCounter(long counter) => Counter = counter;

@@ -12,8 +12,10 @@ public sealed class CsvOut : IDisposable
 {
     private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[1 << 16];
+    private readonly byte[] _cachedDate = new byte[40];
     private int _pos;
     private bool _rowStarted;
+    private long _cachedDay = long.MinValue;
 
     public CsvOut(Stream stream) => _stream = stream;
 
@@ -49,9 +51,47 @@ public sealed class CsvOut : IDisposable
     public CsvOut Time(Timestamp t)
     {
         var span = Reserve(40);
-        _pos += t.FormatUtf8(span);
+        long day = t.UtcDayNumber;
+        if (day != _cachedDay)
+        {
+            t.FormatUtf8(_cachedDate);
+            _cachedDay = day;
+        }
+
+        _cachedDate.AsSpan(0, 10).CopyTo(span);
+        _pos += 10 + t.FormatTimeOfDay(span);
         return this;
     }
+
+    /// <summary>Writes a double rounded to <paramref name="decimals"/> decimals (≤ 15), trailing zeros trimmed; fast and exact for the rounded value.</summary>
+    public CsvOut Fixed(double v, int decimals)
+    {
+        var span = Reserve(48);
+        if (!double.IsFinite(v))
+        {
+            return this;
+        }
+
+        double scaled = Math.Round(Math.Abs(v) * FixedPointScale(decimals), MidpointRounding.ToEven);
+        if (scaled >= 9e18)
+        {
+            v.TryFormat(span, out int n, "R", System.Globalization.CultureInfo.InvariantCulture);
+            _pos += n;
+            return this;
+        }
+
+        _pos += FixedPoint.Format(v < 0 ? -(long)scaled : (long)scaled, decimals, span);
+        return this;
+    }
+
+    private static double FixedPointScale(int decimals) => decimals switch
+    {
+        6 => 1e6,
+        8 => 1e8,
+        10 => 1e10,
+        12 => 1e12,
+        _ => Math.Pow(10, decimals),
+    };
 
     public CsvOut Price(Price p)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
@@ -143,27 +144,50 @@ public sealed class TradesCsvWriter : IDisposable
         }
 
         _csv.Price(t.ExitPrice).Quantity(t.Quantity).Money(t.GrossPnl).Money(t.Commission).Money(t.NetPnl)
-            .Double(t.Return).Long(t.BarsHeld).Text(t.IsOpen ? "open" : "closed").EndRow();
+            .Fixed(t.Return, 10).Long(t.BarsHeld).Text(t.IsOpen ? "open" : "closed").EndRow();
     }
 
     public void Dispose() => _csv.Dispose();
 }
 
-/// <summary>equity.csv: one row per time slice.</summary>
+/// <summary>equity.csv: one row per time slice, formatted and written on its own thread.</summary>
 public sealed class EquityCsvWriter : IEquitySink, IDisposable
 {
     public static readonly string[] Columns = ["time", "equity", "cash", "positions_value", "drawdown"];
 
     private readonly CsvOut _csv;
+    private readonly BlockWriter<Row> _blocks;
 
     public EquityCsvWriter(Stream stream)
     {
         _csv = new CsvOut(stream);
         _csv.Header(Columns);
+        _blocks = new BlockWriter<Row>(WriteBlock, "keel-equity-writer");
     }
 
-    public void OnEquity(Timestamp time, Money equity, Money cash, double drawdown) =>
-        _csv.Time(time).Money(equity).Money(cash).Money(equity - cash).Double(drawdown).EndRow();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OnEquity(Timestamp time, Money equity, Money cash, double drawdown) => _blocks.Add(new Row(time, equity, cash, drawdown));
 
-    public void Dispose() => _csv.Dispose();
+    /// <summary>Waits until every row is written; rethrows a write error.</summary>
+    public void Complete() => _blocks.Complete();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteBlock(Row[] rows, int count)
+    {
+        var csv = _csv;
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly var r = ref rows[i];
+            csv.Time(r.Time).Money(r.Equity).Money(r.Cash).Money(r.Equity - r.Cash).Fixed(r.Drawdown, 10).EndRow();
+        }
+    }
+
+    /// <summary>Stops the writer thread; rows not yet completed are dropped (the run failed or was abandoned).</summary>
+    public void Dispose()
+    {
+        _blocks.Dispose();
+        _csv.Dispose();
+    }
+
+    private readonly record struct Row(Timestamp Time, Money Equity, Money Cash, double Drawdown);
 }

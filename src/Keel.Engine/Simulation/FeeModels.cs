@@ -28,11 +28,18 @@ public sealed class PercentCommission : ICommissionModel
         }
 
         Rate = rate;
+        _rateNanos = (long)(rate * 1_000_000_000m);
+        if (_rateNanos != rate * 1_000_000_000m)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), $"commission rate was {rate}; it may have at most 9 decimals");
+        }
     }
+
+    private readonly long _rateNanos;
 
     public decimal Rate { get; }
 
-    public Money Compute(OrderSide side, Quantity quantity, Price price, bool firstFillOfOrder) => (price * quantity).MultiplyBy(Rate);
+    public Money Compute(OrderSide side, Quantity quantity, Price price, bool firstFillOfOrder) => (price * quantity).MultiplyByRate(_rateNanos);
 }
 
 /// <summary>A fee per share or unit, with an optional minimum per fill.</summary>
@@ -56,7 +63,7 @@ public sealed class PerShareCommission : ICommissionModel
     public Money Compute(OrderSide side, Quantity quantity, Price price, bool firstFillOfOrder)
     {
         // PerShare (1e-18) × quantity (1e-9): scale back by 1e9, rounding half to even.
-        var fee = Money.FromRaw(FixedPoint.DivideRoundHalfEven(checked(PerShare.Raw * quantity.Raw), Quantity.Scale));
+        var fee = PerShare.Scale(quantity.Raw, Quantity.Scale);
         return Money.Max(fee, Minimum);
     }
 }
@@ -120,17 +127,19 @@ public sealed class PercentSlippage : ISlippageModel
         }
 
         Fraction = fraction;
+        _rateNanos = (long)decimal.Round(fraction * 1_000_000_000m, 0, MidpointRounding.ToEven);
     }
+
+    private readonly long _rateNanos;
 
     public decimal Fraction { get; }
 
     public Price Apply(OrderSide side, Price price, Instrument instrument)
     {
-        long rateRaw = (long)(Fraction * 1_000_000_000m);
-        Int128 delta = (Int128)price.Raw * rateRaw / 1_000_000_000L;
+        long delta = FixedPoint.MultiplyDivide(price.Raw, _rateNanos, 1_000_000_000L);
         return side == OrderSide.Buy
-            ? Price.FromRaw(checked(price.Raw + (long)delta)).CeilingTo(instrument.TickSize)
-            : Price.FromRaw(checked(price.Raw - (long)delta)).FloorTo(instrument.TickSize);
+            ? Price.FromRaw(checked(price.Raw + delta)).CeilingTo(instrument.TickSize)
+            : Price.FromRaw(checked(price.Raw - delta)).FloorTo(instrument.TickSize);
     }
 }
 

@@ -477,7 +477,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         }
 
         FillCount++;
-        Emit(new OrderFilled(c.ClientOrderId, o.VenueId, new TradeId($"T-{++_tradeIds}"), c.Instrument, c.Side, quantity, price, commission, _now, _now));
+        Emit(new OrderFilled(c.ClientOrderId, o.VenueId, new TradeId(IdText.Format("T-", ++_tradeIds)), c.Instrument, c.Side, quantity, price, commission, _now, _now));
 
         bool complete = o.Filled == o.Cap;
         if (first && c.Contingency == ContingencyType.Oco)
@@ -621,7 +621,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
             return;
         }
 
-        var o = new SimOrder(c, new VenueOrderId($"SIM-{++_venueIds}"), ++_arrivals)
+        var o = new SimOrder(c, new VenueOrderId(IdText.Format("SIM-", ++_venueIds)), ++_arrivals)
         {
             EligibleAfter = _dataSeq,
             Day = _now.UtcDayNumber,

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+
+namespace Keel.Engine.Reporting;
+
+/// <summary>
+/// Moves output work off the kernel thread: rows are collected into pooled blocks on the calling thread, and a
+/// dedicated thread formats and writes each full block. A bounded pool gives back-pressure instead of unbounded
+/// memory. An error on the writer thread is rethrown by <see cref="Complete"/>.
+/// </summary>
+public sealed class BlockWriter<T> : IDisposable
+    where T : struct
+{
+    private readonly Action<T[], int> _write;
+    private readonly BlockingCollection<(T[] Rows, int Count)> _full;
+    private readonly BlockingCollection<T[]> _free;
+    private readonly Thread _thread;
+    private T[] _current;
+    private int _count;
+    private Exception? _error;
+    private bool _completed;
+
+    public BlockWriter(Action<T[], int> write, string name, int blockSize = 8192, int blocks = 4)
+    {
+        _write = write;
+        _full = new BlockingCollection<(T[], int)>(blocks);
+        _free = new BlockingCollection<T[]>(blocks);
+        for (int i = 0; i < blocks - 1; i++)
+        {
+            _free.Add(new T[blockSize]);
+        }
+
+        _current = new T[blockSize];
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    public void Add(in T row)
+    {
+        _current[_count++] = row;
+        if (_count == _current.Length)
+        {
+            Hand();
+        }
+    }
+
+    /// <summary>Writes what is left, waits for the writer thread, and rethrows its error if it failed.</summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        if (_count > 0 && _error is null)
+        {
+            Hand();
+        }
+
+        _full.CompleteAdding();
+        _thread.Join();
+        if (_error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_error).Throw();
+        }
+    }
+
+    private void Hand()
+    {
+        if (_error is not null)
+        {
+            _count = 0;
+            return;
+        }
+
+        _full.Add((_current, _count));
+        _current = _free.Take();
+        _count = 0;
+    }
+
+    private void Run()
+    {
+        foreach (var (rows, count) in _full.GetConsumingEnumerable())
+        {
+            if (_error is null)
+            {
+                try
+                {
+                    _write(rows, count);
+                }
+                catch (Exception ex)
+                {
+                    _error = ex;
+                }
+            }
+
+            _free.Add(rows);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_completed)
+        {
+            _completed = true;
+            _full.CompleteAdding();
+            _thread.Join();
+        }
+
+        _full.Dispose();
+        _free.Dispose();
+    }
+}
