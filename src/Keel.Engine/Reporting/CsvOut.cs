@@ -145,6 +145,26 @@ public sealed class CsvOut : IDisposable
         return this;
     }
 
+    /// <summary>Writes bytes that are already a valid field (for example cached number text).</summary>
+    public CsvOut Field(ReadOnlySpan<byte> utf8)
+    {
+        var span = Reserve(utf8.Length);
+        utf8.CopyTo(span);
+        _pos += utf8.Length;
+        return this;
+    }
+
+    /// <summary>Writes money through a one-entry cache: repeated values (cash between fills) are formatted once.</summary>
+    public CsvOut Money(Money m, MoneyTextCache cache)
+    {
+        if (!cache.Matches(m))
+        {
+            cache.Set(m);
+        }
+
+        return Field(cache.Text);
+    }
+
     public CsvOut Empty()
     {
         Reserve(0);
@@ -192,5 +212,23 @@ public sealed class CsvOut : IDisposable
     {
         Flush();
         _stream.Flush();
+    }
+}
+
+/// <summary>The last money value a column wrote, and its text.</summary>
+public sealed class MoneyTextCache
+{
+    private readonly byte[] _bytes = new byte[64];
+    private Money _value;
+    private int _length = -1;
+
+    public ReadOnlySpan<byte> Text => _bytes.AsSpan(0, _length);
+
+    public bool Matches(Money value) => _length >= 0 && value == _value;
+
+    public void Set(Money value)
+    {
+        _value = value;
+        _length = value.FormatUtf8(_bytes);
     }
 }

@@ -157,6 +157,8 @@ public sealed class EquityCsvWriter : IEquitySink, IDisposable
 
     private readonly CsvOut _csv;
     private readonly BlockWriter<Row> _blocks;
+    private readonly MoneyTextCache _equityText = new();
+    private readonly MoneyTextCache _cashText = new();
 
     public EquityCsvWriter(Stream stream)
     {
@@ -178,7 +180,27 @@ public sealed class EquityCsvWriter : IEquitySink, IDisposable
         for (int i = 0; i < count; i++)
         {
             ref readonly var r = ref rows[i];
-            csv.Time(r.Time).Money(r.Equity).Money(r.Cash).Money(r.Equity - r.Cash).Fixed(r.Drawdown, 10).EndRow();
+            csv.Time(r.Time).Money(r.Equity, _equityText).Money(r.Cash, _cashText);
+            var positions = r.Equity - r.Cash;
+            if (positions.IsZero)
+            {
+                csv.Field("0"u8);
+            }
+            else
+            {
+                csv.Money(positions);
+            }
+
+            if (r.Drawdown == 0)
+            {
+                csv.Field("0"u8);
+            }
+            else
+            {
+                csv.Fixed(r.Drawdown, 10);
+            }
+
+            csv.EndRow();
         }
     }
 

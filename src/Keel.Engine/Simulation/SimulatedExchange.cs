@@ -573,6 +573,10 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         }
     }
 
+    /// <summary>
+    /// A DAY order is good for the first trading day on which it can execute (an order placed after a daily bar's
+    /// close works on the next day) and expires at the first data of a later day.
+    /// </summary>
     private void ExpireDayOrders(Book book, Timestamp time)
     {
         long day = time.UtcDayNumber;
@@ -584,7 +588,16 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
             }
 
             var o = book.Orders[i];
-            if (o.Command.TimeInForce == TimeInForce.Day && !o.Held && o.Day < day)
+            if (o.Command.TimeInForce != TimeInForce.Day || o.Held || o.EligibleAfter >= _dataSeq)
+            {
+                continue;
+            }
+
+            if (o.Day == long.MinValue)
+            {
+                o.Day = day;
+            }
+            else if (o.Day < day)
             {
                 Remove(o);
                 Emit(new OrderExpired(o.Command.ClientOrderId, time, time));
@@ -624,7 +637,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         var o = new SimOrder(c, new VenueOrderId(IdText.Format("SIM-", ++_venueIds)), ++_arrivals)
         {
             EligibleAfter = _dataSeq,
-            Day = _now.UtcDayNumber,
+            Day = long.MinValue,
             Held = c.ParentId is not null && !releaseHeld && IsWorkingParent(c.ParentId.Value),
             Cap = c.Quantity,
         };
@@ -720,7 +733,8 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         /// <summary>Data event number at submission; the order matches from the next data event on.</summary>
         public long EligibleAfter { get; set; }
 
-        public long Day { get; set; }
+        /// <summary>UTC day of the first data on which the order could execute (DAY orders expire after it).</summary>
+        public long Day { get; set; } = long.MinValue;
 
         public bool DoneThisBar { get; set; }
 
