@@ -1,0 +1,175 @@
+using System.Text;
+using Keel.Domain;
+using Keel.Engine.Data;
+using Keel.Tests.Support;
+
+namespace Keel.Tests.Engine;
+
+public class CsvBarReaderTests
+{
+    private static readonly InstrumentId X = new("X");
+
+    private static List<Bar> ReadAll(string csv, out CsvBarReader reader, string source = "test.csv")
+    {
+        reader = new CsvBarReader(new MemoryStream(Encoding.UTF8.GetBytes(csv)), source, X);
+        var bars = new List<Bar>();
+        while (reader.TryRead(out var b))
+        {
+            bars.Add(b);
+        }
+
+        return bars;
+    }
+
+    private static DataFormatException Fails(string csv) =>
+        Assert.Throws<DataFormatException>(() => ReadAll(csv, out _));
+
+    [Fact]
+    public void Generic_DatetimeOhlcv()
+    {
+        var bars = ReadAll("datetime,open,high,low,close,volume\n2020-01-01 00:00:00,100.0000,100.1108,99.9906,100.0883,318\n2020-01-01 00:01:00,100.0883,100.1077,99.9340,99.9921,620\n", out var r);
+        Assert.Equal(BarFileFormat.Generic, r.Format);
+        Assert.Equal(2, bars.Count);
+        Assert.Equal(Timestamp.Parse("2020-01-01T00:01:00Z"), bars[1].Time);
+        Assert.Equal(Price.Parse("99.934"), bars[1].Low);
+        Assert.Equal(Quantity.From(620), bars[1].Volume);
+    }
+
+    [Fact]
+    public void Backtrader_Daily_And_UnnamedTimeColumn()
+    {
+        var daily = ReadAll(File.ReadAllText(TestPaths.Data("2006-day-001.txt")), out var r1);
+        Assert.Equal(BarFileFormat.Backtrader, r1.Format);
+        Assert.Equal(255, daily.Count);
+        Assert.Equal(new Bar(X, Timestamp.Parse("2006-01-02"), Price.Parse("3578.73"), Price.Parse("3605.95"), Price.Parse("3578.73"), Price.Parse("3604.33"), Quantity.Zero), daily[0]);
+
+        // backtrader's 1-minute files name no Time column but every row has one (and CRLF line ends).
+        var quirk = ReadAll("Date,Open,High,Low,Close,Volume,OpenInterest\r\n2006-01-02,09:01:00,3602.00,3603.00,3597.00,3599.00,5699,0\r\n2006-01-02,09:02:00,3600.00,3601.00,3598.00,3599.00,894,0\r\n", out _);
+        Assert.Equal(Timestamp.Parse("2006-01-02T09:02:00Z"), quirk[1].Time);
+        Assert.Equal(Price.Parse("3601"), quirk[1].High);
+        Assert.Equal(Quantity.From(894), quirk[1].Volume);
+    }
+
+    [Fact]
+    public void Backtrader_DateAndTimeColumns()
+    {
+        var bars = ReadAll(File.ReadAllText(TestPaths.Data("2006-min-005.txt")), out _);
+        Assert.Equal(2142, bars.Count);
+        Assert.Equal(Timestamp.Parse("2006-01-02T09:05:00Z"), bars[0].Time);
+    }
+
+    [Fact]
+    public void Yahoo_UsesUnadjustedPrices()
+    {
+        var bars = ReadAll(File.ReadAllText(TestPaths.Data("orcl-2014.txt")), out var r);
+        Assert.Equal(BarFileFormat.Yahoo, r.Format);
+        Assert.Equal(252, bars.Count);
+        var first = File.ReadLines(TestPaths.Data("orcl-2014.txt")).Skip(1).First().Split(',');
+        Assert.Equal(Price.Parse(first[4]), bars[0].Close);
+        Assert.Equal(Quantity.Parse(first[6]), bars[0].Volume);
+    }
+
+    [Fact]
+    public void IsoTimesWithZoneAndUnixSeconds_AreAccepted()
+    {
+        var bars = ReadAll("time,open,high,low,close\n2024-01-02T14:30:00Z,1,2,1,2\n2024-01-02T10:31:00-04:00,1,2,1,2\n1704206000,1,2,1,2\n", out _);
+        Assert.Equal(Timestamp.Parse("2024-01-02T14:31:00Z"), bars[1].Time);
+        Assert.Equal(Timestamp.FromUnixSeconds(1704206000), bars[2].Time);
+    }
+
+    [Fact]
+    public void QuotedFieldsAndSpaces_AreAccepted()
+    {
+        var bars = ReadAll("\"Date\",\"Open\",\"High\",\"Low\",\"Close\"\n\"2024-01-02\", 10.5 ,11,10,10.75\n", out _);
+        Assert.Equal(Price.Parse("10.5"), bars[0].Open);
+    }
+
+    [Fact]
+    public void Streaming_LongFile_DoesNotNeedTheWholeFileInMemory()
+    {
+        var sb = new StringBuilder("datetime,open,high,low,close,volume\n");
+        var t = Timestamp.Parse("2020-01-01");
+        for (int i = 0; i < 60_000; i++)
+        {
+            sb.Append(t.AddNanos(i * Timestamp.NanosPerMinute).ToString().Replace("T", " ", StringComparison.Ordinal).TrimEnd('Z')).Append(",1.5,2,1,1.75,10\n");
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        using var reader = new CsvBarReader(new MemoryStream(bytes), "big.csv", X);
+        int n = 0;
+        while (reader.TryRead(out _))
+        {
+            n++;
+        }
+
+        Assert.Equal(60_000, n);
+        Assert.True(bytes.Length > 2_000_000);
+        Assert.Equal((bytes.Length, bytes.Length), reader.Progress);
+    }
+
+    [Fact]
+    public void MalformedNumber_NamesFileLineAndColumn()
+    {
+        var ex = Fails("datetime,open,high,low,close,volume\n2020-01-01 00:00:00,1,2,1,2,5\n2020-01-01 00:01:00,1,2x,1,2,5\n");
+        Assert.Equal("test.csv: line 3, column 3 (high): '2x' is not a number", ex.Message);
+        Assert.Equal(3, ex.Line);
+        Assert.Equal(3, ex.Column);
+    }
+
+    [Fact]
+    public void MissingColumn_NamesWhatWasFound() =>
+        Assert.Equal(
+            "test.csv: line 1: header has no close column (found: datetime,open,high,low,volume); expected datetime,open,high,low,close,volume or a backtrader/Yahoo header",
+            Fails("datetime,open,high,low,volume\n2020-01-01,1,2,1,5\n").Message);
+
+    [Fact]
+    public void TimestampOutOfOrder_IsAnError() =>
+        Assert.Equal(
+            "test.csv: line 3, column 1 (datetime): time 2020-01-01T00:00:00Z is before the previous row's 2020-01-01T00:01:00Z (rows must be in ascending time order)",
+            Fails("datetime,open,high,low,close\n2020-01-01 00:01:00,1,2,1,2\n2020-01-01 00:00:00,1,2,1,2\n").Message);
+
+    [Fact]
+    public void DuplicateTimestamp_IsAnError() =>
+        Assert.Contains("repeats the previous row's time", Fails("datetime,open,high,low,close\n2020-01-01,1,2,1,2\n2020-01-01,1,2,1,2\n").Message);
+
+    [Theory]
+    [InlineData("0", "price was 0; it must be positive")]
+    [InlineData("-1", "price was -1; it must be positive")]
+    public void NonPositivePrice_IsAnError(string low, string message) =>
+        Assert.Equal($"test.csv: line 2, column 4 (low): {message}", Fails($"datetime,open,high,low,close\n2020-01-01,1,2,{low},2\n").Message);
+
+    [Fact]
+    public void InconsistentBar_IsAnError() =>
+        Assert.Equal("test.csv: line 2, column 5 (close): close 3 is outside the bar's range 1..2", Fails("datetime,open,high,low,close\n2020-01-01,1,2,1,3\n").Message);
+
+    [Fact]
+    public void WrongFieldCount_IsAnError() =>
+        Assert.Equal("test.csv: line 2: has 4 fields; the header has 5 (datetime,open,high,low,close)", Fails("datetime,open,high,low,close\n2020-01-01,1,2,1\n").Message);
+
+    [Fact]
+    public void EmptyFile_IsAnError() =>
+        Assert.Equal("test.csv: is empty; it needs a header row such as datetime,open,high,low,close,volume", Fails(string.Empty).Message);
+
+    [Fact]
+    public void BadDate_IsAnError() =>
+        Assert.Equal("test.csv: line 2, column 1 (datetime): '2020-02-30' is not a date/time (expected YYYY-MM-DD[ HH:MM:SS], ISO 8601 or Unix seconds)",
+            Fails("datetime,open,high,low,close\n2020-02-30,1,2,1,2\n").Message);
+
+    [Fact]
+    public void HeaderOnly_GivesNoBars() => Assert.Empty(ReadAll("datetime,open,high,low,close\n", out _));
+
+    [Fact]
+    public void Merge_InterleavesByTime_KeepingFileOrderOnTies()
+    {
+        static IBarReader R(string symbol, params string[] days) => new ListBarReader(days.Select(d =>
+            new Bar(new InstrumentId(symbol), Timestamp.Parse(d), Price.From(1), Price.From(1), Price.From(1), Price.From(1), Quantity.Zero)).ToList());
+        using var merged = new MergedBarReader([R("A", "2024-01-01", "2024-01-03"), R("B", "2024-01-01", "2024-01-02")]);
+        var order = new List<string>();
+        while (merged.TryRead(out var b))
+        {
+            order.Add($"{b.Instrument.Symbol}{b.Time.ToDateTimeOffset().Day}");
+        }
+
+        Assert.Equal(["A1", "B1", "B2", "A3"], order);
+    }
+}
