@@ -34,7 +34,7 @@ public static class HtmlReport
         sb.Append(E(string.Join(" · ", model.Run.Select(r => $"{r.Name}: {r.Value}")))).Append("</p></header>\n");
 
         sb.Append("<section class=\"cards\">");
-        Card(sb, "Final equity", Fmt(m.FinalEquity), m.NetProfit.IsNegative ? "neg" : "pos");
+        Card(sb, "Final equity", m.FinalEquity.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture), m.NetProfit.IsNegative ? "neg" : "pos");
         Card(sb, "Total return", Pct(m.TotalReturn), m.TotalReturn < 0 ? "neg" : "pos");
         Card(sb, "CAGR", Pct(m.Cagr), null);
         Card(sb, "Max drawdown", Pct(-m.MaxDrawdown), "neg");
