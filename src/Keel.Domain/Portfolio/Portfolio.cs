@@ -68,7 +68,7 @@ public sealed class Portfolio : IPortfolioView
 
     public IReadOnlyList<Position> Positions => _positions;
 
-public Money Equity
+    public Money Equity
     {
         get
         {

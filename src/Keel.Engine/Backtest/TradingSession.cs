@@ -66,7 +66,7 @@ public interface IDataFeeder
 /// <summary>Historical data as fast as the kernel takes it, in pooled blocks (backtests).</summary>
 public sealed class HistoricalFeeder(IBarReader reader, Action<long, long>? progress = null) : IDataFeeder
 {
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(Inbox inbox, CancellationToken ct)
     {
         while (true)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every check Keel has: build with warnings as errors, formatting, the ./keel launcher build, and all tests.
+# Ends with exactly one summary line:  tests: N passed, N failed, N skipped
+# Exit status is non-zero if anything failed.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+results="$root/artifacts/test-results"
+passed=0; failed=0; skipped=0; problems=0
+
+summary() { echo "tests: $passed passed, $failed failed, $skipped skipped"; }
+trap summary EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "test.sh: $*" >&2; problems=$((problems + 1)); }
+
+command -v dotnet >/dev/null 2>&1 || { fail "the .NET 10 SDK is not installed (https://dot.net)"; exit 1; }
+
+step "restore"
+dotnet restore Keel.slnx --nologo -v quiet || { fail "restore failed"; exit 1; }
+
+step "build (warnings are errors)"
+dotnet build Keel.slnx -c Release --no-restore --nologo -v quiet -p:TreatWarningsAsErrors=true || { fail "build failed"; exit 1; }
+
+step "format"
+dotnet format Keel.slnx --verify-no-changes --no-restore || fail "code is not formatted: run 'dotnet format Keel.slnx'"
+
+step "launcher (./keel builds the CLI on first use)"
+./keel --version || fail "./keel did not start"
+
+step "tests"
+rm -rf "$results"
+dotnet test tests/Keel.Tests/Keel.Tests.csproj -c Release --no-build --nologo \
+  --logger "trx;LogFileName=keel-tests.trx" --logger "console;verbosity=minimal" --results-directory "$results"
+test_status=$?
+
+trx=$(find "$results" -name '*.trx' 2>/dev/null | head -1)
+if [[ -n "$trx" ]]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$(get total); executed=$(get executed); passed=$(get passed); failed=$(( $(get failed) + $(get error) + $(get timeout) + $(get aborted) ))
+  skipped=$(( total - executed ))
+else
+  fail "no test results were written"
+fi
+
+if [[ $test_status -ne 0 && $failed -eq 0 ]]; then
+  fail "the test run failed before reporting results"
+  failed=1
+fi
+
+if [[ $problems -gt 0 || $failed -gt 0 || $test_status -ne 0 ]]; then
+  exit 1
+fi
+exit 0
