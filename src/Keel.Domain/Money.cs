@@ -45,9 +45,7 @@ public readonly struct Money : IEquatable<Money>, IComparable<Money>
         return new Money(hi, unchecked((ulong)lo));
     }
 
-    public static Money From(long units) => Product(units, (long)E9) * E9Factor;
-
-    private static long E9Factor => (long)E9;
+    public static Money From(long units) => Product(units, 1_000_000_000L) * 1_000_000_000L;
 
     public static Money From(decimal value)
     {
@@ -57,7 +55,7 @@ public readonly struct Money : IEquatable<Money>, IComparable<Money>
             throw new OverflowException($"amount {value} is out of range");
         }
 
-        var whole = Product((long)integer, (long)E9) * E9Factor;
+        var whole = From((long)integer);
         long fraction = (long)decimal.Round((value - integer) * 1_000_000_000_000_000_000m, 0, MidpointRounding.ToEven);
         return whole + new Money(fraction < 0 ? -1 : 0, unchecked((ulong)fraction));
     }
@@ -136,7 +134,7 @@ public readonly struct Money : IEquatable<Money>, IComparable<Money>
             fraction++;
         }
 
-        var value = Product(integer, (long)E9) * E9Factor + new Money(0, (ulong)fraction);
+        var value = From(integer) + new Money(0, (ulong)fraction);
         money = negative ? -value : value;
         return true;
     }

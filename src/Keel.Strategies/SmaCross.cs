@@ -116,26 +116,16 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
     /// <summary>Per-instrument averages and crossover; updated in place (the state is owned by the call).</summary>
     public sealed class State(int fast, int slow)
     {
-        private readonly Dictionary<InstrumentId, Legs> _legs = [];
-        private Legs? _last;
+        private readonly InstrumentMap<Legs> _legs = new();
 
-        public IReadOnlyDictionary<InstrumentId, Legs> Instruments => _legs;
+        public IReadOnlyList<Legs> Instruments => _legs.Values;
 
-        public Legs For(InstrumentId instrument)
+        public Legs For(InstrumentId instrument) => _legs.Find(instrument) ?? Add(instrument);
+
+        private Legs Add(InstrumentId instrument)
         {
-            var last = _last;
-            if (last is not null && ReferenceEquals(last.Instrument.Symbol, instrument.Symbol))
-            {
-                return last;
-            }
-
-            if (!_legs.TryGetValue(instrument, out var legs))
-            {
-                legs = new Legs(instrument, fast, slow);
-                _legs.Add(instrument, legs);
-            }
-
-            _last = legs;
+            var legs = new Legs(instrument, fast, slow);
+            _legs.Add(instrument, legs);
             return legs;
         }
     }

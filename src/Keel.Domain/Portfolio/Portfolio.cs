@@ -35,9 +35,7 @@ public interface IPortfolioView
 /// </summary>
 public sealed class Portfolio : IPortfolioView
 {
-    private readonly Dictionary<InstrumentId, Position> _byInstrument = [];
-    private readonly List<Position> _positions = [];
-    private Position? _lastLookup;
+    private readonly InstrumentMap<Position> _positions = new();
 
     public Portfolio(Money initialCash, decimal leverage = 1m)
     {
@@ -66,14 +64,14 @@ public sealed class Portfolio : IPortfolioView
 
     public Money RealizedPnl { get; private set; }
 
-    public IReadOnlyList<Position> Positions => _positions;
+    public IReadOnlyList<Position> Positions => _positions.Values;
 
     public Money Equity
     {
         get
         {
             var equity = Cash;
-            foreach (var p in _positions)
+            foreach (var p in _positions.Values)
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -91,7 +89,7 @@ public sealed class Portfolio : IPortfolioView
         get
         {
             var gross = Money.Zero;
-            foreach (var p in _positions)
+            foreach (var p in _positions.Values)
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -116,7 +114,7 @@ public sealed class Portfolio : IPortfolioView
     {
         get
         {
-            foreach (var p in _positions)
+            foreach (var p in _positions.Values)
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -134,7 +132,7 @@ public sealed class Portfolio : IPortfolioView
         get
         {
             int n = 0;
-            foreach (var p in _positions)
+            foreach (var p in _positions.Values)
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -149,36 +147,9 @@ public sealed class Portfolio : IPortfolioView
     public Quantity PositionQuantity(InstrumentId instrument) => GetPosition(instrument)?.Quantity ?? Quantity.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Position? GetPosition(InstrumentId instrument)
-    {
-        var last = _lastLookup;
-        if (last is not null && ReferenceEquals(last.Instrument.Symbol, instrument.Symbol))
-        {
-            return last;
-        }
+    public Position? GetPosition(InstrumentId instrument) => _positions.Find(instrument);
 
-        if (_byInstrument.TryGetValue(instrument, out var p))
-        {
-            _lastLookup = p;
-            return p;
-        }
-
-        return null;
-    }
-
-    private Position GetOrAdd(InstrumentId instrument)
-    {
-        var p = GetPosition(instrument);
-        if (p is null)
-        {
-            p = new Position(instrument);
-            _byInstrument.Add(instrument, p);
-            _positions.Add(p);
-            _lastLookup = p;
-        }
-
-        return p;
-    }
+    private Position GetOrAdd(InstrumentId instrument) => _positions.GetOrAdd(instrument, static id => new Position(id));
 
     /// <summary>Sets the mark price of an instrument (every bar or quote).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -207,15 +178,12 @@ public sealed class Portfolio : IPortfolioView
         Cash = cash;
         TotalCommissions = commissions;
         RealizedPnl = realized;
-        _byInstrument.Clear();
         _positions.Clear();
-        _lastLookup = null;
         foreach (var s in positions)
         {
             var p = new Position(s.Instrument);
             p.Restore(s.Quantity, s.CostBasis, s.Realized, s.Commissions, s.LastPrice);
-            _byInstrument.Add(s.Instrument, p);
-            _positions.Add(p);
+            _positions.Add(s.Instrument, p);
         }
     }
 }

@@ -93,13 +93,13 @@ public sealed class Inbox
             _free.Writer.TryWrite(new BarBatch(batchSize));
         }
 
-        IOrderEvents = new InboxOrderEventSink(this);
+        OrderEvents = new InboxOrderEventSink(this);
     }
 
     public ChannelReader<InboxItem> Reader => _channel.Reader;
 
     /// <summary>An order-event sink for live venues: events go through the inbox like everything else.</summary>
-    public Ports.IOrderEventSink IOrderEvents { get; }
+    public Ports.IOrderEventSink OrderEvents { get; }
 
     public ValueTask WriteAsync(InboxItem item, CancellationToken ct) => _channel.Writer.WriteAsync(item, ct);
 

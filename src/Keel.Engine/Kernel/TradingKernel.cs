@@ -49,9 +49,8 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView
     private readonly CircuitBreaker _breaker;
     private readonly KernelOptions _options;
     private readonly IMarketDataConsumer[] _consumers;
-    private readonly Dictionary<InstrumentId, InstrumentSlot> _slots = [];
+    private readonly InstrumentMap<InstrumentSlot> _slots = new();
     private readonly Queue<PendingNotification> _pending = new();
-    private InstrumentSlot? _lastSlot;
     private Timestamp _eventTime;
     private Timestamp _sliceTime;
     private bool _sliceOpen;
@@ -86,7 +85,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView
         _consumers = marketDataConsumers?.ToArray() ?? [];
         foreach (var instrument in instruments)
         {
-            _slots[instrument.Id] = new InstrumentSlot(instrument);
+            _slots.Add(instrument.Id, new InstrumentSlot(instrument));
         }
 
         _bus.OnFailure = f => Notice(NoticeLevel.Error, "handler_failed", $"handler {f.Handler} failed on {f.EventType} #{f.Sequence}: {f.Error.Message}");
@@ -382,22 +381,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private InstrumentSlot? FindSlot(InstrumentId instrument)
-    {
-        var last = _lastSlot;
-        if (last is not null && ReferenceEquals(last.Instrument.Id.Symbol, instrument.Symbol))
-        {
-            return last;
-        }
-
-        if (_slots.TryGetValue(instrument, out var slot))
-        {
-            _lastSlot = slot;
-            return slot;
-        }
-
-        return null;
-    }
+    private InstrumentSlot? FindSlot(InstrumentId instrument) => _slots.Find(instrument);
 
     private void EndEvent()
     {

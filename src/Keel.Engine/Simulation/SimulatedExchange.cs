@@ -47,11 +47,10 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
     private const int Segments = 3;
     private readonly SimulatedExchangeOptions _options;
     private readonly IPortfolioView _account;
-    private readonly Dictionary<InstrumentId, Book> _books = [];
+    private readonly InstrumentMap<Book> _books = new();
     private readonly Dictionary<ClientOrderId, SimOrder> _orders = [];
     private readonly long[] _path = new long[Segments + 1];
     private IOrderEventSink? _sink;
-    private Book? _lastBook;
     private long _dataSeq;
     private long _arrivals;
     private long _venueIds;
@@ -69,7 +68,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
 
         foreach (var i in instruments)
         {
-            _books[i.Id] = new Book(i);
+            _books.Add(i.Id, new Book(i));
         }
     }
 
@@ -463,7 +462,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
                 {
                     Remove(o);
                     Emit(new OrderRejected(c.ClientOrderId, $"insufficient buying power: the fill needs {required.ToFixed(2)}, the account has {power.ToFixed(2)}", _now, _now));
-                    ResolveGroupAfterTermination(o, filled: false);
+                    ResolveGroupAfterTermination(o);
                     return true;
                 }
             }
@@ -526,7 +525,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
     }
 
     /// <summary>An order ended without completing: release or cancel what depends on it.</summary>
-    private void ResolveGroupAfterTermination(SimOrder o, bool filled)
+    private void ResolveGroupAfterTermination(SimOrder o)
     {
         var c = o.Command;
         if (c.Contingency == ContingencyType.Oto)
@@ -547,8 +546,6 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
                 }
             }
         }
-
-        _ = filled;
     }
 
     private void CancelWithGroup(SimOrder o, string reason)
@@ -558,7 +555,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         Emit(new OrderCanceled(c.ClientOrderId, reason, _now, _now));
         if (c.Contingency == ContingencyType.Oto)
         {
-            ResolveGroupAfterTermination(o, filled: false);
+            ResolveGroupAfterTermination(o);
         }
         else if (c.Contingency == ContingencyType.Oco)
         {
@@ -601,7 +598,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
             {
                 Remove(o);
                 Emit(new OrderExpired(o.Command.ClientOrderId, time, time));
-                ResolveGroupAfterTermination(o, filled: false);
+                ResolveGroupAfterTermination(o);
             }
         }
     }
@@ -674,22 +671,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
         FindBook(o.Command.Instrument)?.Orders.Remove(o);
     }
 
-    private Book? FindBook(InstrumentId id)
-    {
-        var last = _lastBook;
-        if (last is not null && ReferenceEquals(last.Instrument.Id.Symbol, id.Symbol))
-        {
-            return last;
-        }
-
-        if (_books.TryGetValue(id, out var book))
-        {
-            _lastBook = book;
-            return book;
-        }
-
-        return null;
-    }
+    private Book? FindBook(InstrumentId id) => _books.Find(id);
 
     private void Emit(OrderEvent e)
     {
