@@ -20,6 +20,9 @@ public sealed class InstrumentMap<T>
     /// <summary>The values in the order they were added.</summary>
     public IReadOnlyList<T> Values => _values;
 
+    /// <summary>The values as a span, for allocation-free iteration on hot paths (do not add while iterating).</summary>
+    public ReadOnlySpan<T> AsSpan() => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_values);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T? Find(InstrumentId instrument)
     {

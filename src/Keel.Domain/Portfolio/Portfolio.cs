@@ -71,7 +71,7 @@ public sealed class Portfolio : IPortfolioView
         get
         {
             var equity = Cash;
-            foreach (var p in _positions.Values)
+            foreach (var p in _positions.AsSpan())
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -89,7 +89,7 @@ public sealed class Portfolio : IPortfolioView
         get
         {
             var gross = Money.Zero;
-            foreach (var p in _positions.Values)
+            foreach (var p in _positions.AsSpan())
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -114,7 +114,7 @@ public sealed class Portfolio : IPortfolioView
     {
         get
         {
-            foreach (var p in _positions.Values)
+            foreach (var p in _positions.AsSpan())
             {
                 if (!p.Quantity.IsZero)
                 {
@@ -132,7 +132,7 @@ public sealed class Portfolio : IPortfolioView
         get
         {
             int n = 0;
-            foreach (var p in _positions.Values)
+            foreach (var p in _positions.AsSpan())
             {
                 if (!p.Quantity.IsZero)
                 {
