@@ -29,14 +29,18 @@ public readonly record struct ClientOrderId
         }
 
         Value = value;
+        _hash = IdText.Hash(value);
     }
+
+    // Computed once: an id is hashed by several dictionaries over its order's life.
+    private readonly int _hash;
 
     public string Value { get; }
 
-    public bool Equals(ClientOrderId other) => string.Equals(Value, other.Value, StringComparison.Ordinal);
+    public bool Equals(ClientOrderId other) => _hash == other._hash && string.Equals(Value, other.Value, StringComparison.Ordinal);
 
     /// <summary>FNV-1a over the characters: ids are short and Keel-generated, so a cheap stable hash beats Marvin.</summary>
-    public override int GetHashCode() => IdText.Hash(Value);
+    public override int GetHashCode() => _hash;
 
     public override string ToString() => Value;
 

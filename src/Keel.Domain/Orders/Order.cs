@@ -65,8 +65,9 @@ public readonly record struct OrderRequest(
 /// </summary>
 public sealed class Order
 {
-    private readonly List<OrderFilled> _fills = [];
-    private readonly List<ClientOrderId> _linked = [];
+    // Most orders have one fill and no links: both lists are created on first use.
+    private List<OrderFilled>? _fills;
+    private List<ClientOrderId>? _linked;
 
     public Order(
         ClientOrderId id,
@@ -128,7 +129,7 @@ public sealed class Order
     public ClientOrderId? ParentId { get; }
 
     /// <summary>OTO: the children; OCO: the siblings.</summary>
-    public IReadOnlyList<ClientOrderId> LinkedIds => _linked;
+    public IReadOnlyList<ClientOrderId> LinkedIds => (IReadOnlyList<ClientOrderId>?)_linked ?? [];
 
     public OrderStatus Status { get; private set; }
 
@@ -148,7 +149,7 @@ public sealed class Order
 
     public Timestamp LastEventAt { get; private set; }
 
-    public IReadOnlyList<OrderFilled> Fills => _fills;
+    public IReadOnlyList<OrderFilled> Fills => (IReadOnlyList<OrderFilled>?)_fills ?? [];
 
     public Quantity LeavesQuantity => Quantity - FilledQuantity;
 
@@ -161,7 +162,7 @@ public sealed class Order
         ? null
         : FilledValue.DivideToPrice(FilledQuantity);
 
-    internal void Link(ClientOrderId other) => _linked.Add(other);
+    internal void Link(ClientOrderId other) => (_linked ??= []).Add(other);
 
     /// <summary>Links orders into a contingent group (called when the group is created, before any event).</summary>
     public static void LinkGroup(Order parent, IEnumerable<Order> others)
@@ -237,7 +238,7 @@ public sealed class Order
         FilledQuantity = filled;
         FilledValue += fill.LastPx * fill.LastQty;
         Commission += fill.Commission;
-        _fills.Add(fill);
+        (_fills ??= new List<OrderFilled>(1)).Add(fill);
         Status = next;
         LastEventAt = fill.TsEvent;
     }

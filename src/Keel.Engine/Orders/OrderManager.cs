@@ -12,9 +12,10 @@ public sealed class OrderManager
 {
     private readonly Dictionary<ClientOrderId, Order> _open = [];
     private readonly List<Order> _openList = [];
-    private readonly Dictionary<ClientOrderId, Order> _completed = [];
-    private readonly Queue<ClientOrderId> _completedOrder = new();
-    private readonly int _completedCapacity;
+    // Recently completed orders, in a ring indexed by order number (ids are prefix + number), so remembering and
+    // forgetting them costs no hashing. Orders whose ids do not follow the pattern (adopted ones) use the dictionary.
+    private readonly Order?[] _recent;
+    private readonly Dictionary<ClientOrderId, Order> _completedOther = [];
 
     public OrderManager(string idPrefix, int completedCapacity = 1024)
     {
@@ -24,7 +25,7 @@ public sealed class OrderManager
         }
 
         IdPrefix = idPrefix;
-        _completedCapacity = Math.Max(1, completedCapacity);
+        _recent = new Order?[Math.Max(1, completedCapacity)];
     }
 
     public string IdPrefix { get; }
@@ -62,8 +63,22 @@ public sealed class OrderManager
         }
     }
 
-    public Order? Find(ClientOrderId id) =>
-        _open.TryGetValue(id, out var o) ? o : _completed.TryGetValue(id, out var c) ? c : null;
+    public Order? Find(ClientOrderId id)
+    {
+        if (_open.TryGetValue(id, out var o))
+        {
+            return o;
+        }
+
+        long number = ParseNumber(id);
+        if (number > 0)
+        {
+            var recent = _recent[number % _recent.Length];
+            return recent is not null && recent.Id == id ? recent : null;
+        }
+
+        return _completedOther.TryGetValue(id, out var c) ? c : null;
+    }
 
     /// <summary>Call after an event was applied; moves a completed order out of the open set.</summary>
     public void Updated(Order order)
@@ -138,22 +153,36 @@ public sealed class OrderManager
 
     private void RememberCompleted(Order order)
     {
-        _completed[order.Id] = order;
-        _completedOrder.Enqueue(order.Id);
-        while (_completedOrder.Count > _completedCapacity)
+        if (order.Number > 0)
         {
-            _completed.Remove(_completedOrder.Dequeue());
+            _recent[order.Number % _recent.Length] = order;
+        }
+        else if (_completedOther.Count < _recent.Length)
+        {
+            _completedOther[order.Id] = order;
         }
     }
 
+    /// <summary>The number in an id of this manager's form (prefix + digits), or 0.</summary>
     private long ParseNumber(ClientOrderId id)
     {
         var text = id.Value.AsSpan();
-        if (text.StartsWith(IdPrefix) && long.TryParse(text[IdPrefix.Length..], out long n))
+        if (!text.StartsWith(IdPrefix, StringComparison.Ordinal) || text.Length == IdPrefix.Length || text.Length - IdPrefix.Length > 18)
         {
-            return n;
+            return 0;
         }
 
-        return 0;
+        long n = 0;
+        foreach (char c in text[IdPrefix.Length..])
+        {
+            if (c is < '0' or > '9')
+            {
+                return 0;
+            }
+
+            n = (n * 10) + (c - '0');
+        }
+
+        return n;
     }
 }

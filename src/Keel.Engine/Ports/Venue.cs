@@ -21,7 +21,7 @@ public sealed record SubmitOrder(
 {
     public static SubmitOrder From(Order order, Timestamp tsInit) => new(
         order.Id, order.Instrument, order.Side, order.Type, order.Quantity, order.LimitPrice, order.StopPrice,
-        order.TimeInForce, order.Contingency, order.ParentId, [.. order.LinkedIds], tsInit);
+        order.TimeInForce, order.Contingency, order.ParentId, order.LinkedIds.Count == 0 ? [] : [.. order.LinkedIds], tsInit);
 }
 
 /// <summary>Command: send a contingent group (a bracket: entry + stop-loss + take-profit; or an OCO pair) as one unit.</summary>
