@@ -106,6 +106,11 @@ internal static class RunCommand
             throw;
         }
 
+        if (spec.Paper)
+        {
+            WarnIfReplayIsSlow(spec, instruments[0].Id);
+        }
+
         using IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
         var settings = new SessionSettings
         {
@@ -193,6 +198,40 @@ internal static class RunCommand
         timings.Mark("summary");
         timings.Print();
         return 0;
+    }
+
+    /// <summary>Paper replays pace bars at wall-clock × speed; say so when that means minutes between bars.</summary>
+    private static void WarnIfReplayIsSlow(RunSpec spec, InstrumentId instrument)
+    {
+        if (!double.IsFinite(spec.Speed))
+        {
+            return;
+        }
+
+        using var peek = CsvBarReader.Open(spec.DataFiles[0], instrument);
+        if (peek.TryRead(out var first) && peek.TryRead(out var second))
+        {
+            double seconds = (second.Time.UnixNanos - first.Time.UnixNanos) / 1e9 / spec.Speed;
+            if (seconds >= 5)
+            {
+                Console.Error.WriteLine(
+                    $"keel: note: bars are {Human(seconds * spec.Speed)} apart, so at --speed {spec.Speed.ToString(CultureInfo.InvariantCulture)} each arrives {Human(seconds)} after the last; use a larger --speed or --speed max");
+            }
+        }
+    }
+
+    private static string Human(double seconds) => seconds switch
+    {
+        >= 86_400 => Plural(seconds / 86_400, "day"),
+        >= 3_600 => Plural(seconds / 3_600, "hour"),
+        >= 60 => Plural(seconds / 60, "minute"),
+        _ => Plural(seconds, "second"),
+    };
+
+    private static string Plural(double n, string unit)
+    {
+        var text = n.ToString("0.#", CultureInfo.InvariantCulture);
+        return $"{text} {unit}{(text == "1" ? string.Empty : "s")}";
     }
 
     private static ICommissionModel CommissionModel(RunSpec spec)
