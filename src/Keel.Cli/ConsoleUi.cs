@@ -94,6 +94,48 @@ internal static class Table
         return sb.ToString();
     }
 
+    /// <summary>A table with a header row; columns whose header starts with '>' are right-aligned.</summary>
+    public static string Grid(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows)
+    {
+        var right = headers.Select(h => h.StartsWith('>')).ToArray();
+        var names = headers.Select(h => h.TrimStart('>')).ToArray();
+        var widths = names.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var sb = new StringBuilder();
+        void Line(char l, char m, char r)
+        {
+            sb.Append(l);
+            for (int i = 0; i < widths.Length; i++)
+            {
+                sb.Append('─', widths[i] + 2).Append(i == widths.Length - 1 ? r : m);
+            }
+
+            sb.Append('\n');
+        }
+
+        void Cells(IReadOnlyList<string> cells, bool header)
+        {
+            sb.Append('│');
+            for (int i = 0; i < widths.Length; i++)
+            {
+                var text = right[i] && !header ? cells[i].PadLeft(widths[i]) : cells[i].PadRight(widths[i]);
+                sb.Append(' ').Append(text).Append(" │");
+            }
+
+            sb.Append('\n');
+        }
+
+        Line('┌', '┬', '┐');
+        Cells(names, header: true);
+        Line('├', '┼', '┤');
+        foreach (var row in rows)
+        {
+            Cells(row, header: false);
+        }
+
+        Line('└', '┴', '┘');
+        return sb.ToString();
+    }
+
     public static string Money(Domain.Money m) => m.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture);
 
     public static string Pct(double? v) => v is double d && double.IsFinite(d) ? (d * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "n/a";

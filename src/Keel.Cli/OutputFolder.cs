@@ -2,13 +2,17 @@ namespace Keel.Cli;
 
 /// <summary>
 /// Writes a run's files into a hidden staging folder inside the output folder and moves them into place only when
-/// the run completes (metrics.json last). A failed or interrupted run leaves the folder as it was.
+/// the run completes (metrics.json last). A failed or interrupted run leaves the output folder as it was. A recorded
+/// run stages into <c>.keel-run-ID</c> and keeps it when it stops, so <c>keel resume</c> can continue the files.
 /// </summary>
 internal sealed class OutputFolder : IDisposable
 {
     private readonly string _staging;
     private readonly List<string> _files = [];
     private bool _committed;
+
+    /// <summary>When true, an uncommitted staging folder is kept on dispose (the run can be resumed into it).</summary>
+    public bool KeepStaging { get; set; }
 
     private OutputFolder(string path, string staging)
     {
@@ -18,13 +22,17 @@ internal sealed class OutputFolder : IDisposable
 
     public string Path { get; }
 
-    public static OutputFolder Create(string path)
+    /// <summary>
+    /// Prepares the output folder. <paramref name="runId"/> names the staging folder of a recorded run; with
+    /// <paramref name="resume"/> its existing files are kept, otherwise any old staging folder is cleared.
+    /// </summary>
+    public static OutputFolder Create(string path, string? runId = null, bool resume = false)
     {
-        string staging = System.IO.Path.Combine(path, $".keel-partial-{Environment.ProcessId}");
+        string staging = System.IO.Path.Combine(path, runId is null ? $".keel-partial-{Environment.ProcessId}" : $".keel-run-{runId}");
         try
         {
             Directory.CreateDirectory(path);
-            if (Directory.Exists(staging))
+            if (!resume && Directory.Exists(staging))
             {
                 Directory.Delete(staging, recursive: true);
             }
@@ -39,6 +47,34 @@ internal sealed class OutputFolder : IDisposable
         }
 
         return new OutputFolder(path, staging);
+    }
+
+    /// <summary>Where a file is staged until the run commits.</summary>
+    public string StagedPath(string name) => System.IO.Path.Combine(_staging, name);
+
+    /// <summary>True when every staged file is at least as long as a snapshot says it was (so it can be cut back to that).</summary>
+    public bool HasAtLeast(IReadOnlyDictionary<string, long> lengths)
+    {
+        foreach (var (name, length) in lengths)
+        {
+            var file = new FileInfo(System.IO.Path.Combine(_staging, name + ".csv"));
+            if (!file.Exists || file.Length < length)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Opens a staged file to continue it: cut back to <paramref name="length"/> bytes, positioned at its end.</summary>
+    public Stream OpenContinue(string name, long length)
+    {
+        _files.Add(name);
+        var stream = new FileStream(System.IO.Path.Combine(_staging, name), FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16);
+        stream.SetLength(length);
+        stream.Seek(length, SeekOrigin.Begin);
+        return stream;
     }
 
     public Stream OpenWrite(string name)
@@ -61,7 +97,7 @@ internal sealed class OutputFolder : IDisposable
 
     public void Dispose()
     {
-        if (!_committed && Directory.Exists(_staging))
+        if (!_committed && !KeepStaging && Directory.Exists(_staging))
         {
             try
             {

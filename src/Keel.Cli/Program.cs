@@ -8,8 +8,15 @@ var root = new RootCommand(
     "Examples:\n" +
     "  keel backtest --data prices.csv --strategy sma-cross --param fast=10 --param slow=30 --stake 1 --commission 0.001 --cash 100000 --out results\n" +
     "  keel paper --replay prices.csv --speed max --strategy sma-cross --out paper-results\n" +
-    "  keel strategies");
+    "  keel runs list\n" +
+    "  keel resume <run id>\n" +
+    "  keel data import --symbol AAPL --timeframe 1m aapl.csv && keel backtest --data db:AAPL:1m --strategy sma-cross\n" +
+    "  keel strategies\n" +
+    "Every backtest and paper run is recorded in the store (SQLite by default; --db or KEEL__STORAGE__DB picks another file or a PostgreSQL server).");
 root.Subcommands.Add(RunCommand.Create(paper: false));
 root.Subcommands.Add(RunCommand.Create(paper: true));
+root.Subcommands.Add(ResumeCommand.Create());
+root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(StrategiesCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

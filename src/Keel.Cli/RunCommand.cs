@@ -9,7 +9,9 @@ using Keel.Engine.Kernel;
 using Keel.Engine.Reporting;
 using Keel.Engine.Risk;
 using Keel.Engine.Simulation;
+using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
+using Keel.Storage;
 using Keel.Strategies;
 
 namespace Keel.Cli;
@@ -34,12 +36,15 @@ internal static class RunCommand
         return command;
     }
 
-    private static int Execute(RunOptions options, ParseResult parse, CancellationToken ct)
+    private static int Execute(RunOptions options, ParseResult parse, CancellationToken ct) =>
+        Guard(() => Run(options.Resolve(parse), null, ct), ct);
+
+    /// <summary>Runs <paramref name="action"/>, turning every expected failure into one line on stderr and an exit code.</summary>
+    internal static int Guard(Func<int> action, CancellationToken ct)
     {
         try
         {
-            var spec = options.Resolve(parse);
-            return Run(spec, ct);
+            return action();
         }
         catch (UsageException ex)
         {
@@ -50,6 +55,18 @@ internal static class RunCommand
             return Fail(ex.Message, 2);
         }
         catch (DataFormatException ex)
+        {
+            return Fail(ex.Message, 1);
+        }
+        catch (StorageException ex)
+        {
+            return Fail(ex.Message, 1);
+        }
+        catch (JournalException ex)
+        {
+            return Fail(ex.Message, 1);
+        }
+        catch (SnapshotException ex)
         {
             return Fail(ex.Message, 1);
         }
@@ -68,20 +85,36 @@ internal static class RunCommand
         }
     }
 
-    private static int Fail(string message, int code)
+    internal static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"keel: error: {message}");
         return code;
     }
 
-    private static int Run(RunSpec spec, CancellationToken ct)
+    /// <summary>A new run id: UTC start time plus six random hex digits (sortable, unique enough, easy to type a prefix of).</summary>
+    internal static string NewRunId() =>
+        $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0, 1 << 24):x6}";
+
+    /// <summary>
+    /// Runs a backtest or paper replay. With a store (the default) the run is recorded: run record, journal, snapshots
+    /// and final metrics; <paramref name="resume"/> continues a recorded run from its newest intact snapshot.
+    /// </summary>
+    internal static int Run(RunSpec spec, RunRecord? resume, CancellationToken ct)
     {
         var timings = PhaseTimer.FromEnvironment();
         timings.Mark("options");
         var descriptor = StrategyCatalog.Get(spec.Strategy);
         foreach (var file in spec.DataFiles)
         {
-            if (!File.Exists(file))
+            if (RunSpec.IsStoreSource(file))
+            {
+                RunSpec.ParseStoreSource(file);
+                if (spec.Db is null)
+                {
+                    throw new UsageException($"data source {file} reads the store, but --db none was given");
+                }
+            }
+            else if (!File.Exists(file))
             {
                 throw new UsageException($"data file {file} does not exist");
             }
@@ -91,13 +124,126 @@ internal static class RunCommand
         var parameters = StrategyParameters.Parse(descriptor.Name, spec.Parameters);
         var host = descriptor.Create(new StrategyContext(parameters, instruments, spec.Stake));
 
-        using var output = spec.OutDir is null ? null : OutputFolder.Create(spec.OutDir);
+        using var store = spec.Db is null ? null : KeelStore.Open(spec.Db);
+        timings.Mark("store");
+        string? runId = resume?.Id;
+        var now = Now();
+        if (store is not null && resume is null)
+        {
+            runId = NewRunId();
+            store.CreateRun(new RunRecord(
+                runId, spec.Paper ? "paper" : "backtest", RunStatus.Created, descriptor.Name,
+                string.Join(",", parameters.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")),
+                string.Join(",", spec.DataFiles), RunSpecJson.Write(spec), spec.OutDir is null ? null : Path.GetFullPath(spec.OutDir),
+                0, now, now, null, null, null, 0, null));
+        }
+
+        if (runId is not null)
+        {
+            Console.WriteLine($"run: {runId}");
+        }
+
+        using var runLock = store is null ? null : store.TryLockRun(runId!)
+            ?? throw new UsageException($"run {runId} is being run by another Keel process right now");
+        try
+        {
+            return Run(spec, descriptor, parameters, instruments, host, store, runId, resume, timings, ct);
+        }
+        catch (Exception ex) when (store is not null && ex is not OperationCanceledException)
+        {
+            MarkFailed(store, runId!, ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A run stopped by the store (a lock, a full disk, a server gone) keeps its staged files so a resume continues them;
+    /// any other failure (bad data, a bug) leaves nothing behind.
+    /// </summary>
+    private static bool WorthKeeping(Exception ex) => ex is StorageException or JournalException or OperationCanceledException;
+
+    private static int Run(
+        RunSpec spec,
+        StrategyDescriptor descriptor,
+        StrategyParameters parameters,
+        List<Instrument> instruments,
+        IStrategyHost host,
+        KeelStore? store,
+        string? runId,
+        RunRecord? resume,
+        PhaseTimer timings,
+        CancellationToken ct)
+    {
+        OutputFolder? output = null;
+        try
+        {
+            return Run(spec, descriptor, parameters, instruments, host, store, runId, resume, timings, o => output = o, ct);
+        }
+        catch (Exception ex) when (output is not null && !WorthKeeping(ex))
+        {
+            output.KeepStaging = false;
+            output.Dispose();
+            throw;
+        }
+    }
+
+    private static int Run(
+        RunSpec spec,
+        StrategyDescriptor descriptor,
+        StrategyParameters parameters,
+        List<Instrument> instruments,
+        IStrategyHost host,
+        KeelStore? store,
+        string? runId,
+        RunRecord? resume,
+        PhaseTimer timings,
+        Action<OutputFolder> opened,
+        CancellationToken ct)
+    {
+        // A resumed run continues from its newest intact snapshot, if its staged files still reach that far.
+        SnapshotRecord? snapshot = null;
+        if (resume is not null)
+        {
+            snapshot = store!.LatestIntactSnapshot(runId!, message => Console.Error.WriteLine($"keel: warning: {message}"));
+        }
+
+        using var output = spec.OutDir is null ? null : OutputFolder.Create(spec.OutDir, runId, resume: snapshot is not null);
+        IReadOnlyDictionary<string, long>? lengths = snapshot is null ? null : TradingSession.SnapshotOutputLengths(snapshot.Payload);
+        if (snapshot is not null && output is not null && !output.HasAtLeast(lengths!))
+        {
+            Console.Error.WriteLine($"keel: warning: the staged output files of run {runId} in {output.Path} are missing or shorter than its last snapshot; starting the run again from the beginning (the result is the same)");
+            snapshot = null;
+            lengths = null;
+        }
+
+        if (output is not null)
+        {
+            output.KeepStaging = store is not null;
+            opened(output);
+        }
+
+        if (resume is not null)
+        {
+            Console.WriteLine(snapshot is null
+                ? $"resuming run {runId} from the beginning (no usable snapshot)"
+                : $"resuming run {runId} from {KeelStore.DescribeSnapshot(snapshot)}");
+        }
+
         var readers = new List<IBarReader>();
         try
         {
             for (int i = 0; i < spec.DataFiles.Count; i++)
             {
-                readers.Add(CsvBarReader.Open(spec.DataFiles[i], instruments[i].Id));
+                var source = spec.DataFiles[i];
+                if (RunSpec.IsStoreSource(source))
+                {
+                    var (symbol, timeframe) = RunSpec.ParseStoreSource(source);
+                    readers.Add(store!.ReadCandles(instruments[i].Id, symbol, timeframe, spec.From, spec.To));
+                }
+                else
+                {
+                    readers.Add(CsvBarReader.Open(source, instruments[i].Id));
+                }
             }
         }
         catch
@@ -106,12 +252,18 @@ internal static class RunCommand
             throw;
         }
 
-        if (spec.Paper)
+        if (spec.Paper && resume is null && !RunSpec.IsStoreSource(spec.DataFiles[0]))
         {
             WarnIfReplayIsSlow(spec, instruments[0].Id);
         }
 
-        using IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
+        IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
+        if (snapshot is not null)
+        {
+            reader = new SkippingBarReader(reader, TradingSession.SnapshotDataEvents(snapshot.Payload));
+        }
+
+        using var readerScope = reader;
         var settings = new SessionSettings
         {
             InitialCash = spec.Cash,
@@ -131,23 +283,51 @@ internal static class RunCommand
         };
 
         using var progress = new ProgressBar(spec.Paper ? "paper" : "backtest", !spec.Quiet);
+        double fraction = 0;
+        void Report(long done, long total)
+        {
+            fraction = total > 0 ? (double)done / total : 0;
+            progress.Report(done, total);
+        }
+
+        Stream? Open(string name) => output is null ? null
+            : lengths is null ? output.OpenWrite(name + ".csv")
+            : output.OpenContinue(name + ".csv", lengths.TryGetValue(name, out var length) ? length : 0);
+
         var outputs = new SessionOutputs
         {
-            Orders = output?.OpenWrite("orders.csv"),
-            Fills = output?.OpenWrite("fills.csv"),
-            Trades = output?.OpenWrite("trades.csv"),
-            Equity = output?.OpenWrite("equity.csv"),
+            Orders = Open("orders"),
+            Fills = Open("fills"),
+            Trades = Open("trades"),
+            Equity = Open("equity"),
+            Append = snapshot is not null,
         };
+
+        var persistence = store is null ? null : new SessionPersistence
+        {
+            Journal = store,
+            RunId = runId!,
+            Time = TimeProvider.System,
+            SnapshotEveryEvents = spec.SnapshotEvery,
+            SnapshotEvery = TimeSpan.FromSeconds(spec.SnapshotSeconds),
+            ResumeFrom = snapshot?.Payload,
+            Progress = () => Volatile.Read(ref fraction) * 100,
+        };
+        if (store is not null)
+        {
+            var startedAt = Now();
+            store.UpdateRun(runId!, RunStatus.Running, startedAt, startedAt: resume?.StartedAt ?? startedAt);
+        }
 
         timings.Mark("setup");
         SessionResult result;
         try
         {
             IDataFeeder feeder = spec.Paper
-                ? new PacedReplayFeeder(reader, spec.Speed, TimeProvider.System, progress.Report)
-                : new HistoricalFeeder(reader, progress.Report);
+                ? new PacedReplayFeeder(reader, spec.Speed, TimeProvider.System, Report)
+                : new HistoricalFeeder(reader, Report);
             IClock clock = spec.Paper ? new WallClock(TimeProvider.System) : new SimulatedClock();
-            result = TradingSession.Run(settings, instruments, host, feeder, clock, outputs, ct);
+            result = TradingSession.Run(settings, instruments, host, feeder, clock, outputs, ct, persistence);
         }
         finally
         {
@@ -159,21 +339,35 @@ internal static class RunCommand
 
         progress.Dispose();
         timings.Mark("run");
-        ct.ThrowIfCancellationRequested();
+        if (result.Outcome == LoopOutcome.Cancelled || ct.IsCancellationRequested)
+        {
+            if (store is null)
+            {
+                throw new OperationCanceledException(ct);
+            }
+
+            store.UpdateRun(runId!, RunStatus.Stopped, Now(), progress: Math.Round(fraction * 100, 2));
+            return Fail($"interrupted; run {runId} stopped after {result.DataEvents:N0} bars and can be continued with: keel resume {runId}", 130);
+        }
+
         if (result.DataEvents == 0)
         {
             var window = spec.From is not null || spec.To is not null ? " between --from and --to" : string.Empty;
             throw new DataFormatException(string.Join(",", spec.DataFiles), 0, 0, null, $"has no bars{window}; nothing to {(spec.Paper ? "replay" : "backtest")}");
         }
 
+        // No run id in metrics.json: the same inputs give the same bytes, recorded or not, resumed or not.
         var runInfo = RunInfo(spec, descriptor.Name, parameters, instruments);
+
         if (output is not null)
         {
+            var shown = TradeRow.ReadCsv(output.StagedPath("trades.csv"), 1000);
+
             using (var report = output.OpenWrite("report.html"))
             {
                 var title = $"Keel {(spec.Paper ? "paper" : "backtest")}: {descriptor.Name}";
                 var run = runInfo.Select(kv => (kv.Key, Describe(kv.Value))).ToList();
-                HtmlReport.Write(report, new ReportModel(title, run, result.Metrics, result.Curve, result.Trades, result.Metrics.Trades + result.Metrics.OpenTrades));
+                HtmlReport.Write(report, new ReportModel(title, run, result.Metrics, result.Curve, shown, result.Metrics.Trades + result.Metrics.OpenTrades));
             }
 
             timings.Mark("report.html");
@@ -188,6 +382,14 @@ internal static class RunCommand
             output.Commit("metrics.json");
         }
 
+        if (store is not null)
+        {
+            using var metricsJson = new MemoryStream();
+            result.Metrics.WriteJson(metricsJson, runInfo);
+            var done = Now();
+            store.UpdateRun(runId!, RunStatus.Completed, done, progress: 100, finishedAt: done, metrics: System.Text.Encoding.UTF8.GetString(metricsJson.ToArray()));
+        }
+
         timings.Mark("report");
         PrintSummary(spec, descriptor.Name, parameters, instruments, result);
         if (output is not null)
@@ -198,6 +400,21 @@ internal static class RunCommand
         timings.Mark("summary");
         timings.Print();
         return 0;
+    }
+
+    private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+
+    /// <summary>Records a failure on the run, if the store can still be written; the original error is what the user sees.</summary>
+    private static void MarkFailed(KeelStore store, string runId, Exception ex)
+    {
+        try
+        {
+            store.UpdateRun(runId, RunStatus.Failed, Now(), error: ex.Message);
+        }
+        catch (StorageException)
+        {
+            // The store itself is what failed; the error line says so.
+        }
     }
 
     /// <summary>Paper replays pace bars at wall-clock × speed; say so when that means minutes between bars.</summary>
@@ -266,7 +483,8 @@ internal static class RunCommand
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < spec.DataFiles.Count; i++)
         {
-            var symbol = spec.Symbols?[i] ?? SymbolFromFile(spec.DataFiles[i]);
+            var symbol = spec.Symbols?[i]
+                ?? (RunSpec.IsStoreSource(spec.DataFiles[i]) ? RunSpec.ParseStoreSource(spec.DataFiles[i]).Symbol : SymbolFromFile(spec.DataFiles[i]));
             if (!seen.TryAdd(symbol, spec.DataFiles[i]))
             {
                 throw new UsageException($"data files {seen[symbol]} and {spec.DataFiles[i]} both give symbol {symbol}; name them with --symbol");

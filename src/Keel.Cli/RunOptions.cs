@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Keel.Domain;
-using Microsoft.Extensions.Configuration;
 
 namespace Keel.Cli;
 
@@ -18,8 +17,8 @@ internal sealed class RunOptions
         Data = new Option<string>(paper ? "--replay" : "--data")
         {
             Description = paper
-                ? "CSV file(s) to replay as a live feed, comma-separated (generic, backtrader or Yahoo format)"
-                : "CSV file(s) of bars, comma-separated; several files are merged in time order (generic datetime,open,high,low,close,volume; backtrader; Yahoo)",
+                ? "CSV file(s) to replay as a live feed, comma-separated (generic, backtrader or Yahoo format), or db:SYMBOL:TIMEFRAME for candles in the store"
+                : "CSV file(s) of bars, comma-separated; several files are merged in time order (generic datetime,open,high,low,close,volume; backtrader; Yahoo); db:SYMBOL:TIMEFRAME reads candles from the store (see 'keel data import')",
             HelpName = "FILE[,FILE…]",
         };
         Add(Data);
@@ -46,6 +45,9 @@ internal sealed class RunOptions
         Add(MaxOrderNotional);
         Add(MaxOpenOrders);
         Add(PeriodsPerYear);
+        Add(Db);
+        Add(SnapshotEvery);
+        Add(SnapshotSeconds);
         Add(Config);
         Add(Quiet);
         if (paper)
@@ -106,7 +108,13 @@ internal sealed class RunOptions
 
     public Option<string> PeriodsPerYear { get; } = new("--periods-per-year") { Description = "annualisation for Sharpe/Sortino [default: 252 for daily returns, 52 weekly, 12 monthly]", HelpName = "N" };
 
-    public Option<string> Config { get; } = new("--config") { Description = "JSON configuration file [default: ./keel.json if present]; environment variables KEEL__BACKTEST__<OPTION> override it", HelpName = "FILE" };
+    public Option<string> Config { get; } = CliConfig.ConfigOption();
+
+    public Option<string> Db { get; } = CliConfig.DbOption();
+
+    public Option<string> SnapshotEvery { get; } = new("--snapshot-every") { Description = "store a resumable snapshot every N kernel events [default: 200000; storage:snapshotEvery]", HelpName = "N" };
+
+    public Option<string> SnapshotSeconds { get; } = new("--snapshot-seconds") { Description = "…and at least every S seconds of wall-clock time [default: 10; storage:snapshotSeconds]", HelpName = "S" };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "print only the summary (no progress bar)" };
 
@@ -117,33 +125,7 @@ internal sealed class RunOptions
     /// <summary>Resolves every option against the command line, environment and configuration file.</summary>
     public RunSpec Resolve(ParseResult parse)
     {
-        var configPath = parse.GetValue(Config);
-        var builder = new ConfigurationBuilder();
-        if (configPath is not null)
-        {
-            if (!File.Exists(configPath))
-            {
-                throw new UsageException($"configuration file {configPath} does not exist");
-            }
-
-            builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
-        }
-        else if (File.Exists("keel.json"))
-        {
-            builder.AddJsonFile(Path.GetFullPath("keel.json"), optional: true);
-        }
-
-        builder.AddEnvironmentVariables("KEEL__");
-        IConfiguration config;
-        try
-        {
-            config = builder.Build();
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidDataException or IOException)
-        {
-            throw new UsageException($"configuration file {configPath ?? "keel.json"} is not valid JSON: {ex.GetBaseException().Message}");
-        }
-
+        var config = CliConfig.Load(parse.GetValue(Config));
         var sections = Paper ? new[] { config.GetSection("paper"), config.GetSection("backtest") } : [config.GetSection("backtest")];
         string? Get(Option<string> option)
         {
@@ -232,6 +214,9 @@ internal sealed class RunOptions
             PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, "--periods-per-year", 1m, 100_000m, whole: true) : null,
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60") : double.PositiveInfinity,
+            Db = CliConfig.ResolveDb(parse.GetValue(Db), config),
+            SnapshotEvery = (long)Dec(parse.GetValue(SnapshotEvery) ?? config.GetSection("storage")["snapshotEvery"] ?? "200000", "--snapshot-every", 1m, 1_000_000_000_000m, whole: true),
+            SnapshotSeconds = (double)Dec(parse.GetValue(SnapshotSeconds) ?? config.GetSection("storage")["snapshotSeconds"] ?? "10", "--snapshot-seconds", 0.001m, 86_400m),
         };
 
         if (spec.From is Timestamp from && spec.To is Timestamp to && from > to)
@@ -398,4 +383,26 @@ internal sealed record RunSpec
     public required bool Quiet { get; init; }
 
     public required double Speed { get; init; }
+
+    /// <summary>The store to record the run in; null when recording is off (<c>--db none</c>).</summary>
+    public required string? Db { get; init; }
+
+    public required long SnapshotEvery { get; init; }
+
+    public required double SnapshotSeconds { get; init; }
+
+    /// <summary>True for a <c>db:SYMBOL:TIMEFRAME</c> data source.</summary>
+    public static bool IsStoreSource(string data) => data.StartsWith("db:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Splits <c>db:SYMBOL:TIMEFRAME</c>.</summary>
+    public static (string Symbol, string Timeframe) ParseStoreSource(string data)
+    {
+        var parts = data.Split(':');
+        if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
+        {
+            throw new UsageException($"data source '{data}' must be db:SYMBOL:TIMEFRAME, e.g. db:AAPL:1m");
+        }
+
+        return (parts[1], parts[2]);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Engine.Indicators;
+using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
 
 namespace Keel.Strategies;
@@ -59,7 +61,7 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
             int slow = p.GetInt("slow", 30, 2, 10_000);
             bool allowShort = p.GetBool("short", false);
             p.EnsureAllUsed(ParameterSpecs);
-            return new StrategyHost<State>(Name, new SmaCross(fast, slow, ctx.Stake, allowShort));
+            return new StrategyHost<State>(Name, new SmaCross(fast, slow, ctx.Stake, allowShort), codec: new Codec(fast, slow));
         });
 
     public State CreateState() => new(Fast, Slow);
@@ -128,6 +130,60 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
             _legs.Add(instrument, legs);
             return legs;
         }
+    }
+
+    /// <summary>Snapshot codec: each instrument's two windows and its crossover state.</summary>
+    public sealed class Codec(int fast, int slow) : IStateCodec<State>
+    {
+        public void Write(Utf8JsonWriter writer, State state)
+        {
+            writer.WriteStartArray();
+            foreach (var legs in state.Instruments)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("i", legs.Instrument.Symbol);
+                WriteSma(writer, "fast", legs.FastSma);
+                WriteSma(writer, "slow", legs.SlowSma);
+                var (lastNonZero, seeded) = legs.Cross.Export();
+                writer.WriteNumber("cross", lastNonZero);
+                writer.WriteBoolean("seeded", seeded);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        public State Read(JsonElement state)
+        {
+            var result = new State(fast, slow);
+            foreach (var x in state.EnumerateArray())
+            {
+                var legs = result.For(new InstrumentId(x.GetText("i")));
+                ReadSma(x.Get("fast"), legs.FastSma);
+                ReadSma(x.Get("slow"), legs.SlowSma);
+                legs.Cross.Import(x.GetInt("cross"), x.GetBool("seeded"));
+            }
+
+            return result;
+        }
+
+        private static void WriteSma(Utf8JsonWriter w, string name, PriceSma sma)
+        {
+            var (window, count) = sma.Export();
+            w.WriteStartObject(name);
+            w.WriteNumber("count", count);
+            w.WriteStartArray("window");
+            foreach (var raw in window)
+            {
+                w.WriteNumberValue(raw);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        private static void ReadSma(JsonElement e, PriceSma sma) =>
+            sma.Import([.. e.Get("window").EnumerateArray().Select(v => v.GetInt64())], e.GetLong("count"));
     }
 
     public sealed class Legs(InstrumentId instrument, int fast, int slow)

@@ -164,6 +164,41 @@ public sealed class Order
 
     internal void Link(ClientOrderId other) => (_linked ??= []).Add(other);
 
+    /// <summary>Everything about the order, for snapshots.</summary>
+    public OrderState Capture() => new(
+        Id, Number, new OrderRequest(Instrument, Side, Type, Quantity, LimitPrice, StopPrice, TimeInForce, Tag), CreatedAt, Contingency, ParentId,
+        [.. LinkedIds], Status, VenueOrderId, Reason, SubmittedAt, LastEventAt, [.. Fills]);
+
+    /// <summary>Rebuilds an order from a snapshot: its fills are replayed, so quantities and values are recomputed, not trusted.</summary>
+    public static Order Restore(OrderState state)
+    {
+        var order = new Order(state.Id, state.Request, state.CreatedAt, state.Contingency, state.ParentId, state.Number);
+        foreach (var id in state.LinkedIds)
+        {
+            order.Link(id);
+        }
+
+        foreach (var fill in state.Fills)
+        {
+            if (fill.LastQty > order.LeavesQuantity || fill.Side != order.Side)
+            {
+                throw new InvalidOrderTransitionException($"snapshot of order {order.Id} has an inconsistent fill {fill.TradeId}");
+            }
+
+            order.FilledQuantity += fill.LastQty;
+            order.FilledValue += fill.LastPx * fill.LastQty;
+            order.Commission += fill.Commission;
+            (order._fills ??= new List<OrderFilled>(1)).Add(fill);
+        }
+
+        order.Status = state.Status;
+        order.VenueOrderId = state.VenueOrderId;
+        order.Reason = state.Reason;
+        order.SubmittedAt = state.SubmittedAt;
+        order.LastEventAt = state.LastEventAt;
+        return order;
+    }
+
     /// <summary>Links orders into a contingent group (called when the group is created, before any event).</summary>
     public static void LinkGroup(Order parent, IEnumerable<Order> others)
     {
@@ -246,3 +281,19 @@ public sealed class Order
     public override string ToString() =>
         $"{Id} {Side.ToText()} {Quantity} {Instrument} {Type.ToText()} {Status.ToText()} filled {FilledQuantity}";
 }
+
+/// <summary>An order's complete state, as stored in snapshots.</summary>
+public sealed record OrderState(
+    ClientOrderId Id,
+    long Number,
+    OrderRequest Request,
+    Timestamp CreatedAt,
+    ContingencyType Contingency,
+    ClientOrderId? ParentId,
+    IReadOnlyList<ClientOrderId> LinkedIds,
+    OrderStatus Status,
+    VenueOrderId? VenueOrderId,
+    string? Reason,
+    Timestamp? SubmittedAt,
+    Timestamp LastEventAt,
+    IReadOnlyList<OrderFilled> Fills);

@@ -4,11 +4,12 @@ using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Kernel;
+using Keel.Engine.Persistence;
 
 namespace Keel.Engine.Analytics;
 
 /// <summary>Counts orders by how they ended.</summary>
-public sealed class OrderCounter : IEventHandler<OrderUpdate>
+public sealed class OrderCounter : IEventHandler<OrderUpdate>, ISnapshotable
 {
     public long Created { get; private set; }
 
@@ -25,6 +26,32 @@ public sealed class OrderCounter : IEventHandler<OrderUpdate>
     public long Replaced { get; private set; }
 
     public long Fills { get; private set; }
+
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("created", Created);
+        w.WriteNumber("filled", Filled);
+        w.WriteNumber("canceled", Canceled);
+        w.WriteNumber("rejected", Rejected);
+        w.WriteNumber("denied", Denied);
+        w.WriteNumber("expired", Expired);
+        w.WriteNumber("replaced", Replaced);
+        w.WriteNumber("fills", Fills);
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        Created = e.GetLong("created");
+        Filled = e.GetLong("filled");
+        Canceled = e.GetLong("canceled");
+        Rejected = e.GetLong("rejected");
+        Denied = e.GetLong("denied");
+        Expired = e.GetLong("expired");
+        Replaced = e.GetLong("replaced");
+        Fills = e.GetLong("fills");
+    }
 
     public void Handle(in OrderUpdate evt, long sequence)
     {

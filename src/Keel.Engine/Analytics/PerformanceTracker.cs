@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Kernel;
+using Keel.Engine.Persistence;
 
 namespace Keel.Engine.Analytics;
 
@@ -27,7 +29,7 @@ public sealed record PerformanceOptions
 /// monthly data. Sharpe = mean / sample standard deviation × √periods; Sortino = mean / √(mean of squared negative
 /// returns) × √periods; the risk-free rate is 0.
 /// </summary>
-public sealed class PerformanceTracker : IEventHandler<SliceClosed>
+public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotable
 {
     private readonly IPortfolioView _portfolio;
     private readonly PerformanceOptions _options;
@@ -169,6 +171,61 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
         _sink?.OnEquity(time, equity, cash, drawdown);
     }
 
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.Write("peak", _peak);
+        w.WriteNumber("peakValue", _peakValue);
+        w.Write("peakTime", _peakTime);
+        w.WriteNumber("underwater", _underwaterSlices);
+        w.WriteNumber("currentDay", _currentDay);
+        w.Write("dayEnd", _dayEnd);
+        w.Write("previousDayEnd", _previousDayEnd);
+        w.Write("previousSlice", _previousSlice);
+        w.WriteNumber("minInterval", _minInterval);
+        w.WriteNumber("maxDrawdownNanos", _maxDrawdownNanos);
+        w.Write("lastEquity", LastEquity);
+        w.WriteNumber("slices", Slices);
+        w.WriteNumber("inMarket", SlicesInMarket);
+        w.Write("first", FirstTime);
+        w.Write("last", LastTime);
+        w.Write("maxDrawdownValue", MaxDrawdownValue);
+        w.WriteNumber("maxDrawdown", MaxDrawdown);
+        w.WriteNumber("maxDrawdownSlices", MaxDrawdownDurationSlices);
+        w.WritePropertyName("daily");
+        _daily.Save(w);
+        w.WritePropertyName("perSlice");
+        _perSlice.Save(w);
+        w.WritePropertyName("curve");
+        Curve.Save(w);
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        _peak = e.GetMoney("peak");
+        _peakValue = e.GetDouble("peakValue");
+        _peakTime = e.GetTime("peakTime");
+        _underwaterSlices = e.GetLong("underwater");
+        _currentDay = e.GetLong("currentDay");
+        _dayEnd = e.GetMoney("dayEnd");
+        _previousDayEnd = e.GetMoney("previousDayEnd");
+        _previousSlice = e.GetMoney("previousSlice");
+        _minInterval = e.GetLong("minInterval");
+        _maxDrawdownNanos = e.GetLong("maxDrawdownNanos");
+        LastEquity = e.GetMoney("lastEquity");
+        Slices = e.GetLong("slices");
+        SlicesInMarket = e.GetLong("inMarket");
+        FirstTime = e.GetTimeOrNull("first");
+        LastTime = e.GetTimeOrNull("last");
+        MaxDrawdownValue = e.GetMoney("maxDrawdownValue");
+        MaxDrawdown = e.GetDouble("maxDrawdown");
+        MaxDrawdownDurationSlices = e.GetLong("maxDrawdownSlices");
+        _daily.Load(e.Get("daily"));
+        _perSlice.Load(e.Get("perSlice"));
+        Curve.Load(e.Get("curve"));
+    }
+
     private static double Return(Money now, Money before) => before.IsPositive ? Money.Ratio(now - before, before) : 0;
 
     /// <summary>The sampling of returns used for Sharpe and Sortino, and periods per year.</summary>
@@ -196,7 +253,7 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>
 }
 
 /// <summary>Mean, sample variance (Welford) and downside deviation of a stream of returns.</summary>
-public sealed class ReturnStats
+public sealed class ReturnStats : ISnapshotable
 {
     private double _mean;
     private double _m2;
@@ -225,6 +282,24 @@ public sealed class ReturnStats
 
     public ReturnStats Snapshot() => new() { _mean = _mean, _m2 = _m2, _downsideSquares = _downsideSquares, Count = Count };
 
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("n", Count);
+        w.WriteNumber("mean", _mean);
+        w.WriteNumber("m2", _m2);
+        w.WriteNumber("down", _downsideSquares);
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        Count = e.GetLong("n");
+        _mean = e.GetDouble("mean");
+        _m2 = e.GetDouble("m2");
+        _downsideSquares = e.GetDouble("down");
+    }
+
     public double? Sharpe(int periodsPerYear)
     {
         double sd = SampleStdDev;
@@ -242,7 +317,7 @@ public sealed class ReturnStats
 /// A bounded equity curve for charts: at most <c>capacity</c> buckets; when full, neighbouring buckets merge and
 /// each bucket covers twice as many slices. Each bucket keeps its last equity, its low and high, and its deepest drawdown.
 /// </summary>
-public sealed class EquityCurve
+public sealed class EquityCurve : ISnapshotable
 {
     private readonly Point[] _points;
     private int _count;
@@ -264,6 +339,43 @@ public sealed class EquityCurve
     public int Count => _count;
 
     public ReadOnlySpan<Point> Points => _points.AsSpan(0, _count);
+
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("perBucket", _perBucket);
+        w.WriteNumber("inCurrent", _inCurrent);
+        w.WriteStartArray("points");
+        foreach (var p in Points)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(p.Time.UnixNanos);
+            w.WriteNumberValue(p.Equity);
+            w.WriteNumberValue(p.Low);
+            w.WriteNumberValue(p.High);
+            w.WriteNumberValue(p.Drawdown);
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        _perBucket = e.GetLong("perBucket");
+        _inCurrent = e.GetLong("inCurrent");
+        _count = 0;
+        foreach (var p in e.Get("points").EnumerateArray())
+        {
+            if (_count == _points.Length)
+            {
+                throw new SnapshotException($"the snapshot's equity curve has more than {_points.Length} points");
+            }
+
+            _points[_count++] = new Point(Timestamp.FromUnixNanos(p[0].GetInt64()), p[1].GetDouble(), p[2].GetDouble(), p[3].GetDouble(), p[4].GetDouble());
+        }
+    }
 
     public void Add(Timestamp time, double equity, double drawdown)
     {

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Kernel;
+using Keel.Engine.Persistence;
 
 namespace Keel.Engine.Analytics;
 
@@ -31,7 +33,7 @@ public sealed record Trade(
 }
 
 /// <summary>Builds <see cref="Trade"/>s from booked fills. One open trade per instrument at most.</summary>
-public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<SliceClosed>
+public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<SliceClosed>, ISnapshotable
 {
     private readonly Dictionary<InstrumentId, OpenTrade> _open = [];
     private readonly Action<Trade>? _onClosed;
@@ -99,8 +101,64 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
         }
     }
 
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("nextId", _nextId);
+        w.WriteNumber("slices", _slices);
+        w.WritePropertyName("stats");
+        Statistics.Save(w);
+        w.WriteStartArray("open");
+        foreach (var t in _open.Values.OrderBy(t => t.Id))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", t.Id);
+            w.WriteString("i", t.Instrument.Symbol);
+            w.WriteNumber("direction", (int)t.Direction);
+            w.Write("entryTime", t.EntryTime);
+            w.WriteNumber("entrySlice", t.EntrySlice);
+            w.Write("opened", t.OpenedQuantity);
+            w.Write("closed", t.ClosedQuantity);
+            w.Write("entryValue", t.EntryValue);
+            w.Write("exitValue", t.ExitValue);
+            w.Write("gross", t.Gross);
+            w.Write("commission", t.Commission);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        _nextId = e.GetLong("nextId");
+        _slices = e.GetLong("slices");
+        Statistics.Load(e.Get("stats"));
+        _open.Clear();
+        foreach (var x in e.Get("open").EnumerateArray())
+        {
+            var t = new OpenTrade(x.GetLong("id"), new InstrumentId(x.GetText("i")), (PositionSide)x.GetInt("direction"), x.GetTime("entryTime"), x.GetLong("entrySlice"))
+            {
+                OpenedQuantity = x.GetQuantity("opened"),
+                ClosedQuantity = x.GetQuantity("closed"),
+                EntryValue = x.GetMoney("entryValue"),
+                ExitValue = x.GetMoney("exitValue"),
+                Gross = x.GetMoney("gross"),
+                Commission = x.GetMoney("commission"),
+            };
+            _open.Add(t.Instrument, t);
+        }
+    }
+
     private sealed class OpenTrade(long id, InstrumentId instrument, PositionSide direction, Timestamp entryTime, long entrySlice)
     {
+        public PositionSide Direction { get; } = direction;
+
+        public Timestamp EntryTime { get; } = entryTime;
+
+        public long EntrySlice { get; } = entrySlice;
+
         public long Id { get; } = id;
 
         public InstrumentId Instrument { get; } = instrument;
@@ -123,7 +181,7 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
             Price? exitPrice = ClosedQuantity.IsPositive ? ExitValue.DivideToPrice(ClosedQuantity) : mark;
             var gross = Gross + extraGross;
             var net = gross - Commission;
-            return new Trade(Id, Instrument, direction, entryTime, entryPrice, OpenedQuantity, exitTime, exitPrice, gross, Commission, slices - entrySlice, isOpen)
+            return new Trade(Id, Instrument, Direction, EntryTime, entryPrice, OpenedQuantity, exitTime, exitPrice, gross, Commission, slices - EntrySlice, isOpen)
             {
                 Return = EntryValue.IsZero ? 0 : Money.Ratio(net, EntryValue),
             };
@@ -132,7 +190,7 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
 }
 
 /// <summary>Running statistics over closed trades (net of commissions).</summary>
-public sealed class TradeStatistics
+public sealed class TradeStatistics : ISnapshotable
 {
     public long Count { get; private set; }
 
@@ -153,6 +211,36 @@ public sealed class TradeStatistics
     public Money NetTotal { get; private set; }
 
     public long BarsHeldTotal { get; private set; }
+
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("count", Count);
+        w.WriteNumber("wins", Wins);
+        w.WriteNumber("losses", Losses);
+        w.WriteNumber("breakeven", Breakeven);
+        w.Write("grossProfit", GrossProfit);
+        w.Write("grossLoss", GrossLoss);
+        w.Write("largestWin", LargestWin);
+        w.Write("largestLoss", LargestLoss);
+        w.Write("net", NetTotal);
+        w.WriteNumber("bars", BarsHeldTotal);
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        Count = e.GetLong("count");
+        Wins = e.GetLong("wins");
+        Losses = e.GetLong("losses");
+        Breakeven = e.GetLong("breakeven");
+        GrossProfit = e.GetMoney("grossProfit");
+        GrossLoss = e.GetMoney("grossLoss");
+        LargestWin = e.GetMoney("largestWin");
+        LargestLoss = e.GetMoney("largestLoss");
+        NetTotal = e.GetMoney("net");
+        BarsHeldTotal = e.GetLong("bars");
+    }
 
     public void Add(Trade trade)
     {

@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Analytics;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
 using Keel.Engine.Kernel;
+using Keel.Engine.Persistence;
 using Keel.Engine.Reporting;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
@@ -22,12 +24,9 @@ public sealed record SessionSettings
     public KernelOptions Kernel { get; init; } = new();
 
     public PerformanceOptions Performance { get; init; } = new();
-
-    /// <summary>How many closed trades to keep in memory for the report (all are written to trades.csv).</summary>
-    public int ReportTradeLimit { get; init; } = 1000;
 }
 
-/// <summary>Streams the session writes to; any may be null.</summary>
+/// <summary>Streams the session writes to; any may be null. When <see cref="Append"/> is set the files already hold a header (resume).</summary>
 public sealed class SessionOutputs
 {
     public Stream? Orders { get; init; }
@@ -37,6 +36,31 @@ public sealed class SessionOutputs
     public Stream? Trades { get; init; }
 
     public Stream? Equity { get; init; }
+
+    public bool Append { get; init; }
+}
+
+/// <summary>Recording a run: its journal, how often to snapshot, and the snapshot to resume from.</summary>
+public sealed record SessionPersistence
+{
+    public required IRunJournal Journal { get; init; }
+
+    public required string RunId { get; init; }
+
+    /// <summary>Wall clock for the time-based snapshot policy and record times (never for trading decisions).</summary>
+    public required TimeProvider Time { get; init; }
+
+    /// <summary>Take a snapshot after this many kernel events…</summary>
+    public long SnapshotEveryEvents { get; init; } = 200_000;
+
+    /// <summary>…or after this much wall time, whichever comes first.</summary>
+    public TimeSpan SnapshotEvery { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The snapshot payload to continue from (null for a new run).</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>Progress of the data source, 0–100, for the run record.</summary>
+    public Func<double>? Progress { get; init; }
 }
 
 public sealed class SessionResult
@@ -45,8 +69,8 @@ public sealed class SessionResult
 
     public required EquityCurve Curve { get; init; }
 
-    /// <summary>The first closed trades (up to the report limit), then the open ones.</summary>
-    public required IReadOnlyList<Trade> Trades { get; init; }
+    /// <summary>Trades still open at the end (closed trades are in trades.csv and the journal).</summary>
+    public required IReadOnlyList<Trade> OpenTrades { get; init; }
 
     public required IReadOnlyList<KernelNotice> Notices { get; init; }
 
@@ -55,6 +79,8 @@ public sealed class SessionResult
     public required long DataEvents { get; init; }
 
     public required long LastSequence { get; init; }
+
+    public required int Snapshots { get; init; }
 }
 
 /// <summary>Pushes market data into the inbox from its own thread; ends with <see cref="InboxItem.EndOfData"/>.</summary>
@@ -142,10 +168,13 @@ public sealed class PacedReplayFeeder(IBarReader reader, double speed, TimeProvi
 
 /// <summary>
 /// One run of a strategy: kernel + simulated exchange + a data feeder + a clock. Backtest and paper replay are the
-/// same wiring with a different feeder and clock.
+/// same wiring with a different feeder and clock. With <see cref="SessionPersistence"/> the run is journaled and
+/// snapshotted, and can continue from a snapshot exactly as if it had never stopped.
 /// </summary>
 public static class TradingSession
 {
+    public const int SnapshotFormat = 1;
+
     public static SessionResult Run(
         SessionSettings settings,
         IReadOnlyList<Instrument> instruments,
@@ -153,7 +182,8 @@ public static class TradingSession
         IDataFeeder feeder,
         IClock clock,
         SessionOutputs outputs,
-        CancellationToken ct)
+        CancellationToken ct,
+        SessionPersistence? persistence = null)
     {
         var portfolio = new Portfolio(settings.InitialCash, settings.Leverage);
         var exchange = new SimulatedExchange(settings.Exchange, instruments, portfolio);
@@ -161,20 +191,17 @@ public static class TradingSession
         var kernel = new TradingKernel(clock, exchange, strategy, portfolio, instruments, bus, settings.Kernel, [exchange]);
         exchange.Connect(kernel);
 
-        using var ordersWriter = outputs.Orders is null ? null : new OrdersCsvWriter(outputs.Orders);
-        using var fillsWriter = outputs.Fills is null ? null : new FillsCsvWriter(outputs.Fills);
-        using var tradesWriter = outputs.Trades is null ? null : new TradesCsvWriter(outputs.Trades);
-        using var equityWriter = outputs.Equity is null ? null : new EquityCsvWriter(outputs.Equity);
+        using var ordersWriter = outputs.Orders is null ? null : new OrdersCsvWriter(outputs.Orders, outputs.Append);
+        using var fillsWriter = outputs.Fills is null ? null : new FillsCsvWriter(outputs.Fills, outputs.Append);
+        using var tradesWriter = outputs.Trades is null ? null : new TradesCsvWriter(outputs.Trades, outputs.Append);
+        using var equityWriter = outputs.Equity is null ? null : new EquityCsvWriter(outputs.Equity, outputs.Append);
+        using var journal = persistence is null ? null : new JournalRecorder(persistence.Journal, persistence.RunId);
 
-        var keptTrades = new List<Trade>();
         var perf = new PerformanceTracker(portfolio, settings.Performance, equityWriter);
         var trades = new TradeTracker(t =>
         {
             tradesWriter?.Write(t);
-            if (keptTrades.Count < settings.ReportTradeLimit)
-            {
-                keptTrades.Add(t);
-            }
+            journal?.OnTrade(t);
         });
         var counter = new OrderCounter();
         var notices = new NoticeCollector(200);
@@ -193,8 +220,59 @@ public static class TradingSession
             bus.Subscribe<FillBooked>(fillsWriter, "fills.csv");
         }
 
+        if (journal is not null)
+        {
+            bus.Subscribe<OrderUpdate>(journal, "journal");
+            bus.Subscribe<FillBooked>(journal, "journal");
+            bus.Subscribe<KernelNotice>(journal, "journal");
+            bus.Subscribe<KernelStateChanged>(journal, "journal");
+        }
+
         var inbox = new Inbox();
         var loop = new KernelLoop(kernel, inbox);
+        var state = new SnapshotParts(kernel, portfolio, exchange, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
+        int snapshots = 0;
+        if (persistence?.ResumeFrom is string resumeFrom)
+        {
+            loop.DataEvents = state.Load(resumeFrom);
+        }
+
+        if (persistence is not null)
+        {
+            if (!strategy.CanSnapshot)
+            {
+                throw new NotSupportedException($"strategy {strategy.Name} has no state codec, so its runs cannot be recorded for resume");
+            }
+
+            long lastSnapshotSequence = kernel.Sequence;
+            long lastSnapshotTicks = persistence.Time.GetTimestamp();
+            loop.AfterItem = () =>
+            {
+                journal!.ThrowIfFailed();
+                if (kernel.Sequence - lastSnapshotSequence >= persistence.SnapshotEveryEvents
+                    || persistence.Time.GetElapsedTime(lastSnapshotTicks) >= persistence.SnapshotEvery)
+                {
+                    TakeSnapshot(RunStatus.Running);
+                    lastSnapshotSequence = kernel.Sequence;
+                    lastSnapshotTicks = persistence.Time.GetTimestamp();
+                }
+            };
+        }
+
+        void TakeSnapshot(RunStatus status)
+        {
+            var p = persistence!;
+            var payload = state.Save(loop.DataEvents);
+            var now = Timestamp.FromDateTimeOffset(p.Time.GetUtcNow());
+            var batch = journal!.Current;
+            batch.Snapshot = SnapshotRecord.Create(kernel.Sequence, loop.DataEvents, payload, now);
+            var m = BacktestMetrics.Compute(perf, trades, counter, portfolio, kernel.ErrorCount);
+            batch.Checkpoint = new MetricsCheckpoint(kernel.Sequence, loop.DataEvents, m.TotalReturn, m.NetProfit, m.WinRate, m.MaxDrawdown, m.Sharpe, m.ProfitFactor, now);
+            batch.Progress = new RunProgress(status, Math.Round(p.Progress?.Invoke() ?? 0, 2), kernel.Sequence, now);
+            journal.Hand();
+            snapshots++;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var producer = new Thread(() =>
         {
@@ -223,7 +301,15 @@ public static class TradingSession
         };
 
         LoopOutcome outcome;
-        kernel.Start();
+        if (kernel.State == KernelState.Created)
+        {
+            kernel.Start();
+        }
+        else if (kernel.State == KernelState.Paused)
+        {
+            kernel.Resume();
+        }
+
         producer.Start();
         try
         {
@@ -244,16 +330,176 @@ public static class TradingSession
         }
 
         var metrics = BacktestMetrics.Compute(perf, trades, counter, portfolio, kernel.ErrorCount);
+        if (journal is not null)
+        {
+            var now = Timestamp.FromDateTimeOffset(persistence!.Time.GetUtcNow());
+            var status = outcome == LoopOutcome.Cancelled ? RunStatus.Stopped : RunStatus.Running;
+            if (outcome == LoopOutcome.Cancelled)
+            {
+                // Stopped part-way: the last snapshot stands, the run can be resumed from it.
+                journal.Current.Progress = new RunProgress(status, Math.Round(persistence.Progress?.Invoke() ?? 0, 2), kernel.Sequence, now);
+            }
+            else
+            {
+                journal.Current.Checkpoint = new MetricsCheckpoint(kernel.Sequence, loop.DataEvents, metrics.TotalReturn, metrics.NetProfit, metrics.WinRate, metrics.MaxDrawdown, metrics.Sharpe, metrics.ProfitFactor, now);
+                journal.Current.Progress = new RunProgress(status, 100, kernel.Sequence, now);
+            }
+
+            journal.Flush();
+        }
+
         return new SessionResult
         {
             Metrics = metrics,
             Curve = perf.Curve,
-            Trades = [.. keptTrades, .. open],
+            OpenTrades = open,
             Notices = notices.Items,
             Outcome = outcome,
             DataEvents = loop.DataEvents,
             LastSequence = kernel.Sequence,
+            Snapshots = snapshots,
         };
+    }
+
+    /// <summary>Everything a snapshot holds, written and restored together.</summary>
+    private sealed class SnapshotParts(
+        TradingKernel kernel,
+        Portfolio portfolio,
+        SimulatedExchange exchange,
+        IStrategyHost strategy,
+        PerformanceTracker performance,
+        TradeTracker trades,
+        OrderCounter counter,
+        OrdersCsvWriter? ordersWriter,
+        FillsCsvWriter? fillsWriter,
+        TradesCsvWriter? tradesWriter,
+        EquityCsvWriter? equityWriter,
+        SessionOutputs outputs)
+    {
+        public string Save(long dataEvents)
+        {
+            // Output files first: their lengths in the snapshot must cover exactly what was written up to here.
+            ordersWriter?.Flush();
+            fillsWriter?.Flush();
+            tradesWriter?.Flush();
+            equityWriter?.Flush();
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("format", SnapshotFormat);
+                w.WriteNumber("dataEvents", dataEvents);
+                w.WritePropertyName("kernel");
+                kernel.Save(w);
+                w.WritePropertyName("portfolio");
+                PortfolioSnapshot.Save(w, portfolio);
+                w.WritePropertyName("exchange");
+                exchange.Save(w);
+                w.WriteString("strategyName", strategy.Name);
+                w.WritePropertyName("strategy");
+                strategy.SaveState(w);
+                w.WritePropertyName("performance");
+                performance.Save(w);
+                w.WritePropertyName("trades");
+                trades.Save(w);
+                w.WritePropertyName("orderCounts");
+                counter.Save(w);
+                w.WritePropertyName("ordersCsv");
+                if (ordersWriter is null)
+                {
+                    w.WriteNullValue();
+                }
+                else
+                {
+                    ordersWriter.Save(w);
+                }
+
+                w.WriteStartObject("outputs");
+                WriteLength(w, "orders", outputs.Orders);
+                WriteLength(w, "fills", outputs.Fills);
+                WriteLength(w, "trades", outputs.Trades);
+                WriteLength(w, "equity", outputs.Equity);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+
+        /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
+        public long Load(string payload)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(payload);
+                var e = doc.RootElement;
+                if (e.GetInt("format") != SnapshotFormat)
+                {
+                    throw new SnapshotException($"snapshot format {e.GetInt("format")} is not supported (this Keel writes format {SnapshotFormat})");
+                }
+
+                if (e.GetText("strategyName") != strategy.Name)
+                {
+                    throw new SnapshotException($"the snapshot is of strategy {e.GetText("strategyName")}, not {strategy.Name}");
+                }
+
+                kernel.Load(e.Get("kernel"));
+                PortfolioSnapshot.Load(e.Get("portfolio"), portfolio);
+                exchange.Load(e.Get("exchange"));
+                strategy.LoadState(e.Get("strategy"));
+                performance.Load(e.Get("performance"));
+                trades.Load(e.Get("trades"));
+                counter.Load(e.Get("orderCounts"));
+                if (ordersWriter is not null && e.Get("ordersCsv").ValueKind != JsonValueKind.Null)
+                {
+                    ordersWriter.Load(e.Get("ordersCsv"), kernel.GetOrder);
+                }
+
+                return e.GetLong("dataEvents");
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException)
+            {
+                throw new SnapshotException($"snapshot cannot be restored: {ex.Message}", ex);
+            }
+        }
+
+        /// <summary>The output lengths recorded in a snapshot (where a resume truncates the files to).</summary>
+        public static Dictionary<string, long> OutputLengths(string payload)
+        {
+            using var doc = JsonDocument.Parse(payload);
+            var result = new Dictionary<string, long>();
+            foreach (var p in doc.RootElement.Get("outputs").EnumerateObject())
+            {
+                if (p.Value.ValueKind == JsonValueKind.Number)
+                {
+                    result[p.Name] = p.Value.GetInt64();
+                }
+            }
+
+            return result;
+        }
+
+        private static void WriteLength(Utf8JsonWriter w, string name, Stream? stream)
+        {
+            if (stream is null)
+            {
+                w.WriteNull(name);
+            }
+            else
+            {
+                w.WriteNumber(name, stream.Position);
+            }
+        }
+    }
+
+    /// <summary>Output lengths recorded in a snapshot payload, by output name (orders, fills, trades, equity).</summary>
+    public static IReadOnlyDictionary<string, long> SnapshotOutputLengths(string payload) => SnapshotParts.OutputLengths(payload);
+
+    /// <summary>Market data events processed before the snapshot (how many bars a resume skips).</summary>
+    public static long SnapshotDataEvents(string payload)
+    {
+        using var doc = JsonDocument.Parse(payload);
+        return doc.RootElement.GetLong("dataEvents");
     }
 
     private sealed class NoticeCollector(int capacity) : IEventHandler<KernelNotice>

@@ -149,3 +149,29 @@ public sealed class ListBarReader(IReadOnlyList<Bar> bars) : IBarReader
     {
     }
 }
+
+/// <summary>Skips the first <c>count</c> bars of another reader (a resumed run continues where its snapshot was taken).</summary>
+public sealed class SkippingBarReader(IBarReader inner, long count) : IBarReader
+{
+    private readonly long _count = count;
+    private long _toSkip = count;
+
+    public (long Done, long Total) Progress => inner.Progress;
+
+    public bool TryRead(out Bar bar)
+    {
+        while (_toSkip > 0)
+        {
+            if (!inner.TryRead(out _))
+            {
+                throw new DataFormatException($"the data has fewer bars than the {_count} the run had already processed; was the data file changed since the run started?");
+            }
+
+            _toSkip--;
+        }
+
+        return inner.TryRead(out bar);
+    }
+
+    public void Dispose() => inner.Dispose();
+}

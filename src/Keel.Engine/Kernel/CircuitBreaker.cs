@@ -51,4 +51,12 @@ public sealed class CircuitBreaker
         IsOpen = false;
         ConsecutiveErrors = 0;
     }
+
+    /// <summary>Restores the breaker from a snapshot.</summary>
+    public void Restore(int consecutiveErrors, bool isOpen, long totalErrors)
+    {
+        ConsecutiveErrors = consecutiveErrors;
+        IsOpen = isOpen;
+        TotalErrors = totalErrors;
+    }
 }

@@ -155,8 +155,11 @@ public enum LoopOutcome
 /// <summary>The one reader of the inbox: takes items in order and hands them to the kernel on this thread.</summary>
 public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
 {
-    /// <summary>Number of market data events dispatched (bars and ticks).</summary>
-    public long DataEvents { get; private set; }
+    /// <summary>Number of market data events dispatched (bars and ticks), including those before a resume.</summary>
+    public long DataEvents { get; set; }
+
+    /// <summary>Called on the kernel thread after each inbox item, between events (snapshot policy lives here).</summary>
+    public Action? AfterItem { get; set; }
 
     /// <summary>
     /// Runs until end of data, a stop command or cancellation. A fault item (a producer failed) rethrows its
@@ -176,6 +179,8 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
                     {
                         return outcome.Value;
                     }
+
+                    AfterItem?.Invoke();
                 }
             }
         }

@@ -4,7 +4,9 @@ using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Clock;
+using System.Text.Json;
 using Keel.Engine.Orders;
+using Keel.Engine.Persistence;
 using Keel.Engine.Ports;
 using Keel.Engine.Risk;
 using Keel.Engine.Strategies;
@@ -37,7 +39,7 @@ public readonly record struct FillBooked(OrderFilled Fill, FillEffect Effect, Po
 /// the risk gate and the order manager, talks to the venue through a port, books fills into the portfolio and
 /// publishes every event, with a sequence number, on the <see cref="EventBus"/>. It never reads the wall clock.
 /// </summary>
-public sealed class TradingKernel : IOrderEventSink, IMarketView
+public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
 {
     private readonly IClock _clock;
     private readonly IExecutionVenue _venue;
@@ -345,6 +347,89 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView
     public int OpenOrderCount(InstrumentId instrument) => _orders.OpenCount(instrument);
 
     public Order? GetOrder(ClientOrderId id) => _orders.Find(id);
+
+    /// <summary>Writes the kernel's state (between events): sequence, lifecycle, slice, breaker, last market data, orders.</summary>
+    public void Save(Utf8JsonWriter w)
+    {
+        if (_pending.Count > 0)
+        {
+            throw new InvalidOperationException("a snapshot can only be taken between events");
+        }
+
+        w.WriteStartObject();
+        w.WriteNumber("seq", Sequence);
+        w.WriteNumber("state", (int)State);
+        w.Write("eventTime", _eventTime);
+        w.Write("sliceTime", _sliceTime);
+        w.WriteBoolean("sliceOpen", _sliceOpen);
+        w.WriteNumber("errors", ErrorCount);
+        w.WriteNumber("warnings", WarningCount);
+        w.WriteStartObject("breaker");
+        w.WriteNumber("consecutive", _breaker.ConsecutiveErrors);
+        w.WriteBoolean("open", _breaker.IsOpen);
+        w.WriteNumber("total", _breaker.TotalErrors);
+        w.WriteEndObject();
+        w.WriteStartArray("instruments");
+        foreach (var slot in _slots.Values)
+        {
+            w.WriteStartObject();
+            w.WriteString("i", slot.Instrument.Id.Symbol);
+            w.Write("ref", slot.ReferencePrice);
+            w.WritePropertyName("bar");
+            if (slot.HasBar)
+            {
+                SnapshotJson.WriteBar(w, slot.LastBar);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+
+            w.WritePropertyName("tick");
+            if (slot.HasTick)
+            {
+                SnapshotJson.WriteTick(w, slot.LastTick);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WritePropertyName("orders");
+        _orders.Save(w);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Restores the kernel's state; the instruments must be the ones the snapshot was taken with.</summary>
+    public void Load(JsonElement e)
+    {
+        Sequence = e.GetLong("seq");
+        State = (KernelState)e.GetInt("state");
+        _eventTime = e.GetTime("eventTime");
+        _sliceTime = e.GetTime("sliceTime");
+        _sliceOpen = e.GetBool("sliceOpen");
+        ErrorCount = e.GetLong("errors");
+        WarningCount = e.GetLong("warnings");
+        var breaker = e.Get("breaker");
+        _breaker.Restore(breaker.GetInt("consecutive"), breaker.GetBool("open"), breaker.GetLong("total"));
+        foreach (var x in e.Get("instruments").EnumerateArray())
+        {
+            var id = new InstrumentId(x.GetText("i"));
+            var slot = FindSlot(id) ?? throw new SnapshotException($"the snapshot has instrument {id}, which this run does not trade");
+            slot.ReferencePrice = x.GetPrice("ref");
+            slot.HasBar = x.Get("bar").ValueKind != JsonValueKind.Null;
+            slot.LastBar = slot.HasBar ? SnapshotJson.ReadBar(x.Get("bar")) : default;
+            slot.HasTick = x.Get("tick").ValueKind != JsonValueKind.Null;
+            slot.LastTick = slot.HasTick ? SnapshotJson.ReadTick(x.Get("tick")) : default;
+        }
+
+        _orders.Load(e.Get("orders"));
+        _clock.Observe(_eventTime);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool BeginMarketEvent(Timestamp time, InstrumentId instrument, out InstrumentSlot slot)

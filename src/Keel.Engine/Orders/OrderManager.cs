@@ -1,5 +1,7 @@
 using Keel.Domain;
 using Keel.Domain.Orders;
+using System.Text.Json;
+using Keel.Engine.Persistence;
 using Keel.Engine.Risk;
 
 namespace Keel.Engine.Orders;
@@ -8,7 +10,7 @@ namespace Keel.Engine.Orders;
 /// Owns the kernel's orders: assigns deterministic client ids (<c>prefix + n</c>), keeps open orders, and keeps a
 /// bounded cache of completed ones so memory stays flat on long runs.
 /// </summary>
-public sealed class OrderManager
+public sealed class OrderManager : ISnapshotable
 {
     private readonly Dictionary<ClientOrderId, Order> _open = [];
     private readonly List<Order> _openList = [];
@@ -160,6 +162,53 @@ public sealed class OrderManager
         else if (_completedOther.Count < _recent.Length)
         {
             _completedOther[order.Id] = order;
+        }
+    }
+
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("counter", Counter);
+        w.WriteStartArray("open");
+        foreach (var o in _openList)
+        {
+            SnapshotJson.WriteOrder(w, o);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("recent");
+        foreach (var o in _recent)
+        {
+            if (o is not null)
+            {
+                SnapshotJson.WriteOrder(w, o);
+            }
+        }
+
+        foreach (var o in _completedOther.Values)
+        {
+            SnapshotJson.WriteOrder(w, o);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        _open.Clear();
+        _openList.Clear();
+        Array.Clear(_recent);
+        _completedOther.Clear();
+        Counter = e.GetLong("counter");
+        foreach (var o in e.Get("open").EnumerateArray())
+        {
+            Adopt(SnapshotJson.ReadOrder(o));
+        }
+
+        foreach (var o in e.Get("recent").EnumerateArray())
+        {
+            Adopt(SnapshotJson.ReadOrder(o));
         }
     }
 

@@ -14,8 +14,11 @@ public sealed class BlockWriter<T> : IDisposable
     private readonly BlockingCollection<(T[] Rows, int Count)> _full;
     private readonly BlockingCollection<T[]> _free;
     private readonly Thread _thread;
+    private readonly object _gate = new();
     private T[] _current;
     private int _count;
+    private long _handed;
+    private long _written;
     private Exception? _error;
     private bool _completed;
 
@@ -40,6 +43,28 @@ public sealed class BlockWriter<T> : IDisposable
         if (_count == _current.Length)
         {
             Hand();
+        }
+    }
+
+    /// <summary>Hands the rows collected so far and waits until the writer thread has written them all.</summary>
+    public void Flush()
+    {
+        if (_count > 0 && _error is null)
+        {
+            Hand();
+        }
+
+        lock (_gate)
+        {
+            while (_written < _handed && _error is null)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+
+        if (_error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_error).Throw();
         }
     }
 
@@ -73,6 +98,11 @@ public sealed class BlockWriter<T> : IDisposable
             return;
         }
 
+        lock (_gate)
+        {
+            _handed++;
+        }
+
         _full.Add((_current, _count));
         _current = _free.Take();
         _count = 0;
@@ -95,6 +125,11 @@ public sealed class BlockWriter<T> : IDisposable
             }
 
             _free.Add(rows);
+            lock (_gate)
+            {
+                _written++;
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 

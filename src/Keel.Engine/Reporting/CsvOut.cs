@@ -208,6 +208,13 @@ public sealed class CsvOut : IDisposable
         _pos = 0;
     }
 
+    /// <summary>Writes the buffer and flushes the stream to the operating system (snapshot points).</summary>
+    public void FlushToStream()
+    {
+        Flush();
+        _stream.Flush();
+    }
+
     public void Dispose()
     {
         Flush();

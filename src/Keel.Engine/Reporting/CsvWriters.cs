@@ -3,7 +3,9 @@ using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Analytics;
+using System.Text.Json;
 using Keel.Engine.Kernel;
+using Keel.Engine.Persistence;
 
 namespace Keel.Engine.Reporting;
 
@@ -25,10 +27,57 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
     private readonly SortedDictionary<long, Order> _done = [];
     private readonly Dictionary<long, Order> _openOrders = [];
 
-    public OrdersCsvWriter(Stream stream)
+    /// <param name="append">True when continuing a file that already has its header (resume).</param>
+    public OrdersCsvWriter(Stream stream, bool append = false)
     {
         _csv = new CsvOut(stream);
-        _csv.Header(Columns);
+        if (!append)
+        {
+            _csv.Header(Columns);
+        }
+    }
+
+    public void Flush() => _csv.FlushToStream();
+
+    /// <summary>Completed orders waiting for earlier ones, and the numbers of open orders.</summary>
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("open");
+        foreach (var n in _open)
+        {
+            w.WriteStringValue(_openOrders[n].Id.Value);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("done");
+        foreach (var o in _done.Values)
+        {
+            SnapshotJson.WriteOrder(w, o);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Restores from a snapshot; open orders are the kernel's restored objects, found by id.</summary>
+    public void Load(JsonElement e, Func<ClientOrderId, Order?> find)
+    {
+        _open.Clear();
+        _openOrders.Clear();
+        _done.Clear();
+        foreach (var id in e.Get("open").EnumerateArray())
+        {
+            var order = find(new ClientOrderId(id.GetString()!)) ?? throw new SnapshotException($"order {id.GetString()} of orders.csv is not in the snapshot's order book");
+            _open.Add(order.Number);
+            _openOrders[order.Number] = order;
+        }
+
+        foreach (var o in e.Get("done").EnumerateArray())
+        {
+            var order = SnapshotJson.ReadOrder(o);
+            _done[order.Number] = order;
+        }
     }
 
     public long Rows => _csv.Rows - 1;
@@ -97,11 +146,16 @@ public sealed class FillsCsvWriter : IEventHandler<FillBooked>, IDisposable
 
     private readonly CsvOut _csv;
 
-    public FillsCsvWriter(Stream stream)
+    public FillsCsvWriter(Stream stream, bool append = false)
     {
         _csv = new CsvOut(stream);
-        _csv.Header(Columns);
+        if (!append)
+        {
+            _csv.Header(Columns);
+        }
     }
+
+    public void Flush() => _csv.FlushToStream();
 
     public void Handle(in FillBooked evt, long sequence)
     {
@@ -124,11 +178,16 @@ public sealed class TradesCsvWriter : IDisposable
 
     private readonly CsvOut _csv;
 
-    public TradesCsvWriter(Stream stream)
+    public TradesCsvWriter(Stream stream, bool append = false)
     {
         _csv = new CsvOut(stream);
-        _csv.Header(Columns);
+        if (!append)
+        {
+            _csv.Header(Columns);
+        }
     }
+
+    public void Flush() => _csv.FlushToStream();
 
     public void Write(Trade t)
     {
@@ -160,11 +219,22 @@ public sealed class EquityCsvWriter : IEquitySink, IDisposable
     private readonly MoneyTextCache _equityText = new();
     private readonly MoneyTextCache _cashText = new();
 
-    public EquityCsvWriter(Stream stream)
+    public EquityCsvWriter(Stream stream, bool append = false)
     {
         _csv = new CsvOut(stream);
-        _csv.Header(Columns);
+        if (!append)
+        {
+            _csv.Header(Columns);
+        }
+
         _blocks = new BlockWriter<Row>(WriteBlock, "keel-equity-writer");
+    }
+
+    /// <summary>Writes every row handed so far to the stream (waits for the writer thread).</summary>
+    public void Flush()
+    {
+        _blocks.Flush();
+        _csv.FlushToStream();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Keel.Domain;
-using Keel.Domain.Portfolio;
 using Keel.Engine.Analytics;
 
 namespace Keel.Engine.Reporting;
@@ -13,8 +12,55 @@ public sealed record ReportModel(
     IReadOnlyList<(string Name, string Value)> Run,
     BacktestMetrics Metrics,
     EquityCurve Curve,
-    IReadOnlyList<Trade> Trades,
+    IReadOnlyList<TradeRow> Trades,
     long TotalTrades);
+
+/// <summary>A trade as the report shows it: one row of trades.csv, as text.</summary>
+public sealed record TradeRow(
+    string Id,
+    string Instrument,
+    string Direction,
+    string EntryTime,
+    string EntryPrice,
+    string ExitTime,
+    string ExitPrice,
+    string Quantity,
+    string NetPnl,
+    double Return,
+    string BarsHeld,
+    bool IsOpen)
+{
+    /// <summary>Reads up to <paramref name="max"/> rows of a trades.csv written by <see cref="TradesCsvWriter"/>.</summary>
+    public static List<TradeRow> ReadCsv(string path, int max)
+    {
+        var rows = new List<TradeRow>();
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        var header = reader.ReadLine();
+        if (header is null)
+        {
+            return rows;
+        }
+
+        var columns = header.Split(',');
+        int Col(string name) => Array.IndexOf(columns, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path} has no {name} column");
+        int id = Col("trade_id"), inst = Col("instrument"), dir = Col("direction"), et = Col("entry_time"), ep = Col("entry_price"),
+            xt = Col("exit_time"), xp = Col("exit_price"), qty = Col("quantity"), net = Col("net_pnl"), ret = Col("return"), bars = Col("bars_held"), status = Col("status");
+        while (rows.Count < max && reader.ReadLine() is string line)
+        {
+            var f = line.Split(',');
+            if (f.Length != columns.Length)
+            {
+                throw new InvalidDataException($"{path} line {rows.Count + 2} has {f.Length} fields, expected {columns.Length}");
+            }
+
+            rows.Add(new TradeRow(
+                f[id], f[inst], f[dir], f[et], f[ep], f[xt], f[xp], f[qty], f[net],
+                double.Parse(f[ret], NumberStyles.Float, CultureInfo.InvariantCulture), f[bars], f[status] == "open"));
+        }
+
+        return rows;
+    }
+}
 
 /// <summary>
 /// A self-contained HTML report: inline CSS and SVG charts, no script or network needed to view it.
@@ -97,13 +143,14 @@ public static class HtmlReport
             sb.Append("<table class=\"grid\"><thead><tr><th>#</th><th>Instrument</th><th>Side</th><th>Entry</th><th>Entry price</th><th>Exit</th><th>Exit price</th><th>Qty</th><th>Net P&amp;L</th><th>Return</th><th>Bars</th></tr></thead><tbody>");
             foreach (var t in model.Trades)
             {
-                var cls = t.NetPnl.IsNegative ? "neg" : "pos";
-                sb.Append("<tr><td>").Append(t.Id).Append("</td><td>").Append(E(t.Instrument.Symbol)).Append("</td><td>")
-                    .Append(t.Direction == PositionSide.Long ? "long" : "short").Append("</td><td>").Append(t.EntryTime)
-                    .Append("</td><td>").Append(t.EntryPrice).Append("</td><td>").Append(t.ExitTime?.ToString() ?? (t.IsOpen ? "open" : string.Empty))
-                    .Append("</td><td>").Append(t.ExitPrice?.ToString() ?? string.Empty).Append("</td><td>").Append(t.Quantity)
-                    .Append("</td><td class=\"").Append(cls).Append("\">").Append(t.NetPnl.ToFixed(2)).Append("</td><td class=\"").Append(cls).Append("\">")
-                    .Append(Pct(t.Return)).Append("</td><td>").Append(t.BarsHeld).Append("</td></tr>\n");
+                var cls = t.NetPnl.StartsWith('-') ? "neg" : "pos";
+                var netPnl = Money.TryParse(t.NetPnl, out var pnl) ? pnl.ToFixed(2) : t.NetPnl;
+                sb.Append("<tr><td>").Append(E(t.Id)).Append("</td><td>").Append(E(t.Instrument)).Append("</td><td>")
+                    .Append(E(t.Direction)).Append("</td><td>").Append(E(t.EntryTime))
+                    .Append("</td><td>").Append(E(t.EntryPrice)).Append("</td><td>").Append(t.IsOpen && t.ExitTime.Length == 0 ? "open" : E(t.ExitTime))
+                    .Append("</td><td>").Append(E(t.ExitPrice)).Append("</td><td>").Append(E(t.Quantity))
+                    .Append("</td><td class=\"").Append(cls).Append("\">").Append(E(netPnl)).Append("</td><td class=\"").Append(cls).Append("\">")
+                    .Append(Pct(t.Return)).Append("</td><td>").Append(E(t.BarsHeld)).Append("</td></tr>\n");
             }
 
             sb.Append("</tbody></table>");

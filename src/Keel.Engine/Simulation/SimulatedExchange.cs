@@ -3,6 +3,8 @@ using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
+using System.Text.Json;
+using Keel.Engine.Persistence;
 using Keel.Engine.Ports;
 
 namespace Keel.Engine.Simulation;
@@ -42,7 +44,7 @@ public sealed record SimulatedExchangeOptions
 /// other is cancelled. Exit legs released by an entry fill can fill later on the same bar's path.</para>
 /// <para>Ticks: buys fill at the ask, sells at the bid (last price for trade ticks).</para>
 /// </summary>
-public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
+public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, ISnapshotable
 {
     private const int Segments = 3;
     private readonly SimulatedExchangeOptions _options;
@@ -75,6 +77,103 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer
     public string Name => "simulated";
 
     public long FillCount { get; private set; }
+
+    public void Save(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("dataSeq", _dataSeq);
+        w.WriteNumber("arrivals", _arrivals);
+        w.WriteNumber("venueIds", _venueIds);
+        w.WriteNumber("tradeIds", _tradeIds);
+        w.WriteNumber("fills", FillCount);
+        w.Write("now", _now);
+        w.WriteStartArray("orders");
+        foreach (var book in _books.Values)
+        {
+            foreach (var o in book.Orders)
+            {
+                w.WriteStartObject();
+                WriteCommand(w, o.Command);
+                w.WriteString("venueId", o.VenueId.Value);
+                w.WriteNumber("arrival", o.Arrival);
+                w.Write("filled", o.Filled);
+                w.Write("cap", o.Cap);
+                w.WriteBoolean("triggered", o.Triggered);
+                w.WriteBoolean("held", o.Held);
+                w.WriteNumber("eligibleAfter", o.EligibleAfter);
+                w.WriteNumber("day", o.Day);
+                w.WriteNumber("releasedAt", o.ReleasedAt);
+                w.WriteEndObject();
+            }
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public void Load(JsonElement e)
+    {
+        _orders.Clear();
+        foreach (var book in _books.Values)
+        {
+            book.Orders.Clear();
+        }
+
+        _dataSeq = e.GetLong("dataSeq");
+        _arrivals = e.GetLong("arrivals");
+        _venueIds = e.GetLong("venueIds");
+        _tradeIds = e.GetLong("tradeIds");
+        FillCount = e.GetLong("fills");
+        _now = e.GetTime("now");
+        foreach (var x in e.Get("orders").EnumerateArray())
+        {
+            var command = ReadCommand(x);
+            var book = FindBook(command.Instrument) ?? throw new SnapshotException($"the snapshot has a working order in {command.Instrument}, which this run does not trade");
+            var o = new SimOrder(command, new VenueOrderId(x.GetText("venueId")), x.GetLong("arrival"))
+            {
+                Filled = x.GetQuantity("filled"),
+                Cap = x.GetQuantity("cap"),
+                Triggered = x.GetBool("triggered"),
+                Held = x.GetBool("held"),
+                EligibleAfter = x.GetLong("eligibleAfter"),
+                Day = x.GetLong("day"),
+                ReleasedAt = x.GetLong("releasedAt"),
+            };
+            _orders.Add(command.ClientOrderId, o);
+            book.Orders.Add(o);
+        }
+    }
+
+    private static void WriteCommand(Utf8JsonWriter w, SubmitOrder c)
+    {
+        w.WriteString("id", c.ClientOrderId.Value);
+        w.WriteString("i", c.Instrument.Symbol);
+        w.WriteNumber("side", (int)c.Side);
+        w.WriteNumber("type", (int)c.Type);
+        w.Write("qty", c.Quantity);
+        w.Write("limit", c.LimitPrice);
+        w.Write("stop", c.StopPrice);
+        w.WriteNumber("tif", (int)c.TimeInForce);
+        w.WriteNumber("contingency", (int)c.Contingency);
+        w.WriteString("parent", c.ParentId?.Value);
+        w.WriteStartArray("linked");
+        foreach (var id in c.LinkedIds)
+        {
+            w.WriteStringValue(id.Value);
+        }
+
+        w.WriteEndArray();
+        w.Write("init", c.TsInit);
+    }
+
+    private static SubmitOrder ReadCommand(JsonElement x)
+    {
+        var parent = x.GetStringOrNull("parent");
+        return new SubmitOrder(
+            new ClientOrderId(x.GetText("id")), new InstrumentId(x.GetText("i")), (OrderSide)x.GetInt("side"), (OrderType)x.GetInt("type"),
+            x.GetQuantity("qty"), x.GetPriceOrNull("limit"), x.GetPriceOrNull("stop"), (TimeInForce)x.GetInt("tif"), (ContingencyType)x.GetInt("contingency"),
+            parent is null ? null : new ClientOrderId(parent), [.. x.Get("linked").EnumerateArray().Select(l => new ClientOrderId(l.GetString()!))], x.GetTime("init"));
+    }
 
     /// <summary>Where order events go (the kernel). Set once, before the first command.</summary>
     public void Connect(IOrderEventSink sink) => _sink = sink;

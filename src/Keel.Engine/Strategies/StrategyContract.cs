@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
@@ -115,6 +116,21 @@ public interface IStrategyHost
 
     /// <summary>Replaces the state (resume from a snapshot).</summary>
     void Restore(object state);
+
+    /// <summary>True when the strategy's state can be written to a snapshot (it has an <see cref="IStateCodec{TState}"/>).</summary>
+    bool CanSnapshot { get; }
+
+    void SaveState(Utf8JsonWriter writer);
+
+    void LoadState(JsonElement state);
+}
+
+/// <summary>Writes and reads a strategy's state for snapshots; reading must give a state that behaves identically.</summary>
+public interface IStateCodec<TState>
+{
+    void Write(Utf8JsonWriter writer, TState state);
+
+    TState Read(JsonElement state);
 }
 
 /// <summary>Hosts an <see cref="IStrategy{TState}"/>: keeps the latest state and calls the strategy with it.</summary>
@@ -122,14 +138,24 @@ public sealed class StrategyHost<TState> : IStrategyHost
     where TState : class
 {
     private readonly IStrategy<TState> _strategy;
+    private readonly IStateCodec<TState>? _codec;
     private TState _state;
 
-    public StrategyHost(string name, IStrategy<TState> strategy, TState? initialState = null)
+    public StrategyHost(string name, IStrategy<TState> strategy, TState? initialState = null, IStateCodec<TState>? codec = null)
     {
         Name = name;
         _strategy = strategy;
+        _codec = codec;
         _state = initialState ?? strategy.CreateState();
     }
+
+    public bool CanSnapshot => _codec is not null;
+
+    public void SaveState(Utf8JsonWriter writer) =>
+        (_codec ?? throw new NotSupportedException($"strategy {Name} has no state codec, so its runs cannot be snapshotted")).Write(writer, _state);
+
+    public void LoadState(JsonElement state) =>
+        _state = (_codec ?? throw new NotSupportedException($"strategy {Name} has no state codec, so its runs cannot be resumed")).Read(state);
 
     public string Name { get; }
 

@@ -41,6 +41,8 @@ public static class CliRunner
             psi.Environment.Remove(key);
         }
 
+        // The default store lives under XDG_DATA_HOME: keep each test's runs in its own folder, never the user's.
+        psi.Environment["XDG_DATA_HOME"] = cwd;
         if (env is not null)
         {
             foreach (var (k, v) in env)

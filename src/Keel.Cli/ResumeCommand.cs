@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Keel.Engine.Persistence;
+using Keel.Storage;
+
+namespace Keel.Cli;
+
+/// <summary><c>keel resume ID</c>: continues a run that stopped, crashed, failed or was paused, from its newest intact snapshot.</summary>
+internal static class ResumeCommand
+{
+    public static Command Create()
+    {
+        var db = CliConfig.DbOption();
+        var config = CliConfig.ConfigOption();
+        var id = new Argument<string>("ID") { Description = "run id, or a unique prefix of it (see 'keel runs list')" };
+        var output = new Option<string>("--out") { Description = "write the results here instead of the run's own output folder (the run is then replayed from its start, with the same result)", HelpName = "DIR" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the summary (no progress bar)" };
+        var command = new Command(
+            "resume",
+            "Continue a recorded run that stopped, crashed, failed or was paused. It picks up from the newest intact snapshot and writes exactly the outputs an uninterrupted run would have written (same metrics.json and orders.csv, byte for byte).")
+        {
+            id, db, config, output, quiet,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+            () =>
+            {
+                var settings = CliConfig.Load(parse.GetValue(config));
+                var target = CliConfig.ResolveDb(parse.GetValue(db), settings)
+                    ?? throw new UsageException("resume needs the store the run was recorded in; --db none was given");
+                RunRecord run;
+                using (var store = KeelStore.Open(target))
+                {
+                    run = RunsCommand.Find(store, parse.GetValue(id)!);
+                }
+
+                if (run.Status == RunStatus.Completed)
+                {
+                    Console.WriteLine($"run {run.Id} already completed{(run.OutDir is null ? string.Empty : $"; its results are in {run.OutDir}")}");
+                    return 0;
+                }
+
+                var spec = RunSpecJson.Read(run.Spec, run.Id, target) with { Quiet = parse.GetValue(quiet) };
+                if (parse.GetValue(output) is string dir)
+                {
+                    spec = spec with { OutDir = dir };
+                }
+
+                return RunCommand.Run(spec, run, ct);
+            },
+            ct)));
+        return command;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Keel.Domain;
+
+namespace Keel.Cli;
+
+/// <summary>
+/// A run's resolved options as stored with its run record, so <c>keel resume</c> continues it with exactly the same
+/// settings. Exact values are written as their decimal text; data paths are absolute.
+/// </summary>
+internal static class RunSpecJson
+{
+    public const int Format = 1;
+
+    public static string Write(RunSpec s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("format", Format);
+            w.WriteBoolean("paper", s.Paper);
+            w.WriteStartArray("data");
+            foreach (var d in s.DataFiles)
+            {
+                w.WriteStringValue(RunSpec.IsStoreSource(d) ? d : Path.GetFullPath(d));
+            }
+
+            w.WriteEndArray();
+            if (s.Symbols is not null)
+            {
+                w.WriteStartArray("symbols");
+                foreach (var sym in s.Symbols)
+                {
+                    w.WriteStringValue(sym);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteString("strategy", s.Strategy);
+            w.WriteStartArray("parameters");
+            foreach (var p in s.Parameters)
+            {
+                w.WriteStringValue(p);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("stake", s.Stake.ToString());
+            w.WriteString("cash", s.Cash.ToString());
+            w.WriteString("commission", s.Commission.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("commissionPerShare", s.CommissionPerShare.ToString());
+            w.WriteString("commissionMin", s.CommissionMinimum.ToString());
+            w.WriteString("commissionPerOrder", s.CommissionPerOrder.ToString());
+            w.WriteString("slippage", s.Slippage.ToString(CultureInfo.InvariantCulture));
+            w.WriteBoolean("fillAtClose", s.FillAtClose);
+            Opt(w, "volumeParticipation", s.VolumeParticipation?.ToString(CultureInfo.InvariantCulture));
+            if (s.From is Timestamp from)
+            {
+                w.WriteNumber("from", from.UnixNanos);
+            }
+
+            if (s.To is Timestamp to)
+            {
+                w.WriteNumber("to", to.UnixNanos);
+            }
+
+            Opt(w, "out", s.OutDir is null ? null : Path.GetFullPath(s.OutDir));
+            w.WriteString("assetClass", s.AssetClass.ToString());
+            Opt(w, "tickSize", s.TickSize?.ToString());
+            Opt(w, "lotSize", s.LotSize?.ToString());
+            w.WriteString("leverage", s.Leverage.ToString(CultureInfo.InvariantCulture));
+            Opt(w, "maxPosition", s.MaxPosition?.ToString());
+            Opt(w, "maxOrderNotional", s.MaxOrderNotional?.ToString());
+            if (s.MaxOpenOrders is int mo)
+            {
+                w.WriteNumber("maxOpenOrders", mo);
+            }
+
+            if (s.PeriodsPerYear is int ppy)
+            {
+                w.WriteNumber("periodsPerYear", ppy);
+            }
+
+            w.WriteString("speed", double.IsFinite(s.Speed) ? s.Speed.ToString("R", CultureInfo.InvariantCulture) : "max");
+            w.WriteNumber("snapshotEvery", s.SnapshotEvery);
+            w.WriteString("snapshotSeconds", s.SnapshotSeconds.ToString("R", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Reads a stored spec; <paramref name="db"/> is the store the run lives in.</summary>
+    public static RunSpec Read(string json, string runId, string? db)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var e = doc.RootElement;
+            if (e.GetProperty("format").GetInt32() != Format)
+            {
+                throw new UsageException($"run {runId} was recorded by a different Keel (spec format {e.GetProperty("format").GetInt32()}); it cannot be resumed by this one");
+            }
+
+            string? S(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            string R(string name) => S(name) ?? throw new FormatException($"'{name}' is missing");
+            long? L(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+            List<string>? A(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : null;
+            decimal D(string name) => decimal.Parse(R(name), NumberStyles.Number, CultureInfo.InvariantCulture);
+            var speed = R("speed");
+            return new RunSpec
+            {
+                Paper = e.GetProperty("paper").GetBoolean(),
+                DataFiles = A("data") ?? throw new FormatException("'data' is missing"),
+                Symbols = A("symbols"),
+                Strategy = R("strategy"),
+                Parameters = A("parameters") ?? [],
+                Stake = Quantity.Parse(R("stake")),
+                Cash = Money.Parse(R("cash")),
+                Commission = D("commission"),
+                CommissionPerShare = Money.Parse(R("commissionPerShare")),
+                CommissionMinimum = Money.Parse(R("commissionMin")),
+                CommissionPerOrder = Money.Parse(R("commissionPerOrder")),
+                Slippage = D("slippage"),
+                FillAtClose = e.GetProperty("fillAtClose").GetBoolean(),
+                VolumeParticipation = S("volumeParticipation") is string vp ? decimal.Parse(vp, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
+                From = L("from") is long from ? Timestamp.FromUnixNanos(from) : null,
+                To = L("to") is long to ? Timestamp.FromUnixNanos(to) : null,
+                OutDir = S("out"),
+                AssetClass = Enum.Parse<AssetClass>(R("assetClass")),
+                TickSize = S("tickSize") is string ts ? Price.Parse(ts) : null,
+                LotSize = S("lotSize") is string ls ? Quantity.Parse(ls) : null,
+                Leverage = D("leverage"),
+                MaxPosition = S("maxPosition") is string mp ? Quantity.Parse(mp) : null,
+                MaxOrderNotional = S("maxOrderNotional") is string mn ? Money.Parse(mn) : null,
+                MaxOpenOrders = L("maxOpenOrders") is long mo ? (int)mo : null,
+                PeriodsPerYear = L("periodsPerYear") is long ppy ? (int)ppy : null,
+                Quiet = false,
+                Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),
+                Db = db,
+                SnapshotEvery = L("snapshotEvery") ?? 200_000,
+                SnapshotSeconds = double.Parse(R("snapshotSeconds"), NumberStyles.Float, CultureInfo.InvariantCulture),
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)
+        {
+            throw new UsageException($"run {runId} has a damaged stored specification ({ex.Message}); it cannot be resumed");
+        }
+    }
+
+    private static void Opt(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+}

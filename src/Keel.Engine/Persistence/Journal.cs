@@ -1,0 +1,388 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Keel.Domain;
+using Keel.Domain.Events;
+using Keel.Domain.Orders;
+using Keel.Engine.Analytics;
+using Keel.Engine.Kernel;
+
+namespace Keel.Engine.Persistence;
+
+/// <summary>Lifecycle of a run record. Stored values: never renumber.</summary>
+public enum RunStatus
+{
+    Created = 1,
+    Running = 2,
+    Paused = 3,
+    Stopped = 4,
+    Completed = 5,
+    Failed = 6,
+}
+
+/// <summary>An event as stored in the journal: sequence, type, time and a JSON payload.</summary>
+public sealed record JournalEvent(long Sequence, string Type, Timestamp Time, object Source)
+{
+    /// <summary>The payload as JSON (formatted on the journal's writer thread).</summary>
+    public string Payload() => JournalPayload.Format(Source);
+}
+
+/// <summary>An order's state after an event, for the orders table (latest wins).</summary>
+public sealed record OrderRecord(
+    ClientOrderId Id,
+    long Number,
+    InstrumentId Instrument,
+    OrderSide Side,
+    OrderType Type,
+    Quantity Quantity,
+    Price? LimitPrice,
+    Price? StopPrice,
+    TimeInForce TimeInForce,
+    OrderStatus Status,
+    Timestamp CreatedAt,
+    Timestamp UpdatedAt,
+    Quantity FilledQuantity,
+    Price? AverageFillPrice,
+    Money Commission,
+    ContingencyType Contingency,
+    ClientOrderId? ParentId,
+    VenueOrderId? VenueOrderId,
+    string? Tag,
+    string? Reason)
+{
+    public static OrderRecord Of(Order o) => new(o.Id, o.Number, o.Instrument, o.Side, o.Type, o.Quantity, o.LimitPrice, o.StopPrice, o.TimeInForce,
+        o.Status, o.CreatedAt, o.LastEventAt, o.FilledQuantity, o.AverageFillPrice, o.Commission, o.Contingency, o.ParentId, o.VenueOrderId, o.Tag, o.Reason);
+}
+
+/// <summary>One execution with its effect on the position.</summary>
+public sealed record FillRecord(OrderFilled Fill, long Sequence, Money RealizedPnl, Quantity PositionAfter);
+
+/// <summary>A position's state after a fill (latest wins).</summary>
+public sealed record PositionRecord(InstrumentId Instrument, Quantity Quantity, Money CostBasis, Money RealizedPnl, Money Commissions, Price LastPrice, Timestamp UpdatedAt);
+
+/// <summary>A periodic summary of a run's performance.</summary>
+public sealed record MetricsCheckpoint(long Sequence, long Processed, double TotalReturn, Money Pnl, double? WinRate, double MaxDrawdown, double? Sharpe, double? ProfitFactor, Timestamp CreatedAt);
+
+/// <summary>A snapshot: all state needed to continue the run after <see cref="Sequence"/>, and a checksum of it.</summary>
+public sealed record SnapshotRecord(long Sequence, long DataEvents, string Payload, string Checksum, Timestamp CreatedAt)
+{
+    public static SnapshotRecord Create(long sequence, long dataEvents, string payload, Timestamp createdAt) =>
+        new(sequence, dataEvents, payload, ChecksumOf(payload), createdAt);
+
+    public static string ChecksumOf(string payload) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(payload)));
+
+    public bool IsIntact => ChecksumOf(Payload) == Checksum;
+}
+
+/// <summary>A run's progress and status, written with a batch.</summary>
+public sealed record RunProgress(RunStatus Status, double Progress, long LastSequence, Timestamp UpdatedAt, string? Error = null);
+
+/// <summary>Everything the journal writes in one transaction.</summary>
+public sealed class JournalBatch(string runId)
+{
+    private readonly Dictionary<ClientOrderId, int> _orderIndex = [];
+    private readonly Dictionary<InstrumentId, int> _positionIndex = [];
+
+    public string RunId { get; } = runId;
+
+    public List<JournalEvent> Events { get; } = [];
+
+    public List<OrderRecord> Orders { get; } = [];
+
+    public List<FillRecord> Fills { get; } = [];
+
+    public List<PositionRecord> Positions { get; } = [];
+
+    public List<Trade> Trades { get; } = [];
+
+    public MetricsCheckpoint? Checkpoint { get; set; }
+
+    public SnapshotRecord? Snapshot { get; set; }
+
+    public RunProgress? Progress { get; set; }
+
+    public int Count => Events.Count + Orders.Count + Fills.Count + Positions.Count + Trades.Count;
+
+    public bool IsEmpty => Count == 0 && Checkpoint is null && Snapshot is null && Progress is null;
+
+    public void SetOrder(OrderRecord record)
+    {
+        if (_orderIndex.TryGetValue(record.Id, out int i))
+        {
+            Orders[i] = record;
+        }
+        else
+        {
+            _orderIndex[record.Id] = Orders.Count;
+            Orders.Add(record);
+        }
+    }
+
+    public void SetPosition(PositionRecord record)
+    {
+        if (_positionIndex.TryGetValue(record.Instrument, out int i))
+        {
+            Positions[i] = record;
+        }
+        else
+        {
+            _positionIndex[record.Instrument] = Positions.Count;
+            Positions.Add(record);
+        }
+    }
+}
+
+/// <summary>
+/// Where a run's journal goes: runs, events, orders, fills, positions, trades, checkpoints and snapshots. Called from a
+/// single background thread, batches in order; each batch is committed atomically. Records already stored
+/// (same run and sequence, order id, trade id) are kept as they are, so a resumed run can write them again.
+/// </summary>
+public interface IRunJournal
+{
+    /// <summary>Names the store in messages, without secrets.</summary>
+    string Describe { get; }
+
+    void Write(JournalBatch batch);
+}
+
+/// <summary>The journal could not be written; the run stops.</summary>
+public sealed class JournalException : Exception
+{
+    public JournalException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public JournalException(string message)
+        : base(message)
+    {
+    }
+
+    public JournalException()
+    {
+    }
+}
+
+/// <summary>
+/// Collects journal records on the kernel thread and writes them on a background thread, in order, in batches of
+/// <c>batchSize</c> records (fewer, larger transactions). <see cref="Flush"/> waits until everything handed over is committed.
+/// </summary>
+public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<FillBooked>, IEventHandler<KernelNotice>, IEventHandler<KernelStateChanged>, IDisposable
+{
+    private readonly IRunJournal _journal;
+    private readonly string _runId;
+    private readonly int _batchSize;
+    private readonly BlockingCollection<JournalBatch> _queue = new(16);
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+    private JournalBatch _current;
+    private long _handed;
+    private long _written;
+    private Exception? _error;
+
+    public JournalRecorder(IRunJournal journal, string runId, int batchSize = 8192)
+    {
+        _journal = journal;
+        _runId = runId;
+        _batchSize = batchSize;
+        _current = new JournalBatch(runId);
+        _thread = new Thread(Run) { IsBackground = true, Name = "keel-journal" };
+        _thread.Start();
+    }
+
+    public JournalBatch Current => _current;
+
+    public void Handle(in OrderUpdate evt, long sequence)
+    {
+        _current.Events.Add(new JournalEvent(sequence, EventType(evt.Event), evt.Event.TsEvent, evt.Event));
+        _current.SetOrder(OrderRecord.Of(evt.Order));
+        HandIfFull();
+    }
+
+    public void Handle(in FillBooked evt, long sequence)
+    {
+        var p = evt.Position;
+        _current.Fills.Add(new FillRecord(evt.Fill, sequence, evt.Effect.RealizedPnl, p.Quantity));
+        _current.SetPosition(new PositionRecord(p.Instrument, p.Quantity, p.CostBasis, p.RealizedPnl, p.Commissions, p.LastPrice, evt.Fill.TsEvent));
+        HandIfFull();
+    }
+
+    public void Handle(in KernelNotice evt, long sequence)
+    {
+        _current.Events.Add(new JournalEvent(sequence, $"notice.{evt.Code}", evt.Time, evt));
+        HandIfFull();
+    }
+
+    public void Handle(in KernelStateChanged evt, long sequence)
+    {
+        _current.Events.Add(new JournalEvent(sequence, "kernel.state", evt.Time, evt));
+        HandIfFull();
+    }
+
+    /// <summary>A closed trade for the trade journal.</summary>
+    public void OnTrade(Trade trade)
+    {
+        _current.Trades.Add(trade);
+        HandIfFull();
+    }
+
+    /// <summary>Hands the current batch to the writer thread.</summary>
+    public void Hand()
+    {
+        ThrowIfFailed();
+        if (_current.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _handed++;
+        }
+
+        _queue.Add(_current);
+        _current = new JournalBatch(_runId);
+    }
+
+    /// <summary>Hands the current batch and waits until every batch is committed; rethrows a write error.</summary>
+    public void Flush()
+    {
+        Hand();
+        lock (_gate)
+        {
+            while (_written < _handed && _error is null)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+
+        ThrowIfFailed();
+    }
+
+    public void ThrowIfFailed()
+    {
+        if (_error is not null)
+        {
+            throw _error as JournalException ?? new JournalException($"{_journal.Describe}: {_error.Message}", _error);
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _thread.Join();
+        _queue.Dispose();
+    }
+
+    private void HandIfFull()
+    {
+        if (_current.Count >= _batchSize)
+        {
+            Hand();
+        }
+    }
+
+    private void Run()
+    {
+        foreach (var batch in _queue.GetConsumingEnumerable())
+        {
+            if (_error is null)
+            {
+                try
+                {
+                    _journal.Write(batch);
+                }
+                catch (Exception ex)
+                {
+                    _error = ex;
+                }
+            }
+
+            lock (_gate)
+            {
+                _written++;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private static string EventType(OrderEvent e) => e.Kind switch
+    {
+        OrderEventKind.Submitted => "order.submitted",
+        OrderEventKind.Accepted => "order.accepted",
+        OrderEventKind.Rejected => "order.rejected",
+        OrderEventKind.Denied => "order.denied",
+        OrderEventKind.PendingCancel => "order.pending_cancel",
+        OrderEventKind.CancelRejected => "order.cancel_rejected",
+        OrderEventKind.Canceled => "order.canceled",
+        OrderEventKind.Expired => "order.expired",
+        OrderEventKind.Replaced => "order.replaced",
+        _ => "order.filled",
+    };
+}
+
+/// <summary>JSON payloads of journaled events (exact decimals, ISO times).</summary>
+public static class JournalPayload
+{
+    public static string Format(object source)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            switch (source)
+            {
+                case OrderFilled f:
+                    w.WriteString("order", f.ClientOrderId.Value);
+                    w.WriteString("venue_order", f.VenueOrderId.Value);
+                    w.WriteString("trade", f.TradeId.Value);
+                    w.WriteString("instrument", f.Instrument.Symbol);
+                    w.WriteString("side", f.Side.ToText());
+                    w.WriteString("quantity", f.LastQty.ToString());
+                    w.WriteString("price", f.LastPx.ToString());
+                    w.WriteString("commission", f.Commission.ToString());
+                    break;
+                case OrderAccepted a:
+                    w.WriteString("order", a.ClientOrderId.Value);
+                    w.WriteString("venue_order", a.VenueOrderId.Value);
+                    break;
+                case OrderRejected r:
+                    w.WriteString("order", r.ClientOrderId.Value);
+                    w.WriteString("reason", r.Reason);
+                    break;
+                case OrderDenied d:
+                    w.WriteString("order", d.ClientOrderId.Value);
+                    w.WriteString("reason", d.Reason);
+                    break;
+                case OrderCanceled c:
+                    w.WriteString("order", c.ClientOrderId.Value);
+                    w.WriteString("reason", c.Reason);
+                    break;
+                case OrderCancelRejected cr:
+                    w.WriteString("order", cr.ClientOrderId.Value);
+                    w.WriteString("reason", cr.Reason);
+                    break;
+                case OrderReplaced rp:
+                    w.WriteString("order", rp.ClientOrderId.Value);
+                    w.WriteString("replaced_by", rp.ReplacedBy.Value);
+                    break;
+                case OrderEvent o:
+                    w.WriteString("order", o.ClientOrderId.Value);
+                    break;
+                case KernelNotice n:
+                    w.WriteString("level", n.Level.ToString().ToLowerInvariant());
+                    w.WriteString("code", n.Code);
+                    w.WriteString("message", n.Message);
+                    break;
+                case KernelStateChanged s:
+                    w.WriteString("from", s.From.ToString().ToLowerInvariant());
+                    w.WriteString("to", s.To.ToString().ToLowerInvariant());
+                    break;
+            }
+
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}

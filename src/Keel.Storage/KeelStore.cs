@@ -1,0 +1,172 @@
+using Keel.Domain;
+using Keel.Engine.Data;
+using Keel.Engine.Persistence;
+
+namespace Keel.Storage;
+
+/// <summary>A recorded run: what was run, on what, and how it is going.</summary>
+public sealed record RunRecord(
+    string Id,
+    string Kind,
+    RunStatus Status,
+    string Strategy,
+    string Parameters,
+    string Data,
+    string Spec,
+    string? OutDir,
+    double Progress,
+    Timestamp CreatedAt,
+    Timestamp UpdatedAt,
+    Timestamp? StartedAt,
+    Timestamp? FinishedAt,
+    string? Error,
+    long LastSequence,
+    string? Metrics);
+
+/// <summary>An event as read back from the journal.</summary>
+public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, string Payload);
+
+/// <summary>How many records a run has in each table.</summary>
+public sealed record RunCounts(long Events, long Orders, long Fills, long Trades, long Snapshots, long Checkpoints);
+
+/// <summary>Candle store statistics.</summary>
+public sealed record CandleStats(long Count, long SizeOnDiskBytes, IReadOnlyList<(string Symbol, string Timeframe, long Count, Timestamp First, Timestamp Last)> Series);
+
+/// <summary>Options for opening a store.</summary>
+public sealed record StoreOptions
+{
+    /// <summary>How long to wait for a locked SQLite database before failing.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>SQLite only: the most pages the database may grow to (a size cap; 0 = none).</summary>
+    public long SqliteMaxPages { get; init; }
+}
+
+/// <summary>A storage failure, with the database named and the cause in words.</summary>
+public sealed class StorageException : Exception
+{
+    public StorageException(string message, Exception? innerException = null, bool transient = false)
+        : base(message, innerException)
+    {
+        IsTransient = transient;
+    }
+
+    public StorageException()
+    {
+    }
+
+    public StorageException(string message)
+        : base(message)
+    {
+    }
+
+    public StorageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>True when retrying later may succeed (a lock, a lost connection).</summary>
+    public bool IsTransient { get; }
+}
+
+/// <summary>
+/// Keel's one store, with two backends: SQLite (the embedded default, one file, WAL) and PostgreSQL. Both have the
+/// same tables, created and upgraded by forward-only migrations when the store is opened. It keeps runs, the event
+/// journal, orders, fills, positions, the trade journal, snapshots, metrics checkpoints and candles.
+/// </summary>
+public abstract class KeelStore : IRunJournal, IDisposable
+{
+    /// <summary>
+    /// Opens (creating if needed) the store named by <paramref name="target"/>: a PostgreSQL connection string
+    /// (<c>Host=…;Database=…</c> or <c>postgres://…</c>) selects PostgreSQL; anything else is a SQLite file path.
+    /// </summary>
+    public static KeelStore Open(string target, StoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        options ??= new StoreOptions();
+        return IsPostgres(target) ? PostgresStore.OpenAt(target, options) : SqliteStore.OpenAt(target, options);
+    }
+
+    public static bool IsPostgres(string target) =>
+        target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || (target.Contains('=', StringComparison.Ordinal) && target.Contains("host", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The default database: <c>$XDG_DATA_HOME/keel/keel.db</c>, else <c>~/.local/share/keel/keel.db</c>.</summary>
+    public static string DefaultLocation()
+    {
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (string.IsNullOrWhiteSpace(data))
+        {
+            data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        }
+
+        return Path.Combine(data, "keel", "keel.db");
+    }
+
+    /// <summary>Names the database in messages (never with a password).</summary>
+    public abstract string Describe { get; }
+
+    public abstract string Backend { get; }
+
+    /// <summary>The schema version after migrations.</summary>
+    public abstract int SchemaVersion { get; }
+
+    public abstract void CreateRun(RunRecord run);
+
+    /// <summary>Updates a run's status (and, when given, progress, error, start/finish times and final metrics).</summary>
+    public abstract void UpdateRun(string id, RunStatus status, Timestamp now, double? progress = null, string? error = null, Timestamp? startedAt = null, Timestamp? finishedAt = null, string? metrics = null);
+
+    /// <summary>A run by id, or by a unique prefix of its id.</summary>
+    public abstract RunRecord? FindRun(string idOrPrefix);
+
+    public abstract IReadOnlyList<RunRecord> ListRuns(int limit);
+
+    public abstract void Write(JournalBatch batch);
+
+    public abstract IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit);
+
+    /// <summary>A run's snapshots, newest first (payloads included).</summary>
+    public abstract IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit);
+
+    public abstract MetricsCheckpoint? LatestCheckpoint(string runId);
+
+    public abstract RunCounts Counts(string runId);
+
+    /// <summary>Bulk-loads candles (insert or replace by symbol, timeframe and time); returns rows written.</summary>
+    public abstract long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null);
+
+    /// <summary>Streams candles in time order as bars of <paramref name="instrument"/>.</summary>
+    public abstract IBarReader ReadCandles(InstrumentId instrument, string symbol, string timeframe, Timestamp? from = null, Timestamp? to = null);
+
+    public abstract Bar? LatestCandle(InstrumentId instrument, string symbol, string timeframe);
+
+    public abstract CandleStats CandleStatistics();
+
+    /// <summary>
+    /// Takes the exclusive right to run <paramref name="runId"/> (so two processes never drive one run); returns
+    /// null when another process holds it. The lock dies with its process, so a crashed run can be resumed at once.
+    /// </summary>
+    public abstract IDisposable? TryLockRun(string runId);
+
+    public abstract void Dispose();
+
+    /// <summary>Writes a payload checksum mismatch into words (used when falling back to an older snapshot).</summary>
+    public static string DescribeSnapshot(SnapshotRecord s) => $"snapshot at event {s.Sequence} ({s.DataEvents} bars)";
+
+    /// <summary>The newest snapshot whose checksum matches; corrupt ones are reported through <paramref name="skipped"/>.</summary>
+    public SnapshotRecord? LatestIntactSnapshot(string runId, Action<string>? skipped = null)
+    {
+        foreach (var s in Snapshots(runId, 20))
+        {
+            if (s.IsIntact)
+            {
+                return s;
+            }
+
+            skipped?.Invoke($"{DescribeSnapshot(s)} of run {runId} in {Describe} is damaged (checksum mismatch); using an older one");
+        }
+
+        return null;
+    }
+}

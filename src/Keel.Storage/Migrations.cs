@@ -1,0 +1,283 @@
+namespace Keel.Storage;
+
+/// <summary>One forward-only schema step.</summary>
+public sealed record Migration(int Version, string Description, string Sql);
+
+/// <summary>
+/// The schema, as ordered forward-only migrations per backend. The same tables and columns in both; types differ
+/// only where the dialects do. Prices, quantities and volumes of candles are integers in units of 1e-9; money and
+/// order prices are exact decimal text (SQLite) or NUMERIC (PostgreSQL); times are Unix nanoseconds (UTC).
+/// Never edit a released migration: add a new one.
+/// </summary>
+public static class Migrations
+{
+    public static IReadOnlyList<Migration> Sqlite { get; } =
+    [
+        new(1, "runs, journal, orders, fills, positions, trades, snapshots, checkpoints, candles", """
+            CREATE TABLE runs (
+                id TEXT NOT NULL PRIMARY KEY,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                strategy TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                data TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                out_dir TEXT,
+                progress REAL NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                started_at INTEGER,
+                finished_at INTEGER,
+                error TEXT,
+                last_sequence INTEGER NOT NULL DEFAULT 0,
+                metrics TEXT
+            );
+            CREATE INDEX runs_created ON runs (created_at);
+            CREATE TABLE events (
+                run_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            ) WITHOUT ROWID;
+            CREATE TABLE orders (
+                run_id TEXT NOT NULL,
+                client_order_id TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                instrument TEXT NOT NULL,
+                side TEXT NOT NULL,
+                type TEXT NOT NULL,
+                quantity TEXT NOT NULL,
+                limit_price TEXT,
+                stop_price TEXT,
+                time_in_force TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                filled_quantity TEXT NOT NULL,
+                avg_fill_price TEXT,
+                commission TEXT NOT NULL,
+                contingency TEXT NOT NULL,
+                parent_id TEXT,
+                venue_order_id TEXT,
+                tag TEXT,
+                reason TEXT,
+                PRIMARY KEY (run_id, client_order_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE fills (
+                run_id TEXT NOT NULL,
+                trade_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                client_order_id TEXT NOT NULL,
+                instrument TEXT NOT NULL,
+                side TEXT NOT NULL,
+                quantity TEXT NOT NULL,
+                price TEXT NOT NULL,
+                commission TEXT NOT NULL,
+                realized_pnl TEXT NOT NULL,
+                position_after TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                PRIMARY KEY (run_id, trade_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE positions (
+                run_id TEXT NOT NULL,
+                instrument TEXT NOT NULL,
+                quantity TEXT NOT NULL,
+                cost_basis TEXT NOT NULL,
+                realized_pnl TEXT NOT NULL,
+                commissions TEXT NOT NULL,
+                last_price TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (run_id, instrument)
+            ) WITHOUT ROWID;
+            CREATE TABLE trades (
+                run_id TEXT NOT NULL,
+                trade_id INTEGER NOT NULL,
+                instrument TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                entry_time INTEGER NOT NULL,
+                entry_price TEXT NOT NULL,
+                exit_time INTEGER,
+                exit_price TEXT,
+                quantity TEXT NOT NULL,
+                gross_pnl TEXT NOT NULL,
+                commission TEXT NOT NULL,
+                net_pnl TEXT NOT NULL,
+                return REAL NOT NULL,
+                bars_held INTEGER NOT NULL,
+                PRIMARY KEY (run_id, trade_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE snapshots (
+                run_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                data_events INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            ) WITHOUT ROWID;
+            CREATE TABLE metrics_checkpoints (
+                run_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                processed INTEGER NOT NULL,
+                total_return REAL NOT NULL,
+                pnl TEXT NOT NULL,
+                win_rate REAL,
+                max_drawdown REAL NOT NULL,
+                sharpe REAL,
+                profit_factor REAL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            ) WITHOUT ROWID;
+            CREATE TABLE candles (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                open INTEGER NOT NULL,
+                high INTEGER NOT NULL,
+                low INTEGER NOT NULL,
+                close INTEGER NOT NULL,
+                volume INTEGER NOT NULL,
+                tick_count INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (symbol, timeframe, time)
+            ) WITHOUT ROWID;
+            """),
+    ];
+
+    public static IReadOnlyList<Migration> Postgres { get; } =
+    [
+        new(1, "runs, journal, orders, fills, positions, trades, snapshots, checkpoints, candles", """
+            CREATE TABLE runs (
+                id TEXT NOT NULL PRIMARY KEY,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                strategy TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                data TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                out_dir TEXT,
+                progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                started_at BIGINT,
+                finished_at BIGINT,
+                error TEXT,
+                last_sequence BIGINT NOT NULL DEFAULT 0,
+                metrics TEXT
+            );
+            CREATE INDEX runs_created ON runs (created_at);
+            CREATE TABLE events (
+                run_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                type TEXT NOT NULL,
+                time BIGINT NOT NULL,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            );
+            CREATE TABLE orders (
+                run_id TEXT NOT NULL,
+                client_order_id TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                instrument TEXT NOT NULL,
+                side TEXT NOT NULL,
+                type TEXT NOT NULL,
+                quantity NUMERIC NOT NULL,
+                limit_price NUMERIC,
+                stop_price NUMERIC,
+                time_in_force TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                filled_quantity NUMERIC NOT NULL,
+                avg_fill_price NUMERIC,
+                commission NUMERIC NOT NULL,
+                contingency TEXT NOT NULL,
+                parent_id TEXT,
+                venue_order_id TEXT,
+                tag TEXT,
+                reason TEXT,
+                PRIMARY KEY (run_id, client_order_id)
+            );
+            CREATE TABLE fills (
+                run_id TEXT NOT NULL,
+                trade_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                client_order_id TEXT NOT NULL,
+                instrument TEXT NOT NULL,
+                side TEXT NOT NULL,
+                quantity NUMERIC NOT NULL,
+                price NUMERIC NOT NULL,
+                commission NUMERIC NOT NULL,
+                realized_pnl NUMERIC NOT NULL,
+                position_after NUMERIC NOT NULL,
+                time BIGINT NOT NULL,
+                PRIMARY KEY (run_id, trade_id)
+            );
+            CREATE TABLE positions (
+                run_id TEXT NOT NULL,
+                instrument TEXT NOT NULL,
+                quantity NUMERIC NOT NULL,
+                cost_basis NUMERIC NOT NULL,
+                realized_pnl NUMERIC NOT NULL,
+                commissions NUMERIC NOT NULL,
+                last_price NUMERIC NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (run_id, instrument)
+            );
+            CREATE TABLE trades (
+                run_id TEXT NOT NULL,
+                trade_id BIGINT NOT NULL,
+                instrument TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                entry_time BIGINT NOT NULL,
+                entry_price NUMERIC NOT NULL,
+                exit_time BIGINT,
+                exit_price NUMERIC,
+                quantity NUMERIC NOT NULL,
+                gross_pnl NUMERIC NOT NULL,
+                commission NUMERIC NOT NULL,
+                net_pnl NUMERIC NOT NULL,
+                return DOUBLE PRECISION NOT NULL,
+                bars_held BIGINT NOT NULL,
+                PRIMARY KEY (run_id, trade_id)
+            );
+            CREATE TABLE snapshots (
+                run_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                data_events BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                payload TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            );
+            CREATE TABLE metrics_checkpoints (
+                run_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                processed BIGINT NOT NULL,
+                total_return DOUBLE PRECISION NOT NULL,
+                pnl NUMERIC NOT NULL,
+                win_rate DOUBLE PRECISION,
+                max_drawdown DOUBLE PRECISION NOT NULL,
+                sharpe DOUBLE PRECISION,
+                profit_factor DOUBLE PRECISION,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            );
+            CREATE TABLE candles (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                time BIGINT NOT NULL,
+                open BIGINT NOT NULL,
+                high BIGINT NOT NULL,
+                low BIGINT NOT NULL,
+                close BIGINT NOT NULL,
+                volume BIGINT NOT NULL,
+                tick_count BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (symbol, timeframe, time)
+            );
+            """),
+    ];
+
+    public static int Latest(IReadOnlyList<Migration> migrations) => migrations[^1].Version;
+}

@@ -1,0 +1,673 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Keel.Domain;
+using Keel.Domain.Orders;
+using Keel.Domain.Portfolio;
+using Keel.Engine.Data;
+using Keel.Engine.Persistence;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Keel.Storage;
+
+/// <summary>
+/// The PostgreSQL backend: the same tables as SQLite. Each journal batch is one transaction with one statement per
+/// table (rows passed as arrays and expanded with <c>unnest</c>); candle imports use binary COPY into a temporary
+/// table and one upsert from it.
+/// </summary>
+public sealed class PostgresStore : KeelStore
+{
+    private readonly NpgsqlDataSource _source;
+    private readonly string _describe;
+    private NpgsqlConnection? _journal;
+
+    private PostgresStore(NpgsqlDataSource source, string describe)
+    {
+        _source = source;
+        _describe = describe;
+    }
+
+    public override string Describe => _describe;
+
+    public override string Backend => "postgres";
+
+    public override int SchemaVersion { get; } = Migrations.Latest(Migrations.Postgres);
+
+    public static PostgresStore OpenAt(string target, StoreOptions options)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(ToKeywords(target));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new StorageException($"PostgreSQL connection string is not valid: {ex.Message}", ex);
+        }
+
+        builder.Timeout = Math.Max(builder.Timeout, 5);
+        builder.CommandTimeout = Math.Max(builder.CommandTimeout, 60);
+        string describe = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        var store = new PostgresStore(NpgsqlDataSource.Create(builder.ConnectionString), describe);
+        try
+        {
+            store.Migrate();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    /// <summary>Accepts <c>postgres://user:password@host:port/database</c> as well as keyword strings.</summary>
+    internal static string ToKeywords(string target)
+    {
+        if (!target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return target;
+        }
+
+        var uri = new Uri(target);
+        var b = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port, Database = uri.AbsolutePath.Trim('/') };
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                b.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+
+        return b.ConnectionString;
+    }
+
+    private void Migrate() => Run("upgrade the schema", c =>
+    {
+        using var tx = c.BeginTransaction();
+        Exec(c, tx, "SELECT pg_advisory_xact_lock(727001)");
+        Exec(c, tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+        int current;
+        using (var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_version", c, tx))
+        {
+            current = Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        int latest = Migrations.Latest(Migrations.Postgres);
+        if (current > latest)
+        {
+            throw new StorageException($"database {_describe} was written by a newer Keel (schema version {current}; this Keel knows up to {latest}); upgrade Keel to use it");
+        }
+
+        foreach (var m in Migrations.Postgres.Where(m => m.Version > current))
+        {
+            Exec(c, tx, m.Sql);
+            using var cmd = new NpgsqlCommand("INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @t)", c, tx);
+            cmd.Parameters.AddWithValue("v", m.Version);
+            cmd.Parameters.AddWithValue("d", m.Description);
+            cmd.Parameters.AddWithValue("t", Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow).UnixNanos);
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    });
+
+    public override void CreateRun(RunRecord run) => Run("record the run", c =>
+    {
+        using var cmd = new NpgsqlCommand("""
+            INSERT INTO runs (id, kind, status, strategy, parameters, data, spec, out_dir, progress, created_at, updated_at, started_at, finished_at, error, last_sequence, metrics)
+            VALUES (@id, @kind, @status, @strategy, @parameters, @data, @spec, @out, @progress, @created, @updated, @started, @finished, @error, @seq, @metrics)
+            """, c);
+        cmd.Parameters.AddWithValue("id", run.Id);
+        cmd.Parameters.AddWithValue("kind", run.Kind);
+        cmd.Parameters.AddWithValue("status", SqliteStore.StatusText(run.Status));
+        cmd.Parameters.AddWithValue("strategy", run.Strategy);
+        cmd.Parameters.AddWithValue("parameters", run.Parameters);
+        cmd.Parameters.AddWithValue("data", run.Data);
+        cmd.Parameters.AddWithValue("spec", run.Spec);
+        cmd.Parameters.AddWithValue("out", NpgsqlDbType.Text, (object?)run.OutDir ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("progress", run.Progress);
+        cmd.Parameters.AddWithValue("created", run.CreatedAt.UnixNanos);
+        cmd.Parameters.AddWithValue("updated", run.UpdatedAt.UnixNanos);
+        cmd.Parameters.AddWithValue("started", NpgsqlDbType.Bigint, (object?)run.StartedAt?.UnixNanos ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("finished", NpgsqlDbType.Bigint, (object?)run.FinishedAt?.UnixNanos ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)run.Error ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("seq", run.LastSequence);
+        cmd.Parameters.AddWithValue("metrics", NpgsqlDbType.Text, (object?)run.Metrics ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    });
+
+    public override void UpdateRun(string id, RunStatus status, Timestamp now, double? progress = null, string? error = null, Timestamp? startedAt = null, Timestamp? finishedAt = null, string? metrics = null) =>
+        Run("update the run", c =>
+        {
+            using var cmd = new NpgsqlCommand("""
+                UPDATE runs SET status = @status, updated_at = @now, progress = COALESCE(@progress, progress), error = @error,
+                    started_at = COALESCE(@started, started_at), finished_at = @finished, metrics = COALESCE(@metrics, metrics)
+                WHERE id = @id
+                """, c);
+            cmd.Parameters.AddWithValue("id", id);
+            cmd.Parameters.AddWithValue("status", SqliteStore.StatusText(status));
+            cmd.Parameters.AddWithValue("now", now.UnixNanos);
+            cmd.Parameters.AddWithValue("progress", NpgsqlDbType.Double, (object?)progress ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("started", NpgsqlDbType.Bigint, (object?)startedAt?.UnixNanos ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("finished", NpgsqlDbType.Bigint, (object?)finishedAt?.UnixNanos ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("metrics", NpgsqlDbType.Text, (object?)metrics ?? DBNull.Value);
+            cmd.ExecuteNonQuery();
+        });
+
+    public override RunRecord? FindRun(string idOrPrefix) => Run("read runs", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT * FROM runs WHERE starts_with(id, @id) ORDER BY (id = @id) DESC LIMIT 2", c);
+        cmd.Parameters.AddWithValue("id", idOrPrefix);
+        var runs = ReadRuns(cmd);
+        return runs.Count == 1 || (runs.Count > 1 && runs[0].Id == idOrPrefix) ? runs[0]
+            : runs.Count > 1 ? throw new StorageException($"run id '{idOrPrefix}' is ambiguous in {_describe}: give more of it")
+            : null;
+    });
+
+    public override IReadOnlyList<RunRecord> ListRuns(int limit) => Run("read runs", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("limit", limit);
+        return ReadRuns(cmd);
+    });
+
+    private static List<RunRecord> ReadRuns(NpgsqlCommand cmd)
+    {
+        var list = new List<RunRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            string? Text(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetString(r.GetOrdinal(column));
+            Timestamp? Time(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : Timestamp.FromUnixNanos(r.GetInt64(r.GetOrdinal(column)));
+            list.Add(new RunRecord(
+                r.GetString(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("kind")), SqliteStore.ParseStatus(r.GetString(r.GetOrdinal("status"))),
+                r.GetString(r.GetOrdinal("strategy")), r.GetString(r.GetOrdinal("parameters")), r.GetString(r.GetOrdinal("data")), r.GetString(r.GetOrdinal("spec")),
+                Text("out_dir"), r.GetDouble(r.GetOrdinal("progress")), Timestamp.FromUnixNanos(r.GetInt64(r.GetOrdinal("created_at"))),
+                Timestamp.FromUnixNanos(r.GetInt64(r.GetOrdinal("updated_at"))), Time("started_at"), Time("finished_at"), Text("error"),
+                r.GetInt64(r.GetOrdinal("last_sequence")), Text("metrics")));
+        }
+
+        return list;
+    }
+
+    public override void Write(JournalBatch batch)
+    {
+        try
+        {
+            if (_journal is null || _journal.FullState.HasFlag(System.Data.ConnectionState.Broken) || _journal.State != System.Data.ConnectionState.Open)
+            {
+                _journal?.Dispose();
+                _journal = _source.OpenConnection();
+            }
+
+            var c = _journal;
+            using var tx = c.BeginTransaction();
+            string run = batch.RunId;
+            if (batch.Events.Count > 0)
+            {
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO events (run_id, seq, type, time, payload)
+                    SELECT @run, u.seq, u.type, u.time, u.payload FROM unnest(@seq, @type, @time, @payload) AS u(seq, type, time, payload)
+                    ON CONFLICT (run_id, seq) DO NOTHING
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("seq", batch.Events.Select(e => e.Sequence).ToArray());
+                cmd.Parameters.AddWithValue("type", batch.Events.Select(e => e.Type).ToArray());
+                cmd.Parameters.AddWithValue("time", batch.Events.Select(e => e.Time.UnixNanos).ToArray());
+                cmd.Parameters.AddWithValue("payload", batch.Events.Select(e => e.Payload()).ToArray());
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Orders.Count > 0)
+            {
+                var o = batch.Orders;
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
+                        created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason)
+                    SELECT @run, u.id, u.number, u.instrument, u.side, u.type, u.quantity::numeric, u.limit_price::numeric, u.stop_price::numeric, u.tif, u.status,
+                        u.created, u.updated, u.filled::numeric, u.avg::numeric, u.commission::numeric, u.contingency, u.parent, u.venue, u.tag, u.reason
+                    FROM unnest(@id, @number, @instrument, @side, @type, @quantity, @limit_price, @stop_price, @tif, @status, @created, @updated,
+                        @filled, @avg, @commission, @contingency, @parent, @venue, @tag, @reason)
+                        AS u(id, number, instrument, side, type, quantity, limit_price, stop_price, tif, status, created, updated, filled, avg, commission, contingency, parent, venue, tag, reason)
+                    ON CONFLICT (run_id, client_order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+                        filled_quantity = excluded.filled_quantity, avg_fill_price = excluded.avg_fill_price, commission = excluded.commission,
+                        venue_order_id = excluded.venue_order_id, reason = excluded.reason
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("id", o.Select(x => x.Id.Value).ToArray());
+                cmd.Parameters.AddWithValue("number", o.Select(x => x.Number).ToArray());
+                cmd.Parameters.AddWithValue("instrument", o.Select(x => x.Instrument.Symbol).ToArray());
+                cmd.Parameters.AddWithValue("side", o.Select(x => x.Side.ToText()).ToArray());
+                cmd.Parameters.AddWithValue("type", o.Select(x => x.Type.ToText()).ToArray());
+                cmd.Parameters.AddWithValue("quantity", o.Select(x => x.Quantity.ToString()).ToArray());
+                Texts(cmd, "limit_price", o.Select(x => x.LimitPrice?.ToString()));
+                Texts(cmd, "stop_price", o.Select(x => x.StopPrice?.ToString()));
+                cmd.Parameters.AddWithValue("tif", o.Select(x => x.TimeInForce.ToText()).ToArray());
+                cmd.Parameters.AddWithValue("status", o.Select(x => x.Status.ToText()).ToArray());
+                cmd.Parameters.AddWithValue("created", o.Select(x => x.CreatedAt.UnixNanos).ToArray());
+                cmd.Parameters.AddWithValue("updated", o.Select(x => x.UpdatedAt.UnixNanos).ToArray());
+                cmd.Parameters.AddWithValue("filled", o.Select(x => x.FilledQuantity.ToString()).ToArray());
+                Texts(cmd, "avg", o.Select(x => x.AverageFillPrice?.ToString()));
+                cmd.Parameters.AddWithValue("commission", o.Select(x => x.Commission.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("contingency", o.Select(x => x.Contingency.ToText()).ToArray());
+                Texts(cmd, "parent", o.Select(x => x.ParentId?.Value));
+                Texts(cmd, "venue", o.Select(x => x.VenueOrderId?.Value));
+                Texts(cmd, "tag", o.Select(x => x.Tag));
+                Texts(cmd, "reason", o.Select(x => x.Reason));
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Fills.Count > 0)
+            {
+                var f = batch.Fills;
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time)
+                    SELECT @run, u.trade, u.seq, u.ord, u.instrument, u.side, u.qty::numeric, u.px::numeric, u.commission::numeric, u.realized::numeric, u.after::numeric, u.time
+                    FROM unnest(@trade, @seq, @ord, @instrument, @side, @qty, @px, @commission, @realized, @after, @time)
+                        AS u(trade, seq, ord, instrument, side, qty, px, commission, realized, after, time)
+                    ON CONFLICT (run_id, trade_id) DO NOTHING
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("trade", f.Select(x => x.Fill.TradeId.Value).ToArray());
+                cmd.Parameters.AddWithValue("seq", f.Select(x => x.Sequence).ToArray());
+                cmd.Parameters.AddWithValue("ord", f.Select(x => x.Fill.ClientOrderId.Value).ToArray());
+                cmd.Parameters.AddWithValue("instrument", f.Select(x => x.Fill.Instrument.Symbol).ToArray());
+                cmd.Parameters.AddWithValue("side", f.Select(x => x.Fill.Side.ToText()).ToArray());
+                cmd.Parameters.AddWithValue("qty", f.Select(x => x.Fill.LastQty.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("px", f.Select(x => x.Fill.LastPx.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("commission", f.Select(x => x.Fill.Commission.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("realized", f.Select(x => x.RealizedPnl.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("after", f.Select(x => x.PositionAfter.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("time", f.Select(x => x.Fill.TsEvent.UnixNanos).ToArray());
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Positions.Count > 0)
+            {
+                var p = batch.Positions;
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO positions (run_id, instrument, quantity, cost_basis, realized_pnl, commissions, last_price, updated_at)
+                    SELECT @run, u.instrument, u.qty::numeric, u.cost::numeric, u.realized::numeric, u.commissions::numeric, u.last::numeric, u.updated
+                    FROM unnest(@instrument, @qty, @cost, @realized, @commissions, @last, @updated) AS u(instrument, qty, cost, realized, commissions, last, updated)
+                    ON CONFLICT (run_id, instrument) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis,
+                        realized_pnl = excluded.realized_pnl, commissions = excluded.commissions, last_price = excluded.last_price, updated_at = excluded.updated_at
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("instrument", p.Select(x => x.Instrument.Symbol).ToArray());
+                cmd.Parameters.AddWithValue("qty", p.Select(x => x.Quantity.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("cost", p.Select(x => x.CostBasis.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("realized", p.Select(x => x.RealizedPnl.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("commissions", p.Select(x => x.Commissions.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("last", p.Select(x => x.LastPrice.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("updated", p.Select(x => x.UpdatedAt.UnixNanos).ToArray());
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Trades.Count > 0)
+            {
+                var t = batch.Trades;
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
+                    SELECT @run, u.id, u.instrument, u.direction, u.entry_time, u.entry_price::numeric, u.exit_time, u.exit_price::numeric, u.qty::numeric,
+                        u.gross::numeric, u.commission::numeric, u.net::numeric, u.ret, u.bars
+                    FROM unnest(@id, @instrument, @direction, @entry_time, @entry_price, @exit_time, @exit_price, @qty, @gross, @commission, @net, @ret, @bars)
+                        AS u(id, instrument, direction, entry_time, entry_price, exit_time, exit_price, qty, gross, commission, net, ret, bars)
+                    ON CONFLICT (run_id, trade_id) DO NOTHING
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("id", t.Select(x => x.Id).ToArray());
+                cmd.Parameters.AddWithValue("instrument", t.Select(x => x.Instrument.Symbol).ToArray());
+                cmd.Parameters.AddWithValue("direction", t.Select(x => x.Direction == PositionSide.Long ? "long" : "short").ToArray());
+                cmd.Parameters.AddWithValue("entry_time", t.Select(x => x.EntryTime.UnixNanos).ToArray());
+                cmd.Parameters.AddWithValue("entry_price", t.Select(x => x.EntryPrice.ToString()).ToArray());
+                cmd.Parameters.Add(new NpgsqlParameter("exit_time", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = t.Select(x => x.ExitTime?.UnixNanos).ToArray() });
+                Texts(cmd, "exit_price", t.Select(x => x.ExitPrice?.ToString()));
+                cmd.Parameters.AddWithValue("qty", t.Select(x => x.Quantity.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("gross", t.Select(x => x.GrossPnl.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("commission", t.Select(x => x.Commission.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("net", t.Select(x => x.NetPnl.ToString()).ToArray());
+                cmd.Parameters.AddWithValue("ret", t.Select(x => x.Return).ToArray());
+                cmd.Parameters.AddWithValue("bars", t.Select(x => x.BarsHeld).ToArray());
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Snapshot is SnapshotRecord s)
+            {
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO snapshots (run_id, seq, data_events, created_at, payload, checksum) VALUES (@run, @seq, @events, @created, @payload, @checksum)
+                    ON CONFLICT (run_id, seq) DO UPDATE SET data_events = excluded.data_events, created_at = excluded.created_at, payload = excluded.payload, checksum = excluded.checksum
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("seq", s.Sequence);
+                cmd.Parameters.AddWithValue("events", s.DataEvents);
+                cmd.Parameters.AddWithValue("created", s.CreatedAt.UnixNanos);
+                cmd.Parameters.AddWithValue("payload", s.Payload);
+                cmd.Parameters.AddWithValue("checksum", s.Checksum);
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Checkpoint is MetricsCheckpoint m)
+            {
+                using var cmd = new NpgsqlCommand("""
+                    INSERT INTO metrics_checkpoints (run_id, seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at)
+                    VALUES (@run, @seq, @processed, @ret, @pnl::numeric, @win, @dd, @sharpe, @pf, @created)
+                    ON CONFLICT (run_id, seq) DO UPDATE SET processed = excluded.processed, total_return = excluded.total_return, pnl = excluded.pnl,
+                        win_rate = excluded.win_rate, max_drawdown = excluded.max_drawdown, sharpe = excluded.sharpe, profit_factor = excluded.profit_factor, created_at = excluded.created_at
+                    """, c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("seq", m.Sequence);
+                cmd.Parameters.AddWithValue("processed", m.Processed);
+                cmd.Parameters.AddWithValue("ret", m.TotalReturn);
+                cmd.Parameters.AddWithValue("pnl", m.Pnl.ToString());
+                cmd.Parameters.AddWithValue("win", NpgsqlDbType.Double, Finite(m.WinRate));
+                cmd.Parameters.AddWithValue("dd", m.MaxDrawdown);
+                cmd.Parameters.AddWithValue("sharpe", NpgsqlDbType.Double, Finite(m.Sharpe));
+                cmd.Parameters.AddWithValue("pf", NpgsqlDbType.Double, Finite(m.ProfitFactor));
+                cmd.Parameters.AddWithValue("created", m.CreatedAt.UnixNanos);
+                cmd.ExecuteNonQuery();
+            }
+
+            if (batch.Progress is RunProgress progress)
+            {
+                using var cmd = new NpgsqlCommand("UPDATE runs SET status = @status, progress = @progress, last_sequence = GREATEST(last_sequence, @seq), updated_at = @now, error = @error WHERE id = @run", c, tx);
+                cmd.Parameters.AddWithValue("run", run);
+                cmd.Parameters.AddWithValue("status", SqliteStore.StatusText(progress.Status));
+                cmd.Parameters.AddWithValue("progress", progress.Progress);
+                cmd.Parameters.AddWithValue("seq", progress.LastSequence);
+                cmd.Parameters.AddWithValue("now", progress.UpdatedAt.UnixNanos);
+                cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)progress.Error ?? DBNull.Value);
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or InvalidOperationException)
+        {
+            _journal?.Dispose();
+            _journal = null;
+            throw Translate(ex, "write the journal");
+        }
+    }
+
+    private static object Finite(double? value) => value is double d && double.IsFinite(d) ? d : DBNull.Value;
+
+    private static void Texts(NpgsqlCommand cmd, string name, IEnumerable<string?> values) =>
+        cmd.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() });
+
+    public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Run("read events", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT seq, type, time, payload FROM events WHERE run_id = @run AND seq > @since ORDER BY seq LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        cmd.Parameters.AddWithValue("since", sinceSequence);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var list = new List<StoredEvent>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredEvent(r.GetInt64(0), r.GetString(1), Timestamp.FromUnixNanos(r.GetInt64(2)), r.GetString(3)));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Run("read snapshots", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT seq, data_events, payload, checksum, created_at FROM snapshots WHERE run_id = @run ORDER BY seq DESC LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var list = new List<SnapshotRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new SnapshotRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), Timestamp.FromUnixNanos(r.GetInt64(4))));
+        }
+
+        return list;
+    });
+
+    public override MetricsCheckpoint? LatestCheckpoint(string runId) => Run("read checkpoints", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT seq, processed, total_return, pnl::text, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = @run ORDER BY seq DESC LIMIT 1", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        using var r = cmd.ExecuteReader();
+        double? D(int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+        return r.Read()
+            ? new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), D(4), r.GetDouble(5), D(6), D(7), Timestamp.FromUnixNanos(r.GetInt64(8)))
+            : null;
+    });
+
+    public override RunCounts Counts(string runId) => Run("count records", c =>
+    {
+        long Count(string table)
+        {
+            using var cmd = new NpgsqlCommand($"SELECT COUNT(*) FROM {table} WHERE run_id = @run", c);
+            cmd.Parameters.AddWithValue("run", runId);
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"));
+    });
+
+    public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null) => Run("import candles", c =>
+    {
+        long rows = 0;
+        bool more = true;
+        while (more)
+        {
+            using var tx = c.BeginTransaction();
+            Exec(c, tx, "CREATE TEMP TABLE candles_import (time BIGINT, open BIGINT, high BIGINT, low BIGINT, close BIGINT, volume BIGINT) ON COMMIT DROP");
+            long chunk = 0;
+            using (var copy = c.BeginBinaryImport("COPY candles_import (time, open, high, low, close, volume) FROM STDIN (FORMAT BINARY)"))
+            {
+                while (chunk < 500_000 && (more = source.TryRead(out var bar)))
+                {
+                    copy.StartRow();
+                    copy.Write(bar.Time.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Open.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.High.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Low.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Close.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Volume.Raw, NpgsqlDbType.Bigint);
+                    chunk++;
+                }
+
+                copy.Complete();
+            }
+
+            using (var upsert = new NpgsqlCommand("""
+                INSERT INTO candles (symbol, timeframe, time, open, high, low, close, volume, tick_count)
+                SELECT @symbol, @tf, time, open, high, low, close, volume, 0 FROM candles_import
+                ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+                    close = excluded.close, volume = excluded.volume
+                """, c, tx))
+            {
+                upsert.Parameters.AddWithValue("symbol", symbol);
+                upsert.Parameters.AddWithValue("tf", timeframe);
+                upsert.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            rows += chunk;
+            progress?.Invoke(rows);
+        }
+
+        return rows;
+    });
+
+    public override IBarReader ReadCandles(InstrumentId instrument, string symbol, string timeframe, Timestamp? from = null, Timestamp? to = null)
+    {
+        NpgsqlConnection? c = null;
+        try
+        {
+            c = _source.OpenConnection();
+            long total;
+            using (var count = new NpgsqlCommand("SELECT COUNT(*) FROM candles WHERE symbol = @s AND timeframe = @tf AND time BETWEEN @from AND @to", c))
+            {
+                Range(count, symbol, timeframe, from, to);
+                total = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+
+            var cmd = new NpgsqlCommand("SELECT time, open, high, low, close, volume FROM candles WHERE symbol = @s AND timeframe = @tf AND time BETWEEN @from AND @to ORDER BY time", c);
+            Range(cmd, symbol, timeframe, from, to);
+            return new CandleReader(c, cmd, cmd.ExecuteReader(), instrument, total, this);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException)
+        {
+            c?.Dispose();
+            throw Translate(ex, "read candles");
+        }
+    }
+
+    private static void Range(NpgsqlCommand cmd, string symbol, string timeframe, Timestamp? from, Timestamp? to)
+    {
+        cmd.Parameters.AddWithValue("s", symbol);
+        cmd.Parameters.AddWithValue("tf", timeframe);
+        cmd.Parameters.AddWithValue("from", (from ?? Timestamp.MinValue).UnixNanos);
+        cmd.Parameters.AddWithValue("to", (to ?? Timestamp.MaxValue).UnixNanos);
+    }
+
+    public override Bar? LatestCandle(InstrumentId instrument, string symbol, string timeframe) => Run("read candles", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT time, open, high, low, close, volume FROM candles WHERE symbol = @s AND timeframe = @tf ORDER BY time DESC LIMIT 1", c);
+        cmd.Parameters.AddWithValue("s", symbol);
+        cmd.Parameters.AddWithValue("tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? CandleReader.ToBar(r, instrument) : (Bar?)null;
+    });
+
+    public override CandleStats CandleStatistics() => Run("read candle statistics", c =>
+    {
+        var series = new List<(string, string, long, Timestamp, Timestamp)>();
+        using (var cmd = new NpgsqlCommand("SELECT symbol, timeframe, COUNT(*), MIN(time), MAX(time) FROM candles GROUP BY symbol, timeframe ORDER BY symbol, timeframe", c))
+        {
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                series.Add((r.GetString(0), r.GetString(1), r.GetInt64(2), Timestamp.FromUnixNanos(r.GetInt64(3)), Timestamp.FromUnixNanos(r.GetInt64(4))));
+            }
+        }
+
+        using var size = new NpgsqlCommand("SELECT pg_total_relation_size('candles')", c);
+        return new CandleStats(series.Sum(s => s.Item3), Convert.ToInt64(size.ExecuteScalar(), CultureInfo.InvariantCulture), series);
+    });
+
+    public override void Dispose()
+    {
+        _journal?.Dispose();
+        _source.Dispose();
+    }
+
+    /// <summary>A session advisory lock on its own connection: released by the server when the process dies.</summary>
+    public override IDisposable? TryLockRun(string runId)
+    {
+        NpgsqlConnection held;
+        try
+        {
+            held = _source.OpenConnection();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        {
+            throw Translate(ex, "lock the run");
+        }
+
+        try
+        {
+            using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended('keel.run:' || @id, 0))", held);
+            cmd.Parameters.AddWithValue("id", runId);
+            if (cmd.ExecuteScalar() is true)
+            {
+                return (IDisposable?)held;
+            }
+
+            held.Dispose();
+            return null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        {
+            held.Dispose();
+            throw Translate(ex, "lock the run");
+        }
+    }
+
+    private T Run<T>(string what, Func<NpgsqlConnection, T> action)
+    {
+        try
+        {
+            using var c = _source.OpenConnection();
+            return action(c);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        {
+            throw Translate(ex, what);
+        }
+    }
+
+    private void Run(string what, Action<NpgsqlConnection> action) => Run<object?>(what, c =>
+    {
+        action(c);
+        return null;
+    });
+
+    private static void Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    internal StorageException Translate(Exception ex, string what)
+    {
+        var root = ex is NpgsqlException { InnerException: not null } n ? n.InnerException! : ex;
+        return ex switch
+        {
+            PostgresException pg when pg.SqlState == "53100" => new StorageException($"database {_describe} is full (disk full) while trying to {what}: {pg.MessageText}", ex),
+            PostgresException pg => new StorageException($"database {_describe}: could not {what}: {pg.MessageText} (SQLSTATE {pg.SqlState})", ex, pg.IsTransient),
+            NpgsqlException { IsTransient: true } or SocketException or IOException or EndOfStreamException or TimeoutException =>
+                new StorageException($"lost the connection to database {_describe} while trying to {what}: {root.Message}", ex, transient: true),
+            _ => new StorageException($"database {_describe}: could not {what}: {root.Message}", ex),
+        };
+    }
+
+    /// <summary>Streams candles from a query; owns its connection.</summary>
+    private sealed class CandleReader(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader, InstrumentId instrument, long total, PostgresStore store) : IBarReader
+    {
+        private long _read;
+
+        public (long Done, long Total) Progress => (_read, total);
+
+        public bool TryRead(out Bar bar)
+        {
+            try
+            {
+                if (reader.Read())
+                {
+                    bar = ToBar(reader, instrument);
+                    _read++;
+                    return true;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException)
+            {
+                throw store.Translate(ex, "read candles");
+            }
+
+            bar = default;
+            return false;
+        }
+
+        public static Bar ToBar(NpgsqlDataReader r, InstrumentId instrument) =>
+            new(instrument, Timestamp.FromUnixNanos(r.GetInt64(0)), Price.FromRaw(r.GetInt64(1)), Price.FromRaw(r.GetInt64(2)), Price.FromRaw(r.GetInt64(3)),
+                Price.FromRaw(r.GetInt64(4)), Quantity.FromRaw(r.GetInt64(5)));
+
+        public void Dispose()
+        {
+            reader.Dispose();
+            command.Dispose();
+            connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,877 @@
+using System.Globalization;
+using Keel.Domain;
+using Keel.Domain.Orders;
+using Keel.Engine.Analytics;
+using Keel.Engine.Data;
+using Keel.Engine.Persistence;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Keel.Storage;
+
+/// <summary>
+/// The embedded default: one SQLite file in WAL mode. Control operations share one connection (under a lock); the
+/// journal writes on a connection of its own from its single writer thread, with prepared statements and one
+/// transaction per batch. Bulk paths bind values straight through SQLitePCLRaw (no boxing per value).
+/// </summary>
+public sealed class SqliteStore : KeelStore
+{
+    private static readonly object InitLock = new();
+    private static bool _initialised;
+    private readonly string _path;
+    private readonly StoreOptions _options;
+    private readonly object _controlLock = new();
+    private readonly SqliteConnection _control;
+    private SqliteConnection? _journal;
+    private Dictionary<string, sqlite3_stmt>? _journalStatements;
+
+    private SqliteStore(string path, StoreOptions options, SqliteConnection control)
+    {
+        _path = path;
+        _options = options;
+        _control = control;
+    }
+
+    public override string Describe => _path;
+
+    public override string Backend => "sqlite";
+
+    public override int SchemaVersion { get; } = Migrations.Latest(Migrations.Sqlite);
+
+    public static SqliteStore OpenAt(string path, StoreOptions options)
+    {
+        lock (InitLock)
+        {
+            if (!_initialised)
+            {
+                Batteries_V2.Init();
+                _initialised = true;
+            }
+        }
+
+        string full = Path.GetFullPath(path);
+        try
+        {
+            var dir = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir))
+            {
+                Directory.CreateDirectory(dir);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"cannot create the folder of database {full}: {ex.Message}", ex);
+        }
+
+        var connection = Connect(full, options);
+        var store = new SqliteStore(full, options, connection);
+        try
+        {
+            store.Migrate();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    private static SqliteConnection Connect(string path, StoreOptions options, bool readOnly = false)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        };
+        var c = new SqliteConnection(builder.ToString());
+        try
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds};";
+            cmd.ExecuteNonQuery();
+            if (!readOnly)
+            {
+                cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+                cmd.ExecuteNonQuery();
+                if (options.SqliteMaxPages > 0)
+                {
+                    cmd.CommandText = $"PRAGMA max_page_count={options.SqliteMaxPages};";
+                    cmd.ExecuteNonQuery();
+                }
+            }
+        }
+        catch (SqliteException ex)
+        {
+            c.Dispose();
+            throw Translate(path, ex, "open");
+        }
+
+        return c;
+    }
+
+    private void Migrate()
+    {
+        lock (_controlLock)
+        {
+            try
+            {
+                Exec(_control, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);");
+                int current = CurrentVersion();
+                int latest = Migrations.Latest(Migrations.Sqlite);
+                if (current > latest)
+                {
+                    throw new StorageException($"database {_path} was written by a newer Keel (schema version {current}; this Keel knows up to {latest}); upgrade Keel to use it");
+                }
+
+                foreach (var m in Migrations.Sqlite.Where(m => m.Version > current))
+                {
+                    using var tx = _control.BeginTransaction(deferred: false);
+                    using (var check = _control.CreateCommand())
+                    {
+                        check.Transaction = tx;
+                        check.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+                        if (Convert.ToInt32(check.ExecuteScalar(), CultureInfo.InvariantCulture) >= m.Version)
+                        {
+                            tx.Rollback();
+                            continue;
+                        }
+                    }
+
+                    using var cmd = _control.CreateCommand();
+                    cmd.Transaction = tx;
+                    cmd.CommandText = m.Sql;
+                    cmd.ExecuteNonQuery();
+                    cmd.CommandText = "INSERT INTO schema_version (version, description, applied_at) VALUES ($v, $d, $t)";
+                    cmd.Parameters.AddWithValue("$v", m.Version);
+                    cmd.Parameters.AddWithValue("$d", m.Description);
+                    cmd.Parameters.AddWithValue("$t", Now().UnixNanos);
+                    cmd.ExecuteNonQuery();
+                    tx.Commit();
+                }
+            }
+            catch (SqliteException ex)
+            {
+                throw Translate(_path, ex, "upgrade");
+            }
+        }
+    }
+
+    private int CurrentVersion()
+    {
+        using var cmd = _control.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+
+    public override void CreateRun(RunRecord run) => Control("record the run", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO runs (id, kind, status, strategy, parameters, data, spec, out_dir, progress, created_at, updated_at, started_at, finished_at, error, last_sequence, metrics)
+            VALUES ($id, $kind, $status, $strategy, $parameters, $data, $spec, $out, $progress, $created, $updated, $started, $finished, $error, $seq, $metrics)
+            """;
+        cmd.Parameters.AddWithValue("$id", run.Id);
+        cmd.Parameters.AddWithValue("$kind", run.Kind);
+        cmd.Parameters.AddWithValue("$status", StatusText(run.Status));
+        cmd.Parameters.AddWithValue("$strategy", run.Strategy);
+        cmd.Parameters.AddWithValue("$parameters", run.Parameters);
+        cmd.Parameters.AddWithValue("$data", run.Data);
+        cmd.Parameters.AddWithValue("$spec", run.Spec);
+        cmd.Parameters.AddWithValue("$out", (object?)run.OutDir ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$progress", run.Progress);
+        cmd.Parameters.AddWithValue("$created", run.CreatedAt.UnixNanos);
+        cmd.Parameters.AddWithValue("$updated", run.UpdatedAt.UnixNanos);
+        cmd.Parameters.AddWithValue("$started", (object?)run.StartedAt?.UnixNanos ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$finished", (object?)run.FinishedAt?.UnixNanos ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$error", (object?)run.Error ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$seq", run.LastSequence);
+        cmd.Parameters.AddWithValue("$metrics", (object?)run.Metrics ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    });
+
+    public override void UpdateRun(string id, RunStatus status, Timestamp now, double? progress = null, string? error = null, Timestamp? startedAt = null, Timestamp? finishedAt = null, string? metrics = null) =>
+        Control("update the run", c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                UPDATE runs SET status = $status, updated_at = $now,
+                    progress = COALESCE($progress, progress), error = $error,
+                    started_at = COALESCE($started, started_at), finished_at = $finished, metrics = COALESCE($metrics, metrics)
+                WHERE id = $id
+                """;
+            cmd.Parameters.AddWithValue("$id", id);
+            cmd.Parameters.AddWithValue("$status", StatusText(status));
+            cmd.Parameters.AddWithValue("$now", now.UnixNanos);
+            cmd.Parameters.AddWithValue("$progress", (object?)progress ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$started", (object?)startedAt?.UnixNanos ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$finished", (object?)finishedAt?.UnixNanos ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$metrics", (object?)metrics ?? DBNull.Value);
+            cmd.ExecuteNonQuery();
+        });
+
+    public override RunRecord? FindRun(string idOrPrefix) => Control("read runs", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT * FROM runs WHERE id = $id OR id LIKE $prefix ORDER BY (id = $id) DESC LIMIT 2";
+        cmd.Parameters.AddWithValue("$id", idOrPrefix);
+        cmd.Parameters.AddWithValue("$prefix", EscapeLike(idOrPrefix) + "%");
+        var runs = ReadRuns(cmd);
+        return runs.Count == 1 || (runs.Count > 1 && runs[0].Id == idOrPrefix) ? runs[0]
+            : runs.Count > 1 ? throw new StorageException($"run id '{idOrPrefix}' is ambiguous in {_path}: give more of it")
+            : null;
+    });
+
+    public override IReadOnlyList<RunRecord> ListRuns(int limit) => Control("read runs", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT $limit";
+        cmd.Parameters.AddWithValue("$limit", limit);
+        return ReadRuns(cmd);
+    });
+
+    private static List<RunRecord> ReadRuns(SqliteCommand cmd)
+    {
+        var list = new List<RunRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new RunRecord(
+                r.GetString(r.GetOrdinal("id")),
+                r.GetString(r.GetOrdinal("kind")),
+                ParseStatus(r.GetString(r.GetOrdinal("status"))),
+                r.GetString(r.GetOrdinal("strategy")),
+                r.GetString(r.GetOrdinal("parameters")),
+                r.GetString(r.GetOrdinal("data")),
+                r.GetString(r.GetOrdinal("spec")),
+                NullableString(r, "out_dir"),
+                r.GetDouble(r.GetOrdinal("progress")),
+                Timestamp.FromUnixNanos(r.GetInt64(r.GetOrdinal("created_at"))),
+                Timestamp.FromUnixNanos(r.GetInt64(r.GetOrdinal("updated_at"))),
+                NullableTime(r, "started_at"),
+                NullableTime(r, "finished_at"),
+                NullableString(r, "error"),
+                r.GetInt64(r.GetOrdinal("last_sequence")),
+                NullableString(r, "metrics")));
+        }
+
+        return list;
+    }
+
+    public override void Write(JournalBatch batch)
+    {
+        var c = _journal ??= Connect(_path, _options);
+        var s = _journalStatements ??= PrepareJournal(c);
+        var db = c.Handle!;
+        string run = batch.RunId;
+        try
+        {
+            Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db, "start a journal transaction");
+            try
+            {
+                var st = s["event"];
+                foreach (var e in batch.Events)
+                {
+                    Bind(st, 1, run);
+                    raw.sqlite3_bind_int64(st, 2, e.Sequence);
+                    Bind(st, 3, e.Type);
+                    raw.sqlite3_bind_int64(st, 4, e.Time.UnixNanos);
+                    Bind(st, 5, e.Payload());
+                    Step(st, db);
+                }
+
+                st = s["order"];
+                foreach (var o in batch.Orders)
+                {
+                    Bind(st, 1, run);
+                    Bind(st, 2, o.Id.Value);
+                    raw.sqlite3_bind_int64(st, 3, o.Number);
+                    Bind(st, 4, o.Instrument.Symbol);
+                    Bind(st, 5, o.Side.ToText());
+                    Bind(st, 6, o.Type.ToText());
+                    Bind(st, 7, o.Quantity.ToString());
+                    Bind(st, 8, o.LimitPrice?.ToString());
+                    Bind(st, 9, o.StopPrice?.ToString());
+                    Bind(st, 10, o.TimeInForce.ToText());
+                    Bind(st, 11, o.Status.ToText());
+                    raw.sqlite3_bind_int64(st, 12, o.CreatedAt.UnixNanos);
+                    raw.sqlite3_bind_int64(st, 13, o.UpdatedAt.UnixNanos);
+                    Bind(st, 14, o.FilledQuantity.ToString());
+                    Bind(st, 15, o.AverageFillPrice?.ToString());
+                    Bind(st, 16, o.Commission.ToString());
+                    Bind(st, 17, o.Contingency.ToText());
+                    Bind(st, 18, o.ParentId?.Value);
+                    Bind(st, 19, o.VenueOrderId?.Value);
+                    Bind(st, 20, o.Tag);
+                    Bind(st, 21, o.Reason);
+                    Step(st, db);
+                }
+
+                st = s["fill"];
+                foreach (var f in batch.Fills)
+                {
+                    var x = f.Fill;
+                    Bind(st, 1, run);
+                    Bind(st, 2, x.TradeId.Value);
+                    raw.sqlite3_bind_int64(st, 3, f.Sequence);
+                    Bind(st, 4, x.ClientOrderId.Value);
+                    Bind(st, 5, x.Instrument.Symbol);
+                    Bind(st, 6, x.Side.ToText());
+                    Bind(st, 7, x.LastQty.ToString());
+                    Bind(st, 8, x.LastPx.ToString());
+                    Bind(st, 9, x.Commission.ToString());
+                    Bind(st, 10, f.RealizedPnl.ToString());
+                    Bind(st, 11, f.PositionAfter.ToString());
+                    raw.sqlite3_bind_int64(st, 12, x.TsEvent.UnixNanos);
+                    Step(st, db);
+                }
+
+                st = s["position"];
+                foreach (var p in batch.Positions)
+                {
+                    Bind(st, 1, run);
+                    Bind(st, 2, p.Instrument.Symbol);
+                    Bind(st, 3, p.Quantity.ToString());
+                    Bind(st, 4, p.CostBasis.ToString());
+                    Bind(st, 5, p.RealizedPnl.ToString());
+                    Bind(st, 6, p.Commissions.ToString());
+                    Bind(st, 7, p.LastPrice.ToString());
+                    raw.sqlite3_bind_int64(st, 8, p.UpdatedAt.UnixNanos);
+                    Step(st, db);
+                }
+
+                st = s["trade"];
+                foreach (var t in batch.Trades)
+                {
+                    BindTrade(st, run, t);
+                    Step(st, db);
+                }
+
+                if (batch.Snapshot is SnapshotRecord snap)
+                {
+                    st = s["snapshot"];
+                    Bind(st, 1, run);
+                    raw.sqlite3_bind_int64(st, 2, snap.Sequence);
+                    raw.sqlite3_bind_int64(st, 3, snap.DataEvents);
+                    raw.sqlite3_bind_int64(st, 4, snap.CreatedAt.UnixNanos);
+                    Bind(st, 5, snap.Payload);
+                    Bind(st, 6, snap.Checksum);
+                    Step(st, db);
+                }
+
+                if (batch.Checkpoint is MetricsCheckpoint m)
+                {
+                    st = s["checkpoint"];
+                    Bind(st, 1, run);
+                    raw.sqlite3_bind_int64(st, 2, m.Sequence);
+                    raw.sqlite3_bind_int64(st, 3, m.Processed);
+                    raw.sqlite3_bind_double(st, 4, m.TotalReturn);
+                    Bind(st, 5, m.Pnl.ToString());
+                    BindDouble(st, 6, m.WinRate);
+                    raw.sqlite3_bind_double(st, 7, m.MaxDrawdown);
+                    BindDouble(st, 8, m.Sharpe);
+                    BindDouble(st, 9, m.ProfitFactor);
+                    raw.sqlite3_bind_int64(st, 10, m.CreatedAt.UnixNanos);
+                    Step(st, db);
+                }
+
+                if (batch.Progress is RunProgress progress)
+                {
+                    st = s["progress"];
+                    Bind(st, 1, StatusText(progress.Status));
+                    raw.sqlite3_bind_double(st, 2, progress.Progress);
+                    raw.sqlite3_bind_int64(st, 3, progress.LastSequence);
+                    raw.sqlite3_bind_int64(st, 4, progress.UpdatedAt.UnixNanos);
+                    Bind(st, 5, progress.Error);
+                    Bind(st, 6, run);
+                    Step(st, db);
+                }
+
+                Check(raw.sqlite3_exec(db, "COMMIT"), db, "commit the journal");
+            }
+            catch
+            {
+                raw.sqlite3_exec(db, "ROLLBACK");
+                throw;
+            }
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(_path, ex, "write the journal");
+        }
+    }
+
+    private static Dictionary<string, sqlite3_stmt> PrepareJournal(SqliteConnection c)
+    {
+        var db = c.Handle!;
+        var sql = new Dictionary<string, string>
+        {
+            ["event"] = "INSERT INTO events (run_id, seq, type, time, payload) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, seq) DO NOTHING",
+            ["order"] = """
+                INSERT INTO orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
+                    created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+                ON CONFLICT (run_id, client_order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+                    filled_quantity = excluded.filled_quantity, avg_fill_price = excluded.avg_fill_price, commission = excluded.commission,
+                    venue_order_id = excluded.venue_order_id, reason = excluded.reason
+                """,
+            ["fill"] = """
+                INSERT INTO fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (run_id, trade_id) DO NOTHING
+                """,
+            ["position"] = """
+                INSERT INTO positions (run_id, instrument, quantity, cost_basis, realized_pnl, commissions, last_price, updated_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                ON CONFLICT (run_id, instrument) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis,
+                    realized_pnl = excluded.realized_pnl, commissions = excluded.commissions, last_price = excluded.last_price, updated_at = excluded.updated_at
+                """,
+            ["trade"] = """
+                INSERT INTO trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (run_id, trade_id) DO NOTHING
+                """,
+            ["snapshot"] = """
+                INSERT INTO snapshots (run_id, seq, data_events, created_at, payload, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                ON CONFLICT (run_id, seq) DO UPDATE SET data_events = excluded.data_events, created_at = excluded.created_at, payload = excluded.payload, checksum = excluded.checksum
+                """,
+            ["checkpoint"] = """
+                INSERT INTO metrics_checkpoints (run_id, seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (run_id, seq) DO UPDATE SET processed = excluded.processed,
+                    total_return = excluded.total_return, pnl = excluded.pnl, win_rate = excluded.win_rate, max_drawdown = excluded.max_drawdown,
+                    sharpe = excluded.sharpe, profit_factor = excluded.profit_factor, created_at = excluded.created_at
+                """,
+            ["progress"] = "UPDATE runs SET status = ?1, progress = ?2, last_sequence = MAX(last_sequence, ?3), updated_at = ?4, error = ?5 WHERE id = ?6",
+        };
+        var result = new Dictionary<string, sqlite3_stmt>();
+        foreach (var (name, text) in sql)
+        {
+            Check(raw.sqlite3_prepare_v2(db, text, out var st), db, "prepare the journal");
+            result[name] = st;
+        }
+
+        return result;
+    }
+
+    private static void BindTrade(sqlite3_stmt st, string run, Trade t)
+    {
+        Bind(st, 1, run);
+        raw.sqlite3_bind_int64(st, 2, t.Id);
+        Bind(st, 3, t.Instrument.Symbol);
+        Bind(st, 4, t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
+        raw.sqlite3_bind_int64(st, 5, t.EntryTime.UnixNanos);
+        Bind(st, 6, t.EntryPrice.ToString());
+        if (t.ExitTime is Timestamp exit)
+        {
+            raw.sqlite3_bind_int64(st, 7, exit.UnixNanos);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(st, 7);
+        }
+
+        Bind(st, 8, t.ExitPrice?.ToString());
+        Bind(st, 9, t.Quantity.ToString());
+        Bind(st, 10, t.GrossPnl.ToString());
+        Bind(st, 11, t.Commission.ToString());
+        Bind(st, 12, t.NetPnl.ToString());
+        raw.sqlite3_bind_double(st, 13, t.Return);
+        raw.sqlite3_bind_int64(st, 14, t.BarsHeld);
+    }
+
+    public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Control("read events", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, type, time, payload FROM events WHERE run_id = $run AND seq > $since ORDER BY seq LIMIT $limit";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$since", sinceSequence);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var list = new List<StoredEvent>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredEvent(r.GetInt64(0), r.GetString(1), Timestamp.FromUnixNanos(r.GetInt64(2)), r.GetString(3)));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Control("read snapshots", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, data_events, payload, checksum, created_at FROM snapshots WHERE run_id = $run ORDER BY seq DESC LIMIT $limit";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var list = new List<SnapshotRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new SnapshotRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), Timestamp.FromUnixNanos(r.GetInt64(4))));
+        }
+
+        return list;
+    });
+
+    public override MetricsCheckpoint? LatestCheckpoint(string runId) => Control("read checkpoints", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = $run ORDER BY seq DESC LIMIT 1";
+        cmd.Parameters.AddWithValue("$run", runId);
+        using var r = cmd.ExecuteReader();
+        return r.Read()
+            ? new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), NullableDouble(r, 4), r.GetDouble(5), NullableDouble(r, 6), NullableDouble(r, 7), Timestamp.FromUnixNanos(r.GetInt64(8)))
+            : null;
+    });
+
+    public override RunCounts Counts(string runId) => Control("count records", c =>
+    {
+        long Count(string table)
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT COUNT(*) FROM {table} WHERE run_id = $run";
+            cmd.Parameters.AddWithValue("$run", runId);
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"));
+    });
+
+    public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null)
+    {
+        lock (_controlLock)
+        {
+            var db = _control.Handle!;
+            const string Sql = """
+                INSERT INTO candles (symbol, timeframe, time, open, high, low, close, volume, tick_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
+                ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+                    close = excluded.close, volume = excluded.volume
+                """;
+            Check(raw.sqlite3_prepare_v2(db, Sql, out var st), db, "prepare the candle import");
+            long rows = 0;
+            try
+            {
+                Bind(st, 1, symbol);
+                Bind(st, 2, timeframe);
+                bool open = false;
+                while (source.TryRead(out var bar))
+                {
+                    if (!open)
+                    {
+                        Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db, "start the candle import");
+                        open = true;
+                    }
+
+                    raw.sqlite3_bind_int64(st, 3, bar.Time.UnixNanos);
+                    raw.sqlite3_bind_int64(st, 4, bar.Open.Raw);
+                    raw.sqlite3_bind_int64(st, 5, bar.High.Raw);
+                    raw.sqlite3_bind_int64(st, 6, bar.Low.Raw);
+                    raw.sqlite3_bind_int64(st, 7, bar.Close.Raw);
+                    raw.sqlite3_bind_int64(st, 8, bar.Volume.Raw);
+                    Step(st, db);
+                    if (++rows % 250_000 == 0)
+                    {
+                        Check(raw.sqlite3_exec(db, "COMMIT"), db, "commit the candle import");
+                        open = false;
+                        progress?.Invoke(rows);
+                    }
+                }
+
+                if (open)
+                {
+                    Check(raw.sqlite3_exec(db, "COMMIT"), db, "commit the candle import");
+                }
+
+                progress?.Invoke(rows);
+                return rows;
+            }
+            catch (SqliteException ex)
+            {
+                raw.sqlite3_exec(db, "ROLLBACK");
+                throw Translate(_path, ex, "import candles");
+            }
+            catch
+            {
+                raw.sqlite3_exec(db, "ROLLBACK");
+                throw;
+            }
+            finally
+            {
+                raw.sqlite3_finalize(st);
+            }
+        }
+    }
+
+    public override IBarReader ReadCandles(InstrumentId instrument, string symbol, string timeframe, Timestamp? from = null, Timestamp? to = null)
+    {
+        var c = Connect(_path, _options, readOnly: true);
+        try
+        {
+            long total;
+            using (var count = c.CreateCommand())
+            {
+                count.CommandText = "SELECT COUNT(*) FROM candles WHERE symbol = $s AND timeframe = $tf AND time BETWEEN $from AND $to";
+                AddRange(count, symbol, timeframe, from, to);
+                total = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+
+            var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT time, open, high, low, close, volume FROM candles WHERE symbol = $s AND timeframe = $tf AND time BETWEEN $from AND $to ORDER BY time";
+            AddRange(cmd, symbol, timeframe, from, to);
+            return new CandleReader(c, cmd, cmd.ExecuteReader(), instrument, total, _path);
+        }
+        catch (SqliteException ex)
+        {
+            c.Dispose();
+            throw Translate(_path, ex, "read candles");
+        }
+    }
+
+    private static void AddRange(SqliteCommand cmd, string symbol, string timeframe, Timestamp? from, Timestamp? to)
+    {
+        cmd.Parameters.AddWithValue("$s", symbol);
+        cmd.Parameters.AddWithValue("$tf", timeframe);
+        cmd.Parameters.AddWithValue("$from", (from ?? Timestamp.MinValue).UnixNanos);
+        cmd.Parameters.AddWithValue("$to", (to ?? Timestamp.MaxValue).UnixNanos);
+    }
+
+    public override Bar? LatestCandle(InstrumentId instrument, string symbol, string timeframe) => Control("read candles", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT time, open, high, low, close, volume FROM candles WHERE symbol = $s AND timeframe = $tf ORDER BY time DESC LIMIT 1";
+        cmd.Parameters.AddWithValue("$s", symbol);
+        cmd.Parameters.AddWithValue("$tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? CandleReader.ToBar(r, instrument) : (Bar?)null;
+    });
+
+    public override CandleStats CandleStatistics() => Control("read candle statistics", c =>
+    {
+        var series = new List<(string, string, long, Timestamp, Timestamp)>();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT symbol, timeframe, COUNT(*), MIN(time), MAX(time) FROM candles GROUP BY symbol, timeframe ORDER BY symbol, timeframe";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                series.Add((r.GetString(0), r.GetString(1), r.GetInt64(2), Timestamp.FromUnixNanos(r.GetInt64(3)), Timestamp.FromUnixNanos(r.GetInt64(4))));
+            }
+        }
+
+        long size;
+        try
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'candles'";
+            size = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException)
+        {
+            // dbstat is not compiled in: fall back to the whole file.
+            size = new FileInfo(_path).Length;
+        }
+
+        return new CandleStats(series.Sum(s => s.Item3), size, series);
+    });
+
+    /// <summary>A lock file beside the database (<c>.keel.db.run-ID.lock</c>) held open with an exclusive advisory lock.</summary>
+    public override IDisposable? TryLockRun(string runId)
+    {
+        var dir = Path.GetDirectoryName(_path) ?? ".";
+        var file = Path.Combine(dir, $".{Path.GetFileName(_path)}.run-{runId}.lock");
+        try
+        {
+            var stream = new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            return new FileLock(stream, file);
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"cannot create the run lock {file} beside database {_path}: {ex.Message}", ex);
+        }
+    }
+
+    public override void Dispose()
+    {
+        if (_journalStatements is not null)
+        {
+            foreach (var st in _journalStatements.Values)
+            {
+                raw.sqlite3_finalize(st);
+            }
+
+            _journalStatements = null;
+        }
+
+        _journal?.Dispose();
+        _control.Dispose();
+    }
+
+    private T Control<T>(string what, Func<SqliteConnection, T> action)
+    {
+        lock (_controlLock)
+        {
+            try
+            {
+                return action(_control);
+            }
+            catch (SqliteException ex)
+            {
+                throw Translate(_path, ex, what);
+            }
+        }
+    }
+
+    private void Control(string what, Action<SqliteConnection> action) => Control<object?>(what, c =>
+    {
+        action(c);
+        return null;
+    });
+
+    private static void Exec(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void Bind(sqlite3_stmt st, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(st, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(st, index, value);
+        }
+    }
+
+    private static void BindDouble(sqlite3_stmt st, int index, double? value)
+    {
+        if (value is double d && double.IsFinite(d))
+        {
+            raw.sqlite3_bind_double(st, index, d);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(st, index);
+        }
+    }
+
+    private static void Step(sqlite3_stmt st, sqlite3 db)
+    {
+        int rc = raw.sqlite3_step(st);
+        raw.sqlite3_reset(st);
+        if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+        }
+    }
+
+    private static void Check(int rc, sqlite3 db, string what)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"{what}: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
+        }
+    }
+
+    /// <summary>SQLite's result codes in words, with the database named.</summary>
+    internal static StorageException Translate(string path, SqliteException ex, string what)
+    {
+        int primary = ex.SqliteErrorCode & 0xFF;
+        return primary switch
+        {
+            5 or 6 => new StorageException($"database {path} is locked by another program (waited for it, then gave up while trying to {what}); close the other program or try again", ex, transient: true),
+            8 => new StorageException($"database {path} is read-only (cannot {what}): {ex.Message}", ex),
+            13 => new StorageException($"database {path} is full (the disk is full or its size limit is reached) while trying to {what}; nothing after the last commit was written", ex),
+            11 or 26 => new StorageException($"database {path} is damaged or is not a Keel database ({ex.Message})", ex),
+            14 => new StorageException($"cannot open database {path}: {ex.Message}", ex),
+            _ => new StorageException($"database {path}: could not {what}: {ex.Message}", ex),
+        };
+    }
+
+    internal static string StatusText(RunStatus status) => status.ToString().ToLowerInvariant();
+
+    internal static RunStatus ParseStatus(string text) => Enum.TryParse<RunStatus>(text, ignoreCase: true, out var s) ? s : RunStatus.Failed;
+
+    private static string EscapeLike(string text) => text.Replace("%", string.Empty, StringComparison.Ordinal).Replace("_", string.Empty, StringComparison.Ordinal);
+
+    private static string? NullableString(SqliteDataReader r, string column)
+    {
+        int i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : r.GetString(i);
+    }
+
+    private static Timestamp? NullableTime(SqliteDataReader r, string column)
+    {
+        int i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : Timestamp.FromUnixNanos(r.GetInt64(i));
+    }
+
+    private static double? NullableDouble(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+
+    /// <summary>Streams candles from a query; owns its connection.</summary>
+    private sealed class CandleReader(SqliteConnection connection, SqliteCommand command, SqliteDataReader reader, InstrumentId instrument, long total, string path) : IBarReader
+    {
+        private long _read;
+
+        public (long Done, long Total) Progress => (_read, total);
+
+        public bool TryRead(out Bar bar)
+        {
+            try
+            {
+                if (reader.Read())
+                {
+                    bar = ToBar(reader, instrument);
+                    _read++;
+                    return true;
+                }
+            }
+            catch (SqliteException ex)
+            {
+                throw Translate(path, ex, "read candles");
+            }
+
+            bar = default;
+            return false;
+        }
+
+        public static Bar ToBar(SqliteDataReader r, InstrumentId instrument) =>
+            new(instrument, Timestamp.FromUnixNanos(r.GetInt64(0)), Price.FromRaw(r.GetInt64(1)), Price.FromRaw(r.GetInt64(2)), Price.FromRaw(r.GetInt64(3)),
+                Price.FromRaw(r.GetInt64(4)), Quantity.FromRaw(r.GetInt64(5)));
+
+        public void Dispose()
+        {
+            reader.Dispose();
+            command.Dispose();
+            connection.Dispose();
+        }
+    }
+}
+
+/// <summary>An exclusive lock on a file, released (and the file removed) on dispose.</summary>
+internal sealed class FileLock(FileStream stream, string path) : IDisposable
+{
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover lock file is harmless (the lock itself is gone with the handle).
+        }
+
+        stream.Dispose();
+    }
+}
