@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Clock;
-using System.Text.Json;
 using Keel.Engine.Orders;
 using Keel.Engine.Persistence;
 using Keel.Engine.Ports;

@@ -1,6 +1,6 @@
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
-using System.Text.Json;
 using Keel.Engine.Persistence;
 using Keel.Engine.Risk;
 

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Analytics;
-using System.Text.Json;
 using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
 

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
-using System.Text.Json;
 using Keel.Engine.Persistence;
 using Keel.Engine.Ports;
 
