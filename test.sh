@@ -8,8 +8,12 @@ cd "$root"
 results="$root/artifacts/test-results"
 passed=0; failed=0; skipped=0; problems=0
 
-summary() { echo "tests: $passed passed, $failed failed, $skipped skipped"; }
-trap summary EXIT
+pgdir=""
+finish() {
+  if [[ -n "$pgdir" ]]; then "$root/scripts/pg.sh" stop "$pgdir" || true; fi
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+}
+trap finish EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "test.sh: $*" >&2; problems=$((problems + 1)); }
@@ -27,6 +31,19 @@ dotnet format Keel.slnx --verify-no-changes --no-restore || fail "code is not fo
 
 step "launcher (./keel builds the CLI on first use)"
 ./keel --version || fail "./keel did not start"
+
+step "postgresql (a throw-away server for the storage tests, stopped at the end)"
+if [[ -n "${KEEL_TEST_POSTGRES:-}" ]]; then
+  echo "using KEEL_TEST_POSTGRES from the environment"
+else
+  pgdir="${TMPDIR:-/tmp}/keel-pg-$$"
+  if KEEL_TEST_POSTGRES=$("$root/scripts/pg.sh" start "$pgdir"); then
+    export KEEL_TEST_POSTGRES
+    echo "started on ${KEEL_TEST_POSTGRES%%;Username*}"
+  else
+    fail "could not start PostgreSQL; the PostgreSQL tests will fail"
+  fi
+fi
 
 step "tests"
 rm -rf "$results"

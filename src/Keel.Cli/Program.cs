@@ -19,4 +19,6 @@ root.Subcommands.Add(ResumeCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(StrategiesCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

@@ -20,7 +20,7 @@ internal static class ResumeCommand
         {
             id, db, config, output, quiet,
         };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.Run(() => RunCommand.Guard(
             () =>
             {
                 var settings = CliConfig.Load(parse.GetValue(config));
@@ -46,7 +46,7 @@ internal static class ResumeCommand
 
                 return RunCommand.Run(spec, run, ct);
             },
-            ct)));
+            ct), CancellationToken.None));
         return command;
     }
 }

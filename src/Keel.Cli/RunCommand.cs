@@ -32,7 +32,8 @@ internal static class RunCommand
             command.Options.Add(o);
         }
 
-        command.SetAction((parse, ct) => Task.FromResult(Execute(options, parse, ct)));
+        // On another thread, so Ctrl+C (SIGINT/SIGTERM) cancels the token while the run is going, and the run stops cleanly.
+        command.SetAction((parse, ct) => Task.Run(() => Execute(options, parse, ct), CancellationToken.None));
         return command;
     }
 

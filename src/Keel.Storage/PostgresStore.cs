@@ -581,7 +581,7 @@ public sealed class PostgresStore : KeelStore
             cmd.Parameters.AddWithValue("id", runId);
             if (cmd.ExecuteScalar() is true)
             {
-                return (IDisposable?)held;
+                return new RunLock(held);
             }
 
             held.Dispose();
@@ -596,16 +596,32 @@ public sealed class PostgresStore : KeelStore
 
     private T Run<T>(string what, Func<NpgsqlConnection, T> action)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            using var c = _source.OpenConnection();
-            return action(c);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
-        {
-            throw Translate(ex, what);
+            try
+            {
+                using var c = _source.OpenConnection();
+                return action(c);
+            }
+            catch (Exception ex) when (attempt == 1 && IsStaleConnection(ex))
+            {
+                // A pooled connection the server has since closed (restart, terminated backend): drop the pool, try once more.
+                _source.Clear();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+            {
+                throw Translate(ex, what);
+            }
         }
     }
+
+    private static bool IsStaleConnection(Exception ex) => ex switch
+    {
+        PostgresException pg => pg.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException n => n.InnerException is IOException or SocketException or EndOfStreamException,
+        IOException or EndOfStreamException => true,
+        _ => false,
+    };
 
     private void Run(string what, Action<NpgsqlConnection> action) => Run<object?>(what, c =>
     {
@@ -669,5 +685,24 @@ public sealed class PostgresStore : KeelStore
             command.Dispose();
             connection.Dispose();
         }
+    }
+}
+
+/// <summary>A held session advisory lock: released explicitly (a pooled connection would otherwise keep it).</summary>
+internal sealed class RunLock(NpgsqlConnection connection) : IDisposable
+{
+    public void Dispose()
+    {
+        try
+        {
+            using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
+            cmd.ExecuteNonQuery();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        {
+            // The connection is gone, and with it the server-side lock.
+        }
+
+        connection.Dispose();
     }
 }

@@ -85,6 +85,9 @@ public sealed class SqliteStore : KeelStore
             DataSource = path,
             Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
+
+            // Microsoft.Data.Sqlite retries a busy database until the command timeout: make that the busy timeout too.
+            DefaultTimeout = (int)Math.Max(1, Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         };
         var c = new SqliteConnection(builder.ToString());
         try

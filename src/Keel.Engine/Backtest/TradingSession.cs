@@ -24,6 +24,9 @@ public sealed record SessionSettings
     public KernelOptions Kernel { get; init; } = new();
 
     public PerformanceOptions Performance { get; init; } = new();
+
+    /// <summary>Bars per inbox block from a historical feeder; snapshots fall between blocks.</summary>
+    public int BarBatchSize { get; init; } = 4096;
 }
 
 /// <summary>Streams the session writes to; any may be null. When <see cref="Append"/> is set the files already hold a header (resume).</summary>
@@ -228,7 +231,7 @@ public static class TradingSession
             bus.Subscribe<KernelStateChanged>(journal, "journal");
         }
 
-        var inbox = new Inbox();
+        var inbox = new Inbox(batchSize: settings.BarBatchSize);
         var loop = new KernelLoop(kernel, inbox);
         var state = new SnapshotParts(kernel, portfolio, exchange, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
@@ -321,6 +324,19 @@ public static class TradingSession
             producer.Join();
         }
 
+        if (outcome == LoopOutcome.Cancelled)
+        {
+            // Stopped part-way: snapshot first (before the kernel stops and the writers finish their files), so a
+            // resume continues from exactly this point.
+            if (journal is not null)
+            {
+                TakeSnapshot(RunStatus.Stopped);
+                journal.Suspend();
+            }
+
+            kernel.Stop();
+        }
+
         equityWriter?.Complete();
         ordersWriter?.Finish();
         var open = trades.OpenTrades(portfolio).ToList();
@@ -336,8 +352,7 @@ public static class TradingSession
             var status = outcome == LoopOutcome.Cancelled ? RunStatus.Stopped : RunStatus.Running;
             if (outcome == LoopOutcome.Cancelled)
             {
-                // Stopped part-way: the last snapshot stands, the run can be resumed from it.
-                journal.Current.Progress = new RunProgress(status, Math.Round(persistence.Progress?.Invoke() ?? 0, 2), kernel.Sequence, now);
+                // The stop snapshot above carries the progress.
             }
             else
             {

@@ -162,7 +162,7 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
     public Action? AfterItem { get; set; }
 
     /// <summary>
-    /// Runs until end of data, a stop command or cancellation. A fault item (a producer failed) rethrows its
+    /// Runs until end of data, a stop command or cancellation (after which the caller stops the kernel). A fault item (a producer failed) rethrows its
     /// exception here, after the kernel stopped.
     /// </summary>
     public async Task<LoopOutcome> RunAsync(CancellationToken ct)
@@ -186,7 +186,7 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            kernel.Stop();
+            // The kernel is left as it is, between two items: the owner may snapshot it before stopping it.
             return LoopOutcome.Cancelled;
         }
 

@@ -190,10 +190,23 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
         _thread.Start();
     }
 
+    private bool _suspended;
+
     public JournalBatch Current => _current;
+
+    /// <summary>
+    /// Stops recording: later events are not journaled. Used when a run stops part-way, so the journal ends exactly at
+    /// its last snapshot and a resume writes what follows.
+    /// </summary>
+    public void Suspend() => _suspended = true;
 
     public void Handle(in OrderUpdate evt, long sequence)
     {
+        if (_suspended)
+        {
+            return;
+        }
+
         _current.Events.Add(new JournalEvent(sequence, EventType(evt.Event), evt.Event.TsEvent, evt.Event));
         _current.SetOrder(OrderRecord.Of(evt.Order));
         HandIfFull();
@@ -201,6 +214,11 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
 
     public void Handle(in FillBooked evt, long sequence)
     {
+        if (_suspended)
+        {
+            return;
+        }
+
         var p = evt.Position;
         _current.Fills.Add(new FillRecord(evt.Fill, sequence, evt.Effect.RealizedPnl, p.Quantity));
         _current.SetPosition(new PositionRecord(p.Instrument, p.Quantity, p.CostBasis, p.RealizedPnl, p.Commissions, p.LastPrice, evt.Fill.TsEvent));
@@ -209,12 +227,22 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
 
     public void Handle(in KernelNotice evt, long sequence)
     {
+        if (_suspended)
+        {
+            return;
+        }
+
         _current.Events.Add(new JournalEvent(sequence, $"notice.{evt.Code}", evt.Time, evt));
         HandIfFull();
     }
 
     public void Handle(in KernelStateChanged evt, long sequence)
     {
+        if (_suspended)
+        {
+            return;
+        }
+
         _current.Events.Add(new JournalEvent(sequence, "kernel.state", evt.Time, evt));
         HandIfFull();
     }
@@ -222,6 +250,11 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     /// <summary>A closed trade for the trade journal.</summary>
     public void OnTrade(Trade trade)
     {
+        if (_suspended)
+        {
+            return;
+        }
+
         _current.Trades.Add(trade);
         HandIfFull();
     }
@@ -263,7 +296,8 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     {
         if (_error is not null)
         {
-            throw _error as JournalException ?? new JournalException($"{_journal.Describe}: {_error.Message}", _error);
+            throw _error as JournalException ?? new JournalException(
+                _error.Message.Contains(_journal.Describe, StringComparison.Ordinal) ? _error.Message : $"{_journal.Describe}: {_error.Message}", _error);
         }
     }
 

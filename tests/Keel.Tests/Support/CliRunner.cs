@@ -17,7 +17,160 @@ public static class CliRunner
     public static Result RunLauncher(string workingDirectory, params string[] args) =>
         Start(Path.Combine(TestPaths.RepoRoot, "keel"), workingDirectory, null, args, viaDotnet: false, timeout: TimeSpan.FromMinutes(5));
 
+    /// <summary>Starts the CLI without waiting; the caller kills it or waits for it.</summary>
+    public static Child Spawn(string workingDirectory, IDictionary<string, string>? env, params string[] args)
+    {
+        var psi = Prepare(Path.Combine(AppContext.BaseDirectory, "keel.dll"), workingDirectory, env, args, viaDotnet: true);
+        return new Child(Process.Start(psi)!);
+    }
+
+    /// <summary>A running keel process whose output is collected line by line.</summary>
+    public sealed class Child : IDisposable
+    {
+        private readonly System.Text.StringBuilder _stdout = new();
+        private readonly System.Text.StringBuilder _stderr = new();
+        private readonly TaskCompletionSource<string> _runId = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _outClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _errClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Child(Process process)
+        {
+            Process = process;
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    _outClosed.TrySetResult();
+                    _runId.TrySetException(new InvalidOperationException("keel exited without printing 'run: ID'"));
+                    return;
+                }
+
+                lock (_stdout)
+                {
+                    _stdout.AppendLine(e.Data);
+                }
+
+                if (e.Data.StartsWith("run: ", StringComparison.Ordinal))
+                {
+                    _runId.TrySetResult(e.Data[5..].Trim());
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    _errClosed.TrySetResult();
+                    return;
+                }
+
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        /// <summary>Completes when the process prints its run id; fails with its output if it exits first.</summary>
+        public Task<string> RunId => WithOutput(_runId.Task);
+
+        public string Stdout
+        {
+            get
+            {
+                lock (_stdout)
+                {
+                    return _stdout.ToString();
+                }
+            }
+        }
+
+        public string Stderr
+        {
+            get
+            {
+                lock (_stderr)
+                {
+                    return _stderr.ToString();
+                }
+            }
+        }
+
+        private async Task<string> WithOutput(Task<string> task)
+        {
+            try
+            {
+                return await task.ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                var result = await WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                throw new InvalidOperationException($"keel exited without printing 'run: ID': {result}");
+            }
+        }
+
+        /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
+        public void KillHard()
+        {
+            try
+            {
+                Process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+
+            Process.WaitForExit();
+        }
+
+        public async Task<Result> WaitAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await Process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+                await Task.WhenAll(_outClosed.Task, _errClosed.Task).WaitAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"keel did not finish within {timeout}\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            return new Result(Process.ExitCode, Stdout, Stderr);
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                KillHard();
+            }
+
+            Process.Dispose();
+        }
+    }
+
     private static Result Start(string program, string cwd, IDictionary<string, string>? env, string[] args, bool viaDotnet, TimeSpan? timeout = null)
+    {
+        var psi = Prepare(program, cwd, env, args, viaDotnet);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(120)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"keel {string.Join(' ', args)} did not finish");
+        }
+
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo Prepare(string program, string cwd, IDictionary<string, string>? env, string[] args, bool viaDotnet)
     {
         var psi = new ProcessStartInfo(viaDotnet ? "dotnet" : program)
         {
@@ -51,15 +204,6 @@ public static class CliRunner
             }
         }
 
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(120)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"keel {string.Join(' ', args)} did not finish");
-        }
-
-        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+        return psi;
     }
 }

@@ -1,0 +1,210 @@
+using System.Text.Json;
+using Keel.Engine.Persistence;
+using Keel.Storage;
+using Keel.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Tests.Cli;
+
+/// <summary>The store from the command line: every run recorded, inspected, imported candles, and the faults users meet.</summary>
+public class StorageCliTests
+{
+    private static readonly string Orcl = TestPaths.Data("orcl-2014.txt");
+
+    private static string[] Backtest(string data, string? outDir, params string[] extra) =>
+        ["backtest", "--data", data, "--strategy", "sma-cross", "--param", "fast=5", "--param", "slow=12", "--commission", "0.001", "-q",
+            .. outDir is null ? Array.Empty<string>() : ["--out", outDir], .. extra];
+
+    private static string RunIdOf(CliRunner.Result r)
+    {
+        var line = r.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("run: ", StringComparison.Ordinal));
+        Assert.True(line is not null, "no 'run: ID' line\n" + r);
+        return line![5..].Trim();
+    }
+
+    [Fact]
+    public void Backtest_IsRecorded_AndRunsListShowAndEventsShowIt()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "out", "--db", db));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var id = RunIdOf(r);
+        Assert.Matches("^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$", id);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(tmp.File("out/metrics.json")));
+        int orders = metrics.RootElement.GetProperty("orders").GetInt32();
+        Assert.True(orders > 4);
+
+        var list = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        using (var row = JsonDocument.Parse(list.Stdout.Trim()))
+        {
+            var e = row.RootElement;
+            Assert.Equal(id, e.GetProperty("id").GetString());
+            Assert.Equal("completed", e.GetProperty("status").GetString());
+            Assert.Equal("backtest", e.GetProperty("kind").GetString());
+            Assert.Equal(100, e.GetProperty("progress").GetDouble());
+            Assert.Equal(orders, e.GetProperty("metrics").GetProperty("orders").GetInt32());
+            Assert.Equal(metrics.RootElement.GetProperty("final_equity").GetRawText(), e.GetProperty("metrics").GetProperty("final_equity").GetRawText());
+        }
+
+        var table = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db);
+        Assert.Contains(id, table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("completed", table.Stdout, StringComparison.Ordinal);
+
+        var show = CliRunner.Run(tmp.Path, null, "runs", "show", id[..17], "--db", db);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("completed", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("fast=5,slow=12", show.Stdout, StringComparison.Ordinal);
+        Assert.Matches($@"Orders\s+│\s+{orders}\s", show.Stdout);
+
+        var events = CliRunner.Run(tmp.Path, null, "runs", "events", id, "--db", db, "--json");
+        Assert.True(events.ExitCode == 0, events.ToString());
+        var lines = events.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var parsed = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var seqs = parsed.Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.True(seqs.Zip(seqs.Skip(1)).All(p => p.First < p.Second));
+        Assert.Equal(orders, parsed.Count(e => e.GetProperty("type").GetString() == "order.submitted"));
+        Assert.All(parsed.Where(e => e.GetProperty("type").GetString() == "order.filled"), e => Assert.NotNull(e.GetProperty("payload").GetProperty("price").GetString()));
+
+        var since = CliRunner.Run(tmp.Path, null, "runs", "events", id, "--db", db, "--since", seqs[^3].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, since.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var missing = CliRunner.Run(tmp.Path, null, "runs", "show", "19990101", "--db", db);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains($"no run 19990101 in {db}", missing.Stderr, StringComparison.Ordinal);
+
+        var again = CliRunner.Run(tmp.Path, null, "resume", id, "--db", db);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("already completed", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataImport_ThenBacktestFromTheStore_GivesTheSameOrdersAsTheFile()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var import = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1d", Orcl, "--db", db, "-q");
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("imported 252 candles of ORCL 1d", import.Stdout, StringComparison.Ordinal);
+
+        // Importing again replaces, never duplicates.
+        Assert.Equal(0, CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1d", Orcl, "--db", db, "-q").ExitCode);
+        var list = CliRunner.Run(tmp.Path, null, "data", "list", "--db", db);
+        Assert.Contains("ORCL", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("252", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("db:ORCL:1d", list.Stdout, StringComparison.Ordinal);
+
+        var fromFile = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "file", "--db", db, "--symbol", "ORCL"));
+        var fromStore = CliRunner.Run(tmp.Path, null, Backtest("db:ORCL:1d", "store", "--db", db));
+        Assert.True(fromFile.ExitCode == 0 && fromStore.ExitCode == 0, fromFile + "\n" + fromStore);
+        foreach (var f in new[] { "orders.csv", "fills.csv", "trades.csv", "equity.csv" })
+        {
+            Assert.Equal(File.ReadAllBytes(tmp.File($"file/{f}")), File.ReadAllBytes(tmp.File($"store/{f}")));
+        }
+
+        var window = CliRunner.Run(tmp.Path, null, Backtest("db:ORCL:1d", null, "--db", db, "--from", "2014-07-01"));
+        Assert.True(window.ExitCode == 0, window.ToString());
+        Assert.Contains("2014-07-01", window.Stdout, StringComparison.Ordinal);
+
+        var unknown = CliRunner.Run(tmp.Path, null, Backtest("db:MSFT:1d", null, "--db", db));
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("db:MSFT:1d", unknown.Stderr, StringComparison.Ordinal);
+
+        var badTimeframe = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "daily", Orcl, "--db", db);
+        Assert.Equal(2, badTimeframe.ExitCode);
+        Assert.Contains("--timeframe 'daily'", badTimeframe.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_StoreIsChosenByFlagEnvironmentOrConfiguration_AndNoneRecordsNothing()
+    {
+        using var tmp = new TempDir();
+
+        // Default: the per-user location (XDG_DATA_HOME, which the runner points at the test folder).
+        var byDefault = CliRunner.Run(tmp.Path, null, Backtest(Orcl, null));
+        Assert.True(byDefault.ExitCode == 0, byDefault.ToString());
+        Assert.True(File.Exists(tmp.File("keel/keel.db")));
+
+        var byEnv = CliRunner.Run(tmp.Path, new Dictionary<string, string> { ["KEEL__STORAGE__DB"] = tmp.File("env.db") }, Backtest(Orcl, null));
+        Assert.True(byEnv.ExitCode == 0, byEnv.ToString());
+        using (var store = KeelStore.Open(tmp.File("env.db")))
+        {
+            Assert.Equal(RunIdOf(byEnv), Assert.Single(store.ListRuns(10)).Id);
+        }
+
+        tmp.Write("keel.json", "{\"storage\": {\"db\": \"" + tmp.File("config.db") + "\"}}");
+        var byConfig = CliRunner.Run(tmp.Path, null, Backtest(Orcl, null));
+        Assert.True(byConfig.ExitCode == 0, byConfig.ToString());
+        Assert.True(File.Exists(tmp.File("config.db")));
+
+        var none = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "none-out", "--db", "none"));
+        Assert.True(none.ExitCode == 0, none.ToString());
+        Assert.DoesNotContain("run: ", none.Stdout, StringComparison.Ordinal);
+        using (var store = KeelStore.Open(tmp.File("config.db")))
+        {
+            Assert.Single(store.ListRuns(10));
+        }
+    }
+
+    [Fact]
+    public void A_DatabaseFromANewerKeel_IsRefusedWithOneClearLine()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        KeelStore.Open(db).Dispose();
+        Exec(db, "INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 0)");
+        var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "out", "--db", db));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"database {db} was written by a newer Keel (schema version 99", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.File("out")) && Directory.EnumerateFileSystemEntries(tmp.File("out")).Any());
+    }
+
+    [Fact]
+    public void A_LockedDatabase_FailsWithTheDatabaseAndCauseNamed()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        KeelStore.Open(db).Dispose();
+        using var holder = new SqliteConnection($"Data Source={db};Pooling=False");
+        holder.Open();
+        using (var cmd = holder.CreateCommand())
+        {
+            cmd.CommandText = "BEGIN EXCLUSIVE";
+            cmd.ExecuteNonQuery();
+        }
+
+        var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "out", "--db", db));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"database {db} is locked by another program", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Bad_DataMidRun_MarksTheRunFailed_WithTheReason()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var lines = File.ReadAllLines(Orcl).ToList();
+        lines[200] = lines[200].Replace(',', ';');
+        var bad = tmp.File("bad.csv");
+        File.WriteAllLines(bad, lines);
+        var r = CliRunner.Run(tmp.Path, null, Backtest(bad, "out", "--db", db));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("bad.csv: line 201", r.Stderr, StringComparison.Ordinal);
+        using var store = KeelStore.Open(db);
+        var run = Assert.Single(store.ListRuns(5));
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Contains("line 201", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.File("out")) && Directory.EnumerateFileSystemEntries(tmp.File("out"), "*", SearchOption.AllDirectories).Any());
+    }
+
+    internal static void Exec(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,124 @@
+using Keel.Storage;
+using Keel.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Tests.Storage;
+
+/// <summary>The store contract on a SQLite file, plus SQLite's own faults: a lock held elsewhere, a full disk.</summary>
+public sealed class SqliteStoreTests : StoreContract
+{
+    private readonly TempDir _dir = new();
+
+    private string DbPath => _dir.File("keel.db");
+
+    protected override KeelStore OpenNew(StoreOptions? options = null) => KeelStore.Open(DbPath, options);
+
+    protected override void Exec(string sql)
+    {
+        using var c = Raw();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    protected override long Count(string sql)
+    {
+        using var c = Raw();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void A_PathSelectsSqlite_AndAConnectionStringPostgres()
+    {
+        Assert.False(KeelStore.IsPostgres("/tmp/keel.db"));
+        Assert.False(KeelStore.IsPostgres("data/hosts.db"));
+        Assert.True(KeelStore.IsPostgres("Host=127.0.0.1;Database=keel"));
+        Assert.True(KeelStore.IsPostgres("postgres://keel:pw@localhost:5432/keel"));
+        Assert.True(KeelStore.IsPostgres("postgresql://localhost/keel"));
+        using var store = Open();
+        Assert.Equal("sqlite", store.Backend);
+        Assert.Equal(DbPath, store.Describe);
+        Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void A_DatabaseLockedByAnotherProgram_FailsWithTheDatabaseAndCauseNamed()
+    {
+        var store = Open(new StoreOptions { BusyTimeout = TimeSpan.FromMilliseconds(200) });
+        store.CreateRun(NewRun("r-locked"));
+        using var other = Raw();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<StorageException>(() => store.CreateRun(NewRun("r-2")));
+        Assert.Contains(DbPath, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("locked", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.IsTransient);
+
+        using (var rollback = other.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        store.CreateRun(NewRun("r-2"));
+        Assert.NotNull(store.FindRun("r-2"));
+    }
+
+    [Fact]
+    public void A_FullDisk_FailsTheWrite_AndKeepsEverythingCommittedBefore()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("r-full"));
+        long pages = Convert.ToInt64(Scalar("PRAGMA page_count"), System.Globalization.CultureInfo.InvariantCulture);
+        store.Dispose();
+
+        using var capped = OpenNew(new StoreOptions { SqliteMaxPages = pages + 8 });
+        var id = new Keel.Domain.InstrumentId("X");
+        var bars = Enumerable.Range(0, 50_000).Select(i => new Keel.Domain.Bar(id, T0.AddNanos(i * 60L * Keel.Domain.Timestamp.NanosPerSecond),
+            Keel.Domain.Price.From(10), Keel.Domain.Price.From(11), Keel.Domain.Price.From(9), Keel.Domain.Price.From(10), Keel.Domain.Quantity.From(5))).ToList();
+        var ex = Assert.Throws<StorageException>(() => capped.ImportCandles("X", "1m", new Keel.Engine.Data.ListBarReader(bars)));
+        Assert.Contains(DbPath, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("full", ex.Message, StringComparison.Ordinal);
+
+        using var after = OpenNew();
+        Assert.NotNull(after.FindRun("r-full"));
+        Assert.Equal("ok", Scalar("PRAGMA integrity_check"));
+    }
+
+    [Fact]
+    public void A_FileThatIsNotADatabase_IsNamedAsSuch()
+    {
+        File.WriteAllText(DbPath, "this is not a database, it is a text file that happens to be long enough to have a header");
+        var ex = Assert.Throws<StorageException>(() => OpenNew());
+        Assert.Contains(DbPath, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not a Keel database", ex.Message, StringComparison.Ordinal);
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var c = Raw();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    private SqliteConnection Raw()
+    {
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        c.Open();
+        return c;
+    }
+}

@@ -1,0 +1,349 @@
+using System.Text.Json;
+using Keel.Domain;
+using Keel.Engine.Backtest;
+using Keel.Engine.Clock;
+using Keel.Engine.Data;
+using Keel.Engine.Persistence;
+using Keel.Engine.Simulation;
+using Keel.Storage;
+using Keel.Tests.Support;
+
+namespace Keel.Tests.Storage;
+
+/// <summary>
+/// What every store backend must do, run against each real backend (SQLite file, PostgreSQL server). A backend-specific
+/// subclass supplies the store and raw SQL access for tampering.
+/// </summary>
+public abstract class StoreContract : IDisposable
+{
+    private readonly List<KeelStore> _opened = [];
+
+    protected static Timestamp T0 { get; } = Timestamp.FromParts(2024, 1, 2, 14, 30);
+
+    /// <summary>Opens the backend's store (each call a new store object on the same database).</summary>
+    protected abstract KeelStore OpenNew(StoreOptions? options = null);
+
+    /// <summary>Runs raw SQL against the same database.</summary>
+    protected abstract void Exec(string sql);
+
+    protected abstract long Count(string sql);
+
+    protected KeelStore Open(StoreOptions? options = null)
+    {
+        var store = OpenNew(options);
+        _opened.Add(store);
+        return store;
+    }
+
+    public virtual void Dispose()
+    {
+        foreach (var s in _opened)
+        {
+            s.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    [ContractFact]
+    public void Migrations_AreAppliedOnce_AndReopeningKeepsData()
+    {
+        var store = Open();
+        Assert.Equal(Migrations.Latest(store.Backend == "sqlite" ? Migrations.Sqlite : Migrations.Postgres), store.SchemaVersion);
+        store.CreateRun(NewRun("r-1"));
+        using var again = OpenNew();
+        Assert.NotNull(again.FindRun("r-1"));
+        Assert.Equal(store.SchemaVersion, Count("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [ContractFact]
+    public void A_DatabaseFromANewerKeel_IsRefused_WithItsVersionNamed()
+    {
+        var store = Open();
+        int newer = store.SchemaVersion + 1;
+        Exec($"INSERT INTO schema_version (version, description, applied_at) VALUES ({newer}, 'from the future', 0)");
+        var ex = Assert.Throws<StorageException>(() => OpenNew());
+        Assert.Contains("newer Keel", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {newer}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(store.Describe, ex.Message, StringComparison.Ordinal);
+    }
+
+    [ContractFact]
+    public void Runs_AreCreatedFoundByPrefixListedNewestFirstAndUpdated()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("20240102-143000-aaaaaa", T0));
+        store.CreateRun(NewRun("20240102-150000-bbbbbb", T0.AddNanos(Timestamp.NanosPerSecond)));
+        store.CreateRun(NewRun("20240102-150000-bbbbcc", T0.AddNanos(2 * Timestamp.NanosPerSecond)));
+
+        Assert.Equal("20240102-143000-aaaaaa", store.FindRun("20240102-14")!.Id);
+        Assert.Null(store.FindRun("2099"));
+        Assert.Throws<StorageException>(() => store.FindRun("20240102-150000-bbbb"));
+        Assert.Equal("20240102-150000-bbbbcc", store.FindRun("20240102-150000-bbbbcc")!.Id);
+        Assert.Equal(["20240102-150000-bbbbcc", "20240102-150000-bbbbbb", "20240102-143000-aaaaaa"], store.ListRuns(10).Select(r => r.Id));
+        Assert.Single(store.ListRuns(1));
+
+        var later = T0.AddNanos(60 * Timestamp.NanosPerSecond);
+        store.UpdateRun("20240102-143000-aaaaaa", RunStatus.Running, later, progress: 12.5, startedAt: later);
+        store.UpdateRun("20240102-143000-aaaaaa", RunStatus.Failed, later, error: "disk full");
+        var run = store.FindRun("20240102-143000-aaaaaa")!;
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal(12.5, run.Progress);
+        Assert.Equal(later, run.StartedAt);
+        Assert.Equal("disk full", run.Error);
+        Assert.Equal("{\"x\":1}", run.Spec);
+
+        store.UpdateRun("20240102-143000-aaaaaa", RunStatus.Completed, later, progress: 100, finishedAt: later, metrics: "{\"final_equity\":\"1.5\"}");
+        run = store.FindRun("20240102-143000-aaaaaa")!;
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal(later, run.FinishedAt);
+        Assert.Equal("{\"final_equity\":\"1.5\"}", run.Metrics);
+    }
+
+    [ContractFact]
+    public void A_RecordedRun_JournalsEveryOrderFillAndTrade_InSequence()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-a"));
+        var result = Record(store, "run-a", snapshotEvery: 100);
+
+        var counts = store.Counts("run-a");
+        Assert.Equal(result.Metrics.Orders, counts.Orders);
+        Assert.Equal(result.Metrics.Fills, counts.Fills);
+        Assert.Equal(result.Metrics.Trades, counts.Trades);
+        Assert.True(counts.Snapshots >= 3, $"snapshots: {counts.Snapshots}");
+        Assert.Equal(counts.Snapshots + 1, counts.Checkpoints);
+        Assert.Equal(counts.Fills, Count("SELECT COUNT(*) FROM fills WHERE run_id = 'run-a'"));
+
+        // Events: all of them, paged, strictly increasing, each a JSON object; order events name the order.
+        var events = new List<StoredEvent>();
+        long since = 0;
+        while (true)
+        {
+            var page = store.ReadEvents("run-a", since, 50);
+            events.AddRange(page);
+            if (page.Count < 50)
+            {
+                break;
+            }
+
+            since = page[^1].Sequence;
+        }
+
+        Assert.Equal(counts.Events, events.Count);
+        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        Assert.Equal(result.Metrics.Orders, events.Count(e => e.Type == "order.submitted"));
+        Assert.Equal(result.Metrics.Fills, events.Count(e => e.Type == "order.filled"));
+        foreach (var e in events)
+        {
+            using var doc = JsonDocument.Parse(e.Payload);
+            Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+        }
+
+        Assert.Empty(store.ReadEvents("run-a", events[^1].Sequence, 10));
+        Assert.Equal(events.Skip(5).First().Sequence, store.ReadEvents("run-a", events[4].Sequence, 1)[0].Sequence);
+
+        var run = store.FindRun("run-a")!;
+        Assert.Equal(result.LastSequence, run.LastSequence);
+        Assert.Equal(100, run.Progress);
+
+        var checkpoint = store.LatestCheckpoint("run-a")!;
+        Assert.Equal(result.Metrics.NetProfit, checkpoint.Pnl);
+        Assert.Equal(result.Metrics.TotalReturn, checkpoint.TotalReturn, 12);
+        Assert.Equal(result.DataEvents, checkpoint.Processed);
+    }
+
+    [ContractFact]
+    public void Rewriting_TheSameJournal_AfterAResume_ChangesNothing()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-b"));
+        Record(store, "run-b", snapshotEvery: 100);
+        var before = store.Counts("run-b");
+        var firstEvents = store.ReadEvents("run-b", 0, 100_000);
+
+        // A resumed run replays from a snapshot and journals the same events again: nothing may be doubled.
+        Record(store, "run-b", snapshotEvery: 100);
+        Assert.Equal(before, store.Counts("run-b"));
+        Assert.Equal(firstEvents, store.ReadEvents("run-b", 0, 100_000));
+    }
+
+    [ContractFact]
+    public void Resuming_FromAnySnapshot_GivesTheUninterruptedOutputs()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-c"));
+        var reference = RecordWithOutputs(store, "run-c", null, null);
+        var snapshots = store.Snapshots("run-c", 1000);
+        Assert.True(snapshots.Count >= 5, $"snapshots: {snapshots.Count}");
+        foreach (var s in snapshots)
+        {
+            var lengths = TradingSession.SnapshotOutputLengths(s.Payload);
+            var resumed = RecordWithOutputs(store, "run-c", s, reference.Files.ToDictionary(kv => kv.Key, kv => kv.Value[..(int)lengths[kv.Key]]));
+            Assert.Equal(reference.Metrics, resumed.Metrics);
+            foreach (var (name, bytes) in reference.Files)
+            {
+                Assert.True(bytes.AsSpan().SequenceEqual(resumed.Files[name]), $"{name} differs after resuming from {KeelStore.DescribeSnapshot(s)}");
+            }
+        }
+    }
+
+    [ContractFact]
+    public void A_DamagedSnapshot_IsDetected_AndTheOneBeforeItUsed()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-d"));
+        Record(store, "run-d", snapshotEvery: 100);
+        var all = store.Snapshots("run-d", 100);
+        Assert.True(all.Count >= 2);
+        Assert.True(all.Zip(all.Skip(1)).All(p => p.First.Sequence > p.Second.Sequence), "snapshots come newest first");
+        Assert.All(all, s => Assert.True(s.IsIntact));
+
+        // Truncate the newest payload (as a torn write would): its checksum no longer matches.
+        Exec($"UPDATE snapshots SET payload = substr(payload, 1, 100) WHERE run_id = 'run-d' AND seq = {all[0].Sequence}");
+        var warnings = new List<string>();
+        var used = store.LatestIntactSnapshot("run-d", warnings.Add);
+        Assert.Equal(all[1].Sequence, used!.Sequence);
+        Assert.Single(warnings);
+        Assert.Contains($"event {all[0].Sequence}", warnings[0], StringComparison.Ordinal);
+        Assert.Contains("damaged", warnings[0], StringComparison.Ordinal);
+    }
+
+    [ContractFact]
+    public void Candles_AreUpsertedByKey_ReadInTimeOrderByRange_AndExact()
+    {
+        var store = Open();
+        var id = new InstrumentId("EUR_USD");
+        var bars = Enumerable.Range(0, 500).Select(i => Bar(id, i, 1.08123m + (i * 0.00001m))).ToList();
+        Assert.Equal(500, store.ImportCandles("EUR_USD", "1m", new ListBarReader(bars)));
+
+        // Re-import the last 100 with other prices plus 50 new ones: 100 replaced, 50 added.
+        var update = Enumerable.Range(400, 150).Select(i => Bar(id, i, 2.5m + (i * 0.000000001m))).ToList();
+        Assert.Equal(150, store.ImportCandles("EUR_USD", "1m", new ListBarReader(update)));
+        store.ImportCandles("EUR_USD", "5m", new ListBarReader(bars.Take(7).ToList()));
+
+        var expected = bars.Take(400).Concat(update).ToList();
+        using (var reader = store.ReadCandles(id, "EUR_USD", "1m"))
+        {
+            Assert.Equal(expected, Drain(reader));
+        }
+
+        using (var window = store.ReadCandles(id, "EUR_USD", "1m", expected[10].Time, expected[19].Time))
+        {
+            Assert.Equal(expected.Skip(10).Take(10), Drain(window));
+        }
+
+        Assert.Equal(expected[^1], store.LatestCandle(id, "EUR_USD", "1m"));
+        Assert.Null(store.LatestCandle(id, "EUR_USD", "1h"));
+        var stats = store.CandleStatistics();
+        Assert.Equal(557, stats.Count);
+        Assert.True(stats.SizeOnDiskBytes > 0);
+        var series = stats.Series.Single(s => s.Timeframe == "1m");
+        Assert.Equal(("EUR_USD", 550L, expected[0].Time, expected[^1].Time), (series.Symbol, series.Count, series.First, series.Last));
+    }
+
+    [ContractFact]
+    public void A_Run_CanBeLockedByOneHolderAtATime()
+    {
+        var store = Open();
+        using var other = OpenNew();
+        var first = store.TryLockRun("run-l");
+        Assert.NotNull(first);
+        Assert.Null(other.TryLockRun("run-l"));
+        using (var unrelated = other.TryLockRun("run-m"))
+        {
+            Assert.NotNull(unrelated);
+        }
+
+        first!.Dispose();
+        using var second = other.TryLockRun("run-l");
+        Assert.NotNull(second);
+    }
+
+    [ContractFact]
+    public void Big_JournalBatches_AreWrittenWhole()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-big"));
+        var batch = new JournalBatch("run-big");
+        for (int i = 1; i <= 20_000; i++)
+        {
+            batch.Events.Add(new JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i }));
+        }
+
+        batch.Progress = new RunProgress(RunStatus.Running, 50, 20_000, T0);
+        store.Write(batch);
+        Assert.Equal(20_000, store.Counts("run-big").Events);
+        Assert.Equal(20_000, store.FindRun("run-big")!.LastSequence);
+        Assert.Equal(50, store.FindRun("run-big")!.Progress);
+        var tail = store.ReadEvents("run-big", 19_998, 10);
+        Assert.Equal([19_999L, 20_000L], tail.Select(e => e.Sequence));
+    }
+
+    protected static RunRecord NewRun(string id, Timestamp? created = null) =>
+        new(id, "backtest", RunStatus.Created, "sma-cross", "fast=10,slow=30", "orcl-2014.txt", "{\"x\":1}", null, 0, created ?? T0, created ?? T0, null, null, null, 0, null);
+
+    protected static SessionResult Record(KeelStore store, string runId, long snapshotEvery) =>
+        Session(store, runId, snapshotEvery, null, new SessionOutputs());
+
+    private static (Keel.Engine.Analytics.BacktestMetrics Metrics, Dictionary<string, byte[]> Files) RecordWithOutputs(
+        KeelStore store, string runId, SnapshotRecord? from, Dictionary<string, byte[]>? prefixes)
+    {
+        var streams = new[] { "orders", "fills", "trades", "equity" }.ToDictionary(n => n, _ => new MemoryStream());
+        if (prefixes is not null)
+        {
+            foreach (var (name, bytes) in prefixes)
+            {
+                streams[name].Write(bytes);
+            }
+        }
+
+        var outputs = new SessionOutputs { Orders = streams["orders"], Fills = streams["fills"], Trades = streams["trades"], Equity = streams["equity"], Append = from is not null };
+        var result = Session(store, runId, 60, from, outputs);
+        return (result.Metrics, streams.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+    }
+
+    private static SessionResult Session(KeelStore store, string runId, long snapshotEvery, SnapshotRecord? from, SessionOutputs outputs)
+    {
+        var instrument = Instrument.Equity("ORCL");
+        var settings = new SessionSettings
+        {
+            InitialCash = Money.From(100_000),
+            Exchange = new SimulatedExchangeOptions { Commission = new PercentCommission(0.001m) },
+            BarBatchSize = 8,
+        };
+        IBarReader reader = CsvBarReader.Open(TestPaths.Data("orcl-2014.txt"), instrument.Id);
+        if (from is not null)
+        {
+            reader = new SkippingBarReader(reader, TradingSession.SnapshotDataEvents(from.Payload));
+        }
+
+        using (reader)
+        {
+            var persistence = new SessionPersistence
+            {
+                Journal = store,
+                RunId = runId,
+                Time = TimeProvider.System,
+                SnapshotEveryEvents = snapshotEvery,
+                SnapshotEvery = TimeSpan.FromDays(1),
+                ResumeFrom = from?.Payload,
+            };
+            return TradingSession.Run(settings, [instrument], Backtests.SmaCrossHost(5, 12, instrument), new HistoricalFeeder(reader), new SimulatedClock(), outputs, CancellationToken.None, persistence);
+        }
+    }
+
+    private static Bar Bar(InstrumentId id, int minute, decimal price) =>
+        new(id, T0.AddNanos(minute * 60 * Timestamp.NanosPerSecond), Price.From(price), Price.From(price + 0.0002m), Price.From(price - 0.0001m), Price.From(price + 0.0001m), Quantity.From(1000 + minute));
+
+    private static List<Bar> Drain(IBarReader reader)
+    {
+        var list = new List<Bar>();
+        while (reader.TryRead(out var bar))
+        {
+            list.Add(bar);
+        }
+
+        return list;
+    }
+}
