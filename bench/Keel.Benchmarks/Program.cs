@@ -1,3 +1,9 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "journal")
+{
+    return Keel.Benchmarks.JournalThroughput.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Keel.Benchmarks.KernelBenchmarks).Assembly).Run(args);
+return 0;

@@ -796,9 +796,35 @@ public sealed class SqliteStore : KeelStore
             8 => new StorageException($"database {path} is read-only (cannot {what}): {ex.Message}", ex),
             13 => new StorageException($"database {path} is full (the disk is full or its size limit is reached) while trying to {what}; nothing after the last commit was written", ex),
             11 or 26 => new StorageException($"database {path} is damaged or is not a Keel database ({ex.Message})", ex),
+            14 when NotWritable(path) is string why => new StorageException($"database {path} is read-only ({why}); cannot {what}", ex),
             14 => new StorageException($"cannot open database {path}: {ex.Message}", ex),
             _ => new StorageException($"database {path}: could not {what}: {ex.Message}", ex),
         };
+    }
+
+    /// <summary>Why a database file (or, for a new one, its folder) cannot be written; null when it can.</summary>
+    private static string? NotWritable(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+
+            var dir = Path.GetDirectoryName(path) ?? ".";
+            var test = Path.Combine(dir, $".keel-write-probe-{Environment.ProcessId}");
+            using (File.Create(test))
+            {
+            }
+
+            File.Delete(test);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
     }
 
     internal static string StatusText(RunStatus status) => status.ToString().ToLowerInvariant();

@@ -107,6 +107,26 @@ public sealed class SqliteStoreTests : StoreContract
         Assert.Contains("not a Keel database", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_ReadOnlyDatabase_FailsWithTheDatabaseAndCauseNamed_AndIsLeftIntact()
+    {
+        using var folder = ReadOnlyFolder.Create(_dir.File("ro"), prepare: path =>
+        {
+            using var store = KeelStore.Open(Path.Combine(path, "keel.db"));
+            store.CreateRun(NewRun("r-ro"));
+        });
+        var db = Path.Combine(folder.Path, "keel.db");
+        var before = File.ReadAllBytes(db);
+        var ex = Assert.ThrowsAny<StorageException>(() =>
+        {
+            using var store = KeelStore.Open(db);
+            store.CreateRun(NewRun("r-2"));
+        });
+        Assert.Contains(db, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("read-only", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(db));
+    }
+
     private object? Scalar(string sql)
     {
         using var c = Raw();
