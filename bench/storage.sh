@@ -26,7 +26,7 @@ cleanup() { rm -rf "$scratch"; [[ -n "$pgdir" ]] && "$root/scripts/pg.sh" stop "
 trap cleanup EXIT
 pg="${KEEL_BENCH_POSTGRES:-}"
 if [[ -z "$pg" ]]; then
-  pgdir="$scratch/pg"
+  pgdir="${TMPDIR:-/tmp}/keel-pg-bench-$$"
   pg=$("$root/scripts/pg.sh" start "$pgdir")
 fi
 libpq() { echo "$1" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' -e 's/^Username=/user=/I' -e 's/^Password=/password=/I' -e 's/^Database=/dbname=/I' | tr '\n' ' '; }

@@ -32,6 +32,10 @@ start)
   bin=$(pgbin)
   rm -rf "$dir"
   mkdir -p "$dir/data" "$dir/run"
+  if [[ $(id -u) -eq 0 ]] && ! su postgres -s /bin/sh -c "test -x '$(dirname "$dir")'"; then
+    echo "pg.sh: the postgres user cannot enter $(dirname "$dir"); put DIR somewhere world-readable such as /tmp" >&2
+    rm -rf "$dir"; exit 1
+  fi
   chmod 700 "$dir/data"
   if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres "$dir"; chmod 755 "$dir"; fi
   echo keel > "$dir/run/pw"

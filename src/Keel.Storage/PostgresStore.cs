@@ -208,83 +208,106 @@ public sealed class PostgresStore : KeelStore
             var c = _journal;
             using var tx = c.BeginTransaction();
             string run = batch.RunId;
+            // Append-only tables: delete what an earlier attempt of the same stretch may have written (a resumed run
+            // replays from its snapshot), then binary COPY straight in. Cheaper than ON CONFLICT, and just as idempotent.
             if (batch.Events.Count > 0)
             {
-                using var cmd = new NpgsqlCommand("""
-                    INSERT INTO events (run_id, seq, type, time, payload)
-                    SELECT @run, u.seq, u.type, u.time, u.payload FROM unnest(@seq, @type, @time, @payload) AS u(seq, type, time, payload)
-                    ON CONFLICT (run_id, seq) DO NOTHING
-                    """, c, tx);
-                cmd.Parameters.AddWithValue("run", run);
-                cmd.Parameters.AddWithValue("seq", batch.Events.Select(e => e.Sequence).ToArray());
-                cmd.Parameters.AddWithValue("type", batch.Events.Select(e => e.Type).ToArray());
-                cmd.Parameters.AddWithValue("time", batch.Events.Select(e => e.Time.UnixNanos).ToArray());
-                cmd.Parameters.AddWithValue("payload", batch.Events.Select(e => e.Payload()).ToArray());
-                cmd.ExecuteNonQuery();
+                using (var delete = new NpgsqlCommand("DELETE FROM events WHERE run_id = @run AND seq BETWEEN @first AND @last", c, tx))
+                {
+                    delete.Parameters.AddWithValue("run", run);
+                    delete.Parameters.AddWithValue("first", batch.Events.Min(e => e.Sequence));
+                    delete.Parameters.AddWithValue("last", batch.Events.Max(e => e.Sequence));
+                    delete.ExecuteNonQuery();
+                }
+
+                using var copy = c.BeginBinaryImport("COPY events (run_id, seq, type, time, payload) FROM STDIN (FORMAT BINARY)");
+                foreach (var e in batch.Events)
+                {
+                    copy.StartRow();
+                    copy.Write(run, NpgsqlDbType.Text);
+                    copy.Write(e.Sequence, NpgsqlDbType.Bigint);
+                    copy.Write(e.Type, NpgsqlDbType.Text);
+                    copy.Write(e.Time.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(e.Payload(), NpgsqlDbType.Text);
+                }
+
+                copy.Complete();
             }
 
+            // Orders carry their whole latest state, so replacing the row is the upsert.
             if (batch.Orders.Count > 0)
             {
-                var o = batch.Orders;
-                using var cmd = new NpgsqlCommand("""
-                    INSERT INTO orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
-                        created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason)
-                    SELECT @run, u.id, u.number, u.instrument, u.side, u.type, u.quantity::numeric, u.limit_price::numeric, u.stop_price::numeric, u.tif, u.status,
-                        u.created, u.updated, u.filled::numeric, u.avg::numeric, u.commission::numeric, u.contingency, u.parent, u.venue, u.tag, u.reason
-                    FROM unnest(@id, @number, @instrument, @side, @type, @quantity, @limit_price, @stop_price, @tif, @status, @created, @updated,
-                        @filled, @avg, @commission, @contingency, @parent, @venue, @tag, @reason)
-                        AS u(id, number, instrument, side, type, quantity, limit_price, stop_price, tif, status, created, updated, filled, avg, commission, contingency, parent, venue, tag, reason)
-                    ON CONFLICT (run_id, client_order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-                        filled_quantity = excluded.filled_quantity, avg_fill_price = excluded.avg_fill_price, commission = excluded.commission,
-                        venue_order_id = excluded.venue_order_id, reason = excluded.reason
-                    """, c, tx);
-                cmd.Parameters.AddWithValue("run", run);
-                cmd.Parameters.AddWithValue("id", o.Select(x => x.Id.Value).ToArray());
-                cmd.Parameters.AddWithValue("number", o.Select(x => x.Number).ToArray());
-                cmd.Parameters.AddWithValue("instrument", o.Select(x => x.Instrument.Symbol).ToArray());
-                cmd.Parameters.AddWithValue("side", o.Select(x => x.Side.ToText()).ToArray());
-                cmd.Parameters.AddWithValue("type", o.Select(x => x.Type.ToText()).ToArray());
-                cmd.Parameters.AddWithValue("quantity", o.Select(x => x.Quantity.ToString()).ToArray());
-                Texts(cmd, "limit_price", o.Select(x => x.LimitPrice?.ToString()));
-                Texts(cmd, "stop_price", o.Select(x => x.StopPrice?.ToString()));
-                cmd.Parameters.AddWithValue("tif", o.Select(x => x.TimeInForce.ToText()).ToArray());
-                cmd.Parameters.AddWithValue("status", o.Select(x => x.Status.ToText()).ToArray());
-                cmd.Parameters.AddWithValue("created", o.Select(x => x.CreatedAt.UnixNanos).ToArray());
-                cmd.Parameters.AddWithValue("updated", o.Select(x => x.UpdatedAt.UnixNanos).ToArray());
-                cmd.Parameters.AddWithValue("filled", o.Select(x => x.FilledQuantity.ToString()).ToArray());
-                Texts(cmd, "avg", o.Select(x => x.AverageFillPrice?.ToString()));
-                cmd.Parameters.AddWithValue("commission", o.Select(x => x.Commission.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("contingency", o.Select(x => x.Contingency.ToText()).ToArray());
-                Texts(cmd, "parent", o.Select(x => x.ParentId?.Value));
-                Texts(cmd, "venue", o.Select(x => x.VenueOrderId?.Value));
-                Texts(cmd, "tag", o.Select(x => x.Tag));
-                Texts(cmd, "reason", o.Select(x => x.Reason));
-                cmd.ExecuteNonQuery();
+                using (var delete = new NpgsqlCommand("DELETE FROM orders WHERE run_id = @run AND client_order_id = ANY(@ids)", c, tx))
+                {
+                    delete.Parameters.AddWithValue("run", run);
+                    delete.Parameters.AddWithValue("ids", batch.Orders.Select(o => o.Id.Value).ToArray());
+                    delete.ExecuteNonQuery();
+                }
+
+                using var copy = c.BeginBinaryImport("""
+                    COPY orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
+                        created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason) FROM STDIN (FORMAT BINARY)
+                    """);
+                foreach (var o in batch.Orders)
+                {
+                    copy.StartRow();
+                    copy.Write(run, NpgsqlDbType.Text);
+                    copy.Write(o.Id.Value, NpgsqlDbType.Text);
+                    copy.Write(o.Number, NpgsqlDbType.Bigint);
+                    copy.Write(o.Instrument.Symbol, NpgsqlDbType.Text);
+                    copy.Write(o.Side.ToText(), NpgsqlDbType.Text);
+                    copy.Write(o.Type.ToText(), NpgsqlDbType.Text);
+                    copy.Write(o.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
+                    WriteNumeric(copy, o.LimitPrice);
+                    WriteNumeric(copy, o.StopPrice);
+                    copy.Write(o.TimeInForce.ToText(), NpgsqlDbType.Text);
+                    copy.Write(o.Status.ToText(), NpgsqlDbType.Text);
+                    copy.Write(o.CreatedAt.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(o.UpdatedAt.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(o.FilledQuantity.ToDecimal(), NpgsqlDbType.Numeric);
+                    WriteNumeric(copy, o.AverageFillPrice);
+                    copy.Write(Numeric(o.Commission), NpgsqlDbType.Numeric);
+                    copy.Write(o.Contingency.ToText(), NpgsqlDbType.Text);
+                    WriteText(copy, o.ParentId?.Value);
+                    WriteText(copy, o.VenueOrderId?.Value);
+                    WriteText(copy, o.Tag);
+                    WriteText(copy, o.Reason);
+                }
+
+                copy.Complete();
             }
 
             if (batch.Fills.Count > 0)
             {
-                var f = batch.Fills;
-                using var cmd = new NpgsqlCommand("""
-                    INSERT INTO fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time)
-                    SELECT @run, u.trade, u.seq, u.ord, u.instrument, u.side, u.qty::numeric, u.px::numeric, u.commission::numeric, u.realized::numeric, u.after::numeric, u.time
-                    FROM unnest(@trade, @seq, @ord, @instrument, @side, @qty, @px, @commission, @realized, @after, @time)
-                        AS u(trade, seq, ord, instrument, side, qty, px, commission, realized, after, time)
-                    ON CONFLICT (run_id, trade_id) DO NOTHING
-                    """, c, tx);
-                cmd.Parameters.AddWithValue("run", run);
-                cmd.Parameters.AddWithValue("trade", f.Select(x => x.Fill.TradeId.Value).ToArray());
-                cmd.Parameters.AddWithValue("seq", f.Select(x => x.Sequence).ToArray());
-                cmd.Parameters.AddWithValue("ord", f.Select(x => x.Fill.ClientOrderId.Value).ToArray());
-                cmd.Parameters.AddWithValue("instrument", f.Select(x => x.Fill.Instrument.Symbol).ToArray());
-                cmd.Parameters.AddWithValue("side", f.Select(x => x.Fill.Side.ToText()).ToArray());
-                cmd.Parameters.AddWithValue("qty", f.Select(x => x.Fill.LastQty.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("px", f.Select(x => x.Fill.LastPx.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("commission", f.Select(x => x.Fill.Commission.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("realized", f.Select(x => x.RealizedPnl.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("after", f.Select(x => x.PositionAfter.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("time", f.Select(x => x.Fill.TsEvent.UnixNanos).ToArray());
-                cmd.ExecuteNonQuery();
+                using (var delete = new NpgsqlCommand("DELETE FROM fills WHERE run_id = @run AND trade_id = ANY(@ids)", c, tx))
+                {
+                    delete.Parameters.AddWithValue("run", run);
+                    delete.Parameters.AddWithValue("ids", batch.Fills.Select(f => f.Fill.TradeId.Value).ToArray());
+                    delete.ExecuteNonQuery();
+                }
+
+                using var copy = c.BeginBinaryImport("""
+                    COPY fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time) FROM STDIN (FORMAT BINARY)
+                    """);
+                foreach (var f in batch.Fills)
+                {
+                    var x = f.Fill;
+                    copy.StartRow();
+                    copy.Write(run, NpgsqlDbType.Text);
+                    copy.Write(x.TradeId.Value, NpgsqlDbType.Text);
+                    copy.Write(f.Sequence, NpgsqlDbType.Bigint);
+                    copy.Write(x.ClientOrderId.Value, NpgsqlDbType.Text);
+                    copy.Write(x.Instrument.Symbol, NpgsqlDbType.Text);
+                    copy.Write(x.Side.ToText(), NpgsqlDbType.Text);
+                    copy.Write(x.LastQty.ToDecimal(), NpgsqlDbType.Numeric);
+                    copy.Write(x.LastPx.ToDecimal(), NpgsqlDbType.Numeric);
+                    copy.Write(Numeric(x.Commission), NpgsqlDbType.Numeric);
+                    copy.Write(Numeric(f.RealizedPnl), NpgsqlDbType.Numeric);
+                    copy.Write(f.PositionAfter.ToDecimal(), NpgsqlDbType.Numeric);
+                    copy.Write(x.TsEvent.UnixNanos, NpgsqlDbType.Bigint);
+                }
+
+                copy.Complete();
             }
 
             if (batch.Positions.Count > 0)
@@ -310,30 +333,54 @@ public sealed class PostgresStore : KeelStore
 
             if (batch.Trades.Count > 0)
             {
-                var t = batch.Trades;
-                using var cmd = new NpgsqlCommand("""
-                    INSERT INTO trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
-                    SELECT @run, u.id, u.instrument, u.direction, u.entry_time, u.entry_price::numeric, u.exit_time, u.exit_price::numeric, u.qty::numeric,
-                        u.gross::numeric, u.commission::numeric, u.net::numeric, u.ret, u.bars
-                    FROM unnest(@id, @instrument, @direction, @entry_time, @entry_price, @exit_time, @exit_price, @qty, @gross, @commission, @net, @ret, @bars)
-                        AS u(id, instrument, direction, entry_time, entry_price, exit_time, exit_price, qty, gross, commission, net, ret, bars)
-                    ON CONFLICT (run_id, trade_id) DO NOTHING
-                    """, c, tx);
-                cmd.Parameters.AddWithValue("run", run);
-                cmd.Parameters.AddWithValue("id", t.Select(x => x.Id).ToArray());
-                cmd.Parameters.AddWithValue("instrument", t.Select(x => x.Instrument.Symbol).ToArray());
-                cmd.Parameters.AddWithValue("direction", t.Select(x => x.Direction == PositionSide.Long ? "long" : "short").ToArray());
-                cmd.Parameters.AddWithValue("entry_time", t.Select(x => x.EntryTime.UnixNanos).ToArray());
-                cmd.Parameters.AddWithValue("entry_price", t.Select(x => x.EntryPrice.ToString()).ToArray());
-                cmd.Parameters.Add(new NpgsqlParameter("exit_time", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = t.Select(x => x.ExitTime?.UnixNanos).ToArray() });
-                Texts(cmd, "exit_price", t.Select(x => x.ExitPrice?.ToString()));
-                cmd.Parameters.AddWithValue("qty", t.Select(x => x.Quantity.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("gross", t.Select(x => x.GrossPnl.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("commission", t.Select(x => x.Commission.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("net", t.Select(x => x.NetPnl.ToString()).ToArray());
-                cmd.Parameters.AddWithValue("ret", t.Select(x => x.Return).ToArray());
-                cmd.Parameters.AddWithValue("bars", t.Select(x => x.BarsHeld).ToArray());
-                cmd.ExecuteNonQuery();
+                using (var delete = new NpgsqlCommand("DELETE FROM trades WHERE run_id = @run AND trade_id BETWEEN @first AND @last", c, tx))
+                {
+                    delete.Parameters.AddWithValue("run", run);
+                    delete.Parameters.AddWithValue("first", batch.Trades.Min(t => t.Id));
+                    delete.Parameters.AddWithValue("last", batch.Trades.Max(t => t.Id));
+                    delete.ExecuteNonQuery();
+                }
+
+                using var copy = c.BeginBinaryImport("""
+                    COPY trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
+                    FROM STDIN (FORMAT BINARY)
+                    """);
+                foreach (var t in batch.Trades)
+                {
+                    copy.StartRow();
+                    copy.Write(run, NpgsqlDbType.Text);
+                    copy.Write(t.Id, NpgsqlDbType.Bigint);
+                    copy.Write(t.Instrument.Symbol, NpgsqlDbType.Text);
+                    copy.Write(t.Direction == PositionSide.Long ? "long" : "short", NpgsqlDbType.Text);
+                    copy.Write(t.EntryTime.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(t.EntryPrice.ToDecimal(), NpgsqlDbType.Numeric);
+                    if (t.ExitTime is Timestamp exit)
+                    {
+                        copy.Write(exit.UnixNanos, NpgsqlDbType.Bigint);
+                    }
+                    else
+                    {
+                        copy.WriteNull();
+                    }
+
+                    if (t.ExitPrice is Price exitPrice)
+                    {
+                        copy.Write(exitPrice.ToDecimal(), NpgsqlDbType.Numeric);
+                    }
+                    else
+                    {
+                        copy.WriteNull();
+                    }
+
+                    copy.Write(t.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
+                    copy.Write(Numeric(t.GrossPnl), NpgsqlDbType.Numeric);
+                    copy.Write(Numeric(t.Commission), NpgsqlDbType.Numeric);
+                    copy.Write(Numeric(t.NetPnl), NpgsqlDbType.Numeric);
+                    copy.Write(t.Return, NpgsqlDbType.Double);
+                    copy.Write(t.BarsHeld, NpgsqlDbType.Bigint);
+                }
+
+                copy.Complete();
             }
 
             if (batch.Snapshot is SnapshotRecord s)
@@ -391,6 +438,37 @@ public sealed class PostgresStore : KeelStore
             _journal?.Dispose();
             _journal = null;
             throw Translate(ex, "write the journal");
+        }
+    }
+
+    /// <summary>Money as NUMERIC through decimal: exact whenever it fits decimal's 28 digits, and refused (never rounded) when not.</summary>
+    private static decimal Numeric(Money m)
+    {
+        var d = m.ToDecimal();
+        return Money.From(d) == m ? d : throw new StorageException($"amount {m} has more digits than this store writes exactly (28); it was not rounded");
+    }
+
+    private static void WriteNumeric(NpgsqlBinaryImporter copy, Price? value)
+    {
+        if (value is Price p)
+        {
+            copy.Write(p.ToDecimal(), NpgsqlDbType.Numeric);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
+
+    private static void WriteText(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, NpgsqlDbType.Text);
         }
     }
 
@@ -455,6 +533,57 @@ public sealed class PostgresStore : KeelStore
 
     public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null) => Run("import candles", c =>
     {
+        bool series;
+        using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM candles WHERE symbol = @symbol AND timeframe = @tf)", c))
+        {
+            exists.Parameters.AddWithValue("symbol", symbol);
+            exists.Parameters.AddWithValue("tf", timeframe);
+            series = exists.ExecuteScalar() is true;
+        }
+
+        return series ? UpsertCandles(c, symbol, timeframe, source, progress) : CopyCandles(c, symbol, timeframe, source, progress);
+    });
+
+    /// <summary>A new series: binary COPY straight into the table (the reader guarantees strictly increasing times).</summary>
+    private static long CopyCandles(NpgsqlConnection c, string symbol, string timeframe, IBarReader source, Action<long>? progress)
+    {
+        long rows = 0;
+        bool more = true;
+        while (more)
+        {
+            using var tx = c.BeginTransaction();
+            long chunk = 0;
+            using (var copy = c.BeginBinaryImport("COPY candles (symbol, timeframe, time, open, high, low, close, volume, tick_count) FROM STDIN (FORMAT BINARY)"))
+            {
+                while (chunk < 500_000 && (more = source.TryRead(out var bar)))
+                {
+                    copy.StartRow();
+                    copy.Write(symbol, NpgsqlDbType.Text);
+                    copy.Write(timeframe, NpgsqlDbType.Text);
+                    copy.Write(bar.Time.UnixNanos, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Open.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.High.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Low.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Close.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(bar.Volume.Raw, NpgsqlDbType.Bigint);
+                    copy.Write(0L, NpgsqlDbType.Bigint);
+                    chunk++;
+                }
+
+                copy.Complete();
+            }
+
+            tx.Commit();
+            rows += chunk;
+            progress?.Invoke(rows);
+        }
+
+        return rows;
+    }
+
+    /// <summary>An existing series: COPY into a temporary table, then insert or replace by key.</summary>
+    private static long UpsertCandles(NpgsqlConnection c, string symbol, string timeframe, IBarReader source, Action<long>? progress)
+    {
         long rows = 0;
         bool more = true;
         while (more)
@@ -497,7 +626,7 @@ public sealed class PostgresStore : KeelStore
         }
 
         return rows;
-    });
+    }
 
     public override IBarReader ReadCandles(InstrumentId instrument, string symbol, string timeframe, Timestamp? from = null, Timestamp? to = null)
     {

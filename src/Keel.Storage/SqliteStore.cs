@@ -24,12 +24,16 @@ public sealed class SqliteStore : KeelStore
     private readonly SqliteConnection _control;
     private SqliteConnection? _journal;
     private Dictionary<string, sqlite3_stmt>? _journalStatements;
+    private readonly System.Buffers.ArrayBufferWriter<byte> _payloadBuffer;
+    private readonly System.Text.Json.Utf8JsonWriter _payloadWriter;
 
     private SqliteStore(string path, StoreOptions options, SqliteConnection control)
     {
         _path = path;
         _options = options;
         _control = control;
+        _payloadBuffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer);
     }
 
     public override string Describe => _path;
@@ -98,7 +102,9 @@ public sealed class SqliteStore : KeelStore
             cmd.ExecuteNonQuery();
             if (!readOnly)
             {
-                cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+                // 16 KiB pages: journal rows are a few hundred bytes with text keys; larger pages made inserts about a
+                // third faster here. It only takes effect on a new database (before WAL is switched on).
+                cmd.CommandText = "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;";
                 cmd.ExecuteNonQuery();
                 if (options.SqliteMaxPages > 0)
                 {
@@ -273,6 +279,8 @@ public sealed class SqliteStore : KeelStore
         var s = _journalStatements ??= PrepareJournal(c);
         var db = c.Handle!;
         string run = batch.RunId;
+        var payloadBuffer = _payloadBuffer;
+        var payloadWriter = _payloadWriter;
         try
         {
             Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db, "start a journal transaction");
@@ -285,7 +293,11 @@ public sealed class SqliteStore : KeelStore
                     raw.sqlite3_bind_int64(st, 2, e.Sequence);
                     Bind(st, 3, e.Type);
                     raw.sqlite3_bind_int64(st, 4, e.Time.UnixNanos);
-                    Bind(st, 5, e.Payload());
+                    payloadBuffer.ResetWrittenCount();
+                    payloadWriter.Reset(payloadBuffer);
+                    JournalPayload.Write(payloadWriter, e.Source);
+                    payloadWriter.Flush();
+                    raw.sqlite3_bind_text(st, 5, payloadBuffer.WrittenSpan);
                     Step(st, db);
                 }
 
@@ -298,16 +310,16 @@ public sealed class SqliteStore : KeelStore
                     Bind(st, 4, o.Instrument.Symbol);
                     Bind(st, 5, o.Side.ToText());
                     Bind(st, 6, o.Type.ToText());
-                    Bind(st, 7, o.Quantity.ToString());
-                    Bind(st, 8, o.LimitPrice?.ToString());
-                    Bind(st, 9, o.StopPrice?.ToString());
+                    Bind(st, 7, o.Quantity);
+                    Bind(st, 8, o.LimitPrice);
+                    Bind(st, 9, o.StopPrice);
                     Bind(st, 10, o.TimeInForce.ToText());
                     Bind(st, 11, o.Status.ToText());
                     raw.sqlite3_bind_int64(st, 12, o.CreatedAt.UnixNanos);
                     raw.sqlite3_bind_int64(st, 13, o.UpdatedAt.UnixNanos);
-                    Bind(st, 14, o.FilledQuantity.ToString());
-                    Bind(st, 15, o.AverageFillPrice?.ToString());
-                    Bind(st, 16, o.Commission.ToString());
+                    Bind(st, 14, o.FilledQuantity);
+                    Bind(st, 15, o.AverageFillPrice);
+                    Bind(st, 16, o.Commission);
                     Bind(st, 17, o.Contingency.ToText());
                     Bind(st, 18, o.ParentId?.Value);
                     Bind(st, 19, o.VenueOrderId?.Value);
@@ -326,11 +338,11 @@ public sealed class SqliteStore : KeelStore
                     Bind(st, 4, x.ClientOrderId.Value);
                     Bind(st, 5, x.Instrument.Symbol);
                     Bind(st, 6, x.Side.ToText());
-                    Bind(st, 7, x.LastQty.ToString());
-                    Bind(st, 8, x.LastPx.ToString());
-                    Bind(st, 9, x.Commission.ToString());
-                    Bind(st, 10, f.RealizedPnl.ToString());
-                    Bind(st, 11, f.PositionAfter.ToString());
+                    Bind(st, 7, x.LastQty);
+                    Bind(st, 8, x.LastPx);
+                    Bind(st, 9, x.Commission);
+                    Bind(st, 10, f.RealizedPnl);
+                    Bind(st, 11, f.PositionAfter);
                     raw.sqlite3_bind_int64(st, 12, x.TsEvent.UnixNanos);
                     Step(st, db);
                 }
@@ -340,11 +352,11 @@ public sealed class SqliteStore : KeelStore
                 {
                     Bind(st, 1, run);
                     Bind(st, 2, p.Instrument.Symbol);
-                    Bind(st, 3, p.Quantity.ToString());
-                    Bind(st, 4, p.CostBasis.ToString());
-                    Bind(st, 5, p.RealizedPnl.ToString());
-                    Bind(st, 6, p.Commissions.ToString());
-                    Bind(st, 7, p.LastPrice.ToString());
+                    Bind(st, 3, p.Quantity);
+                    Bind(st, 4, p.CostBasis);
+                    Bind(st, 5, p.RealizedPnl);
+                    Bind(st, 6, p.Commissions);
+                    Bind(st, 7, p.LastPrice);
                     raw.sqlite3_bind_int64(st, 8, p.UpdatedAt.UnixNanos);
                     Step(st, db);
                 }
@@ -375,7 +387,7 @@ public sealed class SqliteStore : KeelStore
                     raw.sqlite3_bind_int64(st, 2, m.Sequence);
                     raw.sqlite3_bind_int64(st, 3, m.Processed);
                     raw.sqlite3_bind_double(st, 4, m.TotalReturn);
-                    Bind(st, 5, m.Pnl.ToString());
+                    Bind(st, 5, m.Pnl);
                     BindDouble(st, 6, m.WinRate);
                     raw.sqlite3_bind_double(st, 7, m.MaxDrawdown);
                     BindDouble(st, 8, m.Sharpe);
@@ -467,7 +479,7 @@ public sealed class SqliteStore : KeelStore
         Bind(st, 3, t.Instrument.Symbol);
         Bind(st, 4, t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
         raw.sqlite3_bind_int64(st, 5, t.EntryTime.UnixNanos);
-        Bind(st, 6, t.EntryPrice.ToString());
+        Bind(st, 6, t.EntryPrice);
         if (t.ExitTime is Timestamp exit)
         {
             raw.sqlite3_bind_int64(st, 7, exit.UnixNanos);
@@ -477,11 +489,11 @@ public sealed class SqliteStore : KeelStore
             raw.sqlite3_bind_null(st, 7);
         }
 
-        Bind(st, 8, t.ExitPrice?.ToString());
-        Bind(st, 9, t.Quantity.ToString());
-        Bind(st, 10, t.GrossPnl.ToString());
-        Bind(st, 11, t.Commission.ToString());
-        Bind(st, 12, t.NetPnl.ToString());
+        Bind(st, 8, t.ExitPrice);
+        Bind(st, 9, t.Quantity);
+        Bind(st, 10, t.GrossPnl);
+        Bind(st, 11, t.Commission);
+        Bind(st, 12, t.NetPnl);
         raw.sqlite3_bind_double(st, 13, t.Return);
         raw.sqlite3_bind_int64(st, 14, t.BarsHeld);
     }
@@ -702,6 +714,7 @@ public sealed class SqliteStore : KeelStore
 
     public override void Dispose()
     {
+        _payloadWriter.Dispose();
         if (_journalStatements is not null)
         {
             foreach (var st in _journalStatements.Values)
@@ -744,16 +757,51 @@ public sealed class SqliteStore : KeelStore
         cmd.ExecuteNonQuery();
     }
 
+    // Binds copy the value (SQLITE_TRANSIENT) straight from a span: no per-value managed allocation.
     private static void Bind(sqlite3_stmt st, int index, string? value)
     {
         if (value is null)
         {
             raw.sqlite3_bind_null(st, index);
         }
+        else if (value.Length == 0)
+        {
+            raw.sqlite3_bind_text(st, index, string.Empty); // an empty span would pass a null pointer, which binds NULL
+        }
         else
         {
-            raw.sqlite3_bind_text(st, index, value);
+            raw.sqlite3_bind_text16(st, index, value.AsSpan());
         }
+    }
+
+    private static void Bind(sqlite3_stmt st, int index, Price value)
+    {
+        Span<byte> text = stackalloc byte[40];
+        raw.sqlite3_bind_text(st, index, text[..value.FormatUtf8(text)]);
+    }
+
+    private static void Bind(sqlite3_stmt st, int index, Price? value)
+    {
+        if (value is Price p)
+        {
+            Bind(st, index, p);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(st, index);
+        }
+    }
+
+    private static void Bind(sqlite3_stmt st, int index, Quantity value)
+    {
+        Span<byte> text = stackalloc byte[40];
+        raw.sqlite3_bind_text(st, index, text[..value.FormatUtf8(text)]);
+    }
+
+    private static void Bind(sqlite3_stmt st, int index, Money value)
+    {
+        Span<byte> text = stackalloc byte[64];
+        raw.sqlite3_bind_text(st, index, text[..value.FormatUtf8(text)]);
     }
 
     private static void BindDouble(sqlite3_stmt st, int index, double? value)

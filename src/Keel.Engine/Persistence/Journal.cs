@@ -278,8 +278,15 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     }
 
     /// <summary>Hands the current batch and waits until every batch is committed; rethrows a write error.</summary>
+    /// <summary>Time the writer thread spent in <see cref="IRunJournal.Write"/>.</summary>
+    public TimeSpan WriteTime { get; private set; }
+
+    /// <summary>Time callers spent waiting in <see cref="Flush"/> for the writer to catch up.</summary>
+    public TimeSpan FlushWait { get; private set; }
+
     public void Flush()
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         Hand();
         lock (_gate)
         {
@@ -289,6 +296,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             }
         }
 
+        FlushWait += System.Diagnostics.Stopwatch.GetElapsedTime(t0);
         ThrowIfFailed();
     }
 
@@ -324,7 +332,9 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             {
                 try
                 {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     _journal.Write(batch);
+                    WriteTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0);
                 }
                 catch (Exception ex)
                 {
@@ -363,60 +373,67 @@ public static class JournalPayload
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            switch (source)
-            {
-                case OrderFilled f:
-                    w.WriteString("order", f.ClientOrderId.Value);
-                    w.WriteString("venue_order", f.VenueOrderId.Value);
-                    w.WriteString("trade", f.TradeId.Value);
-                    w.WriteString("instrument", f.Instrument.Symbol);
-                    w.WriteString("side", f.Side.ToText());
-                    w.WriteString("quantity", f.LastQty.ToString());
-                    w.WriteString("price", f.LastPx.ToString());
-                    w.WriteString("commission", f.Commission.ToString());
-                    break;
-                case OrderAccepted a:
-                    w.WriteString("order", a.ClientOrderId.Value);
-                    w.WriteString("venue_order", a.VenueOrderId.Value);
-                    break;
-                case OrderRejected r:
-                    w.WriteString("order", r.ClientOrderId.Value);
-                    w.WriteString("reason", r.Reason);
-                    break;
-                case OrderDenied d:
-                    w.WriteString("order", d.ClientOrderId.Value);
-                    w.WriteString("reason", d.Reason);
-                    break;
-                case OrderCanceled c:
-                    w.WriteString("order", c.ClientOrderId.Value);
-                    w.WriteString("reason", c.Reason);
-                    break;
-                case OrderCancelRejected cr:
-                    w.WriteString("order", cr.ClientOrderId.Value);
-                    w.WriteString("reason", cr.Reason);
-                    break;
-                case OrderReplaced rp:
-                    w.WriteString("order", rp.ClientOrderId.Value);
-                    w.WriteString("replaced_by", rp.ReplacedBy.Value);
-                    break;
-                case OrderEvent o:
-                    w.WriteString("order", o.ClientOrderId.Value);
-                    break;
-                case KernelNotice n:
-                    w.WriteString("level", n.Level.ToString().ToLowerInvariant());
-                    w.WriteString("code", n.Code);
-                    w.WriteString("message", n.Message);
-                    break;
-                case KernelStateChanged s:
-                    w.WriteString("from", s.From.ToString().ToLowerInvariant());
-                    w.WriteString("to", s.To.ToString().ToLowerInvariant());
-                    break;
-            }
-
-            w.WriteEndObject();
+            Write(w, source);
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Writes the payload object of <paramref name="source"/> (no allocation beyond the writer's buffer).</summary>
+    public static void Write(Utf8JsonWriter w, object source)
+    {
+        w.WriteStartObject();
+        switch (source)
+        {
+            case OrderFilled f:
+                w.WriteString("order", f.ClientOrderId.Value);
+                w.WriteString("venue_order", f.VenueOrderId.Value);
+                w.WriteString("trade", f.TradeId.Value);
+                w.WriteString("instrument", f.Instrument.Symbol);
+                w.WriteString("side", f.Side.ToText());
+                Span<byte> text = stackalloc byte[64];
+                w.WriteString("quantity"u8, text[..f.LastQty.FormatUtf8(text)]);
+                w.WriteString("price"u8, text[..f.LastPx.FormatUtf8(text)]);
+                w.WriteString("commission"u8, text[..f.Commission.FormatUtf8(text)]);
+                break;
+            case OrderAccepted a:
+                w.WriteString("order", a.ClientOrderId.Value);
+                w.WriteString("venue_order", a.VenueOrderId.Value);
+                break;
+            case OrderRejected r:
+                w.WriteString("order", r.ClientOrderId.Value);
+                w.WriteString("reason", r.Reason);
+                break;
+            case OrderDenied d:
+                w.WriteString("order", d.ClientOrderId.Value);
+                w.WriteString("reason", d.Reason);
+                break;
+            case OrderCanceled c:
+                w.WriteString("order", c.ClientOrderId.Value);
+                w.WriteString("reason", c.Reason);
+                break;
+            case OrderCancelRejected cr:
+                w.WriteString("order", cr.ClientOrderId.Value);
+                w.WriteString("reason", cr.Reason);
+                break;
+            case OrderReplaced rp:
+                w.WriteString("order", rp.ClientOrderId.Value);
+                w.WriteString("replaced_by", rp.ReplacedBy.Value);
+                break;
+            case OrderEvent o:
+                w.WriteString("order", o.ClientOrderId.Value);
+                break;
+            case KernelNotice n:
+                w.WriteString("level", n.Level.ToString().ToLowerInvariant());
+                w.WriteString("code", n.Code);
+                w.WriteString("message", n.Message);
+                break;
+            case KernelStateChanged s:
+                w.WriteString("from", s.From.ToString().ToLowerInvariant());
+                w.WriteString("to", s.To.ToString().ToLowerInvariant());
+                break;
+        }
+
+        w.WriteEndObject();
     }
 }
