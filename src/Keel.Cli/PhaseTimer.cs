@@ -17,6 +17,40 @@ internal sealed class PhaseTimer
 
     public static PhaseTimer FromEnvironment() => new(Environment.GetEnvironmentVariable("KEEL_TIMINGS") == "1");
 
+    public bool Enabled => _enabled;
+
+    /// <summary>The journal, timed: with timings on, reports how long its writer thread spent writing.</summary>
+    public Keel.Engine.Persistence.IRunJournal Time(Keel.Engine.Persistence.IRunJournal journal)
+    {
+        if (!_enabled)
+        {
+            return journal;
+        }
+
+        var timed = new TimedJournal(journal);
+        _journal = timed;
+        return timed;
+    }
+
+    private TimedJournal? _journal;
+
+    private sealed class TimedJournal(Keel.Engine.Persistence.IRunJournal inner) : Keel.Engine.Persistence.IRunJournal
+    {
+        public string Describe => inner.Describe;
+
+        public double Ms { get; private set; }
+
+        public int Batches { get; private set; }
+
+        public void Write(Keel.Engine.Persistence.JournalBatch batch)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            inner.Write(batch);
+            Ms += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            Batches++;
+        }
+    }
+
     public void Mark(string phase)
     {
         if (!_enabled)
@@ -35,6 +69,10 @@ internal sealed class PhaseTimer
         {
             var since = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
             Console.Error.WriteLine($"timings: {string.Join(", ", _marks.Select(m => $"{m.Phase} {m.Ms:0.0} ms"))}; process {since:0} ms");
+            if (_journal is not null)
+            {
+                Console.Error.WriteLine($"journal: {_journal.Batches} batches, {_journal.Ms:0} ms writing on its own thread");
+            }
         }
     }
 }

@@ -306,7 +306,7 @@ internal static class RunCommand
 
         var persistence = store is null ? null : new SessionPersistence
         {
-            Journal = store,
+            Journal = timings.Time(store),
             RunId = runId!,
             Time = TimeProvider.System,
             SnapshotEveryEvents = spec.SnapshotEvery,

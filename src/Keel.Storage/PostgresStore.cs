@@ -474,9 +474,6 @@ public sealed class PostgresStore : KeelStore
 
     private static object Finite(double? value) => value is double d && double.IsFinite(d) ? d : DBNull.Value;
 
-    private static void Texts(NpgsqlCommand cmd, string name, IEnumerable<string?> values) =>
-        cmd.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() });
-
     public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Run("read events", c =>
     {
         using var cmd = new NpgsqlCommand("SELECT seq, type, time, payload FROM events WHERE run_id = @run AND seq > @since ORDER BY seq LIMIT @limit", c);

@@ -361,10 +361,6 @@ public static class TradingSession
             }
 
             journal.Flush();
-            if (Environment.GetEnvironmentVariable("KEEL_TIMINGS") == "1")
-            {
-                Console.Error.WriteLine($"journal: writing {journal.WriteTime.TotalMilliseconds:0} ms on its thread; flush waited {journal.FlushWait.TotalMilliseconds:0} ms");
-            }
         }
 
         return new SessionResult

@@ -172,7 +172,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     private readonly IRunJournal _journal;
     private readonly string _runId;
     private readonly int _batchSize;
-    private readonly BlockingCollection<JournalBatch> _queue = new(16);
+    private readonly BlockingCollection<JournalBatch> _queue = new(2);
     private readonly Thread _thread;
     private readonly object _gate = new();
     private JournalBatch _current;
@@ -180,7 +180,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     private long _written;
     private Exception? _error;
 
-    public JournalRecorder(IRunJournal journal, string runId, int batchSize = 8192)
+    public JournalRecorder(IRunJournal journal, string runId, int batchSize = 4096)
     {
         _journal = journal;
         _runId = runId;
@@ -278,15 +278,8 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     }
 
     /// <summary>Hands the current batch and waits until every batch is committed; rethrows a write error.</summary>
-    /// <summary>Time the writer thread spent in <see cref="IRunJournal.Write"/>.</summary>
-    public TimeSpan WriteTime { get; private set; }
-
-    /// <summary>Time callers spent waiting in <see cref="Flush"/> for the writer to catch up.</summary>
-    public TimeSpan FlushWait { get; private set; }
-
     public void Flush()
     {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         Hand();
         lock (_gate)
         {
@@ -296,7 +289,6 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             }
         }
 
-        FlushWait += System.Diagnostics.Stopwatch.GetElapsedTime(t0);
         ThrowIfFailed();
     }
 
@@ -332,9 +324,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             {
                 try
                 {
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     _journal.Write(batch);
-                    WriteTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0);
                 }
                 catch (Exception ex)
                 {

@@ -138,8 +138,9 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
                     break;
                 }
 
-                // A random moment in the run (resumed runs have less left to do, so some kills land after the end).
-                await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * window));
+                // A random moment in what is left of the run (a resumed run has only the rest to do).
+                double left = attempt == 0 ? 1 : Math.Max(0.05, 1 - (Progress(db, id) / 100));
+                await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * window * left));
                 bool finished = child.Process.HasExited;
                 child.KillHard();
                 kills++;
@@ -285,6 +286,12 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
     {
         using var store = KeelStore.Open(db);
         return store.Counts(id).Snapshots;
+    }
+
+    private static double Progress(string db, string id)
+    {
+        using var store = KeelStore.Open(db);
+        return store.FindRun(id)?.Progress ?? 0;
     }
 
     private static RunStatus? Status(string db, string id)
