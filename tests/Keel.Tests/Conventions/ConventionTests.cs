@@ -31,6 +31,24 @@ public class ConventionTests
     }
 
     [Fact]
+    public void Storage_DependsOnTheCoreOnly_NeverOnStrategiesOrTheCli()
+    {
+        var refs = typeof(Keel.Storage.KeelStore).Assembly.GetReferencedAssemblies().Select(r => r.Name!).Where(n => n.StartsWith("Keel", StringComparison.Ordinal)).Order().ToArray();
+        Assert.Equal(["Keel.Domain", "Keel.Engine"], refs);
+    }
+
+    [Fact]
+    public void EveryBuiltInStrategy_CanBeSnapshotted_SoItsRunsCanResume()
+    {
+        var instrument = Keel.Domain.Instrument.Equity("X");
+        foreach (var d in StrategyCatalog.All)
+        {
+            var host = d.Create(new Keel.Engine.Strategies.StrategyContext(Keel.Engine.Strategies.StrategyParameters.Parse(d.Name, []), [instrument], Keel.Domain.Quantity.From(1)));
+            Assert.True(host.CanSnapshot, $"strategy {d.Name} has no state codec");
+        }
+    }
+
+    [Fact]
     public void PublicClasses_AreSealedAbstractOrStatic()
     {
         var offenders = new[] { Domain, Engine, Strategies }.SelectMany(a => a.GetExportedTypes())
