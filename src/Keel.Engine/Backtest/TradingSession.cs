@@ -249,13 +249,23 @@ public static class TradingSession
 
             long lastSnapshotSequence = kernel.Sequence;
             long lastSnapshotTicks = persistence.Time.GetTimestamp();
+            bool paused = kernel.State == KernelState.Paused;
             loop.AfterItem = () =>
             {
                 journal!.ThrowIfFailed();
-                if (kernel.Sequence - lastSnapshotSequence >= persistence.SnapshotEveryEvents
+                bool nowPaused = kernel.State == KernelState.Paused;
+                if (nowPaused != paused)
+                {
+                    // Pausing snapshots at once (and resuming records the run as running again).
+                    paused = nowPaused;
+                    TakeSnapshot(paused ? RunStatus.Paused : RunStatus.Running);
+                    lastSnapshotSequence = kernel.Sequence;
+                    lastSnapshotTicks = persistence.Time.GetTimestamp();
+                }
+                else if (kernel.Sequence - lastSnapshotSequence >= persistence.SnapshotEveryEvents
                     || persistence.Time.GetElapsedTime(lastSnapshotTicks) >= persistence.SnapshotEvery)
                 {
-                    TakeSnapshot(RunStatus.Running);
+                    TakeSnapshot(paused ? RunStatus.Paused : RunStatus.Running);
                     lastSnapshotSequence = kernel.Sequence;
                     lastSnapshotTicks = persistence.Time.GetTimestamp();
                 }

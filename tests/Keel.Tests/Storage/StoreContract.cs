@@ -210,6 +210,69 @@ public abstract class StoreContract : IDisposable
     }
 
     [ContractFact]
+    public void Pausing_SnapshotsAtOnce_AndRecordsTheRunAsPaused()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-p"));
+        var instrument = Instrument.Equity("ORCL");
+        var bars = new List<Bar>();
+        using (var reader = CsvBarReader.Open(TestPaths.Data("orcl-2014.txt"), instrument.Id))
+        {
+            while (reader.TryRead(out var bar))
+            {
+                bars.Add(bar);
+            }
+        }
+
+        var feeder = new PausingFeeder(bars, pauseAfter: 100, () => store.FindRun("run-p")!.Status == RunStatus.Paused);
+        var persistence = new SessionPersistence
+        {
+            Journal = store,
+            RunId = "run-p",
+            Time = TimeProvider.System,
+            SnapshotEveryEvents = long.MaxValue,
+            SnapshotEvery = TimeSpan.FromDays(1),
+        };
+        var settings = new SessionSettings { InitialCash = Money.From(100_000) };
+        var result = TradingSession.Run(settings, [instrument], Backtests.SmaCrossHost(5, 12, instrument), feeder, new SimulatedClock(), new SessionOutputs(), CancellationToken.None, persistence);
+
+        Assert.True(feeder.SawPaused, "the run was never recorded as paused");
+        Assert.Equal(bars.Count, result.DataEvents);
+        var snapshots = store.Snapshots("run-p", 10);
+        Assert.Equal(2, snapshots.Count);
+        Assert.Equal(100, snapshots[1].DataEvents);
+        Assert.Equal(RunStatus.Running, store.FindRun("run-p")!.Status);
+    }
+
+    /// <summary>Feeds bars one by one, pauses the kernel after some, waits until the store shows it, then resumes.</summary>
+    private sealed class PausingFeeder(List<Bar> bars, int pauseAfter, Func<bool> isPaused) : IDataFeeder
+    {
+        public bool SawPaused { get; private set; }
+
+        public void Run(Keel.Engine.Kernel.Inbox inbox, CancellationToken ct)
+        {
+            for (int i = 0; i < bars.Count; i++)
+            {
+                if (i == pauseAfter)
+                {
+                    inbox.Write(Keel.Engine.Kernel.InboxItem.ForCommand(Keel.Engine.Kernel.KernelCommand.Pause), ct);
+                    var deadline = DateTime.UtcNow.AddSeconds(30);
+                    while (!(SawPaused = isPaused()) && DateTime.UtcNow < deadline)
+                    {
+                        Thread.Sleep(5);
+                    }
+
+                    inbox.Write(Keel.Engine.Kernel.InboxItem.ForCommand(Keel.Engine.Kernel.KernelCommand.Resume), ct);
+                }
+
+                inbox.Write(Keel.Engine.Kernel.InboxItem.ForBar(bars[i]), ct);
+            }
+
+            inbox.Write(Keel.Engine.Kernel.InboxItem.EndOfData, ct);
+        }
+    }
+
+    [ContractFact]
     public void Candles_AreUpsertedByKey_ReadInTimeOrderByRange_AndExact()
     {
         var store = Open();
