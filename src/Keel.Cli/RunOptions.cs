@@ -148,7 +148,8 @@ internal sealed class RunOptions
             return null;
         }
 
-        var dataText = Get(Data) ?? throw new UsageException($"{Data.Name} is required: give one or more CSV files, e.g. {Data.Name} prices.csv");
+        // A paper run reads "replay", else the "data" of a backtest configuration, so one file configures both.
+        var dataText = Get(Data) ?? (Paper ? sections.Select(x => x["data"]).FirstOrDefault(v => v is not null) : null) ?? throw new UsageException($"{Data.Name} is required: give one or more CSV files, e.g. {Data.Name} prices.csv");
         var strategy = Get(Strategy) ?? throw new UsageException("--strategy is required (see 'keel strategies' for the list)");
         var parameters = new List<string>();
         foreach (var s in sections.Reverse())
@@ -171,6 +172,7 @@ internal sealed class RunOptions
             parameters.Add(p);
         }
 
+        AbsolutePaths(strategy, parameters);
         var assetClassText = (Get(AssetClass) ?? "equity").ToLowerInvariant();
         var assetClass = assetClassText switch
         {
@@ -230,6 +232,36 @@ internal sealed class RunOptions
         }
 
         return spec;
+    }
+
+    /// <summary>
+    /// Parameters that name files become absolute, so a stored run resumes from any working directory. A parameter
+    /// is a path when its spec says so (or it is such a spec's per-symbol form, <c>name.SYMBOL</c>).
+    /// </summary>
+    private static void AbsolutePaths(string strategy, List<string> parameters)
+    {
+        var descriptor = Keel.Strategies.StrategyCatalog.All.FirstOrDefault(d => string.Equals(d.Name, strategy, StringComparison.OrdinalIgnoreCase));
+        if (descriptor is null)
+        {
+            return;
+        }
+
+        var pathNames = descriptor.Parameters.Where(p => p.Type == "path").Select(p => p.Name).ToList();
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            int eq = parameters[i].IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                continue;
+            }
+
+            var name = parameters[i][..eq].Trim();
+            var value = parameters[i][(eq + 1)..].Trim();
+            if (value.Length > 0 && pathNames.Any(n => name.Equals(n, StringComparison.OrdinalIgnoreCase) || name.StartsWith(n + ".", StringComparison.OrdinalIgnoreCase)))
+            {
+                parameters[i] = $"{name}={Path.GetFullPath(value)}";
+            }
+        }
     }
 
     private static double ParseSpeed(string text)

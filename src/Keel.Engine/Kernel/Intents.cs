@@ -13,6 +13,7 @@ internal enum IntentKind
     Oco = 4,
     Cancel = 5,
     Replace = 6,
+    Note = 7,
 }
 
 internal readonly record struct Intent(
@@ -28,7 +29,9 @@ internal readonly record struct Intent(
     Price? Price1,
     Price? Price2,
     Price? Price3,
-    string? Tag);
+    string? Tag,
+    string? Message = null,
+    bool Warning = false);
 
 /// <summary>The reusable buffer behind <see cref="IIntents"/>; the kernel drains it after each strategy call.</summary>
 internal sealed class IntentBuffer(OrderManager orders) : IIntents
@@ -68,6 +71,9 @@ internal sealed class IntentBuffer(OrderManager orders) : IIntents
 
     public void Cancel(ClientOrderId id) =>
         _items.Add(new Intent(IntentKind.Cancel, default, default, default, default, default, id, default, default, null, null, null, null));
+
+    public void Note(string code, string message, bool warning = false) =>
+        _items.Add(new Intent(IntentKind.Note, default, default, default, default, default, default, default, default, null, null, null, code, message, warning));
 
     public ClientOrderId Replace(ClientOrderId id, Quantity? quantity = null, Price? limitPrice = null, Price? stopPrice = null)
     {

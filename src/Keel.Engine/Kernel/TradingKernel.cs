@@ -598,6 +598,9 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
                     case IntentKind.Replace:
                         ReplaceOrder(intent);
                         break;
+                    case IntentKind.Note:
+                        Notice(intent.Warning ? NoticeLevel.Warning : NoticeLevel.Info, "strategy." + intent.Tag, intent.Message ?? string.Empty);
+                        break;
                 }
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException)

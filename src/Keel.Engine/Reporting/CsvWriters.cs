@@ -27,6 +27,10 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
     private readonly SortedDictionary<long, Order> _done = [];
     private readonly Dictionary<long, Order> _openOrders = [];
 
+    // Rows go out in number order, so everything up to here is written; later updates of those orders are ignored
+    // (an order can report twice after it completed, e.g. pending-cancel and canceled published together).
+    private long _writtenThrough;
+
     /// <param name="append">True when continuing a file that already has its header (resume).</param>
     public OrdersCsvWriter(Stream stream, bool append = false)
     {
@@ -57,6 +61,7 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
         }
 
         w.WriteEndArray();
+        w.WriteNumber("writtenThrough", _writtenThrough);
         w.WriteEndObject();
     }
 
@@ -78,6 +83,8 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
             var order = SnapshotJson.ReadOrder(o);
             _done[order.Number] = order;
         }
+
+        _writtenThrough = e.GetLong("writtenThrough");
     }
 
     public long Rows => _csv.Rows - 1;
@@ -85,6 +92,11 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
     public void Handle(in OrderUpdate evt, long sequence)
     {
         var order = evt.Order;
+        if (order.Number <= _writtenThrough)
+        {
+            return;
+        }
+
         if (order.IsComplete)
         {
             _open.Remove(order.Number);
@@ -123,6 +135,7 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
             }
 
             Write(first.Value);
+            _writtenThrough = first.Key;
             _done.Remove(first.Key);
         }
     }

@@ -64,6 +64,12 @@ public interface IIntents
 
     /// <summary>Replaces a working order's quantity and/or prices; returns the replacement's id.</summary>
     ClientOrderId Replace(ClientOrderId id, Quantity? quantity = null, Price? limitPrice = null, Price? stopPrice = null);
+
+    /// <summary>
+    /// Records a decision worth knowing about (a setup detected, trading locked, a state mismatch) as a journaled
+    /// notice <c>strategy.CODE</c>; <paramref name="warning"/> marks it as a warning rather than information.
+    /// </summary>
+    void Note(string code, string message, bool warning = false);
 }
 
 /// <summary>
@@ -139,13 +145,19 @@ public sealed class StrategyHost<TState> : IStrategyHost
 {
     private readonly IStrategy<TState> _strategy;
     private readonly IStateCodec<TState>? _codec;
+    private readonly Action<TState>? _afterOrderEvent;
     private TState _state;
 
-    public StrategyHost(string name, IStrategy<TState> strategy, TState? initialState = null, IStateCodec<TState>? codec = null)
+    /// <param name="afterOrderEvent">
+    /// Infrastructure hook run after the strategy has handled an order event (e.g. writing its state to a file); the
+    /// strategy itself stays pure.
+    /// </param>
+    public StrategyHost(string name, IStrategy<TState> strategy, TState? initialState = null, IStateCodec<TState>? codec = null, Action<TState>? afterOrderEvent = null)
     {
         Name = name;
         _strategy = strategy;
         _codec = codec;
+        _afterOrderEvent = afterOrderEvent;
         _state = initialState ?? strategy.CreateState();
     }
 
@@ -169,8 +181,11 @@ public sealed class StrategyHost<TState> : IStrategyHost
 
     public void OnTick(in Tick tick, IMarketView market, IIntents intents) => _state = _strategy.OnTick(_state, in tick, market, intents);
 
-    public void OnOrderEvent(OrderEvent orderEvent, IMarketView market, IIntents intents) =>
+    public void OnOrderEvent(OrderEvent orderEvent, IMarketView market, IIntents intents)
+    {
         _state = _strategy.OnOrderEvent(_state, orderEvent, market, intents);
+        _afterOrderEvent?.Invoke(_state);
+    }
 
     public void Pause(IMarketView market, IIntents intents) => _state = _strategy.OnPause(_state, market, intents);
 

@@ -143,8 +143,16 @@ public sealed class StrategyParameters
     }
 }
 
-/// <summary>What a strategy factory gets: its parameters, the instruments of the run, and the default order size.</summary>
-public sealed record StrategyContext(StrategyParameters Parameters, IReadOnlyList<Instrument> Instruments, Quantity Stake);
+/// <summary>
+/// What a strategy factory gets: its parameters, the instruments of the run, the default order size, and the
+/// account's positions when the run starts (empty for a backtest, which starts flat).
+/// </summary>
+public sealed record StrategyContext(StrategyParameters Parameters, IReadOnlyList<Instrument> Instruments, Quantity Stake)
+{
+    public IReadOnlyDictionary<InstrumentId, Quantity> StartingPositions { get; init; } = new Dictionary<InstrumentId, Quantity>();
+
+    public Quantity Position(InstrumentId instrument) => StartingPositions.TryGetValue(instrument, out var q) ? q : Quantity.Zero;
+}
 
 /// <summary>A strategy Keel can run by name.</summary>
 public sealed record StrategyDescriptor(string Name, string Summary, IReadOnlyList<ParameterSpec> Parameters, Func<StrategyContext, IStrategyHost> Create);
