@@ -14,7 +14,8 @@ namespace Keel.Strategies;
 /// reaches the average entry plus <c>take_profit_pips</c> in its favour, it closes every layer and starts a new cycle.
 /// Volatility is the average true range over <c>volatility_period</c> bars (for quotes, the Wilder-smoothed absolute
 /// change of the mid) divided by the retracement distance; while it exceeds <c>volatility_threshold</c>, trading is
-/// locked: no new cycle and no new layer (take-profit and the optional stop still act). Quotes: it buys at the ask and
+/// locked: no new cycle and no new layer (take-profit and the optional stop still act); so it is until volatility has
+/// been measured at all. Quotes: it buys at the ask and
 /// sells at the bid and measures in pips of the instrument; on bars it uses the close. One order at a time.
 /// </summary>
 public sealed class Floor : IStrategy<Floor.State>
@@ -87,12 +88,16 @@ public sealed class Floor : IStrategy<Floor.State>
     {
         var s = Settings;
         var pip = instrument.PipSize.ToDecimal();
-        bool locked = s.VolatilityThreshold > 0 && book.Volatility.IsReady
-            && book.Volatility.Value / (double)(s.RetracementPips * pip) > (double)s.VolatilityThreshold;
+        // Until volatility has been measured it counts as too high: no cycle starts blind.
+        bool measured = book.Volatility.IsReady;
+        bool locked = s.VolatilityThreshold > 0
+            && (!measured || book.Volatility.Value / (double)(s.RetracementPips * pip) > (double)s.VolatilityThreshold);
         if (locked != book.Locked)
         {
             book.Locked = locked;
-            intents.Note(locked ? "floor_locked" : "floor_unlocked", $"{instrument.Id}: volatility {book.Volatility.Value / (double)pip:0.##} pips (ATR) is {(locked ? "above" : "back under")} {s.VolatilityThreshold} × {s.RetracementPips} pips");
+            intents.Note(locked ? "floor_locked" : "floor_unlocked", !measured
+                ? $"{instrument.Id}: volatility not measured yet (needs {s.VolatilityPeriod} prices)"
+                : $"{instrument.Id}: volatility {book.Volatility.Value / (double)pip:0.##} pips (ATR) is {(locked ? "above" : "back under")} {s.VolatilityThreshold} × {s.RetracementPips} pips");
         }
 
         if (book.Working is not null)
