@@ -120,7 +120,7 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(new[] { "--strategy", "nope" }, "unknown strategy 'nope'; available: sma-cross")]
+    [InlineData(new[] { "--strategy", "nope" }, "unknown strategy 'nope'; available: sma-cross, ladder, floor, slob")]
     [InlineData(new[] { "--strategy", "sma-cross", "--param", "fats=3" }, "unknown parameter 'fats' for strategy sma-cross; it takes: fast, slow, short")]
     [InlineData(new[] { "--strategy", "sma-cross", "--param", "fast=40", "--param", "slow=30" }, "sma-cross needs 1 ≤ fast < slow; fast was 40 and slow was 30")]
     [InlineData(new[] { "--strategy", "sma-cross", "--param", "fast=ten" }, "parameter fast of sma-cross was 'ten'; it must be a whole number")]

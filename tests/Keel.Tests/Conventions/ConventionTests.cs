@@ -40,10 +40,11 @@ public class ConventionTests
     [Fact]
     public void EveryBuiltInStrategy_CanBeSnapshotted_SoItsRunsCanResume()
     {
-        var instrument = Keel.Domain.Instrument.Equity("X");
+        using var tmp = new TempDir();
         foreach (var d in StrategyCatalog.All)
         {
-            var host = d.Create(new Keel.Engine.Strategies.StrategyContext(Keel.Engine.Strategies.StrategyParameters.Parse(d.Name, []), [instrument], Keel.Domain.Quantity.From(1)));
+            var (descriptor, parameters, _, instrument) = Keel.Tests.Strategies.NoLookAheadTests.Case(d.Name, tmp);
+            var host = descriptor.Create(new StrategyContext(StrategyParameters.Parse(d.Name, parameters), [instrument], Quantity.From(1)));
             Assert.True(host.CanSnapshot, $"strategy {d.Name} has no state codec");
         }
     }
