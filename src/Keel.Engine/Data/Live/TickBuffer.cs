@@ -1,0 +1,98 @@
+using System.Threading.Channels;
+using Keel.Domain;
+
+namespace Keel.Engine.Data.Live;
+
+/// <summary>Counters of a <see cref="TickBuffer"/>.</summary>
+public sealed record TickBufferStats(long Enqueued, long Dequeued, long Dropped, long Evicted, int Count, int Capacity, int HighWater)
+{
+    /// <summary>How full the buffer is, 0–1.</summary>
+    public double Utilization => Capacity == 0 ? 0 : (double)Count / Capacity;
+}
+
+/// <summary>
+/// The hand-over from a feed's thread to the consumer (aggregator, kernel): bounded (default 10,000 ticks); when full
+/// the oldest tick is dropped and counted, so a slow consumer loses old data rather than stalling the feed. Ticks
+/// older than the time to live (default 60 s, by receive time) are evicted and counted instead of delivered. Any number
+/// of writers, one reader. Time is passed in by the caller (the core reads no clock).
+/// </summary>
+public sealed class TickBuffer
+{
+    private readonly Channel<Tick> _channel;
+    private readonly long _ttlNanos;
+    private long _enqueued, _dequeued, _dropped, _evicted;
+    private int _highWater;
+
+    public TickBuffer(int capacity = 10_000, TimeSpan? timeToLive = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _ttlNanos = (long)((timeToLive ?? TimeSpan.FromSeconds(60)).Ticks * 100);
+        _channel = Channel.CreateBounded<Tick>(
+            new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false },
+            _ => Interlocked.Increment(ref _dropped));
+    }
+
+    public int Capacity { get; }
+
+    public int Count => _channel.Reader.Count;
+
+    public TickBufferStats Stats => new(
+        Interlocked.Read(ref _enqueued), Interlocked.Read(ref _dequeued), Interlocked.Read(ref _dropped), Interlocked.Read(ref _evicted),
+        Count, Capacity, Volatile.Read(ref _highWater));
+
+    /// <summary>Adds a tick; never blocks (when full, the oldest tick makes room). False once completed.</summary>
+    public bool Write(in Tick tick)
+    {
+        if (!_channel.Writer.TryWrite(tick))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _enqueued);
+        int count = _channel.Reader.Count;
+        if (count > Volatile.Read(ref _highWater))
+        {
+            Volatile.Write(ref _highWater, count);
+        }
+
+        return true;
+    }
+
+    /// <summary>The next tick that is still fresh at <paramref name="now"/>; stale ones on the way are evicted.</summary>
+    public bool TryRead(Timestamp now, out Tick tick)
+    {
+        while (_channel.Reader.TryRead(out tick))
+        {
+            if (now.UnixNanos - tick.ReceivedAt.UnixNanos > _ttlNanos)
+            {
+                Interlocked.Increment(ref _evicted);
+                continue;
+            }
+
+            Interlocked.Increment(ref _dequeued);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Evicts expired ticks at the head of the buffer (the periodic flush); returns how many.</summary>
+    public int EvictExpired(Timestamp now)
+    {
+        int evicted = 0;
+        while (_channel.Reader.TryPeek(out var tick) && now.UnixNanos - tick.ReceivedAt.UnixNanos > _ttlNanos && _channel.Reader.TryRead(out _))
+        {
+            evicted++;
+        }
+
+        Interlocked.Add(ref _evicted, evicted);
+        return evicted;
+    }
+
+    /// <summary>Completes when a tick may be available (false once completed and empty).</summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken ct) => _channel.Reader.WaitToReadAsync(ct);
+
+    /// <summary>No more writes; the reader drains what is left.</summary>
+    public void Complete() => _channel.Writer.TryComplete();
+}
