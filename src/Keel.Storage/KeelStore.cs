@@ -1,5 +1,6 @@
 using Keel.Domain;
 using Keel.Engine.Data;
+using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
 
 namespace Keel.Storage;
@@ -29,7 +30,10 @@ public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, str
 /// <summary>How many records a run has in each table.</summary>
 public sealed record RunCounts(long Events, long Orders, long Fills, long Trades, long Snapshots, long Checkpoints);
 
-/// <summary>Candle store statistics.</summary>
+/// <summary>An interval [From, To) of a candle series a live feed lost, and why.</summary>
+public sealed record CandleGap(string Symbol, string Timeframe, Timestamp From, Timestamp To, string Reason, Timestamp RecordedAt);
+
+/// <summary>Candle counts and sizes per series.</summary>
 public sealed record CandleStats(long Count, long SizeOnDiskBytes, IReadOnlyList<(string Symbol, string Timeframe, long Count, Timestamp First, Timestamp Last)> Series);
 
 /// <summary>Options for opening a store.</summary>
@@ -142,6 +146,21 @@ public abstract class KeelStore : IRunJournal, IDisposable
     public abstract Bar? LatestCandle(InstrumentId instrument, string symbol, string timeframe);
 
     public abstract CandleStats CandleStatistics();
+
+    /// <summary>
+    /// Inserts or replaces live candles (time = interval start) with their tick counts, all in one transaction;
+    /// returns how many rows were written. Replaying the same candles leaves one row per interval.
+    /// </summary>
+    public abstract int UpsertLiveCandles(string timeframe, IReadOnlyList<Candle> candles);
+
+    /// <summary>Records an interval of a series that a live feed lost (a disconnection, or intervals with no ticks).</summary>
+    public abstract void RecordGap(CandleGap gap);
+
+    /// <summary>The recorded gaps of a series, oldest first.</summary>
+    public abstract IReadOnlyList<CandleGap> Gaps(string symbol, string timeframe);
+
+    /// <summary>Tick counts of a series by candle time (live candles; imported ones have 0).</summary>
+    public abstract IReadOnlyDictionary<Timestamp, long> TickCounts(string symbol, string timeframe);
 
     /// <summary>
     /// Takes the exclusive right to run <paramref name="runId"/> (so two processes never drive one run); returns

@@ -143,6 +143,17 @@ public static class Migrations
                 PRIMARY KEY (symbol, timeframe, time)
             ) WITHOUT ROWID;
             """),
+        new(2, "candle gaps: intervals a live feed lost", """
+            CREATE TABLE candle_gaps (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                gap_from INTEGER NOT NULL,
+                gap_to INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                PRIMARY KEY (symbol, timeframe, gap_from)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static IReadOnlyList<Migration> Postgres { get; } =
@@ -275,6 +286,17 @@ public static class Migrations
                 volume BIGINT NOT NULL,
                 tick_count BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (symbol, timeframe, time)
+            );
+            """),
+        new(2, "candle gaps: intervals a live feed lost", """
+            CREATE TABLE candle_gaps (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                gap_from BIGINT NOT NULL,
+                gap_to BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                PRIMARY KEY (symbol, timeframe, gap_from)
             );
             """),
     ];

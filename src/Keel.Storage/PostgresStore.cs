@@ -4,6 +4,7 @@ using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Data;
+using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
 using Npgsql;
 using NpgsqlTypes;
@@ -680,6 +681,103 @@ public sealed class PostgresStore : KeelStore
 
         using var size = new NpgsqlCommand("SELECT pg_total_relation_size('candles')", c);
         return new CandleStats(series.Sum(s => s.Item3), Convert.ToInt64(size.ExecuteScalar(), CultureInfo.InvariantCulture), series);
+    });
+
+    public override int UpsertLiveCandles(string timeframe, IReadOnlyList<Candle> candles) => candles.Count == 0 ? 0 : Run("store live candles", c =>
+    {
+        using var tx = c.BeginTransaction();
+        using var cmd = new NpgsqlCommand(
+            """
+            INSERT INTO candles (symbol, timeframe, time, open, high, low, close, volume, tick_count)
+            SELECT * FROM UNNEST(@s, @tf, @t, @o, @h, @l, @c, @v, @n)
+            ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+                close = excluded.close, volume = excluded.volume, tick_count = excluded.tick_count
+            """,
+            c,
+            tx);
+        int n = candles.Count;
+        var symbols = new string[n];
+        var timeframes = new string[n];
+        var t = new long[n];
+        var o = new long[n];
+        var h = new long[n];
+        var l = new long[n];
+        var cl = new long[n];
+        var v = new long[n];
+        var k = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            var b = candles[i].Bar;
+            symbols[i] = b.Instrument.Symbol;
+            timeframes[i] = timeframe;
+            t[i] = b.Time.UnixNanos;
+            o[i] = b.Open.Raw;
+            h[i] = b.High.Raw;
+            l[i] = b.Low.Raw;
+            cl[i] = b.Close.Raw;
+            v[i] = b.Volume.Raw;
+            k[i] = candles[i].TickCount;
+        }
+
+        cmd.Parameters.AddWithValue("s", symbols);
+        cmd.Parameters.AddWithValue("tf", timeframes);
+        cmd.Parameters.AddWithValue("t", t);
+        cmd.Parameters.AddWithValue("o", o);
+        cmd.Parameters.AddWithValue("h", h);
+        cmd.Parameters.AddWithValue("l", l);
+        cmd.Parameters.AddWithValue("c", cl);
+        cmd.Parameters.AddWithValue("v", v);
+        cmd.Parameters.AddWithValue("n", k);
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+        return n;
+    });
+
+    public override void RecordGap(CandleGap gap) => Run("record a candle gap", c =>
+    {
+        using var cmd = new NpgsqlCommand(
+            """
+            INSERT INTO candle_gaps (symbol, timeframe, gap_from, gap_to, reason, recorded_at) VALUES (@s, @tf, @f, @t, @r, @at)
+            ON CONFLICT (symbol, timeframe, gap_from) DO UPDATE SET gap_to = GREATEST(candle_gaps.gap_to, excluded.gap_to), reason = excluded.reason
+            """,
+            c);
+        cmd.Parameters.AddWithValue("s", gap.Symbol);
+        cmd.Parameters.AddWithValue("tf", gap.Timeframe);
+        cmd.Parameters.AddWithValue("f", gap.From.UnixNanos);
+        cmd.Parameters.AddWithValue("t", gap.To.UnixNanos);
+        cmd.Parameters.AddWithValue("r", gap.Reason);
+        cmd.Parameters.AddWithValue("at", gap.RecordedAt.UnixNanos);
+        cmd.ExecuteNonQuery();
+    });
+
+    public override IReadOnlyList<CandleGap> Gaps(string symbol, string timeframe) => Run("read candle gaps", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT gap_from, gap_to, reason, recorded_at FROM candle_gaps WHERE symbol = @s AND timeframe = @tf ORDER BY gap_from", c);
+        cmd.Parameters.AddWithValue("s", symbol);
+        cmd.Parameters.AddWithValue("tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        var gaps = new List<CandleGap>();
+        while (r.Read())
+        {
+            gaps.Add(new CandleGap(symbol, timeframe, Timestamp.FromUnixNanos(r.GetInt64(0)), Timestamp.FromUnixNanos(r.GetInt64(1)), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3))));
+        }
+
+        return (IReadOnlyList<CandleGap>)gaps;
+    });
+
+    public override IReadOnlyDictionary<Timestamp, long> TickCounts(string symbol, string timeframe) => Run("read candle tick counts", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT time, tick_count FROM candles WHERE symbol = @s AND timeframe = @tf", c);
+        cmd.Parameters.AddWithValue("s", symbol);
+        cmd.Parameters.AddWithValue("tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        var counts = new Dictionary<Timestamp, long>();
+        while (r.Read())
+        {
+            counts[Timestamp.FromUnixNanos(r.GetInt64(0))] = r.GetInt64(1);
+        }
+
+        return (IReadOnlyDictionary<Timestamp, long>)counts;
     });
 
     public override void Dispose()

@@ -3,6 +3,7 @@ using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Engine.Analytics;
 using Keel.Engine.Data;
+using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -690,6 +691,88 @@ public sealed class SqliteStore : KeelStore
         }
 
         return new CandleStats(series.Sum(s => s.Item3), size, series);
+    });
+
+    private static readonly string[] LiveCandleParameters = ["$s", "$tf", "$t", "$o", "$h", "$l", "$c", "$v", "$n"];
+
+    public override int UpsertLiveCandles(string timeframe, IReadOnlyList<Candle> candles) => candles.Count == 0 ? 0 : Control("store live candles", c =>
+    {
+        using var tx = c.BeginTransaction();
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO candles (symbol, timeframe, time, open, high, low, close, volume, tick_count) VALUES ($s, $tf, $t, $o, $h, $l, $c, $v, $n)
+            ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+                close = excluded.close, volume = excluded.volume, tick_count = excluded.tick_count
+            """;
+        var p = LiveCandleParameters.Select(n => cmd.Parameters.Add(n, SqliteType.Integer)).ToArray();
+        p[0].SqliteType = SqliteType.Text;
+        p[1].SqliteType = SqliteType.Text;
+        p[1].Value = timeframe;
+        foreach (var candle in candles)
+        {
+            var b = candle.Bar;
+            p[0].Value = b.Instrument.Symbol;
+            p[2].Value = b.Time.UnixNanos;
+            p[3].Value = b.Open.Raw;
+            p[4].Value = b.High.Raw;
+            p[5].Value = b.Low.Raw;
+            p[6].Value = b.Close.Raw;
+            p[7].Value = b.Volume.Raw;
+            p[8].Value = (long)candle.TickCount;
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return candles.Count;
+    });
+
+    public override void RecordGap(CandleGap gap) => Control("record a candle gap", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO candle_gaps (symbol, timeframe, gap_from, gap_to, reason, recorded_at) VALUES ($s, $tf, $f, $t, $r, $at)
+            ON CONFLICT (symbol, timeframe, gap_from) DO UPDATE SET gap_to = MAX(gap_to, excluded.gap_to), reason = excluded.reason
+            """;
+        cmd.Parameters.AddWithValue("$s", gap.Symbol);
+        cmd.Parameters.AddWithValue("$tf", gap.Timeframe);
+        cmd.Parameters.AddWithValue("$f", gap.From.UnixNanos);
+        cmd.Parameters.AddWithValue("$t", gap.To.UnixNanos);
+        cmd.Parameters.AddWithValue("$r", gap.Reason);
+        cmd.Parameters.AddWithValue("$at", gap.RecordedAt.UnixNanos);
+        cmd.ExecuteNonQuery();
+    });
+
+    public override IReadOnlyList<CandleGap> Gaps(string symbol, string timeframe) => Control("read candle gaps", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT gap_from, gap_to, reason, recorded_at FROM candle_gaps WHERE symbol = $s AND timeframe = $tf ORDER BY gap_from";
+        cmd.Parameters.AddWithValue("$s", symbol);
+        cmd.Parameters.AddWithValue("$tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        var gaps = new List<CandleGap>();
+        while (r.Read())
+        {
+            gaps.Add(new CandleGap(symbol, timeframe, Timestamp.FromUnixNanos(r.GetInt64(0)), Timestamp.FromUnixNanos(r.GetInt64(1)), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3))));
+        }
+
+        return (IReadOnlyList<CandleGap>)gaps;
+    });
+
+    public override IReadOnlyDictionary<Timestamp, long> TickCounts(string symbol, string timeframe) => Control("read candle tick counts", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT time, tick_count FROM candles WHERE symbol = $s AND timeframe = $tf";
+        cmd.Parameters.AddWithValue("$s", symbol);
+        cmd.Parameters.AddWithValue("$tf", timeframe);
+        using var r = cmd.ExecuteReader();
+        var counts = new Dictionary<Timestamp, long>();
+        while (r.Read())
+        {
+            counts[Timestamp.FromUnixNanos(r.GetInt64(0))] = r.GetInt64(1);
+        }
+
+        return (IReadOnlyDictionary<Timestamp, long>)counts;
     });
 
     /// <summary>A lock file beside the database (<c>.keel.db.run-ID.lock</c>) held open with an exclusive advisory lock.</summary>

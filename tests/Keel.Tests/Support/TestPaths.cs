@@ -17,6 +17,9 @@ public static class TestPaths
     public static string RepoRoot => Root.Value;
 
     public static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "Data", name);
+
+    /// <summary>A broker protocol fixture from <c>../shared/reference/fixtures</c> (beside the repository).</summary>
+    public static string Fixture(string name) => Path.Combine(RepoRoot, "..", "shared", "reference", "fixtures", name);
 }
 
 /// <summary>A temporary folder removed when the test ends.</summary>

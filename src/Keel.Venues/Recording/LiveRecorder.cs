@@ -1,0 +1,346 @@
+using Keel.Domain;
+using Keel.Engine.Data.Live;
+using Keel.Engine.Ports;
+
+namespace Keel.Venues.Recording;
+
+/// <summary>Where completed candles and lost intervals go (the store, in <c>keel record</c>).</summary>
+public interface ICandleWriter
+{
+    /// <summary>Persists candles (one transaction); returns how many were written.</summary>
+    int Write(Timeframe timeframe, IReadOnlyList<Candle> candles);
+
+    void Gap(string symbol, Timeframe timeframe, Timestamp from, Timestamp to, string reason);
+}
+
+/// <summary>How <see cref="LiveRecorder"/> buffers, aggregates and persists.</summary>
+public sealed record RecorderOptions
+{
+    public Timeframe Timeframe { get; init; } = Timeframe.M1;
+
+    public CandleSource Source { get; init; } = CandleSource.Trades;
+
+    public int BufferCapacity { get; init; } = 10_000;
+
+    public TimeSpan TickTimeToLive { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Gaps of up to this many intervals are filled with flat candles (tick count 0).</summary>
+    public int MaxGapFill { get; init; } = 2;
+
+    /// <summary>A candle completes once the venue clock passes its end by this much, even without a later tick.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Completed candles are written at least this often (and at shutdown).</summary>
+    public TimeSpan FlushEvery { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the health line is reported (<c>keel record</c> prints it every 60 s).</summary>
+    public TimeSpan HealthEvery { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>A health report of a recording session.</summary>
+public sealed record RecorderHealth(
+    TimeSpan Uptime,
+    FeedHealthSnapshot Feed,
+    long CandlesGenerated,
+    long CandlesPersisted,
+    long Gaps,
+    TickBufferStats Buffer,
+    AggregatorStats Aggregator)
+{
+    public string Format() =>
+        FormattableString.Invariant($"uptime {(int)Uptime.TotalHours:00}:{Uptime.Minutes:00}:{Uptime.Seconds:00}, {Feed.Venue} {Feed.State.ToString().ToLowerInvariant()}")
+        + FormattableString.Invariant($", ticks {Feed.Ticks:N0}, candles generated {CandlesGenerated:N0}, persisted {CandlesPersisted:N0}")
+        + FormattableString.Invariant($", buffer {Buffer.Utilization * 100:0.0}% (dropped {Buffer.Dropped:N0}, expired {Buffer.Evicted:N0})")
+        + (Feed.Reconnects > 0 ? FormattableString.Invariant($", reconnects {Feed.Reconnects:N0}") : string.Empty)
+        + (Feed.Malformed > 0 ? FormattableString.Invariant($", malformed {Feed.Malformed:N0}") : string.Empty)
+        + (Gaps > 0 ? FormattableString.Invariant($", gaps {Gaps:N0}") : string.Empty);
+}
+
+/// <summary>
+/// Feed → tick buffer → candle aggregator → store. The feed pushes ticks from its own thread into a bounded
+/// drop-oldest buffer; one consumer thread drains it into the aggregator, drives the aggregator's clock from the venue
+/// time of the latest tick, and writes completed candles in batches. A disconnection is recorded as a gap from the last
+/// tick before it to the first tick after it, per symbol; intervals too long to fill are recorded as gaps too. On stop
+/// the feed is closed, the buffer drained, open candles force-completed and everything flushed.
+/// </summary>
+public sealed class LiveRecorder : ILiveDataSink, ICandleSink
+{
+    private readonly IMarketDataFeed _feed;
+    private readonly IReadOnlyList<string> _symbols;
+    private readonly RecorderOptions _options;
+    private readonly ICandleWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly Action<string>? _log;
+    private readonly TickBuffer _buffer;
+    private readonly CandleAggregator _aggregator;
+    private readonly List<Candle> _pending = new(1024);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<FeedEvent> _events = new();
+    private readonly Dictionary<string, long> _lastVenue = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _gapFrom = new(StringComparer.Ordinal);
+    private long _generated;
+    private long _persisted;
+    private long _gaps;
+    private long _started;
+    private long _lastVenueTime;
+    private long _lastReceived;
+    private bool _disconnected;
+    private long _malformedLogged;
+
+    public LiveRecorder(IMarketDataFeed feed, IReadOnlyList<string> symbols, RecorderOptions options, ICandleWriter writer, TimeProvider? time = null, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        ArgumentNullException.ThrowIfNull(options);
+        _feed = feed;
+        _symbols = symbols;
+        _options = options;
+        _writer = writer;
+        _time = time ?? TimeProvider.System;
+        _log = log;
+        _buffer = new TickBuffer(options.BufferCapacity, options.TickTimeToLive);
+        _aggregator = new CandleAggregator(options.Timeframe, options.Source, this, options.MaxGapFill, options.Grace);
+    }
+
+    /// <summary>Called on the consumer thread for every completed candle (gap fills included), before it is persisted.</summary>
+    public Action<Candle>? CandleCompleted { get; init; }
+
+    /// <summary>Called on the consumer thread with each health report.</summary>
+    public Action<RecorderHealth>? HealthReported { get; init; }
+
+    public RecorderHealth Health => new(
+        _started == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_started),
+        _feed.Health,
+        Interlocked.Read(ref _generated),
+        Interlocked.Read(ref _persisted),
+        Interlocked.Read(ref _gaps),
+        _buffer.Stats,
+        _aggregator.Stats);
+
+    /// <summary>
+    /// Records until <paramref name="stop"/> is cancelled (a graceful stop) or the feed fails for good (its
+    /// <see cref="FeedFailedException"/> is rethrown after everything received has been flushed).
+    /// </summary>
+    public async Task<RecorderHealth> RunAsync(CancellationToken stop)
+    {
+        _started = _time.GetTimestamp();
+        using var feedCts = new CancellationTokenSource();
+        var feedTask = Task.Run(() => _feed.RunAsync(_symbols, this, feedCts.Token), CancellationToken.None);
+        var consumer = Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (stop.Register(() => stopped.TrySetResult()))
+        {
+            await Task.WhenAny(feedTask, stopped.Task, consumer).ConfigureAwait(false);
+        }
+
+        await feedCts.CancelAsync().ConfigureAwait(false);
+        Exception? failure = null;
+        try
+        {
+            await feedTask.ConfigureAwait(false);
+        }
+        catch (FeedFailedException ex)
+        {
+            failure = ex;
+        }
+
+        _buffer.Complete();
+        await consumer.ConfigureAwait(false);
+        var health = Health;
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        return health;
+    }
+
+    void ILiveDataSink.OnTick(in Tick tick) => _buffer.Write(tick);
+
+    void ILiveDataSink.OnBar(in Bar bar)
+    {
+        // Candles are built from ticks; venue bars are not mixed in.
+    }
+
+    void ILiveDataSink.OnFeedEvent(FeedEvent feedEvent)
+    {
+        _events.Enqueue(feedEvent);
+        if (feedEvent.Kind is not FeedEventKind.Malformed || Interlocked.Read(ref _malformedLogged) < 20)
+        {
+            if (feedEvent.Kind is FeedEventKind.Malformed)
+            {
+                Interlocked.Increment(ref _malformedLogged);
+            }
+
+            _log?.Invoke($"{feedEvent.Venue}: {Describe(feedEvent.Kind)}: {feedEvent.Message}");
+        }
+    }
+
+    void ICandleSink.OnCandle(in Candle candle)
+    {
+        _generated++;
+        _pending.Add(candle);
+        CandleCompleted?.Invoke(candle);
+    }
+
+    void ICandleSink.OnGap(InstrumentId instrument, Timestamp from, Timestamp to) =>
+        RecordGap(instrument.Symbol, from, to, $"no ticks for {(to.UnixNanos - from.UnixNanos) / _options.Timeframe.Nanos} intervals (more than {_options.MaxGapFill} are not filled)");
+
+    private async Task Consume()
+    {
+        var timeout = new CancellationTokenSource();
+        long lastFlush = _time.GetTimestamp();
+        long lastClock = lastFlush;
+        long lastHealth = lastFlush;
+        var step = TimeSpan.FromMilliseconds(Math.Clamp(_options.Grace.TotalMilliseconds / 2, 10, 250));
+        try
+        {
+            while (true)
+            {
+                var now = Now();
+                while (_buffer.TryRead(now, out var tick))
+                {
+                    OnTick(tick);
+                }
+
+                ProcessEvents();
+                if (_time.GetElapsedTime(lastClock) >= step)
+                {
+                    lastClock = _time.GetTimestamp();
+                    AdvanceClock();
+                }
+
+                if (_pending.Count >= 512 || (_pending.Count > 0 && _time.GetElapsedTime(lastFlush) >= _options.FlushEvery))
+                {
+                    Flush();
+                    lastFlush = _time.GetTimestamp();
+                }
+
+                if (_time.GetElapsedTime(lastHealth) >= _options.HealthEvery)
+                {
+                    lastHealth = _time.GetTimestamp();
+                    var health = Health;
+                    HealthReported?.Invoke(health);
+                }
+
+                if (!timeout.TryReset())
+                {
+                    timeout.Dispose();
+                    timeout = new CancellationTokenSource();
+                }
+
+                timeout.CancelAfter(step);
+                try
+                {
+                    if (!await _buffer.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Idle: go round to drive the clock, flush and report health.
+                }
+            }
+
+            // Shutdown: the feed has stopped and the buffer is complete and drained.
+            ProcessEvents();
+            _aggregator.CompleteAll();
+            foreach (var (symbol, from) in _gapFrom)
+            {
+                RecordGap(symbol, Timestamp.FromUnixNanos(from), Timestamp.FromUnixNanos(Math.Max(from, _lastVenueTime)), "disconnected until the recording stopped");
+            }
+
+            _gapFrom.Clear();
+            Flush();
+        }
+        finally
+        {
+            timeout.Dispose();
+        }
+    }
+
+    private void OnTick(in Tick tick)
+    {
+        var symbol = tick.Instrument.Symbol;
+        if (_gapFrom.Count > 0 && _gapFrom.Remove(symbol, out long from))
+        {
+            RecordGap(symbol, Timestamp.FromUnixNanos(from), tick.Time, "disconnected: ticks sent while the feed was down are missing");
+        }
+
+        ref long last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastVenue, symbol, out _);
+        if (tick.Time.UnixNanos > last)
+        {
+            last = tick.Time.UnixNanos;
+        }
+
+        if (tick.Time.UnixNanos > _lastVenueTime)
+        {
+            _lastVenueTime = tick.Time.UnixNanos;
+            _lastReceived = tick.ReceivedAt.UnixNanos;
+        }
+
+        _aggregator.OnTick(tick);
+    }
+
+    private void ProcessEvents()
+    {
+        while (_events.TryDequeue(out var e))
+        {
+            if (e.Kind is FeedEventKind.Disconnected or FeedEventKind.Stale && !_disconnected)
+            {
+                _disconnected = true;
+                foreach (var symbol in _symbols)
+                {
+                    if (_lastVenue.TryGetValue(symbol, out long last))
+                    {
+                        _gapFrom.TryAdd(symbol, last);
+                    }
+                }
+            }
+            else if (e.Kind is FeedEventKind.Subscribed)
+            {
+                _disconnected = false;
+            }
+        }
+    }
+
+    // The venue clock: the latest venue time plus the wall time since it arrived.
+    private void AdvanceClock()
+    {
+        if (_lastVenueTime == 0)
+        {
+            return;
+        }
+
+        long since = Now().UnixNanos - _lastReceived;
+        _aggregator.OnClock(Timestamp.FromUnixNanos(_lastVenueTime + Math.Max(0, since)));
+    }
+
+    private void RecordGap(string symbol, Timestamp from, Timestamp to, string reason)
+    {
+        Interlocked.Increment(ref _gaps);
+        _log?.Invoke($"gap {symbol} {from} → {to}: {reason}");
+        _writer.Gap(symbol, _options.Timeframe, from, to, reason);
+    }
+
+    private void Flush()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        int written = _writer.Write(_options.Timeframe, _pending);
+        Interlocked.Add(ref _persisted, written);
+        _pending.Clear();
+    }
+
+    private Timestamp Now() => Timestamp.FromUnixNanos((_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100);
+
+    private static string Describe(FeedEventKind kind) => kind switch
+    {
+        FeedEventKind.AuthFailed => "authentication failed",
+        FeedEventKind.CircuitOpen => "circuit breaker open",
+        FeedEventKind.ServerError => "server error",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}
