@@ -152,11 +152,21 @@ internal sealed class AlpacaMessageParser
                         }
 
                         break;
-                    case (byte)'p': bad |= !Fixed(ref reader, Price.Decimals, ref price, ref have, 1, ref badField, "p"); break;
-                    case (byte)'s': bad |= !Fixed(ref reader, Quantity.Decimals, ref size, ref have, 2, ref badField, "s"); break;
-                    case (byte)'o': bad |= !Fixed(ref reader, Price.Decimals, ref open, ref have, 4, ref badField, "o"); break;
-                    case (byte)'h': bad |= !Fixed(ref reader, Price.Decimals, ref high, ref have, 8, ref badField, "h"); break;
-                    case (byte)'l': bad |= !Fixed(ref reader, Price.Decimals, ref low, ref have, 16, ref badField, "l"); break;
+                    case (byte)'p':
+                        bad |= !Fixed(ref reader, Price.Decimals, ref price, ref have, 1, ref badField, "p");
+                        break;
+                    case (byte)'s':
+                        bad |= !Fixed(ref reader, Quantity.Decimals, ref size, ref have, 2, ref badField, "s");
+                        break;
+                    case (byte)'o':
+                        bad |= !Fixed(ref reader, Price.Decimals, ref open, ref have, 4, ref badField, "o");
+                        break;
+                    case (byte)'h':
+                        bad |= !Fixed(ref reader, Price.Decimals, ref high, ref have, 8, ref badField, "h");
+                        break;
+                    case (byte)'l':
+                        bad |= !Fixed(ref reader, Price.Decimals, ref low, ref have, 16, ref badField, "l");
+                        break;
                     case (byte)'c':
                         if (reader.TokenType == JsonTokenType.Number)
                         {
@@ -168,7 +178,9 @@ internal sealed class AlpacaMessageParser
                         }
 
                         break;
-                    case (byte)'v': bad |= !Fixed(ref reader, Quantity.Decimals, ref volume, ref have, 64, ref badField, "v"); break;
+                    case (byte)'v':
+                        bad |= !Fixed(ref reader, Quantity.Decimals, ref volume, ref have, 64, ref badField, "v");
+                        break;
                     case (byte)'x':
                         if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length == 1 && reader.ValueSpan[0] < 128)
                         {
