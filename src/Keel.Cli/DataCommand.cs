@@ -15,8 +15,104 @@ internal static partial class DataCommand
         var command = new Command("data", "Load candles into the store and see what it holds; backtests read them with --data db:SYMBOL:TIMEFRAME.");
         command.Subcommands.Add(Import());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(Download());
         return command;
     }
+
+    private static Command Download()
+    {
+        var db = CliConfig.DbOption();
+        var config = CliConfig.ConfigOption();
+        var venue = new Option<string>("--venue") { Description = "alpaca (bars REST, paged by next_page_token) or oanda (candles REST, mid prices)", HelpName = "alpaca|oanda", Required = true };
+        var symbols = new Option<string>("--symbols") { Description = "symbols, comma-separated: AAPL,MSFT or EUR_USD", HelpName = "SYM[,SYM…]", Required = true };
+        var timeframe = new Option<string>("--timeframe") { Description = "candle timeframe: 1m, 5m, 15m, 1h, 1d (Alpaca: whole minutes, hours or 1d; OANDA: S5 … H12, D) [default: 1m]", HelpName = "TF" };
+        var from = new Option<string>("--from") { Description = "first candle time (YYYY-MM-DD or RFC 3339, UTC)", HelpName = "TIME", Required = true };
+        var to = new Option<string>("--to") { Description = "end of the range, exclusive; a date means the start of that day [default: now]", HelpName = "TIME" };
+        var url = new Option<string>("--url") { Description = "REST base instead of the real venue, e.g. the sandbox's http://127.0.0.1:P [default: alpaca.rest_url / oanda.rest_url]", HelpName = "URL" };
+        var command = new Command("download", "Download historical candles from Alpaca or OANDA into the candle store (insert or replace), for backtests with --data db:SYMBOL:TIMEFRAME.")
+        {
+            venue, symbols, timeframe, from, to, url, db, config,
+        };
+        command.SetAction((parse, ct) => Task.Run(
+            () => RunCommand.Guard(
+                () =>
+                {
+                    var cfg = CliConfig.Load(parse.GetValue(config));
+                    var v = VenueConfig.Normalize(parse.GetValue(venue));
+                    var syms = VenueConfig.Symbols(parse.GetValue(symbols), v);
+                    var tfText = parse.GetValue(timeframe) ?? "1m";
+                    if (!Keel.Engine.Data.Live.Timeframe.TryParse(tfText, out var tf))
+                    {
+                        throw new UsageException($"--timeframe '{tfText}' is not a timeframe such as 1m, 5m, 1h or 1d");
+                    }
+
+                    var start = Time(parse.GetValue(from)!, "--from");
+                    var end = parse.GetValue(to) is string t ? Time(t, "--to") : Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+                    if (start >= end)
+                    {
+                        throw new UsageException($"--from {start} is not before --to {end}");
+                    }
+
+                    var target = CliConfig.ResolveDb(parse.GetValue(db), cfg) ?? throw new UsageException("download needs a store to write candles to; --db none was given");
+                    Keel.Engine.Ports.IHistoricalBarSource source;
+                    try
+                    {
+                        source = v == "alpaca"
+                            ? new Keel.Venues.Alpaca.AlpacaBarSource(VenueConfig.Alpaca(cfg, parse.GetValue(url)))
+                            : new Keel.Venues.Oanda.OandaCandleSource(VenueConfig.Oanda(cfg, parse.GetValue(url)));
+                        _ = v == "alpaca" ? Keel.Venues.Alpaca.AlpacaBarSource.TimeframeName(tf) : Keel.Venues.Oanda.OandaCandleSource.GranularityName(tf);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        throw new UsageException($"--timeframe: {ex.Message}");
+                    }
+
+                    using var store = Keel.Storage.KeelStore.Open(target);
+                    using var dispose = source as IDisposable;
+                    foreach (var sym in syms)
+                    {
+                        long count = 0;
+                        int pages = 0;
+                        Timestamp? first = null, last = null;
+                        var clock = Stopwatch.StartNew();
+                        var enumerator = source.DownloadAsync(sym, tf.Name, start, end, ct).GetAsyncEnumerator(ct);
+                        try
+                        {
+                            while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                            {
+                                var page = enumerator.Current;
+                                pages++;
+                                if (page.Bars.Count == 0)
+                                {
+                                    continue;
+                                }
+
+                                first ??= page.Bars[0].Time;
+                                last = page.Bars[^1].Time;
+                                count += store.UpsertLiveCandles(tf.Name, page.Bars.Select(b => new Keel.Engine.Data.Live.Candle(b, v == "oanda" ? (int)Math.Min(int.MaxValue, b.Volume.Raw / Quantity.Scale) : 0, false)).ToList());
+                                Console.Error.Write($"\r{sym}: {count.ToString("N0", CultureInfo.InvariantCulture)} candles, {pages} pages");
+                            }
+                        }
+                        finally
+                        {
+                            enumerator.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                            Console.Error.WriteLine();
+                        }
+
+                        Console.WriteLine(count == 0
+                            ? $"{sym}: no candles between {start} and {end}"
+                            : $"{sym}: stored {count.ToString("N0", CultureInfo.InvariantCulture)} {tf.Name} candles ({first} … {last}) from {pages} page(s) in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s; backtest with --data db:{sym}:{tf.Name}");
+                    }
+
+                    return 0;
+                },
+                ct),
+            CancellationToken.None));
+        return command;
+    }
+
+    private static Timestamp Time(string text, string name) =>
+        Timestamp.TryParse(text.Trim(), out var t) ? t : throw new UsageException($"{name} '{text}' is not a time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
 
     /// <summary>Timeframes: a count and a unit (s, m, h, d, w, mo), e.g. 1m, 5m, 1h, 1d; or OANDA-style S5, M1, H4, D, W, M.</summary>
     [GeneratedRegex("^([1-9][0-9]{0,4}(s|m|h|d|w|mo)|S(5|10|15|30)|M(1|2|4|5|10|15|30)?|H(1|2|3|4|6|8|12)|D|W)$")]

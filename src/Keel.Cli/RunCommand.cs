@@ -71,6 +71,14 @@ internal static class RunCommand
         {
             return Fail(ex.Message, 1);
         }
+        catch (Keel.Venues.Http.VenueRequestException ex)
+        {
+            return Fail(ex.Message, 1);
+        }
+        catch (Keel.Engine.Ports.FeedFailedException ex)
+        {
+            return Fail(ex.Message, 1);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return Fail("interrupted; no results were written", 130);
@@ -105,8 +113,18 @@ internal static class RunCommand
         var timings = PhaseTimer.FromEnvironment();
         timings.Mark("options");
         var descriptor = StrategyCatalog.Get(spec.Strategy);
+        if (resume is not null && spec.Venue is not null)
+        {
+            throw new UsageException("a paper run on a live feed cannot be resumed (the feed has moved on); start a new one");
+        }
+
         foreach (var file in spec.DataFiles)
         {
+            if (RunSpec.IsLiveSource(file))
+            {
+                continue;
+            }
+
             if (RunSpec.IsStoreSource(file))
             {
                 RunSpec.ParseStoreSource(file);
@@ -233,7 +251,7 @@ internal static class RunCommand
         var readers = new List<IBarReader>();
         try
         {
-            for (int i = 0; i < spec.DataFiles.Count; i++)
+            for (int i = 0; i < spec.DataFiles.Count && spec.Venue is null; i++)
             {
                 var source = spec.DataFiles[i];
                 if (RunSpec.IsStoreSource(source))
@@ -253,7 +271,7 @@ internal static class RunCommand
             throw;
         }
 
-        if (spec.Paper && resume is null && !RunSpec.IsStoreSource(spec.DataFiles[0]))
+        if (spec.Paper && resume is null && spec.Venue is null && !RunSpec.IsStoreSource(spec.DataFiles[0]))
         {
             WarnIfReplayIsSlow(spec, instruments[0].Id);
         }
@@ -283,7 +301,7 @@ internal static class RunCommand
             Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
         };
 
-        using var progress = new ProgressBar(spec.Paper ? "paper" : "backtest", !spec.Quiet);
+        using var progress = new ProgressBar(spec.Paper ? "paper" : "backtest", !spec.Quiet && spec.Venue is null);
         double fraction = 0;
         void Report(long done, long total)
         {
@@ -322,16 +340,21 @@ internal static class RunCommand
 
         timings.Mark("setup");
         SessionResult result;
+        LivePaper? live = null;
         try
         {
-            IDataFeeder feeder = spec.Paper
-                ? new PacedReplayFeeder(reader, spec.Speed, TimeProvider.System, Report)
+            // On a live feed Ctrl+C ends the stream, and the run completes normally with what it saw.
+            live = spec.Venue is null ? null : LivePaper.Start(spec, instruments, store, ct);
+            IDataFeeder feeder = live is not null ? live.Feeder
+                : spec.Paper ? new PacedReplayFeeder(reader, spec.Speed, TimeProvider.System, Report)
                 : new HistoricalFeeder(reader, Report);
             IClock clock = spec.Paper ? new WallClock(TimeProvider.System) : new SimulatedClock();
-            result = TradingSession.Run(settings, instruments, host, feeder, clock, outputs, ct, persistence);
+            result = TradingSession.Run(settings, instruments, host, feeder, clock, outputs, live is null ? ct : CancellationToken.None, persistence);
+            live?.Finish();
         }
         finally
         {
+            live?.Dispose();
             outputs.Orders?.Dispose();
             outputs.Fills?.Dispose();
             outputs.Trades?.Dispose();
@@ -340,7 +363,7 @@ internal static class RunCommand
 
         progress.Dispose();
         timings.Mark("run");
-        if (result.Outcome == LoopOutcome.Cancelled || ct.IsCancellationRequested)
+        if (result.Outcome == LoopOutcome.Cancelled || (ct.IsCancellationRequested && spec.Venue is null))
         {
             if (store is null)
             {
@@ -349,6 +372,11 @@ internal static class RunCommand
 
             store.UpdateRun(runId!, RunStatus.Stopped, Now(), progress: Math.Round(fraction * 100, 2));
             return Fail($"interrupted; run {runId} stopped after {result.DataEvents:N0} bars and can be continued with: keel resume {runId}", 130);
+        }
+
+        if (result.DataEvents == 0 && spec.Venue is not null)
+        {
+            throw new DataFormatException(spec.Venue, 0, 0, null, "sent no complete candle before the run ended; nothing to report");
         }
 
         if (result.DataEvents == 0)

@@ -53,6 +53,10 @@ internal sealed class RunOptions
         if (paper)
         {
             Add(Speed);
+            Add(Venue);
+            Add(VenueSymbols);
+            Add(Url);
+            Add(Timeframe);
         }
     }
 
@@ -120,6 +124,14 @@ internal sealed class RunOptions
 
     public Option<string> Speed { get; } = new("--speed") { Description = "replay speed: N × wall-clock time between bars, or 'max' [default: 60]", HelpName = "N|max" };
 
+    public Option<string> Venue { get; } = new("--venue") { Description = "paper-trade on a live feed instead of a file: alpaca or oanda (with --symbols); candles built from the stream drive the strategy and the simulated exchange; Ctrl+C ends the run normally", HelpName = "alpaca|oanda" };
+
+    public Option<string> VenueSymbols { get; } = new("--symbols") { Description = "with --venue: symbols to stream, comma-separated (AAPL,MSFT or EUR_USD)", HelpName = "SYM[,SYM…]" };
+
+    public Option<string> Url { get; } = new("--url") { Description = "with --venue: connect here instead of the real venue, e.g. the sandbox (ws://127.0.0.1:P for Alpaca, http://127.0.0.1:Q for OANDA)", HelpName = "URL" };
+
+    public Option<string> Timeframe { get; } = new("--timeframe") { Description = "with --venue: candle timeframe the strategy sees: 5s … 1d or S5 … D1 [default: 1m]", HelpName = "TF" };
+
     private void Add(Option option) => All.Add(option);
 
     /// <summary>Resolves every option against the command line, environment and configuration file.</summary>
@@ -148,8 +160,32 @@ internal sealed class RunOptions
             return null;
         }
 
+        // A live paper run streams from a venue; its sources are live:VENUE:SYMBOL.
+        string? venue = Paper && Get(Venue) is string vt ? VenueConfig.Normalize(vt) : null;
+        IReadOnlyList<string>? liveSymbols = null;
+        string? timeframe = null;
+        if (venue is not null)
+        {
+            if (parse.GetValue(Data) is not null)
+            {
+                throw new UsageException("give either --venue (a live feed) or --replay (a file), not both");
+            }
+
+            liveSymbols = VenueConfig.Symbols(Get(VenueSymbols), venue);
+            timeframe = Get(Timeframe) ?? "1m";
+            if (!Keel.Engine.Data.Live.Timeframe.TryParse(timeframe, out _))
+            {
+                throw new UsageException($"--timeframe '{timeframe}' is not a timeframe that divides a day: 5s, 1m, 5m, 1h, 1d (or S5, M1, H1, D1)");
+            }
+        }
+        else if (parse.GetValue(VenueSymbols) is not null || parse.GetValue(Url) is not null)
+        {
+            throw new UsageException("--symbols and --url go with --venue (paper trading on a live feed)");
+        }
+
         // A paper run reads "replay", else the "data" of a backtest configuration, so one file configures both.
-        var dataText = Get(Data) ?? (Paper ? sections.Select(x => x["data"]).FirstOrDefault(v => v is not null) : null) ?? throw new UsageException($"{Data.Name} is required: give one or more CSV files, e.g. {Data.Name} prices.csv");
+        var dataText = venue is not null ? string.Join(',', liveSymbols!.Select(s => $"live:{venue}:{s}"))
+            : Get(Data) ?? (Paper ? sections.Select(x => x["data"]).FirstOrDefault(v => v is not null) : null) ?? throw new UsageException($"{Data.Name} is required: give one or more CSV files, e.g. {Data.Name} prices.csv{(Paper ? ", or a live feed with --venue alpaca|oanda --symbols …" : string.Empty)}");
         var strategy = Get(Strategy) ?? throw new UsageException("--strategy is required (see 'keel strategies' for the list)");
         var parameters = new List<string>();
         foreach (var s in sections.Reverse())
@@ -186,7 +222,11 @@ internal sealed class RunOptions
         {
             Paper = Paper,
             DataFiles = SplitList(dataText),
-            Symbols = Get(Symbol) is string sym ? SplitList(sym) : null,
+            Symbols = liveSymbols ?? (Get(Symbol) is string sym ? SplitList(sym) : null),
+            Venue = venue,
+            VenueUrl = venue is null ? null : Get(Url),
+            Timeframe = timeframe,
+            ConfigPath = parse.GetValue(Config),
             Strategy = strategy,
             Parameters = parameters,
             Stake = Qty(Get(Stake) ?? "1", "--stake", positive: true),
@@ -415,6 +455,19 @@ internal sealed record RunSpec
     public required bool Quiet { get; init; }
 
     public required double Speed { get; init; }
+
+    /// <summary>Live paper trading: the venue (alpaca, oanda) whose stream drives the run; null for files.</summary>
+    public string? Venue { get; init; }
+
+    public string? VenueUrl { get; init; }
+
+    /// <summary>The --config file, for venue credentials.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>Live paper trading: the candle timeframe (Keel or OANDA notation).</summary>
+    public string? Timeframe { get; init; }
+
+    public static bool IsLiveSource(string source) => source.StartsWith("live:", StringComparison.Ordinal);
 
     /// <summary>The store to record the run in; null when recording is off (<c>--db none</c>).</summary>
     public required string? Db { get; init; }
