@@ -21,6 +21,7 @@ root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(StrategiesCommand.Create());
 root.Subcommands.Add(RecordCommand.Create());
+root.Subcommands.Add(SandboxCommand.Create());
 // Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

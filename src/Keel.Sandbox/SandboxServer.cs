@@ -29,6 +29,7 @@ public sealed class SandboxServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping;
     private readonly VenueFeed _alpacaFeed;
     private readonly VenueFeed _oandaFeed;
+    private readonly TaskCompletionSource _replayCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     private SandboxServer(WebApplication alpacaApp, WebApplication oandaApp, CancellationTokenSource stopping, VenueFeed alpacaFeed, VenueFeed oandaFeed,
@@ -45,6 +46,27 @@ public sealed class SandboxServer : IAsyncDisposable
         AlpacaStreamBase = new UriBuilder(alpaca) { Scheme = "ws" }.Uri;
         OandaRestBase = oanda;
         OandaStreamBase = oanda;
+        foreach (var feed in new[] { alpacaFeed, oandaFeed })
+        {
+            feed.ReplayCompleted.ContinueWith(_ => CheckReplayCompleted(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void CheckReplayCompleted()
+    {
+        var feeds = new[] { _alpacaFeed, _oandaFeed };
+        if (feeds.FirstOrDefault(f => f.ReplayCompleted.IsFaulted) is { } failed)
+        {
+            _replayCompleted.TrySetException(failed.ReplayCompleted.Exception!.InnerExceptions);
+        }
+        else if (feeds.Any(f => f.ReplayCompleted.IsCanceled))
+        {
+            _replayCompleted.TrySetCanceled();
+        }
+        else if (feeds.All(f => f.ReplayCompleted.IsCompletedSuccessfully || !f.Started) && (feeds.Any(f => f.Started) || feeds.All(f => f.ReplayCompleted.IsCompletedSuccessfully)))
+        {
+            _replayCompleted.TrySetResult();
+        }
     }
 
     /// <summary><c>ws://host:port</c>; clients connect to <c>{base}/v2/iex</c>, <c>/v2/sip</c>, <c>/v2/test</c> …</summary>
@@ -63,8 +85,12 @@ public sealed class SandboxServer : IAsyncDisposable
 
     public SandboxStats Stats { get; }
 
-    /// <summary>Completes when both venues have replayed every series to the end (a venue replays once a client subscribes there).</summary>
-    public Task ReplayCompleted => Task.WhenAll(_alpacaFeed.ReplayCompleted, _oandaFeed.ReplayCompleted);
+    /// <summary>
+    /// Completes when every series has been replayed to the end and written to the connected subscribers, on every
+    /// venue whose replay has started (a venue starts when a client first subscribes there; one nobody uses does not
+    /// hold this up). At once when there is nothing to replay.
+    /// </summary>
+    public Task ReplayCompleted => _replayCompleted.Task;
 
     /// <summary>Completes when the Alpaca stream has replayed every series and written it to the clients connected at the end.</summary>
     public Task AlpacaReplayCompleted => _alpacaFeed.ReplayCompleted;

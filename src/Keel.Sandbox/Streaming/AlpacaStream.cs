@@ -38,7 +38,8 @@ internal sealed class AlpacaStreamHub(SandboxOptions options, SandboxFaults faul
             return;
         }
 
-        var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        // Alpaca supports permessage-deflate (RFC 7692); it is used only when the client offers it.
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = true }).ConfigureAwait(false);
         var session = new AlpacaSession(this, context, socket, feedName, stopping);
         await session.RunAsync().ConfigureAwait(false);
     }

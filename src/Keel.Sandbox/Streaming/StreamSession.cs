@@ -71,6 +71,11 @@ internal abstract class StreamSession
     {
         if (backpressure)
         {
+            if (_queue.Writer.TryWrite(new Outgoing(OutgoingKind.Data, Event: e)))
+            {
+                return;
+            }
+
             try
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, Token);

@@ -117,6 +117,10 @@ public sealed class OandaPricingFeed : StreamingFeed
                         case OandaLine.Malformed:
                             Malformed($"{problem}: {Preview(line)}");
                             break;
+                        case OandaLine.Other:
+                            // The pricing stream carries only PRICE and HEARTBEAT: anything else is unexpected.
+                            Malformed($"unexpected message type: {Preview(line)}");
+                            break;
                         default:
                             break;
                     }

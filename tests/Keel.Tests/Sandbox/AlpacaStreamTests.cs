@@ -65,6 +65,17 @@ public class AlpacaStreamTests
     }
 
     [Fact]
+    public async Task PermessageDeflate_IsNegotiatedWhenOffered()
+    {
+        await using var server = await SandboxServer.StartAsync(Options());
+        await using var ws = await AlpacaWs.ConnectAsync(server, "iex", ("sandbox-key", "sandbox-secret"), deflate: true);
+        var extensions = ws.UpgradeHeaders!.First(h => h.Key.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase)).Value;
+        Assert.Contains("permessage-deflate", string.Join(",", extensions), StringComparison.Ordinal);
+        Assert.Equal("connected", (await ws.ReceiveArrayAsync())[0].GetProperty("msg").GetString());
+        Assert.Equal("authenticated", (await ws.ReceiveArrayAsync())[0].GetProperty("msg").GetString());
+    }
+
+    [Fact]
     public async Task WrongSecret_Answers402_AndTheSocketStaysUsable()
     {
         await using var server = await SandboxServer.StartAsync(Options());

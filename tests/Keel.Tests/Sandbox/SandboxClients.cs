@@ -80,11 +80,21 @@ internal sealed class AlpacaWs : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
+    /// <summary>The upgrade response's headers (e.g. <c>Sec-WebSocket-Extensions</c>).</summary>
+    public IReadOnlyDictionary<string, IEnumerable<string>>? UpgradeHeaders => _socket.HttpResponseHeaders;
+
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<AlpacaWs> ConnectAsync(SandboxServer server, string feed = "iex", (string Key, string Secret)? headers = null)
+    public static async Task<AlpacaWs> ConnectAsync(SandboxServer server, string feed = "iex", (string Key, string Secret)? headers = null, bool deflate = false)
     {
         var socket = new ClientWebSocket();
+        if (deflate)
+        {
+            socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        }
+
+        socket.Options.CollectHttpResponseDetails = true;
+
         if (headers is { } h)
         {
             socket.Options.SetRequestHeader("APCA-API-KEY-ID", h.Key);
