@@ -276,7 +276,7 @@ internal static class RunCommand
             WarnIfReplayIsSlow(spec, instruments[0].Id);
         }
 
-        IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
+        IBarReader reader = spec.Venue is not null ? new NoBars() : new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
         if (snapshot is not null)
         {
             reader = new SkippingBarReader(reader, TradingSession.SnapshotDataEvents(snapshot.Payload));
@@ -432,6 +432,22 @@ internal static class RunCommand
     }
 
     private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+
+    /// <summary>The file reader of a live run, which reads no file.</summary>
+    private sealed class NoBars : IBarReader
+    {
+        public (long Done, long Total) Progress => (0, 0);
+
+        public bool TryRead(out Bar bar)
+        {
+            bar = default;
+            return false;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     /// <summary>Records a failure on the run, if the store can still be written; the original error is what the user sees.</summary>
     private static void MarkFailed(KeelStore store, string runId, Exception ex)

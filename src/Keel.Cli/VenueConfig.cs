@@ -7,9 +7,9 @@ namespace Keel.Cli;
 
 /// <summary>
 /// Venue settings from configuration: keel.json <c>{"alpaca": {"key": …, "secret": …}}</c> or the environment
-/// (<c>KEEL__ALPACA__KEY</c>, <c>KEEL__ALPACA__SECRET</c>, <c>KEEL__ALPACA__STREAM_URL</c>, <c>KEEL__ALPACA__REST_URL</c>,
+/// (<c>KEEL__ALPACA__KEY</c>, <c>KEEL__ALPACA__SECRET</c>, <c>KEEL__ALPACA__STREAM_URL</c>, <c>KEEL__ALPACA__REST_URL</c> (or <c>KEEL__ALPACA__DATA_URL</c>),
 /// <c>KEEL__ALPACA__FEED</c>; <c>KEEL__OANDA__TOKEN</c>, <c>KEEL__OANDA__ACCOUNT</c>, <c>KEEL__OANDA__STREAM_URL</c>,
-/// <c>KEEL__OANDA__REST_URL</c>). Secrets are never printed.
+/// <c>KEEL__OANDA__REST_URL</c> (or <c>KEEL__OANDA__URL</c>)). Secrets are never printed.
 /// </summary>
 internal static class VenueConfig
 {
@@ -38,7 +38,7 @@ internal static class VenueConfig
 
         var feed = s["feed"] ?? "iex";
         var stream = Url(s["stream_url"] ?? s["streamUrl"], "alpaca.stream_url") ?? AlpacaOptions.DefaultStreamUrl;
-        var rest = Url(s["rest_url"] ?? s["restUrl"], "alpaca.rest_url") ?? AlpacaOptions.DefaultRestUrl;
+        var rest = Url(s["rest_url"] ?? s["restUrl"] ?? s["data_url"], "alpaca.rest_url") ?? AlpacaOptions.DefaultRestUrl;
         if (Url(url, "--url") is { } u)
         {
             if (u.Scheme is "ws" or "wss")
@@ -66,7 +66,7 @@ internal static class VenueConfig
         }
 
         var stream = Url(s["stream_url"] ?? s["streamUrl"], "oanda.stream_url") ?? OandaOptions.PracticeStreamUrl;
-        var rest = Url(s["rest_url"] ?? s["restUrl"], "oanda.rest_url") ?? OandaOptions.PracticeRestUrl;
+        var rest = Url(s["rest_url"] ?? s["restUrl"] ?? s["url"], "oanda.rest_url") ?? OandaOptions.PracticeRestUrl;
         if (Url(url, "--url") is { } u)
         {
             stream = u;

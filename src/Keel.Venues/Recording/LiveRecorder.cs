@@ -124,7 +124,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         _started = _time.GetTimestamp();
         using var feedCts = new CancellationTokenSource();
         var feedTask = Task.Run(() => _feed.RunAsync(_symbols, this, feedCts.Token), CancellationToken.None);
-        var consumer = Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var consumer = Task.Run(Consume, CancellationToken.None);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (stop.Register(() => stopped.TrySetResult()))
         {
