@@ -15,7 +15,8 @@ namespace Keel.Benchmarks;
 /// stamped with the wall clock when generated; the client parses them, passes them through the tick buffer to the
 /// aggregator on its own thread, and for every candle a tick completes, the latency is the wall clock then minus that
 /// tick's stamp (same machine, same clock). Usage:
-///   dotnet run -c Release --project bench/Keel.Benchmarks -- latency [--venue alpaca|oanda] [--rate 50000] [--symbols 50] [--seconds 30]
+///   dotnet run -c Release --project bench/Keel.Benchmarks -- latency [--venue alpaca|oanda] [--rate 50000] [--symbols 50] [--seconds 30] [--bursts]
+/// (--bursts: the sandbox's default generator, which wakes on a ~1 ms timer and sends a burst, instead of pacing each tick)
 /// </summary>
 public static class FeedLatency
 {
@@ -27,7 +28,7 @@ public static class FeedLatency
         double seconds = double.Parse(Arg(args, "--seconds") ?? "30", CultureInfo.InvariantCulture);
         var symbols = Enumerable.Range(0, symbolCount).Select(i => venue == "oanda" ? $"S{i:000}_USD" : $"S{i:000}").ToList();
 
-        await using var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Generator = new SandboxGenerator(symbols, rate), AlpacaSymbolLimit = 10_000 });
+        await using var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Generator = new SandboxGenerator(symbols, rate) { Paced = !args.Contains("--bursts") }, AlpacaSymbolLimit = 10_000 });
         StreamingFeed feed = venue == "alpaca"
             ? new AlpacaDataFeed(new AlpacaOptions { Key = "sandbox-key", Secret = "sandbox-secret", StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/v2/iex") })
             : new OandaPricingFeed(new OandaOptions { Token = "sandbox-token", Account = "101-001-0000001-001", StreamUrl = sandbox.OandaStreamBase });

@@ -52,4 +52,11 @@ public sealed class SandboxOptions
 public sealed record SandboxSeries(string Symbol, string Path, string? Timeframe = null);
 
 /// <summary>Random-walk ticks for <paramref name="Symbols"/>, <paramref name="TicksPerSecond"/> in total, deterministic by <paramref name="Seed"/>; timestamps are the wall clock.</summary>
-public sealed record SandboxGenerator(IReadOnlyList<string> Symbols, int TicksPerSecond, decimal StartPrice = 100m, int Seed = 42);
+public sealed record SandboxGenerator(IReadOnlyList<string> Symbols, int TicksPerSecond, decimal StartPrice = 100m, int Seed = 42)
+{
+    /// <summary>
+    /// Emit each tick at its own scheduled time by spinning between ticks (one core busy) instead of waking on a
+    /// ~1 ms timer and sending a burst; for latency measurements.
+    /// </summary>
+    public bool Paced { get; init; }
+}

@@ -214,7 +214,19 @@ internal sealed class VenueFeed
                     await PublishAsync(MarketEvent.FromTick(symbol, lastTime, price, size, walk.Decimals), backpressure: false, ct).ConfigureAwait(false);
                 }
 
-                await Task.Delay(pause, _time, ct).ConfigureAwait(false);
+                if (generator.Paced)
+                {
+                    // Spin until the next tick is due (yielding the core to others between checks).
+                    long next = sent + 1;
+                    while (!ct.IsCancellationRequested && (long)(_time.GetElapsedTime(start).TotalSeconds * rate) < next)
+                    {
+                        Thread.Yield();
+                    }
+                }
+                else
+                {
+                    await Task.Delay(pause, _time, ct).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
