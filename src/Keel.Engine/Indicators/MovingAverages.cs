@@ -3,7 +3,7 @@ using Keel.Domain;
 namespace Keel.Engine.Indicators;
 
 /// <summary>Simple moving average over doubles; O(1) per update with a compensated running sum (no drift over long runs).</summary>
-public sealed class Sma
+public sealed class Sma : IIndicator
 {
     private readonly double[] _window;
     private int _next;
@@ -25,6 +25,8 @@ public sealed class Sma
     public int Period { get; }
 
     public bool IsReady => _count >= Period;
+
+    public int WarmUp => Period;
 
     /// <summary>The average of the last <see cref="Period"/> inputs; NaN before warm-up.</summary>
     public double Value => IsReady ? (_sum + _compensation) / Period : double.NaN;
@@ -153,7 +155,7 @@ public sealed class PriceSma
 }
 
 /// <summary>Exponential moving average, alpha = 2 / (period + 1), seeded with the SMA of the first <c>period</c> inputs.</summary>
-public sealed class Ema
+public sealed class Ema : IIndicator
 {
     private readonly double _alpha;
     private double _seedSum;
@@ -175,6 +177,8 @@ public sealed class Ema
 
     public bool IsReady => _count >= Period;
 
+    public int WarmUp => Period;
+
     public double Value => IsReady ? _value : double.NaN;
 
     public void Update(double input)
@@ -192,6 +196,13 @@ public sealed class Ema
         {
             _value += _alpha * (input - _value);
         }
+    }
+
+    public void Reset()
+    {
+        _seedSum = 0;
+        _count = 0;
+        _value = double.NaN;
     }
 }
 
@@ -234,5 +245,228 @@ public sealed class CrossOver
         _lastNonZero = lastNonZero;
         _seeded = seeded;
         Value = 0;
+    }
+}
+
+/// <summary>
+/// Linearly weighted moving average: weights 1 … period, the newest input weighing most. O(1): when a value enters,
+/// every older value loses one weight, which is the plain sum of the window (both sums compensated).
+/// </summary>
+public sealed class Wma : IIndicator
+{
+    private readonly Ring _window;
+    private readonly double _denominator;
+    private CompensatedSum _sum;
+    private CompensatedSum _weighted;
+
+    public Wma(int period)
+    {
+        Px.RequirePeriod(period, "WMA period");
+        Period = period;
+        _window = new Ring(period);
+        _denominator = period * (period + 1.0) / 2.0;
+    }
+
+    public int Period { get; }
+
+    public bool IsReady => _window.IsFull;
+
+    public int WarmUp => Period;
+
+    public double Value => IsReady ? _weighted.Value / _denominator : double.NaN;
+
+    public void Update(double input)
+    {
+        double before = _sum.Value;
+        if (_window.Push(input, out double old))
+        {
+            _weighted.Add(-before);
+            _weighted.Add(Period * input);
+            _sum.Add(-old);
+        }
+        else
+        {
+            _weighted.Add(_window.Count * input);
+        }
+
+        _sum.Add(input);
+    }
+
+    public void Reset()
+    {
+        _window.Clear();
+        _sum.Reset();
+        _weighted.Reset();
+    }
+}
+
+/// <summary>
+/// Double exponential moving average (Mulloy): 2·EMA(x) − EMA(EMA(x)), each EMA seeded with the SMA of its first
+/// <c>period</c> inputs, so the first value comes after 2·period − 1 inputs (as TA-Lib).
+/// </summary>
+public sealed class Dema : IIndicator
+{
+    private readonly Ema _e1;
+    private readonly Ema _e2;
+
+    public Dema(int period)
+    {
+        Px.RequirePeriod(period, "DEMA period");
+        Period = period;
+        _e1 = new Ema(period);
+        _e2 = new Ema(period);
+    }
+
+    public int Period { get; }
+
+    public bool IsReady => _e2.IsReady;
+
+    public int WarmUp => (2 * Period) - 1;
+
+    public double Value => _e2.IsReady ? (2 * _e1.Value) - _e2.Value : double.NaN;
+
+    public void Update(double input)
+    {
+        _e1.Update(input);
+        if (_e1.IsReady)
+        {
+            _e2.Update(_e1.Value);
+        }
+    }
+
+    public void Reset()
+    {
+        _e1.Reset();
+        _e2.Reset();
+    }
+}
+
+/// <summary>
+/// Triple exponential moving average (Mulloy): 3·EMA1 − 3·EMA2 + EMA3, where each EMA smooths the previous one and
+/// is seeded with the SMA of its first <c>period</c> inputs; the first value comes after 3·period − 2 inputs.
+/// </summary>
+public sealed class Tema : IIndicator
+{
+    private readonly Ema _e1;
+    private readonly Ema _e2;
+    private readonly Ema _e3;
+
+    public Tema(int period)
+    {
+        Px.RequirePeriod(period, "TEMA period");
+        Period = period;
+        _e1 = new Ema(period);
+        _e2 = new Ema(period);
+        _e3 = new Ema(period);
+    }
+
+    public int Period { get; }
+
+    public bool IsReady => _e3.IsReady;
+
+    public int WarmUp => (3 * Period) - 2;
+
+    public double Value => _e3.IsReady ? (3 * _e1.Value) - (3 * _e2.Value) + _e3.Value : double.NaN;
+
+    public void Update(double input)
+    {
+        _e1.Update(input);
+        if (!_e1.IsReady)
+        {
+            return;
+        }
+
+        _e2.Update(_e1.Value);
+        if (_e2.IsReady)
+        {
+            _e3.Update(_e2.Value);
+        }
+    }
+
+    public void Reset()
+    {
+        _e1.Reset();
+        _e2.Reset();
+        _e3.Reset();
+    }
+}
+
+/// <summary>
+/// Kaufman's adaptive moving average. Efficiency ratio ER = |x − x[period]| / Σ|Δx| over the last <c>period</c>
+/// changes (1 when nothing moved), smoothing constant sc = (ER·(2/(fast+1) − 2/(slow+1)) + 2/(slow+1))²,
+/// KAMA += sc·(x − KAMA). Seeded with the input at position <c>period</c> (as TA-Lib), so the first value comes
+/// after period + 1 inputs.
+/// </summary>
+public sealed class Kama : IIndicator
+{
+    private readonly Ring _prices;
+    private readonly RollingSum _volatility;
+    private readonly double _fastSc;
+    private readonly double _slowSc;
+    private long _count;
+    private double _previous;
+    private double _value = double.NaN;
+
+    public Kama(int period, int fast = 2, int slow = 30)
+    {
+        Px.RequirePeriod(period, "KAMA period");
+        Px.RequirePeriod(fast, "KAMA fast period");
+        if (slow <= fast)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slow), $"KAMA slow period was {slow}; it must be greater than the fast period {fast}");
+        }
+
+        Period = period;
+        Fast = fast;
+        Slow = slow;
+        _prices = new Ring(period);
+        _volatility = new RollingSum(period);
+        _fastSc = 2.0 / (fast + 1);
+        _slowSc = 2.0 / (slow + 1);
+    }
+
+    public int Period { get; }
+
+    public int Fast { get; }
+
+    public int Slow { get; }
+
+    public bool IsReady => _count > Period;
+
+    public int WarmUp => Period + 1;
+
+    public double Value => IsReady ? _value : double.NaN;
+
+    public void Update(double input)
+    {
+        _count++;
+        if (_count > 1)
+        {
+            _volatility.Push(Math.Abs(input - _previous));
+        }
+
+        _previous = input;
+        bool full = _prices.Push(input, out double then);
+        if (_count == Period)
+        {
+            _value = input;
+        }
+        else if (full)
+        {
+            double net = Math.Abs(input - then);
+            double volatility = _volatility.Value;
+            double er = volatility <= net ? 1.0 : net / volatility;
+            double sc = (er * (_fastSc - _slowSc)) + _slowSc;
+            _value += sc * sc * (input - _value);
+        }
+    }
+
+    public void Reset()
+    {
+        _prices.Clear();
+        _volatility.Reset();
+        _count = 0;
+        _previous = 0;
+        _value = double.NaN;
     }
 }
