@@ -159,12 +159,14 @@ public sealed class IndicatorSpec
         string name = (colon < 0 ? spec : spec[..colon]).Trim();
         var definition = IndicatorCatalog.Find(name) ?? throw new IndicatorSpecException(spec, UnknownName(name));
         var parameters = definition.Parameters;
-        string[] given = colon < 0 ? [] : spec[(colon + 1)..].Split(',');
+        string list = colon < 0 ? string.Empty : spec[(colon + 1)..];
+        string[] given = list.Trim().Length == 0 ? [] : list.Split(',');
         if (given.Length > parameters.Count)
         {
+            string were = given.Length == 1 ? "1 was given" : $"{given.Length} were given";
             throw new IndicatorSpecException(spec, parameters.Count == 0
-                ? $"{name} takes no parameters, but {given.Length} were given"
-                : $"{name} takes at most {parameters.Count} parameter{(parameters.Count == 1 ? string.Empty : "s")} ({string.Join(", ", parameters.Select(p => p.Name))}), but {given.Length} were given");
+                ? $"{name} takes no parameters, but {were}"
+                : $"{name} takes at most {parameters.Count} parameter{(parameters.Count == 1 ? string.Empty : "s")} ({string.Join(", ", parameters.Select(p => p.Name))}), but {were}");
         }
 
         var values = new double[parameters.Count];
