@@ -12,6 +12,7 @@ var root = new RootCommand(
     "  keel resume <run id>\n" +
     "  keel data import --symbol AAPL --timeframe 1m aapl.csv && keel backtest --data db:AAPL:1m --strategy sma-cross\n" +
     "  keel strategies\n" +
+    "  keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --out indicators.csv\n" +
     "  keel sandbox   (then, with the variables it prints)   keel record --venue alpaca --symbols AAPL --url ws://127.0.0.1:PORT\n" +
     "Every backtest and paper run is recorded in the store (SQLite by default; --db or KEEL__STORAGE__DB picks another file or a PostgreSQL server).");
 root.Subcommands.Add(RunCommand.Create(paper: false));
@@ -22,6 +23,7 @@ root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(StrategiesCommand.Create());
 root.Subcommands.Add(RecordCommand.Create());
 root.Subcommands.Add(SandboxCommand.Create());
+root.Subcommands.Add(IndicatorsCommand.Create());
 // Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

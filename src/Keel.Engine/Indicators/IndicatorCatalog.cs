@@ -52,8 +52,11 @@ public enum IndicatorInput
     /// <summary>The low.</summary>
     Low = 3,
 
-    /// <summary>The whole bar (high, low and close).</summary>
+    /// <summary>High, low and close.</summary>
     Bar = 4,
+
+    /// <summary>High and low.</summary>
+    HighLow = 5,
 }
 
 /// <summary>One positional parameter of an indicator.</summary>
@@ -286,7 +289,7 @@ public static class IndicatorCatalog
             Value("rsi", "relative strength index, Wilder's smoothing (0…100)", IndicatorInput.Close, [Period(14)], "period + 1 bars", p => new Rsi(I(p[0])), (Rsi x) => x.Update, x => x.Value),
             Lines(
                 "macd", "MACD: line = EMA(fast) − EMA(slow), signal = EMA(signal) of the line, histogram = line − signal", IndicatorInput.Close,
-                [Period(12, "fast", "fast EMA period"), Period(26, "slow", "slow EMA period (above fast)"), Period(9, "signal", "signal EMA period")],
+                [Period(12, "fast", "fast EMA period"), Period(26, "slow", "slow EMA period, above fast"), Period(9, "signal", "signal EMA period")],
                 ["macd", "signal", "histogram"], "slow bars (macd), slow + signal − 1 bars (signal, histogram)",
                 p => new Macd(I(p[0]), I(p[1]), I(p[2])), (Macd x) => x.Update, x => line => line switch { 0 => x.Line, 1 => x.Signal, _ => x.Histogram }),
             Lines(
@@ -298,7 +301,7 @@ public static class IndicatorCatalog
             Bar("true_range", "true range: max(high, previous close) − min(low, previous close)", [], ["true_range"], "2 bars", _ => new TrueRange(), (TrueRange x) => x.Update, x => _ => x.Value),
             Bar(
                 "stochastic", "stochastic oscillator: %K = SMA(k_smoothing) of 100·(close − lowest low)/(highest high − lowest low), %D = SMA(d_smoothing) of %K; k_smoothing 1 is the fast stochastic",
-                [Period(14), Period(3, "k_smoothing", "%K smoothing (1 = fast stochastic)"), Period(3, "d_smoothing", "%D smoothing")],
+                [Period(14), Period(3, "k_smoothing", "%K smoothing, 1 for the fast stochastic"), Period(3, "d_smoothing", "%D smoothing")],
                 ["k", "d"], "period + k_smoothing − 1 bars (k), period + k_smoothing + d_smoothing − 2 bars (d)",
                 p => new Stochastic(I(p[0]), I(p[1]), I(p[2])), (Stochastic x) => x.Update, x => line => line == 0 ? x.K : x.D),
             Bar(
@@ -311,23 +314,23 @@ public static class IndicatorCatalog
             Value("trix", "TRIX: one-bar rate of change (percent) of a triple EMA", IndicatorInput.Close, [Period(15)], "3·period − 1 bars", p => new Trix(I(p[0])), (Trix x) => x.Update, x => x.Value),
             Bar(
                 "ultimate", "ultimate oscillator: 100·(4·A_short + 2·A_medium + A_long)/7, A = Σ buying pressure / Σ true range",
-                [Period(7, "short", "short window"), Period(14, "medium", "medium window (above short)"), Period(28, "long", "long window (above medium)")],
+                [Period(7, "short", "short window"), Period(14, "medium", "medium window, above short"), Period(28, "long", "long window, above medium")],
                 ["ultimate"], "long + 1 bars", p => new UltimateOscillator(I(p[0]), I(p[1]), I(p[2])), (UltimateOscillator x) => x.Update, x => _ => x.Value),
             Value(
                 "kama", "Kaufman's adaptive moving average", IndicatorInput.Close,
-                [Period(10, "period", "efficiency-ratio period"), Period(2, "fast", "fastest EMA period"), Period(30, "slow", "slowest EMA period (above fast)")],
+                [Period(10, "period", "efficiency-ratio period"), Period(2, "fast", "fastest EMA period"), Period(30, "slow", "slowest EMA period, above fast")],
                 "period + 1 bars", p => new Kama(I(p[0]), I(p[1]), I(p[2])), (Kama x) => x.Update, x => x.Value),
             Bar(
                 "aroon", "Aroon up/down: 100·(period − bars since the highest high / lowest low)/period", [Period(25)], ["up", "down"], "period + 1 bars",
-                p => new Aroon(I(p[0])), (Aroon x) => x.Update, x => line => line == 0 ? x.Up : x.Down),
+                p => new Aroon(I(p[0])), (Aroon x) => x.Update, x => line => line == 0 ? x.Up : x.Down, IndicatorInput.HighLow),
             Value("stddev", "population standard deviation", IndicatorInput.Close, [Period(20)], "period bars", p => new StdDev(I(p[0])), (StdDev x) => x.Update, x => x.Value),
             Bar(
                 "donchian", "Donchian channel: highest high, their midpoint, lowest low", [Period(20)], ["upper", "middle", "lower"], "period bars",
-                p => new DonchianChannel(I(p[0])), (DonchianChannel x) => x.Update, x => line => line switch { 0 => x.Upper, 1 => x.Middle, _ => x.Lower }),
+                p => new DonchianChannel(I(p[0])), (DonchianChannel x) => x.Update, x => line => line switch { 0 => x.Upper, 1 => x.Middle, _ => x.Lower }, IndicatorInput.HighLow),
             Bar(
                 "psar", "parabolic SAR (Wilder)",
-                [new IndicatorParameter("step", 0.02, 0.0001, 1, false, "acceleration step"), new IndicatorParameter("max", 0.2, 0.0001, 1, false, "maximum acceleration (at least step)")],
-                ["psar"], "2 bars", p => new ParabolicSar(p[0], p[1]), (ParabolicSar x) => x.Update, x => _ => x.Value),
+                [new IndicatorParameter("step", 0.02, 0.0001, 1, false, "acceleration step"), new IndicatorParameter("max", 0.2, 0.0001, 1, false, "maximum acceleration, at least step")],
+                ["psar"], "2 bars", p => new ParabolicSar(p[0], p[1]), (ParabolicSar x) => x.Update, x => _ => x.Value, IndicatorInput.HighLow),
             Value("highest", "highest high", IndicatorInput.High, [Period(20)], "period bars", p => new Highest(I(p[0])), (Highest x) => x.Update, x => x.Value),
             Value("lowest", "lowest low", IndicatorInput.Low, [Period(20)], "period bars", p => new Lowest(I(p[0])), (Lowest x) => x.Update, x => x.Value),
         ];
@@ -350,11 +353,12 @@ public static class IndicatorCatalog
                 IndicatorInput.Close => "close",
                 IndicatorInput.High => "high",
                 IndicatorInput.Low => "low",
+                IndicatorInput.HighLow => "high, low",
                 _ => "high, low, close",
             }).Append('.');
             if (d.Parameters.Count > 0)
             {
-                sb.Append(" Defaults: ").Append(string.Join(", ", d.Parameters.Select(p => $"{p.Name} {p.DefaultText}"))).Append('.');
+                sb.Append(" Parameters (defaults): ").Append(string.Join(", ", d.Parameters.Select(p => $"{p.Name} {p.DefaultText} ({p.Description})"))).Append('.');
             }
 
             if (d.Lines.Count > 1)
@@ -408,7 +412,7 @@ public static class IndicatorCatalog
 
     private static IndicatorDefinition Bar<T>(
         string name, string summary, IndicatorParameter[] parameters, string[] lines, string warmUp,
-        Func<double[], T> create, Func<T, BarAction> update, Func<T, Func<int, double>> read)
+        Func<double[], T> create, Func<T, BarAction> update, Func<T, Func<int, double>> read, IndicatorInput input = IndicatorInput.Bar)
         where T : class, IIndicator =>
-        new(name, summary, IndicatorInput.Bar, parameters, lines, warmUp, p => create(p), i => update((T)i), i => read((T)i));
+        new(name, summary, input, parameters, lines, warmUp, p => create(p), i => update((T)i), i => read((T)i));
 }

@@ -92,7 +92,7 @@ public class IndicatorSpecTests
             Assert.Contains($"  {d.Name}", help);
             foreach (var p in d.Parameters)
             {
-                Assert.Contains($"{p.Name} {p.DefaultText}", help);
+                Assert.Contains($"{p.Name} {p.DefaultText} ({p.Description})", help);
             }
         }
     }

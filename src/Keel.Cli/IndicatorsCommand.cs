@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using Keel.Domain;
+using Keel.Engine.Data;
+using Keel.Engine.Indicators;
+using Keel.Engine.Reporting;
+
+namespace Keel.Cli;
+
+/// <summary><c>keel indicators</c>: indicator values for every bar of a data file, as CSV.</summary>
+internal static class IndicatorsCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "CSV of bars (generic datetime,open,high,low,close[,volume]; backtrader; Yahoo), read streaming", HelpName = "FILE" };
+        var indicators = new Option<string[]>("--indicator", "-i")
+        {
+            Description = "an indicator spec NAME[:P1,P2,…]; repeat the option for several (a spec holds commas, so specs are never comma-separated)",
+            HelpName = "SPEC",
+        };
+        var output = new Option<string>("--out", "-o") { Description = "the CSV to write; it appears only when complete (written beside it under a temporary name, then moved into place)", HelpName = "FILE.csv" };
+        var command = new Command("indicators", Description()) { data, indicators, output };
+        command.SetAction((parse, ct) => Task.Run(
+            () => RunCommand.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), ct), ct),
+            CancellationToken.None));
+        return command;
+    }
+
+    private static string Description() =>
+        "Compute indicators over a data file and write one CSV row per bar: 'time', then one column per spec named exactly as the spec " +
+        "(SPEC.LINE for each line of a several-line indicator, e.g. macd:12,26,9.signal; names holding commas are quoted as CSV requires). " +
+        "Cells are empty until an indicator has warmed up; numbers are invariant-culture shortest round-trip doubles.\n" +
+        "Example: keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --indicator bbands:20,2 --out indicators.csv\n" +
+        "A spec is NAME[:P1,P2,…] with positional parameters in the order shown; omitted or empty ones take their defaults (macd = macd:12,26,9, bbands:,2.5 = bbands:20,2.5).\n" +
+        "Indicators (value indicators read the close; highest the high, lowest the low):\n" +
+        IndicatorCatalog.Describe() +
+        "Definitions, warm-ups and how each is cross-checked: docs/indicators.md.";
+
+    internal static int Run(string? dataFile, string[] specTexts, string? outFile, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(dataFile))
+        {
+            throw new UsageException("--data is required: the CSV file of bars, e.g. --data prices.csv");
+        }
+
+        if (specTexts.Length == 0)
+        {
+            throw new UsageException("--indicator is required: one or more specs, e.g. --indicator sma:30 --indicator macd:12,26,9 (see 'keel indicators --help')");
+        }
+
+        if (string.IsNullOrWhiteSpace(outFile))
+        {
+            throw new UsageException("--out is required: the CSV file to write, e.g. --out indicators.csv");
+        }
+
+        var specs = new List<IndicatorSpec>();
+        foreach (var text in specTexts)
+        {
+            try
+            {
+                specs.Add(IndicatorSpec.Parse(text));
+            }
+            catch (IndicatorSpecException ex)
+            {
+                throw new UsageException(ex.Message, ex);
+            }
+        }
+
+        var columns = specs.SelectMany(s => s.Columns).ToList();
+        var duplicate = columns.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new UsageException($"--indicator {duplicate.Key} is given twice; each spec names its column, so each may appear once");
+        }
+
+        if (!File.Exists(dataFile))
+        {
+            throw new UsageException($"data file {dataFile} does not exist");
+        }
+
+        string target = Path.GetFullPath(outFile);
+        if (Directory.Exists(target))
+        {
+            throw new UsageException($"--out {outFile} is a folder; give a file name, e.g. --out {Path.Combine(outFile, "indicators.csv")}");
+        }
+
+        string folder = Path.GetDirectoryName(target)!;
+        string temporary = Path.Combine(folder, $".{Path.GetFileName(target)}.keel-partial-{Environment.ProcessId}");
+        FileStream stream;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new UsageException($"cannot write {outFile}: {ex.Message}");
+        }
+
+        long rows;
+        try
+        {
+            using (stream)
+            {
+                rows = Write(dataFile, specs, columns, stream, ct);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+        }
+        catch
+        {
+            // A failed or interrupted run leaves whatever was at --out before untouched, and nothing half-written.
+            TryDelete(temporary);
+            throw;
+        }
+
+        Console.WriteLine($"wrote {outFile}: {rows.ToString("N0", CultureInfo.InvariantCulture)} bars, {columns.Count} indicator column{(columns.Count == 1 ? string.Empty : "s")}");
+        return 0;
+    }
+
+    private static long Write(string dataFile, List<IndicatorSpec> specs, List<string> columns, Stream stream, CancellationToken ct)
+    {
+        var instances = specs.Select(s => s.Create()).ToArray();
+        using var reader = CsvBarReader.Open(dataFile, new InstrumentId("DATA"));
+        using var csv = new CsvOut(stream);
+        csv.Header(["time", .. columns]);
+        long rows = 0;
+        while (reader.TryRead(out var bar))
+        {
+            csv.Time(bar.Time);
+            foreach (var x in instances)
+            {
+                x.Update(bar);
+                for (int line = 0; line < x.LineCount; line++)
+                {
+                    csv.Double(x.Value(line));
+                }
+            }
+
+            csv.EndRow();
+            if ((++rows & 4095) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
+        }
+
+        ct.ThrowIfCancellationRequested();
+        if (rows == 0)
+        {
+            throw new DataFormatException(dataFile, 0, 0, null, "has no bars; nothing to compute");
+        }
+
+        return rows;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the temporary name never collides with --out.
+        }
+    }
+}
