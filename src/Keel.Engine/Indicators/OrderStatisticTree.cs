@@ -52,7 +52,7 @@ internal sealed class OrderStatisticTree
         _right[node] = -1;
         _size[node] = 1;
         _sum[node] = key;
-        Split(_root, key, node, inclusive: false, out int less, out int rest);
+        int rest = Split(_root, key, node, inclusive: false, out int less);
         _root = Merge(Merge(less, node), rest);
     }
 
@@ -60,24 +60,30 @@ internal sealed class OrderStatisticTree
     public void Remove(int node)
     {
         long key = _key[node];
-        Split(_root, key, node, inclusive: false, out int less, out int rest);
-        Split(rest, key, node, inclusive: true, out _, out int greater);
+        int rest = Split(_root, key, node, inclusive: false, out int less);
+        int greater = Split(rest, key, node, inclusive: true, out _);
         _root = Merge(less, greater);
     }
 
-    /// <summary>How many keys k satisfy k·<paramref name="scale"/> ≤ <paramref name="threshold"/>, and their sum.</summary>
-    public void AtMost(long scale, Int128 threshold, out int count, out long sum)
+    /// <summary>How many keys are at most <paramref name="threshold"/>, and their sum.</summary>
+    public void AtMost(long threshold, out int count, out long sum)
     {
-        count = 0;
-        sum = 0;
+        int c = 0;
+        long total = 0;
         int t = _root;
         while (t >= 0)
         {
-            if ((Int128)_key[t] * scale <= threshold)
+            if (_key[t] <= threshold)
             {
                 int l = _left[t];
-                count += 1 + (l < 0 ? 0 : _size[l]);
-                sum += _key[t] + (l < 0 ? 0 : _sum[l]);
+                if (l >= 0)
+                {
+                    c += _size[l];
+                    total += _sum[l];
+                }
+
+                c++;
+                total += _key[t];
                 t = _right[t];
             }
             else
@@ -85,37 +91,41 @@ internal sealed class OrderStatisticTree
                 t = _left[t];
             }
         }
+
+        count = c;
+        sum = total;
     }
 
     public void Clear() => _root = -1;
 
     // Nodes ordered by (key, slot): unique even when keys repeat, so a slot can be found and removed exactly.
-    private void Split(int t, long key, int node, bool inclusive, out int left, out int right)
+    // Returns the right part; the left part goes to <paramref name="left"/>.
+    private int Split(int t, long key, int node, bool inclusive, out int left)
     {
         if (t < 0)
         {
             left = -1;
-            right = -1;
-            return;
+            return -1;
         }
 
-        bool goesLeft = _key[t] < key || (_key[t] == key && (inclusive ? t <= node : t < node));
-        if (goesLeft)
+        long k = _key[t];
+        int l;
+        int r;
+        if (k < key || (k == key && (inclusive ? t <= node : t < node)))
         {
-            Split(_right[t], key, node, inclusive, out int a, out int b);
-            _right[t] = a;
+            // t and its left subtree go left; its right subtree is split.
+            r = Split(_right[t], key, node, inclusive, out l);
+            _right[t] = l;
             Pull(t);
             left = t;
-            right = b;
+            return r;
         }
-        else
-        {
-            Split(_left[t], key, node, inclusive, out int a, out int b);
-            _left[t] = b;
-            Pull(t);
-            left = a;
-            right = t;
-        }
+
+        r = Split(_left[t], key, node, inclusive, out l);
+        _left[t] = r;
+        Pull(t);
+        left = l;
+        return t;
     }
 
     private int Merge(int a, int b)

@@ -161,20 +161,21 @@ public sealed class Cci : IIndicator
         }
 
         _tree.Insert(_next, typical3);
-        _next = _next + 1 == Period ? 0 : _next + 1;
         if (++_count < Period)
         {
+            _next++;
             return;
         }
 
         // With T = 3·TP and S = ΣT: TP − mean = (nT − S)/3n and the mean deviation is Σ|nTᵢ − S| / 3n², so
-        // CCI = n·(nT − S) / (0.015·Σ|nTᵢ − S|), every term an exact integer.
+        // CCI = n·(nT − S) / (0.015·Σ|nTᵢ − S|), every term an exact integer. The deviations above and below the mean
+        // cancel, so with c values summing to s at or below it (nTᵢ ≤ S ⇔ Tᵢ ≤ ⌊S/n⌋): Σ|nTᵢ − S| = 2·(S·c − n·s).
         long n = Period;
-        Int128 total = _tree.Total;
-        _tree.AtMost(n, total, out int below, out long belowSum);
-        Int128 deviation = (total * below) - ((Int128)n * belowSum) + ((Int128)n * (total - belowSum)) - (total * (n - below));
-        Int128 distance = ((Int128)n * typical3) - total;
-        _value = deviation == 0 ? 0 : (double)distance * n / (Constant * (double)deviation);
+        long total = _tree.Total;
+        _tree.AtMost(Math.DivRem(total, n, out long remainder) - (remainder < 0 ? 1 : 0), out int below, out long belowSum);
+        Int128 deviation = 2 * (((Int128)total * below) - ((Int128)n * belowSum));
+        _value = deviation == 0 ? 0 : (double)(((Int128)n * typical3) - total) * n / (Constant * (double)deviation);
+        _next = _next + 1 == Period ? 0 : _next + 1;
     }
 
     public void Reset()

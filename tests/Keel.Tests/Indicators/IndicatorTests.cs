@@ -318,6 +318,51 @@ public class IndicatorTests
     }
 
     [Fact]
+    public void Cci_NegativePricesOneRawUnitApart_SplitTheWindowAtTheFlooredMean()
+    {
+        // 3·TP = −5 then −6 (raw units): the mean −5.5 lies between them, and truncating it towards zero (−5) would
+        // count both as "at or below the mean" and make the mean deviation 0. TP − mean = −0.5/3, MD = 0.5/3.
+        static Bar Raw(long high, long low, long close, int day) =>
+            new(Id, Timestamp.FromParts(2024, 1, 1).AddNanos(day * Timestamp.NanosPerDay), Price.FromRaw(close), Price.FromRaw(high), Price.FromRaw(low), Price.FromRaw(close), Quantity.From(1));
+
+        var cci = new Cci(2);
+        cci.Update(Raw(-1, -2, -2, 0));
+        cci.Update(Raw(-2, -2, -2, 1));
+        Near(-1 / 0.015, cci.Value);
+
+        // The same on a walk of raw prices around zero, against the definition computed directly.
+        var rng = new Random(11);
+        var bars = new Bar[4000];
+        long p = 0;
+        for (int i = 0; i < bars.Length; i++)
+        {
+            p += rng.Next(-3, 4);
+            long high = p + rng.Next(0, 3);
+            long low = p - rng.Next(0, 3);
+            bars[i] = Raw(high, low, rng.Next((int)low, (int)high + 1), i);
+        }
+
+        foreach (int period in new[] { 2, 3, 5, 14 })
+        {
+            var walk = new Cci(period);
+            for (int i = 0; i < bars.Length; i++)
+            {
+                walk.Update(bars[i]);
+                if (i + 1 < period)
+                {
+                    continue;
+                }
+
+                var window = bars[(i + 1 - period)..(i + 1)].Select(b => (double)(b.High.Raw + b.Low.Raw + b.Close.Raw) / 3).ToArray();
+                double mean = window.Average();
+                double md = window.Average(x => Math.Abs(x - mean));
+                double expected = md < 1e-6 ? 0 : (window[^1] - mean) / (0.015 * md);
+                Near(expected, walk.Value, 1e-9);
+            }
+        }
+    }
+
+    [Fact]
     public void UltimateOscillator_NoRange_IsFifty()
     {
         var uo = new UltimateOscillator(1, 2, 3);
