@@ -45,6 +45,16 @@ else
   fi
 fi
 
+step "indicator oracle (technicalindicators and trading-signals, pinned in tools/indicator-oracle/package-lock.json)"
+# npm ls fails when a package is missing or not the version package.json pins, so a stale install is replaced.
+if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/indicator-oracle --depth=0 >/dev/null 2>&1; then
+  npm ls --prefix tools/indicator-oracle --depth=0 | tail -n +2
+elif ! command -v npm >/dev/null 2>&1; then
+  fail "npm is not installed: the indicator oracle tests need Node.js 20 or later with npm (Debian: apt-get install nodejs npm)"
+elif ! npm ci --prefix tools/indicator-oracle --no-audit --no-fund; then
+  fail "npm ci --prefix tools/indicator-oracle failed; the indicator oracle tests will fail"
+fi
+
 step "tests"
 rm -rf "$results"
 dotnet test tests/Keel.Tests/Keel.Tests.csproj -c Release --no-build --nologo \
