@@ -12,8 +12,13 @@
 //   seeded - same recurrence, different seed (e.g. an EMA started from the first price): compare from bar `skip` on,
 //            where the seed's weight has fallen below 1e-14 (skip = stages x ln(1e-14) / ln(1 - alpha));
 //   psar   - technicalindicators' PSAR starts its first trade differently; compare after the second bar at which
-//            both reverse together (from there on both follow the same trade with the same extreme point).
+//            both reverse together (from there on both follow the same trade with the same extreme point);
+//   rounded - the library rounds its output to `decimals` decimals: compare to within half a unit of the last one.
 // firstAgrees: the library's first value falls on the same bar as Keel's (a warm-up check).
+//
+// Besides the indicator specs, `cross:FAST,SLOW` asks for the crossover of SMA(FAST) and SMA(SLOW) of the closes
+// (FAST 1 is the close itself), one line `cross`: +1 on a cross up, -1 on a cross down, 0 otherwise, from bar SLOW on.
+// The two lines are compared exactly, as integers: SLOW·(sum of FAST closes) against FAST·(sum of SLOW closes).
 //
 // Prices are fed to the libraries as exact integers (the file's decimals shifted away, e.g. 10.53 -> 1053 with
 // 2 decimals) and price-like outputs are scaled back. Keel subtracts exact fixed-point prices; doing the same here
@@ -70,9 +75,15 @@ const finite = v => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const price = v => (finite(v) === null ? null : v / scale);
 const plain = v => finite(v);
 
-function add(spec, line, source, kind, values, { skip = 0, firstAgrees = true, note = '' } = {}) {
-  out.push({ spec, line, source, kind, skip, firstAgrees, note, values });
+function add(spec, line, source, kind, values, { skip = 0, firstAgrees = true, note = '', decimals = 0 } = {}) {
+  out.push({ spec, line, source, kind, skip, firstAgrees, note, decimals, values });
 }
+
+// Sliding windows of `period` values: f(window) from bar period - 1 on, null before.
+const windowed = (input, period, f) => input.map((_, i) => (i + 1 < period ? null : f(input.slice(i + 1 - period, i + 1))));
+
+// Running sums of the last `period` closes (exact integers), null before the window is full.
+const sums = period => windowed(closes, period, w => w.reduce((a, b) => a + b, 0));
 
 // Streams a technicalindicators object bar by bar through nextValue; `pick` turns its result into a number.
 function tiStream(indicator, input, pick) {
@@ -155,8 +166,9 @@ function run(spec) {
     }
     case 'rsi': {
       need(1);
-      add(spec, 'rsi', 'ts RSI (Wilder)', 'exact', tsStream(new ts.RSI(p[0]), closes, plain), {
-        note: 'technicalindicators rounds its RSI to 2 decimals, so it is not used',
+      add(spec, 'rsi', 'ts RSI (Wilder)', 'exact', tsStream(new ts.RSI(p[0]), closes, plain));
+      add(spec, 'rsi', 'ti RSI (Wilder, rounded to 2 decimals)', 'rounded', tiStream(new ti.RSI({ period: p[0], values: [] }), closes, plain), {
+        decimals: 2, note: 'technicalindicators rounds its RSI to 2 decimals (toFixed(2))',
       });
       break;
     }
@@ -209,8 +221,10 @@ function run(spec) {
         firstAgrees: false, note: 'trading-signals gives %K only once %D has a value',
       });
       add(spec, 'd', 'ts StochasticOscillator', 'exact', tsStream(make(), bars, r => r.stochD));
-      add(spec, 'k', 'ti Stochastic (its %D = SMA(k) of raw %K)', 'exact',
-        tiStream(new ti.Stochastic({ high: [], low: [], close: [], period, signalPeriod: k }), bars, r => (k === 1 ? plain(r.k) : plain(r.d))));
+      const tiK = tiStream(new ti.Stochastic({ high: [], low: [], close: [], period, signalPeriod: k }), bars, r => (k === 1 ? plain(r.k) : plain(r.d)));
+      add(spec, 'k', 'ti Stochastic (its %D = SMA(k) of raw %K)', 'exact', tiK);
+      const dSma = new ti.SMA({ period: d, values: [], format: v => v });
+      add(spec, 'd', 'ti SMA(d) of ti Stochastic %K', 'exact', tiK.map(v => (v === null ? null : (dSma.nextValue(v) ?? null))));
       break;
     }
     case 'adx': {
@@ -253,8 +267,11 @@ function run(spec) {
     }
     case 'trix': {
       need(1);
-      add(spec, 'trix', 'ti TRIX', 'exact', tiStream(new ti.TRIX({ period: p[0], values: [] }), closes, plain), {
-        note: 'trading-signals divides by the current triple EMA instead of the previous one, so it is not used',
+      add(spec, 'trix', 'ti TRIX', 'exact', tiStream(new ti.TRIX({ period: p[0], values: [] }), closes, plain));
+      // trading-signals gives r = 100·(t − p)/t (t this bar's triple EMA, p the previous one); Hutson's TRIX is
+      // 100·(t − p)/p = r / (1 − r/100), exactly. Its EMAs start from the first input, hence 'seeded'.
+      add(spec, 'trix', 'ts TRIX, r / (1 − r/100)', 'seeded', tsStream(new ts.TRIX(p[0]), closes, r => plain(r / (1 - r / 100))), {
+        skip: decay(2 / (p[0] + 1), 4), note: 'trading-signals divides by the current triple EMA and seeds its EMAs with the first input',
       });
       break;
     }
@@ -282,6 +299,7 @@ function run(spec) {
     case 'stddev': {
       need(1);
       add(spec, 'stddev', 'ti SD (population)', 'exact', tiStream(new ti.SD({ period: p[0], values: [] }), closes, price));
+      add(spec, 'stddev', 'ts getStandardDeviation of each window', 'exact', windowed(closes, p[0], w => price(ts.getStandardDeviation(w))));
       break;
     }
     case 'donchian': {
@@ -289,6 +307,11 @@ function run(spec) {
       for (const line of ['upper', 'middle', 'lower']) {
         add(spec, line, 'ts DonchianChannels', 'exact', tsStream(new ts.DonchianChannels(p[0]), bars, r => price(r[line])));
       }
+      const upper = tiStream(new ti.Highest({ period: p[0], values: [] }), bars.map(b => b.high), plain);
+      const lower = tiStream(new ti.Lowest({ period: p[0], values: [] }), bars.map(b => b.low), plain);
+      add(spec, 'upper', 'ti Highest of highs', 'exact', upper.map(price));
+      add(spec, 'lower', 'ti Lowest of lows', 'exact', lower.map(price));
+      add(spec, 'middle', 'ti (Highest + Lowest) / 2', 'exact', upper.map((u, i) => (u === null || lower[i] === null ? null : price((u + lower[i]) / 2))));
       break;
     }
     case 'psar': {
@@ -296,6 +319,8 @@ function run(spec) {
       add(spec, 'psar', 'ti PSAR', 'psar', tiStream(new ti.PSAR({ high: [], low: [], step: p[0], max: p[1] }), bars, price), {
         firstAgrees: false, note: 'technicalindicators always starts long from the first bar; Keel (as TA-Lib) picks the side from the first two bars and starts on the second',
       });
+      // Not trading-signals' PSAR: it keeps the SAR out of the last two bars only when the bar penetrates it, moves the
+      // extreme point before testing for a reversal, and puts the SAR 0.01 below the low after a reversal to long.
       break;
     }
     case 'highest':
@@ -304,6 +329,38 @@ function run(spec) {
       const Lib = name === 'highest' ? ti.Highest : ti.Lowest;
       const input = bars.map(b => (name === 'highest' ? b.high : b.low));
       add(spec, name, `ti ${name === 'highest' ? 'Highest of highs' : 'Lowest of lows'}`, 'exact', tiStream(new Lib({ period: p[0], values: [] }), input, price));
+      const edge = name === 'highest' ? 'upper' : 'lower';
+      add(spec, name, `ts DonchianChannels ${edge}`, 'exact', tsStream(new ts.DonchianChannels(p[0]), bars, r => price(r[edge])));
+      break;
+    }
+    case 'cross': {
+      need(2);
+      const [fast, slow] = p;
+      if (!(fast < slow)) fail(`${spec}: FAST must be below SLOW`);
+      // SMA(fast) − SMA(slow) has the sign of slow·Σfast − fast·Σslow: exact integers, the same in both languages.
+      const fastSums = sums(fast);
+      const slowSums = sums(slow);
+      const a = fastSums.map((f, i) => (slowSums[i] === null ? null : slow * f));
+      const b = slowSums.map(s => (s === null ? null : fast * s));
+      const up = new ti.CrossUp({ lineA: [], lineB: [] });
+      const down = new ti.CrossDown({ lineA: [], lineB: [] });
+      let seenDifference = false;
+      add(spec, 'cross', 'ti CrossUp − CrossDown', 'exact', a.map((x, i) => {
+        if (x === null) return null;
+        const value = (up.nextValue(x, b[i]) ? 1 : 0) - (down.nextValue(x, b[i]) ? 1 : 0);
+        // With no earlier bar on the other side technicalindicators counts the first difference as a cross; a cross
+        // needs a side to come from, so compare only after the first bar where the lines differ.
+        const compare = seenDifference;
+        seenDifference ||= x !== b[i];
+        return compare ? value : null;
+      }), { firstAgrees: false, note: 'technicalindicators counts the first bar where the lines differ as a cross; not compared' });
+      add(spec, 'cross', 'ts hasCrossedOver − hasCrossedUnder', 'exact', a.map((x, i) => {
+        if (x === null || i === 0 || a[i - 1] === null) return null;
+        // trading-signals counts leaving a tie as a cross even when the line came from the same side (touch and
+        // bounce); Keel, technicalindicators and backtrader do not. Compared where the bar before was not a tie.
+        if (a[i - 1] === b[i - 1]) return null;
+        return (ts.hasCrossedOver(a[i - 1], b[i - 1], x, b[i]) ? 1 : 0) - (ts.hasCrossedUnder(a[i - 1], b[i - 1], x, b[i]) ? 1 : 0);
+      }), { firstAgrees: false, note: 'trading-signals counts leaving a tie as a cross; bars after a tie are not compared' });
       break;
     }
     default:

@@ -111,7 +111,7 @@ public static class Node
             series.Add(new OracleSeries(
                 s.GetProperty("spec").GetString()!, s.GetProperty("line").GetString()!, s.GetProperty("source").GetString()!,
                 s.GetProperty("kind").GetString()!, s.GetProperty("skip").GetInt32(), s.GetProperty("firstAgrees").GetBoolean(),
-                s.GetProperty("note").GetString()!, values));
+                s.GetProperty("note").GetString()!, s.GetProperty("decimals").GetInt32(), values));
         }
 
         return new OracleResult(root.GetProperty("bars").GetInt32(), root.GetProperty("decimals").GetInt32(), series);
@@ -120,8 +120,8 @@ public static class Node
 
 public sealed record OracleResult(int Bars, int Decimals, IReadOnlyList<OracleSeries> Series);
 
-/// <summary>One reference line: NaN where the library gives no value.</summary>
-public sealed record OracleSeries(string Spec, string Line, string Source, string Kind, int Skip, bool FirstAgrees, string Note, double[] Values);
+/// <summary>One reference line: NaN where the library gives no value. <see cref="Decimals"/>: what a "rounded" line is rounded to.</summary>
+public sealed record OracleSeries(string Spec, string Line, string Source, string Kind, int Skip, bool FirstAgrees, string Note, int Decimals, double[] Values);
 
 /// <summary>A [Fact] that needs Node.js and the oracle's packages: skipped by hand without them, run (and failing) under CI.</summary>
 [AttributeUsage(AttributeTargets.Method)]
