@@ -483,6 +483,63 @@ public class IndicatorTests
         Near(k3 + (4.0 / 9 * (2 - k3)), v[4]);
     }
 
+    /// <summary>
+    /// trading-signals' KAMA (the oracle) has fast 2 and slow 30 built in and technicalindicators has none, so other
+    /// fast and slow periods are checked here against Kaufman's definition written out afresh every bar (the
+    /// volatility summed over the window, not kept as a running sum) on the checked-in real data.
+    /// </summary>
+    [Theory]
+    [InlineData("2006-day-001.txt", 10, 5, 20)]
+    [InlineData("2006-day-001.txt", 5, 3, 60)]
+    [InlineData("2006-min-005.txt", 14, 4, 40)]
+    [InlineData("2006-min-005.txt", 1, 1, 2)]
+    public void Kama_AnyFastAndSlow_MatchesKaufmansDefinitionOnRealData(string file, int period, int fast, int slow)
+    {
+        using var reader = Keel.Engine.Data.CsvBarReader.Open(Support.TestPaths.Data(file), Id);
+        var bars = new List<Bar>();
+        while (reader.TryRead(out var bar))
+        {
+            bars.Add(bar);
+        }
+
+        var closes = bars.Select(b => b.Close.ToDouble()).ToArray();
+
+        var kama = IndicatorSpec.Parse($"kama:{period},{fast},{slow}").Create();
+        double fastSc = 2.0 / (fast + 1);
+        double slowSc = 2.0 / (slow + 1);
+        double expected = double.NaN;
+        int compared = 0;
+        for (int i = 0; i < closes.Length; i++)
+        {
+            kama.Update(bars[i]);
+            if (i == period - 1)
+            {
+                expected = closes[i];
+            }
+            else if (i >= period)
+            {
+                double volatility = 0;
+                for (int k = i - period + 1; k <= i; k++)
+                {
+                    volatility += Math.Abs(closes[k] - closes[k - 1]);
+                }
+
+                double net = Math.Abs(closes[i] - closes[i - period]);
+                double er = volatility == 0 ? 1 : net / volatility;
+                double sc = Math.Pow((er * (fastSc - slowSc)) + slowSc, 2);
+                expected += sc * (closes[i] - expected);
+                Near(expected, kama.Value(0), 1e-10);
+                compared++;
+            }
+            else
+            {
+                Assert.True(double.IsNaN(kama.Value(0)), $"bar {i}: a value before the warm-up");
+            }
+        }
+
+        Assert.Equal(closes.Length - period, compared);
+    }
+
     [Fact]
     public void ParabolicSar_UptrendThenReversal_ByHand()
     {
