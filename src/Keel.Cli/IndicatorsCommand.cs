@@ -66,12 +66,14 @@ internal static class IndicatorsCommand
             }
         }
 
-        var columns = specs.SelectMany(s => s.Columns).ToList();
-        var duplicate = columns.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        // Columns are named after the spec as written, so only the same text twice can make two columns with one name.
+        var duplicate = specs.GroupBy(s => s.Text, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new UsageException($"--indicator {duplicate.Key} is given twice; each spec names its column, so each may appear once");
+            throw new UsageException($"--indicator {duplicate.Key} is given twice; each spec names its column(s), so each may appear once");
         }
+
+        var columns = specs.SelectMany(s => s.Columns).ToList();
 
         if (!File.Exists(dataFile))
         {

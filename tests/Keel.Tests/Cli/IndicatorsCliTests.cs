@@ -65,7 +65,11 @@ public class IndicatorsCliTests
     [InlineData(new[] { "--indicator", "macd:26,12" }, "indicator spec 'macd:26,12': MACD slow period was 12; it must be greater than the fast period 26")]
     [InlineData(new[] { "--indicator", "smaa:30" }, "indicator spec 'smaa:30': unknown indicator 'smaa'; known indicators: sma ema wma")]
     [InlineData(new[] { "--indicator", "rsi:fourteen" }, "indicator spec 'rsi:fourteen': parameter 1 (period) was 'fourteen'; it must be a whole number")]
-    [InlineData(new[] { "--indicator", "sma:3", "--indicator", "sma:3" }, "--indicator sma:3 is given twice; each spec names its column, so each may appear once")]
+    [InlineData(new[] { "--indicator", "sma:30,2" }, "indicator spec 'sma:30,2': sma takes at most 1 parameter (period), but 2 were given")]
+    [InlineData(new[] { "--indicator", "bbands:20,0" }, "indicator spec 'bbands:20,0': parameter 2 (multiplier) was 0; it must be between 0.001 and 100")]
+    [InlineData(new[] { "--indicator", "stochastic:0,3,3" }, "indicator spec 'stochastic:0,3,3': parameter 1 (period) was 0; it must be between 1 and 100000")]
+    [InlineData(new[] { "--indicator", "sma:3", "--indicator", "sma:3" }, "--indicator sma:3 is given twice; each spec names its column(s), so each may appear once")]
+    [InlineData(new[] { "-i", "macd:12,26,9", "-i", "sma", "-i", " macd:12,26,9" }, "--indicator macd:12,26,9 is given twice; each spec names its column(s), so each may appear once")]
     [InlineData(new string[0], "--indicator is required: one or more specs, e.g. --indicator sma:30 --indicator macd:12,26,9 (see 'keel indicators --help')")]
     public void Indicators_BadOptions_ExitTwoWithOneClearLine_AndWriteNothing(string[] extra, string expected)
     {
