@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Data;
@@ -19,22 +21,56 @@ internal static class IndicatorsCommand
             HelpName = "SPEC",
         };
         var output = new Option<string>("--out", "-o") { Description = "the CSV to write; it appears only when complete (written beside it under a temporary name, then moved into place)", HelpName = "FILE.csv" };
-        var command = new Command("indicators", Description()) { data, indicators, output };
+        var command = new Command("indicators", Summary) { data, indicators, output };
         command.SetAction((parse, ct) => Task.Run(
             () => RunCommand.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), ct), ct),
             CancellationToken.None));
         return command;
     }
 
-    private static string Description() =>
-        "Compute indicators over a data file and write one CSV row per bar: 'time', then one column per spec named exactly as the spec " +
-        "(SPEC.LINE for each line of a several-line indicator, e.g. macd:12,26,9.signal; names holding commas are quoted as CSV requires). " +
-        "Cells are empty until an indicator has warmed up; numbers are invariant-culture shortest round-trip doubles.\n" +
-        "Example: keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --indicator bbands:20,2 --out indicators.csv\n" +
-        "A spec is NAME[:P1,P2,…] with positional parameters in the order shown; omitted or empty ones take their defaults (macd = macd:12,26,9, bbands:,2.5 = bbands:20,2.5).\n" +
+    /// <summary>What <c>keel --help</c> lists for the command; <c>keel indicators --help</c> adds <see cref="Details"/>.</summary>
+    private const string Summary =
+        "Compute indicators over a data file and write one CSV row per bar: 'time', then one column per spec (SPEC.LINE for each line of a " +
+        "several-line indicator). 'keel indicators --help' lists every indicator with its parameters in order and their defaults.";
+
+    /// <summary>
+    /// Appends the spec syntax and the indicator catalog to <c>keel indicators --help</c>, and only there: as the
+    /// command's description it would also fill the command list of <c>keel --help</c>.
+    /// </summary>
+    public static void AddCatalogToHelp(RootCommand root, Command indicators)
+    {
+        var help = root.Options.OfType<HelpOption>().Single();
+        if (help.Action is HelpAction standard)
+        {
+            help.Action = new CatalogHelpAction(standard, indicators);
+        }
+    }
+
+    internal static string Details() =>
+        "Specs:\n" +
+        "  NAME[:P1,P2,…] with positional parameters in the order shown below; omitted or empty ones take their defaults (macd = macd:12,26,9, bbands:,2.5 = bbands:20,2.5).\n" +
+        "  Each spec names its column exactly as written (SPEC.LINE for each line of a several-line indicator, e.g. macd:12,26,9.signal; names holding commas are quoted as CSV requires).\n" +
+        "  Cells are empty until an indicator has warmed up; numbers are invariant-culture shortest round-trip doubles.\n" +
+        "  Example: keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --indicator bbands:20,2 --out indicators.csv\n\n" +
         "Indicators (value indicators read the close; highest the high, lowest the low):\n" +
         IndicatorCatalog.Describe() +
-        "Definitions, warm-ups and how each is cross-checked: docs/indicators.md.";
+        "\nDefinitions, warm-ups and how each is cross-checked: docs/indicators.md.\n";
+
+    private sealed class CatalogHelpAction(HelpAction standard, Command indicators) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => standard.ClearsParseErrors;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int result = standard.Invoke(parseResult);
+            if (ReferenceEquals(parseResult.CommandResult.Command, indicators))
+            {
+                parseResult.InvocationConfiguration.Output.Write(Details());
+            }
+
+            return result;
+        }
+    }
 
     internal static int Run(string? dataFile, string[] specTexts, string? outFile, CancellationToken ct)
     {

@@ -23,7 +23,9 @@ root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(StrategiesCommand.Create());
 root.Subcommands.Add(RecordCommand.Create());
 root.Subcommands.Add(SandboxCommand.Create());
-root.Subcommands.Add(IndicatorsCommand.Create());
+var indicators = IndicatorsCommand.Create();
+root.Subcommands.Add(indicators);
+IndicatorsCommand.AddCatalogToHelp(root, indicators);
 // Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

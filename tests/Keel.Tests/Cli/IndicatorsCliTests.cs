@@ -138,5 +138,18 @@ public class IndicatorsCliTests
         }
 
         Assert.Contains("--indicator <SPEC>", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("docs/indicators.md", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RootHelp_ListsIndicatorsInOneLine_WithoutTheCatalog()
+    {
+        using var tmp = new TempDir();
+        var r = CliRunner.Run(tmp.Path, null, "--help");
+        Assert.Equal(0, r.ExitCode);
+        var line = Assert.Single(r.Stdout.Split('\n'), l => l.TrimStart().StartsWith("indicators ", StringComparison.Ordinal));
+        Assert.Contains("'keel indicators --help' lists every indicator", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("sma:period", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Indicators (value indicators", r.Stdout, StringComparison.Ordinal);
     }
 }
