@@ -77,13 +77,16 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     private readonly System.Collections.Concurrent.ConcurrentQueue<FeedEvent> _events = new();
     private readonly Dictionary<string, long> _lastVenue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _gapFrom = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (InstrumentId Instrument, Timestamp Time)> _feedLast = new(StringComparer.Ordinal);
+
+    // A tick of no kind marks, per symbol, the newest venue time received before a disconnection.
+    private const TickKind GapMarker = 0;
     private long _generated;
     private long _persisted;
     private long _gaps;
     private long _started;
     private long _lastVenueTime;
     private long _lastReceived;
-    private bool _disconnected;
     private long _malformedLogged;
 
     public LiveRecorder(IMarketDataFeed feed, IReadOnlyList<string> symbols, RecorderOptions options, ICandleWriter writer, TimeProvider? time = null, Action<string>? log = null)
@@ -153,7 +156,17 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         return health;
     }
 
-    void ILiveDataSink.OnTick(in Tick tick) => _buffer.Write(tick);
+    void ILiveDataSink.OnTick(in Tick tick)
+    {
+        // Feed thread: remember each symbol's newest venue time, for the gap marker a disconnection puts in the stream.
+        ref var last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_feedLast, tick.Instrument.Symbol, out bool existed);
+        if (!existed || tick.Time > last.Time)
+        {
+            last = (tick.Instrument, tick.Time);
+        }
+
+        _buffer.Write(tick);
+    }
 
     void ILiveDataSink.OnBar(in Bar bar)
     {
@@ -162,6 +175,17 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
 
     void ILiveDataSink.OnFeedEvent(FeedEvent feedEvent)
     {
+        if (feedEvent.Kind == FeedEventKind.Disconnected)
+        {
+            // Feed thread, after its last tick of the connection: a marker per symbol, in order with the ticks, so the
+            // consumer knows exactly which ticks came before the drop and which after.
+            var now = Now();
+            foreach (var (instrument, time) in _feedLast.Values)
+            {
+                _buffer.Write(new Tick(instrument, time, GapMarker, default, default, default, default, default, default, null, now));
+            }
+        }
+
         _events.Enqueue(feedEvent);
         if (feedEvent.Kind is not FeedEventKind.Malformed || Interlocked.Read(ref _malformedLogged) < 20)
         {
@@ -261,7 +285,13 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     private void OnTick(in Tick tick)
     {
         var symbol = tick.Instrument.Symbol;
-        if (_gapFrom.Count > 0 && _gapFrom.Remove(symbol, out long from))
+        if (tick.Kind == GapMarker)
+        {
+            _gapFrom.TryAdd(symbol, tick.Time.UnixNanos);
+            return;
+        }
+
+        if (_gapFrom.Count > 0 && tick.Time.UnixNanos > _gapFrom.GetValueOrDefault(symbol, long.MaxValue) && _gapFrom.Remove(symbol, out long from))
         {
             RecordGap(symbol, Timestamp.FromUnixNanos(from), tick.Time, "disconnected: ticks sent while the feed was down are missing");
         }
@@ -283,23 +313,9 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
 
     private void ProcessEvents()
     {
-        while (_events.TryDequeue(out var e))
+        // Gap markers travel with the ticks; the events themselves are only logged.
+        while (_events.TryDequeue(out _))
         {
-            if (e.Kind is FeedEventKind.Disconnected or FeedEventKind.Stale && !_disconnected)
-            {
-                _disconnected = true;
-                foreach (var symbol in _symbols)
-                {
-                    if (_lastVenue.TryGetValue(symbol, out long last))
-                    {
-                        _gapFrom.TryAdd(symbol, last);
-                    }
-                }
-            }
-            else if (e.Kind is FeedEventKind.Subscribed)
-            {
-                _disconnected = false;
-            }
         }
     }
 

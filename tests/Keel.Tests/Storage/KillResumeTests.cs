@@ -182,6 +182,9 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
             id = await child.RunId;
             await Until(() => Snapshots(db, id) >= 3, child);
 
+            // Freeze it (SIGSTOP) so it cannot finish before the kill: the run stays unfinished, its lock held.
+            Assert.Equal(0, SendSignal(child.Process.Id, 19));
+
             // The run is live: a second process may not drive it.
             var second = CliRunner.Run(dir.Path, null, "resume", id, "--db", db);
             Assert.Equal(2, second.ExitCode);
