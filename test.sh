@@ -46,11 +46,17 @@ else
 fi
 
 step "indicator oracle (technicalindicators and trading-signals, pinned in tools/indicator-oracle/package-lock.json)"
+# Node.js and npm come from Debian's packages when missing (as PostgreSQL does), if this user can install them.
+if ! command -v npm >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's nodejs and npm packages"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y --no-install-recommends nodejs npm || { apt-get update && apt-get install -y --no-install-recommends nodejs npm; }; } >/dev/null || true
+fi
 # npm ls fails when a package is missing or not the version package.json pins, so a stale install is replaced.
 if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/indicator-oracle --depth=0 >/dev/null 2>&1; then
   npm ls --prefix tools/indicator-oracle --depth=0 | tail -n +2
 elif ! command -v npm >/dev/null 2>&1; then
-  fail "npm is not installed: the indicator oracle tests need Node.js 20 or later with npm (Debian: apt-get install nodejs npm)"
+  fail "npm is not installed and could not be installed: the indicator oracle tests need Node.js 20 or later with npm (Debian: sudo apt-get install nodejs npm)"
 elif ! npm ci --prefix tools/indicator-oracle --no-audit --no-fund; then
   fail "npm ci --prefix tools/indicator-oracle failed; the indicator oracle tests will fail"
 fi
