@@ -6,7 +6,6 @@ using Keel.Domain;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
 using Keel.Venues.Http;
-using Keel.Venues.Oanda;
 
 namespace Keel.Venues.Alpaca;
 
@@ -65,7 +64,7 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                var text = OandaErrors.ErrorText(System.Text.Encoding.UTF8.GetString(body), "message");
+                var text = ErrorBodies.ErrorText(System.Text.Encoding.UTF8.GetString(body), "message");
                 throw new VenueRequestException($"alpaca bars {symbol}: HTTP {(int)response.StatusCode}: {text}"
                     + (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (check KEEL__ALPACA__KEY/SECRET and the feed your plan includes)" : string.Empty), response.StatusCode);
             }

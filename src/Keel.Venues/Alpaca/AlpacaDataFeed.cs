@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Keel.Domain;
 using Keel.Engine.Ports;
@@ -32,7 +31,7 @@ public sealed class AlpacaDataFeed : StreamingFeed
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
         await socket.ConnectAsync(_options.StreamUrl, ct).ConfigureAwait(false);
         Connected();
-        var handler = new Handler(this, sink, socket, symbols);
+        var handler = new Handler(this, sink, symbols);
         var parser = new AlpacaMessageParser(symbols);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -97,7 +96,7 @@ public sealed class AlpacaDataFeed : StreamingFeed
         }
     }
 
-    private sealed class Handler(AlpacaDataFeed feed, ILiveDataSink sink, ClientWebSocket socket, IReadOnlyList<string> symbols) : IAlpacaMessageHandler
+    private sealed class Handler(AlpacaDataFeed feed, ILiveDataSink sink, IReadOnlyList<string> symbols) : IAlpacaMessageHandler
     {
         private Phase _phase = Phase.AwaitConnected;
 
@@ -106,8 +105,6 @@ public sealed class AlpacaDataFeed : StreamingFeed
         public FatalFeedException? Fatal { get; private set; }
 
         public string? Retry { get; private set; }
-
-        public ClientWebSocket Socket { get; } = socket;
 
         public void OnTick(in Tick tick)
         {
@@ -233,6 +230,4 @@ public sealed class AlpacaDataFeed : StreamingFeed
             Streaming,
         }
     }
-
-    internal static string Describe(ReadOnlySpan<byte> frame) => Encoding.UTF8.GetString(frame);
 }

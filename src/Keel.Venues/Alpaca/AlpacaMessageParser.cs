@@ -33,21 +33,13 @@ internal enum AlpacaControl
 /// </summary>
 internal sealed class AlpacaMessageParser
 {
-    private readonly Dictionary<string, InstrumentId> _instruments = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, InstrumentId>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly Feeds.SymbolTable _symbols;
     private readonly string?[] _exchanges = new string?[128];
 
     public AlpacaMessageParser(IEnumerable<string> symbols)
     {
-        foreach (var symbol in symbols)
-        {
-            _instruments[symbol] = new InstrumentId(symbol);
-        }
-
-        _lookup = _instruments.GetAlternateLookup<ReadOnlySpan<char>>();
+        _symbols = new Feeds.SymbolTable(symbols);
     }
-
-    public TimeProvider? Clock { get; init; }
 
     public void Parse(ReadOnlySpan<byte> frame, Timestamp receivedAt, IAlpacaMessageHandler handler)
     {
@@ -133,7 +125,7 @@ internal sealed class AlpacaMessageParser
                     case (byte)'S':
                         if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0 && !reader.ValueIsEscaped)
                         {
-                            instrument = Resolve(reader.ValueSpan);
+                            instrument = _symbols.Resolve(reader.ValueSpan);
                             hasSymbol = true;
                         }
                         else
@@ -324,20 +316,6 @@ internal sealed class AlpacaMessageParser
 
         badField ??= field;
         return false;
-    }
-
-    private InstrumentId Resolve(ReadOnlySpan<byte> utf8)
-    {
-        Span<char> chars = stackalloc char[64];
-        if (utf8.Length <= chars.Length && Encoding.UTF8.TryGetChars(utf8, chars, out int n) && _lookup.TryGetValue(chars[..n], out var known))
-        {
-            return known;
-        }
-
-        var symbol = Encoding.UTF8.GetString(utf8);
-        var id = new InstrumentId(symbol);
-        _instruments[symbol] = id;
-        return id;
     }
 
     internal static string Preview(ReadOnlySpan<byte> frame)

@@ -80,7 +80,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                var text = OandaErrors.ErrorText(System.Text.Encoding.UTF8.GetString(body), "errorMessage");
+                var text = ErrorBodies.ErrorText(System.Text.Encoding.UTF8.GetString(body), "errorMessage");
                 throw new VenueRequestException($"{what}: HTTP {(int)response.StatusCode}: {text}"
                     + (response.StatusCode == HttpStatusCode.Unauthorized ? " (check KEEL__OANDA__TOKEN and KEEL__OANDA__ACCOUNT)" : string.Empty), response.StatusCode);
             }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Keel.Domain;
 
@@ -19,17 +18,11 @@ internal enum OandaLine
 /// </summary>
 internal sealed class OandaPriceParser
 {
-    private readonly Dictionary<string, InstrumentId> _instruments = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, InstrumentId>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly Feeds.SymbolTable _symbols;
 
     public OandaPriceParser(IEnumerable<string> instruments)
     {
-        foreach (var i in instruments)
-        {
-            _instruments[i] = new InstrumentId(i);
-        }
-
-        _lookup = _instruments.GetAlternateLookup<ReadOnlySpan<char>>();
+        _symbols = new Feeds.SymbolTable(instruments);
     }
 
     public OandaLine Parse(ReadOnlySpan<byte> line, Timestamp receivedAt, out Tick tick, out Timestamp time, out string? problem)
@@ -72,7 +65,7 @@ internal sealed class OandaPriceParser
                 {
                     if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0)
                     {
-                        instrument = Resolve(reader.ValueSpan);
+                        instrument = _symbols.Resolve(reader.ValueSpan);
                         hasInstrument = true;
                     }
                     else
@@ -193,19 +186,5 @@ internal sealed class OandaPriceParser
         }
 
         return found;
-    }
-
-    private InstrumentId Resolve(ReadOnlySpan<byte> utf8)
-    {
-        Span<char> chars = stackalloc char[64];
-        if (utf8.Length <= chars.Length && Encoding.UTF8.TryGetChars(utf8, chars, out int n) && _lookup.TryGetValue(chars[..n], out var known))
-        {
-            return known;
-        }
-
-        var symbol = Encoding.UTF8.GetString(utf8);
-        var id = new InstrumentId(symbol);
-        _instruments[symbol] = id;
-        return id;
     }
 }

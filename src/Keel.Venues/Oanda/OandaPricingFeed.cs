@@ -43,7 +43,7 @@ public sealed class OandaPricingFeed : StreamingFeed
         Connected();
         if (!response.IsSuccessStatusCode)
         {
-            var error = await OandaErrors.ReadMessageAsync(response, ct).ConfigureAwait(false);
+            var error = await Http.ErrorBodies.ReadMessageAsync(response, ct).ConfigureAwait(false);
             var text = $"HTTP {(int)response.StatusCode}: {error}";
             switch (response.StatusCode)
             {

@@ -74,8 +74,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     private readonly TickBuffer _buffer;
     private readonly CandleAggregator _aggregator;
     private readonly List<Candle> _pending = new(1024);
-    private readonly System.Collections.Concurrent.ConcurrentQueue<FeedEvent> _events = new();
-    private readonly Dictionary<string, long> _lastVenue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _gapFrom = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (InstrumentId Instrument, Timestamp Time)> _feedLast = new(StringComparer.Ordinal);
 
@@ -186,7 +184,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
             }
         }
 
-        _events.Enqueue(feedEvent);
         if (feedEvent.Kind is not FeedEventKind.Malformed || Interlocked.Read(ref _malformedLogged) < 20)
         {
             if (feedEvent.Kind is FeedEventKind.Malformed)
@@ -225,7 +222,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
                     OnTick(tick);
                 }
 
-                ProcessEvents();
                 if (_time.GetElapsedTime(lastClock) >= step)
                 {
                     lastClock = _time.GetTimestamp();
@@ -266,7 +262,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
             }
 
             // Shutdown: the feed has stopped and the buffer is complete and drained.
-            ProcessEvents();
             _aggregator.CompleteAll();
             foreach (var (symbol, from) in _gapFrom)
             {
@@ -296,12 +291,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
             RecordGap(symbol, Timestamp.FromUnixNanos(from), tick.Time, "disconnected: ticks sent while the feed was down are missing");
         }
 
-        ref long last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastVenue, symbol, out _);
-        if (tick.Time.UnixNanos > last)
-        {
-            last = tick.Time.UnixNanos;
-        }
-
         if (tick.Time.UnixNanos > _lastVenueTime)
         {
             _lastVenueTime = tick.Time.UnixNanos;
@@ -309,14 +298,6 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         }
 
         _aggregator.OnTick(tick);
-    }
-
-    private void ProcessEvents()
-    {
-        // Gap markers travel with the ticks; the events themselves are only logged.
-        while (_events.TryDequeue(out _))
-        {
-        }
     }
 
     // The venue clock: the latest venue time plus the wall time since it arrived.

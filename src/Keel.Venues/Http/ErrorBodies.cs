@@ -1,8 +1,8 @@
 using System.Text.Json;
 
-namespace Keel.Venues.Oanda;
+namespace Keel.Venues.Http;
 
-internal static class OandaErrors
+internal static class ErrorBodies
 {
     /// <summary>The <c>errorMessage</c> of an OANDA error body (§D.7), or a short preview of whatever came instead.</summary>
     public static async Task<string> ReadMessageAsync(HttpResponseMessage response, CancellationToken ct)
