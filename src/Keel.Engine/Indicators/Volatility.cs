@@ -270,57 +270,24 @@ public sealed class DonchianChannel : IIndicator
 }
 
 /// <summary>The highest of the last <c>period</c> inputs (monotonic deque, O(1) amortised).</summary>
-public sealed class Highest : IIndicator
-{
-    private readonly MonotonicWindow<double> _window;
-    private long _count;
-
-    public Highest(int period = 20)
-    {
-        Px.RequirePeriod(period, "highest period");
-        Period = period;
-        _window = new MonotonicWindow<double>(period, max: true);
-    }
-
-    public int Period { get; }
-
-    public bool IsReady => _count >= Period;
-
-    public int WarmUp => Period;
-
-    public double Value => IsReady ? _window.Value : double.NaN;
-
-    /// <summary>How many inputs ago the highest value arrived (0 = the latest); the most recent one on ties.</summary>
-    public int Age => IsReady ? (int)(_count - 1 - _window.Position) : -1;
-
-    public void Update(double input)
-    {
-        if (double.IsNaN(input))
-        {
-            throw new ArgumentException("highest: the input was NaN", nameof(input));
-        }
-
-        _window.Push(_count++, input);
-    }
-
-    public void Reset()
-    {
-        _window.Reset();
-        _count = 0;
-    }
-}
+public sealed class Highest(int period = 20) : RollingExtreme(period, max: true, "highest");
 
 /// <summary>The lowest of the last <c>period</c> inputs (monotonic deque, O(1) amortised).</summary>
-public sealed class Lowest : IIndicator
+public sealed class Lowest(int period = 20) : RollingExtreme(period, max: false, "lowest");
+
+/// <summary>The highest or lowest of the last <c>period</c> inputs (monotonic deque, O(1) amortised).</summary>
+public abstract class RollingExtreme : IIndicator
 {
     private readonly MonotonicWindow<double> _window;
+    private readonly string _name;
     private long _count;
 
-    public Lowest(int period = 20)
+    protected RollingExtreme(int period, bool max, string name)
     {
-        Px.RequirePeriod(period, "lowest period");
+        Px.RequirePeriod(period, $"{name} period");
         Period = period;
-        _window = new MonotonicWindow<double>(period, max: false);
+        _name = name;
+        _window = new MonotonicWindow<double>(period, max);
     }
 
     public int Period { get; }
@@ -331,14 +298,14 @@ public sealed class Lowest : IIndicator
 
     public double Value => IsReady ? _window.Value : double.NaN;
 
-    /// <summary>How many inputs ago the lowest value arrived (0 = the latest); the most recent one on ties.</summary>
+    /// <summary>How many inputs ago the extreme value arrived (0 = the latest); the most recent one on ties.</summary>
     public int Age => IsReady ? (int)(_count - 1 - _window.Position) : -1;
 
     public void Update(double input)
     {
         if (double.IsNaN(input))
         {
-            throw new ArgumentException("lowest: the input was NaN", nameof(input));
+            throw new ArgumentException($"{_name}: the input was NaN", nameof(input));
         }
 
         _window.Push(_count++, input);
