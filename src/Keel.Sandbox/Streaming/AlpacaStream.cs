@@ -64,6 +64,9 @@ internal sealed class AlpacaSession : StreamSession
     private string? _key;
     private long _malformed;
 
+    // alpaca-py and others ask for MessagePack with this header on the upgrade request; binary frames both ways then.
+    private bool MsgPackWire => Context.Request.Headers.ContentType.ToString().Contains("application/msgpack", StringComparison.OrdinalIgnoreCase);
+
     public AlpacaSession(AlpacaStreamHub hub, HttpContext context, WebSocket socket, string feedName, CancellationToken stopping)
         : base(context, hub.Feed, hub.Faults, hub.Stats, stopping)
     {
@@ -184,6 +187,20 @@ internal sealed class AlpacaSession : StreamSession
 
     private async Task HandleAsync(ReadOnlyMemory<byte> message)
     {
+        if (message.Length > 0 && message.Span[0] is (>= 0x80 and <= 0x8f) or 0xde or 0xdf)
+        {
+            // A MessagePack map (a JSON message starts with '{' or whitespace): read it as the JSON it stands for.
+            try
+            {
+                message = Wire.MsgPack.ToJson(message.Span);
+            }
+            catch (FormatException)
+            {
+                await ErrorAsync(400, "invalid syntax").ConfigureAwait(false);
+                return;
+            }
+        }
+
         JsonDocument document;
         try
         {
@@ -449,7 +466,15 @@ internal sealed class AlpacaSession : StreamSession
             Stats.Frame();
         }
 
-        await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, Token).ConfigureAwait(false);
+        if (MsgPackWire)
+        {
+            await _socket.SendAsync(Wire.MsgPack.FromJson(bytes.Span), WebSocketMessageType.Binary, true, Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, Token).ConfigureAwait(false);
+        }
+
         Stats.Frame();
     }
 
