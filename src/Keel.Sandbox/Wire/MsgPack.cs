@@ -107,19 +107,9 @@ internal static class MsgPack
         {
             Byte(o, (byte)(fix | count));
         }
-        else if (count <= ushort.MaxValue)
-        {
-            var span = o.GetSpan(3);
-            span[0] = sixteen;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)count);
-            o.Advance(3);
-        }
         else
         {
-            var span = o.GetSpan(5);
-            span[0] = thirtyTwo;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)count);
-            o.Advance(5);
+            Length(o, count, 0, sixteen, thirtyTwo);
         }
     }
 
@@ -130,27 +120,30 @@ internal static class MsgPack
         {
             Byte(o, (byte)(0xa0 | n));
         }
-        else if (n <= byte.MaxValue)
+        else
         {
-            Byte(o, 0xd9);
+            Length(o, n, 0xd9, 0xda, 0xdb);
+        }
+
+        o.Advance(Encoding.UTF8.GetBytes(s, o.GetSpan(n)));
+    }
+
+    /// <summary>A marker and a big-endian length in the narrowest form given (<paramref name="eight"/> 0 = no 8-bit form).</summary>
+    private static void Length(ArrayBufferWriter<byte> o, int n, byte eight, byte sixteen, byte thirtyTwo)
+    {
+        if (eight != 0 && n <= byte.MaxValue)
+        {
+            Byte(o, eight);
             Byte(o, (byte)n);
         }
         else if (n <= ushort.MaxValue)
         {
-            var span = o.GetSpan(3);
-            span[0] = 0xda;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)n);
-            o.Advance(3);
+            Fixed(o, sixteen, 2, (ulong)n);
         }
         else
         {
-            var span = o.GetSpan(5);
-            span[0] = 0xdb;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)n);
-            o.Advance(5);
+            Fixed(o, thirtyTwo, 4, (ulong)n);
         }
-
-        o.Advance(Encoding.UTF8.GetBytes(s, o.GetSpan(n)));
     }
 
     private static void Int(ArrayBufferWriter<byte> o, long v)
@@ -165,18 +158,26 @@ internal static class MsgPack
         }
         else if (v >= 0 && v <= uint.MaxValue)
         {
-            var span = o.GetSpan(5);
-            span[0] = 0xce;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)v);
-            o.Advance(5);
+            Fixed(o, 0xce, 4, (ulong)v);
         }
         else
         {
-            var span = o.GetSpan(9);
-            span[0] = 0xd3;
-            BinaryPrimitives.WriteInt64BigEndian(span[1..], v);
-            o.Advance(9);
+            Fixed(o, 0xd3, 8, unchecked((ulong)v));
         }
+    }
+
+    /// <summary>A marker followed by <paramref name="bytes"/> big-endian bytes of <paramref name="value"/>.</summary>
+    private static void Fixed(ArrayBufferWriter<byte> o, byte marker, int bytes, ulong value)
+    {
+        var span = o.GetSpan(1 + bytes);
+        span[0] = marker;
+        for (int k = bytes; k >= 1; k--)
+        {
+            span[k] = (byte)value;
+            value >>= 8;
+        }
+
+        o.Advance(1 + bytes);
     }
 
     // Timestamp 96: ext 8, length 12, type −1, nanoseconds (uint32), seconds (int64), big-endian.

@@ -31,6 +31,20 @@ public class MsgPackTests
     }
 
     [Theory]
+    [InlineData(40)]
+    [InlineData(300)]
+    [InlineData(70_000)]
+    public void LongStringsMapsAndWideIntegersRoundTrip(int length)
+    {
+        var text = new string('x', length);
+        var fields = string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"k{i}\":{(i % 2 == 0 ? -100_000L * i : 5_000_000_000L + i)}"));
+        var json = $"{{\"s\":\"{text}\",{fields},\"a\":[{string.Join(",", Enumerable.Range(0, 20))}]}}";
+        var bytes = MsgPack.FromJson(Encoding.UTF8.GetBytes(json));
+        Assert.Equal(json, Encoding.UTF8.GetString(MsgPack.ToJson(bytes)));
+        Assert.Equal(0xde, bytes[0]); // 22 entries: map 16
+    }
+
+    [Theory]
     [InlineData(new byte[] { 0x82, 0xa1, (byte)'a' })]
     [InlineData(new byte[] { 0x81, 0x01, 0x02 })]
     [InlineData(new byte[] { 0xc1 })]
