@@ -15,6 +15,8 @@ internal sealed class CollectingSink : ILiveDataSink
     private readonly List<Tick> _ticks = [];
     private readonly List<FeedEvent> _events = [];
     private readonly ConcurrentBag<TaskCompletionSource> _waiters = [];
+    private readonly List<TimeSpan> _silences = [];
+    private long _lastTickStamp;
 
     public IReadOnlyList<Tick> Ticks
     {
@@ -49,6 +51,16 @@ internal sealed class CollectingSink : ILiveDataSink
         }
     }
 
+    /// <summary>For the last event of <paramref name="kind"/>: how long before it the last tick arrived (both stamped on delivery).</summary>
+    public TimeSpan? SilenceBefore(FeedEventKind kind)
+    {
+        lock (_gate)
+        {
+            int i = _events.FindLastIndex(e => e.Kind == kind);
+            return i < 0 ? null : _silences[i];
+        }
+    }
+
     public int Count(FeedEventKind kind)
     {
         lock (_gate)
@@ -62,6 +74,7 @@ internal sealed class CollectingSink : ILiveDataSink
         lock (_gate)
         {
             _ticks.Add(tick);
+            _lastTickStamp = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
         Signal();
@@ -76,6 +89,7 @@ internal sealed class CollectingSink : ILiveDataSink
         lock (_gate)
         {
             _events.Add(feedEvent);
+            _silences.Add(_lastTickStamp == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(_lastTickStamp));
         }
 
         Signal();
