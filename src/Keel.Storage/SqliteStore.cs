@@ -287,68 +287,10 @@ public sealed class SqliteStore : KeelStore
             Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db, "start a journal transaction");
             try
             {
-                var st = s["event"];
-                foreach (var e in batch.Events)
-                {
-                    Bind(st, 1, run);
-                    raw.sqlite3_bind_int64(st, 2, e.Sequence);
-                    Bind(st, 3, e.Type);
-                    raw.sqlite3_bind_int64(st, 4, e.Time.UnixNanos);
-                    payloadBuffer.ResetWrittenCount();
-                    payloadWriter.Reset(payloadBuffer);
-                    JournalPayload.Write(payloadWriter, e.Source);
-                    payloadWriter.Flush();
-                    raw.sqlite3_bind_text(st, 5, payloadBuffer.WrittenSpan);
-                    Step(st, db);
-                }
-
-                st = s["order"];
-                foreach (var o in batch.Orders)
-                {
-                    Bind(st, 1, run);
-                    Bind(st, 2, o.Id.Value);
-                    raw.sqlite3_bind_int64(st, 3, o.Number);
-                    Bind(st, 4, o.Instrument.Symbol);
-                    Bind(st, 5, o.Side.ToText());
-                    Bind(st, 6, o.Type.ToText());
-                    Bind(st, 7, o.Quantity);
-                    Bind(st, 8, o.LimitPrice);
-                    Bind(st, 9, o.StopPrice);
-                    Bind(st, 10, o.TimeInForce.ToText());
-                    Bind(st, 11, o.Status.ToText());
-                    raw.sqlite3_bind_int64(st, 12, o.CreatedAt.UnixNanos);
-                    raw.sqlite3_bind_int64(st, 13, o.UpdatedAt.UnixNanos);
-                    Bind(st, 14, o.FilledQuantity);
-                    Bind(st, 15, o.AverageFillPrice);
-                    Bind(st, 16, o.Commission);
-                    Bind(st, 17, o.Contingency.ToText());
-                    Bind(st, 18, o.ParentId?.Value);
-                    Bind(st, 19, o.VenueOrderId?.Value);
-                    Bind(st, 20, o.Tag);
-                    Bind(st, 21, o.Reason);
-                    Step(st, db);
-                }
-
-                st = s["fill"];
-                foreach (var f in batch.Fills)
-                {
-                    var x = f.Fill;
-                    Bind(st, 1, run);
-                    Bind(st, 2, x.TradeId.Value);
-                    raw.sqlite3_bind_int64(st, 3, f.Sequence);
-                    Bind(st, 4, x.ClientOrderId.Value);
-                    Bind(st, 5, x.Instrument.Symbol);
-                    Bind(st, 6, x.Side.ToText());
-                    Bind(st, 7, x.LastQty);
-                    Bind(st, 8, x.LastPx);
-                    Bind(st, 9, x.Commission);
-                    Bind(st, 10, f.RealizedPnl);
-                    Bind(st, 11, f.PositionAfter);
-                    raw.sqlite3_bind_int64(st, 12, x.TsEvent.UnixNanos);
-                    Step(st, db);
-                }
-
-                st = s["position"];
+                InsertRows(db, s["event"], s["event*"], 5, batch.Events, (st, o, e) => BindEvent(st, o, run, e, payloadBuffer, payloadWriter));
+                InsertRows(db, s["order"], s["order*"], 21, batch.Orders, (st, o, r) => BindOrder(st, o, run, r));
+                InsertRows(db, s["fill"], s["fill*"], 12, batch.Fills, (st, o, f) => BindFill(st, o, run, f));
+                var st = s["position"];
                 foreach (var p in batch.Positions)
                 {
                     Bind(st, 1, run);
@@ -362,12 +304,7 @@ public sealed class SqliteStore : KeelStore
                     Step(st, db);
                 }
 
-                st = s["trade"];
-                foreach (var t in batch.Trades)
-                {
-                    BindTrade(st, run, t);
-                    Step(st, db);
-                }
+                InsertRows(db, s["trade"], s["trade*"], 14, batch.Trades, (st, o, t) => BindTrade(st, o, run, t));
 
                 if (batch.Snapshot is SnapshotRecord snap)
                 {
@@ -423,6 +360,93 @@ public sealed class SqliteStore : KeelStore
         }
     }
 
+    private const int ManyRows = 32;
+
+    /// <summary>The same INSERT with <see cref="ManyRows"/> rows in its VALUES list, parameters numbered on.</summary>
+    private static string ManyRowsSql(string sql)
+    {
+        var values = System.Text.RegularExpressions.Regex.Match(sql, @"VALUES \(([^)]*)\)");
+        int columns = values.Groups[1].Value.Split(',').Length;
+        var rows = Enumerable.Range(0, ManyRows).Select(r => "(" + string.Join(", ", Enumerable.Range(1, columns).Select(c => $"?{(r * columns) + c}")) + ")");
+        return string.Concat(sql.AsSpan(0, values.Index), "VALUES " + string.Join(", ", rows), sql.AsSpan(values.Index + values.Length));
+    }
+
+    private static void InsertRows<T>(sqlite3 db, sqlite3_stmt one, sqlite3_stmt many, int columns, List<T> rows, Action<sqlite3_stmt, int, T> bind)
+    {
+        // Many rows per statement: one statement run per ManyRows rows instead of one per row.
+        int at = 0;
+        for (; at + ManyRows <= rows.Count; at += ManyRows)
+        {
+            for (int r = 0; r < ManyRows; r++)
+            {
+                bind(many, r * columns, rows[at + r]);
+            }
+
+            Step(many, db);
+        }
+
+        for (; at < rows.Count; at++)
+        {
+            bind(one, 0, rows[at]);
+            Step(one, db);
+        }
+    }
+
+    private static void BindOrder(sqlite3_stmt st, int o, string run, OrderRecord r)
+    {
+        Bind(st, o + 1, run);
+        Bind(st, o + 2, r.Id.Value);
+        raw.sqlite3_bind_int64(st, o + 3, r.Number);
+        Bind(st, o + 4, r.Instrument.Symbol);
+        Bind(st, o + 5, r.Side.ToText());
+        Bind(st, o + 6, r.Type.ToText());
+        Bind(st, o + 7, r.Quantity);
+        Bind(st, o + 8, r.LimitPrice);
+        Bind(st, o + 9, r.StopPrice);
+        Bind(st, o + 10, r.TimeInForce.ToText());
+        Bind(st, o + 11, r.Status.ToText());
+        raw.sqlite3_bind_int64(st, o + 12, r.CreatedAt.UnixNanos);
+        raw.sqlite3_bind_int64(st, o + 13, r.UpdatedAt.UnixNanos);
+        Bind(st, o + 14, r.FilledQuantity);
+        Bind(st, o + 15, r.AverageFillPrice);
+        Bind(st, o + 16, r.Commission);
+        Bind(st, o + 17, r.Contingency.ToText());
+        Bind(st, o + 18, r.ParentId?.Value);
+        Bind(st, o + 19, r.VenueOrderId?.Value);
+        Bind(st, o + 20, r.Tag);
+        Bind(st, o + 21, r.Reason);
+    }
+
+    private static void BindFill(sqlite3_stmt st, int o, string run, FillRecord f)
+    {
+        var x = f.Fill;
+        Bind(st, o + 1, run);
+        Bind(st, o + 2, x.TradeId.Value);
+        raw.sqlite3_bind_int64(st, o + 3, f.Sequence);
+        Bind(st, o + 4, x.ClientOrderId.Value);
+        Bind(st, o + 5, x.Instrument.Symbol);
+        Bind(st, o + 6, x.Side.ToText());
+        Bind(st, o + 7, x.LastQty);
+        Bind(st, o + 8, x.LastPx);
+        Bind(st, o + 9, x.Commission);
+        Bind(st, o + 10, f.RealizedPnl);
+        Bind(st, o + 11, f.PositionAfter);
+        raw.sqlite3_bind_int64(st, o + 12, x.TsEvent.UnixNanos);
+    }
+
+    private static void BindEvent(sqlite3_stmt st, int o, string run, JournalEvent e, System.Buffers.ArrayBufferWriter<byte> payloadBuffer, System.Text.Json.Utf8JsonWriter payloadWriter)
+    {
+        Bind(st, o + 1, run);
+        raw.sqlite3_bind_int64(st, o + 2, e.Sequence);
+        Bind(st, o + 3, e.Type);
+        raw.sqlite3_bind_int64(st, o + 4, e.Time.UnixNanos);
+        payloadBuffer.ResetWrittenCount();
+        payloadWriter.Reset(payloadBuffer);
+        JournalPayload.Write(payloadWriter, e.Source);
+        payloadWriter.Flush();
+        raw.sqlite3_bind_text(st, o + 5, payloadBuffer.WrittenSpan);
+    }
+
     private static Dictionary<string, sqlite3_stmt> PrepareJournal(SqliteConnection c)
     {
         var db = c.Handle!;
@@ -463,6 +487,11 @@ public sealed class SqliteStore : KeelStore
                 """,
             ["progress"] = "UPDATE runs SET status = ?1, progress = ?2, last_sequence = MAX(last_sequence, ?3), updated_at = ?4, error = ?5 WHERE id = ?6",
         };
+        foreach (var name in (string[])["event", "order", "fill", "trade"])
+        {
+            sql[name + "*"] = ManyRowsSql(sql[name]);
+        }
+
         var result = new Dictionary<string, sqlite3_stmt>();
         foreach (var (name, text) in sql)
         {
@@ -473,30 +502,30 @@ public sealed class SqliteStore : KeelStore
         return result;
     }
 
-    private static void BindTrade(sqlite3_stmt st, string run, Trade t)
+    private static void BindTrade(sqlite3_stmt st, int o, string run, Trade t)
     {
-        Bind(st, 1, run);
-        raw.sqlite3_bind_int64(st, 2, t.Id);
-        Bind(st, 3, t.Instrument.Symbol);
-        Bind(st, 4, t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
-        raw.sqlite3_bind_int64(st, 5, t.EntryTime.UnixNanos);
-        Bind(st, 6, t.EntryPrice);
+        Bind(st, o + 1, run);
+        raw.sqlite3_bind_int64(st, o + 2, t.Id);
+        Bind(st, o + 3, t.Instrument.Symbol);
+        Bind(st, o + 4, t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
+        raw.sqlite3_bind_int64(st, o + 5, t.EntryTime.UnixNanos);
+        Bind(st, o + 6, t.EntryPrice);
         if (t.ExitTime is Timestamp exit)
         {
-            raw.sqlite3_bind_int64(st, 7, exit.UnixNanos);
+            raw.sqlite3_bind_int64(st, o + 7, exit.UnixNanos);
         }
         else
         {
-            raw.sqlite3_bind_null(st, 7);
+            raw.sqlite3_bind_null(st, o + 7);
         }
 
-        Bind(st, 8, t.ExitPrice);
-        Bind(st, 9, t.Quantity);
-        Bind(st, 10, t.GrossPnl);
-        Bind(st, 11, t.Commission);
-        Bind(st, 12, t.NetPnl);
-        raw.sqlite3_bind_double(st, 13, t.Return);
-        raw.sqlite3_bind_int64(st, 14, t.BarsHeld);
+        Bind(st, o + 8, t.ExitPrice);
+        Bind(st, o + 9, t.Quantity);
+        Bind(st, o + 10, t.GrossPnl);
+        Bind(st, o + 11, t.Commission);
+        Bind(st, o + 12, t.NetPnl);
+        raw.sqlite3_bind_double(st, o + 13, t.Return);
+        raw.sqlite3_bind_int64(st, o + 14, t.BarsHeld);
     }
 
     public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Control("read events", c =>
@@ -850,6 +879,12 @@ public sealed class SqliteStore : KeelStore
         else if (value.Length == 0)
         {
             raw.sqlite3_bind_text(st, index, string.Empty); // an empty span would pass a null pointer, which binds NULL
+        }
+        else if (value.Length <= 128)
+        {
+            // Encoded here rather than by SQLite: binding UTF-16 into a UTF-8 database makes SQLite translate (and allocate) per value.
+            Span<byte> utf8 = stackalloc byte[128 * 3];
+            raw.sqlite3_bind_text(st, index, utf8[..System.Text.Encoding.UTF8.GetBytes(value, utf8)]);
         }
         else
         {
