@@ -12,13 +12,15 @@ namespace Keel.Cli;
 
 /// <summary>
 /// <c>keel paper --venue …</c>: a live feed recorded into candles (and into the store, when there is one), whose
-/// completed candles drive the same kernel and simulated exchange as a backtest, so the same candles give the same
-/// orders. Candles that only fill a gap (no ticks) are stored but not traded on. Ctrl+C stops the feed; the last
-/// candles are force-completed and traded, then the run ends normally.
+/// completed candles drive the same kernel and strategy as a backtest. The simulated exchange fills on the live quotes
+/// (buy at the ask, sell at the bid; OANDA prices, Alpaca quotes), each handed over after the candle it completed, so an
+/// order placed on a candle fills on the first quote after it. Without quotes it fills on the candles as a backtest does.
+/// Candles that only fill a gap (no ticks) are stored but not traded on. Ctrl+C stops the feed; the last candles are
+/// force-completed and traded, then the run ends normally.
 /// </summary>
 internal sealed class LivePaper : IDisposable
 {
-    private readonly Channel<Bar> _candles = Channel.CreateUnbounded<Bar>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Channel<InboxItem> _items = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly IMarketDataFeed _feed;
     private readonly Task _recording;
     private Exception? _failure;
@@ -26,7 +28,7 @@ internal sealed class LivePaper : IDisposable
     private LivePaper(IMarketDataFeed feed, LiveRecorder recorder, CancellationToken stop)
     {
         _feed = feed;
-        Feeder = new CandleFeeder(_candles.Reader);
+        Feeder = new CandleFeeder(_items.Reader);
         _recording = Task.Run(async () =>
         {
             try
@@ -40,7 +42,7 @@ internal sealed class LivePaper : IDisposable
             }
             finally
             {
-                _candles.Writer.TryComplete();
+                _items.Writer.TryComplete();
             }
         }, CancellationToken.None);
     }
@@ -55,28 +57,35 @@ internal sealed class LivePaper : IDisposable
             throw new UsageException($"--timeframe '{spec.Timeframe}' is not a timeframe");
         }
 
-        var feed = RecordCommand.Feed(spec.Venue!, config, spec.VenueUrl);
+        var feed = RecordCommand.Feed(spec.Venue!, config, spec.VenueUrl, alpacaQuotes: true);
         var options = new RecorderOptions
         {
             Timeframe = timeframe,
             Source = spec.Venue == "oanda" ? CandleSource.Quotes : CandleSource.Trades,
         };
         ICandleWriter writer = store is null ? new NoWriter() : new RecordCommand.StoreCandleWriter(store);
-        Channel<Bar>? sink = null;
+        Channel<InboxItem>? sink = null;
         var recorder = new LiveRecorder(feed, instruments.Select(i => i.Id.Symbol).ToList(), options, writer, TimeProvider.System, line => Console.Error.WriteLine($"keel: {line}"))
         {
             CandleCompleted = c =>
             {
                 if (!c.IsGapFill && c.TickCount > 0)
                 {
-                    sink!.Writer.TryWrite(c.Bar);
+                    sink!.Writer.TryWrite(InboxItem.ForBar(c.Bar));
+                }
+            },
+            TickAggregated = t =>
+            {
+                if (t.HasQuote)
+                {
+                    sink!.Writer.TryWrite(InboxItem.ForFillQuote(t));
                 }
             },
             HealthReported = h => Console.Error.WriteLine($"keel: {DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
         };
         Console.Error.WriteLine($"keel: paper trading on the {spec.Venue} feed ({string.Join(',', instruments.Select(i => i.Id.Symbol))}, {timeframe.Name} candles); Ctrl+C ends the run");
         var live = new LivePaper(feed, recorder, stop);
-        sink = live._candles;
+        sink = live._items;
         return live;
     }
 
@@ -92,19 +101,19 @@ internal sealed class LivePaper : IDisposable
 
     public void Dispose()
     {
-        _candles.Writer.TryComplete();
+        _items.Writer.TryComplete();
         _feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
-    private sealed class CandleFeeder(ChannelReader<Bar> candles) : IDataFeeder
+    private sealed class CandleFeeder(ChannelReader<InboxItem> items) : IDataFeeder
     {
         public void Run(Inbox inbox, CancellationToken ct)
         {
-            while (candles.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+            while (items.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
             {
-                while (candles.TryRead(out var bar))
+                while (items.TryRead(out var item))
                 {
-                    inbox.Write(InboxItem.ForBar(bar), ct);
+                    inbox.Write(item, ct);
                 }
             }
 

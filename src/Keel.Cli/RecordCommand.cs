@@ -70,8 +70,8 @@ internal static class RecordCommand
         return command;
     }
 
-    internal static IMarketDataFeed Feed(string venue, IConfiguration config, string? url) => venue == "alpaca"
-        ? new AlpacaDataFeed(VenueConfig.Alpaca(config, url), VenueConfig.Policy(config, "alpaca", TimeSpan.FromSeconds(60)))
+    internal static IMarketDataFeed Feed(string venue, IConfiguration config, string? url, bool alpacaQuotes = false) => venue == "alpaca"
+        ? new AlpacaDataFeed(VenueConfig.Alpaca(config, url, alpacaQuotes), VenueConfig.Policy(config, "alpaca", TimeSpan.FromSeconds(60)))
         : new OandaPricingFeed(VenueConfig.Oanda(config, url), VenueConfig.Policy(config, "oanda", TimeSpan.FromSeconds(10)));
 
     private static int Record(string venue, IReadOnlyList<string> symbols, string? url, IConfiguration config, RecorderOptions options, KeelStore store, CancellationToken ct)

@@ -254,6 +254,39 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
         EndEvent();
     }
 
+    /// <summary>
+    /// A live quote for the simulated venue only (<see cref="IQuoteFillVenue"/>): working orders fill on its bid/ask.
+    /// The strategy, the time slices and the marks do not see it; they run on the candles, as in a backtest.
+    /// </summary>
+    public void OnFillQuote(in Tick tick)
+    {
+        _errorInEvent = false;
+        if (FindSlot(tick.Instrument) is null)
+        {
+            Notice(NoticeLevel.Error, "unknown_instrument", $"a quote for {tick.Instrument}, which is not registered with this run, was ignored");
+            EndEvent();
+            return;
+        }
+
+        // A quote after the open slice's time ends that slice, as the next bar would in a backtest (so fills, and the
+        // bars a trade is held, count from the same slice as there).
+        if (_sliceOpen && tick.Time > _sliceTime)
+        {
+            CloseSlice();
+        }
+
+        foreach (var c in _consumers)
+        {
+            if (c is IQuoteFillVenue venue)
+            {
+                venue.OnFillQuote(in tick);
+            }
+        }
+
+        Drain();
+        EndEvent();
+    }
+
     /// <summary>An order event from a live venue (via the inbox): book it and tell the strategy.</summary>
     public void ProcessVenueEvent(OrderEvent orderEvent)
     {

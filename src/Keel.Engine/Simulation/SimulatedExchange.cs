@@ -44,7 +44,7 @@ public sealed record SimulatedExchangeOptions
 /// other is cancelled. Exit legs released by an entry fill can fill later on the same bar's path.</para>
 /// <para>Ticks: buys fill at the ask, sells at the bid (last price for trade ticks).</para>
 /// </summary>
-public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, ISnapshotable
+public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQuoteFillVenue, ISnapshotable
 {
     private const int Segments = 3;
     private readonly SimulatedExchangeOptions _options;
@@ -224,6 +224,11 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         }
 
         ExpireDayOrders(book, bar.Time);
+        if (book.QuoteDriven)
+        {
+            return;
+        }
+
         MatchBar(book, in bar);
         FinishImmediateOrders(book);
     }
@@ -236,7 +241,7 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         }
 
         var book = FindBook(bar.Instrument);
-        if (book is null || book.Orders.Count == 0)
+        if (book is null || book.Orders.Count == 0 || book.QuoteDriven)
         {
             return;
         }
@@ -255,6 +260,17 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
                 }
             }
         }
+    }
+
+    public void OnFillQuote(in Tick tick)
+    {
+        if (!tick.HasQuote || FindBook(tick.Instrument) is not { } book)
+        {
+            return;
+        }
+
+        book.QuoteDriven = true;
+        OnTick(in tick);
     }
 
     public void OnTick(in Tick tick)
@@ -792,6 +808,9 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         public Instrument Instrument { get; } = instrument;
 
         public List<SimOrder> Orders { get; } = [];
+
+        /// <summary>Live quotes drive this instrument's fills; bars no longer match its orders.</summary>
+        public bool QuoteDriven { get; set; }
     }
 
     private sealed class SimOrder(SubmitOrder command, VenueOrderId venueId, long arrival)

@@ -107,6 +107,9 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     /// <summary>Called on the consumer thread with each health report.</summary>
     public Action<RecorderHealth>? HealthReported { get; init; }
 
+    /// <summary>Each tick after the aggregator has taken it (so a candle it completed was reported first); consumer thread.</summary>
+    public Action<Tick>? TickAggregated { get; init; }
+
     public RecorderHealth Health => new(
         _started == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_started),
         _feed.Health,
@@ -298,6 +301,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         }
 
         _aggregator.OnTick(tick);
+        TickAggregated?.Invoke(tick);
     }
 
     // The venue clock: the latest venue time plus the wall time since it arrived.

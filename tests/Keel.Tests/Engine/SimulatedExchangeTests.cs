@@ -361,6 +361,64 @@ public class SimulatedExchangeTests
         Assert.Equal(Money.Parse("1"), portfolio.GetPosition(inst.Id)!.RealizedPnl);
     }
 
+    [Fact]
+    public void FillQuotes_DriveFillsForTheInstrument_BarsNoLongerMatch_AndTheStrategyDoesNotSeeThem()
+    {
+        // Live paper: the strategy trades on candles; quotes go to the exchange only. A buy limit at 1.0999 placed on
+        // the first bar is not filled by the second bar's low of 1.0990 (the quotes drive fills now), only by the
+        // first quote whose ask reaches it, at that ask.
+        var inst = Instrument.ForexPair("EUR_USD");
+        var t0 = Timestamp.Parse("2024-01-02T10:00:00Z");
+        var strategy = new BarLimit(inst.Id, Price.Parse("1.0999"));
+        var portfolio = new Keel.Domain.Portfolio.Portfolio(Money.From(100_000));
+        var exchange = new SimulatedExchange(new SimulatedExchangeOptions(), [inst], portfolio);
+        var kernel = new TradingKernel(new Keel.Engine.Clock.SimulatedClock(), exchange, new StrategyHost<BarLimit.State>("bar-limit", strategy), portfolio, [inst], new EventBus(), null, [exchange]);
+        exchange.Connect(kernel);
+        kernel.Start();
+        Bar BarAt(int minute, string low) => new(inst.Id, t0.AddNanos(minute * Timestamp.NanosPerMinute), Price.Parse("1.1000"), Price.Parse("1.1005"), Price.Parse(low), Price.Parse("1.1002"), Quantity.From(100));
+        Tick QuoteAt(int seconds, string bid, string ask) => Tick.Quote(inst.Id, t0.AddNanos(seconds * 1_000_000_000L), Price.Parse(bid), Price.Parse(ask));
+
+        kernel.OnBar(BarAt(0, "1.0998"));
+        kernel.OnFillQuote(QuoteAt(61, "1.1000", "1.1001"));
+        kernel.OnBar(BarAt(1, "1.0990"));
+        var order = kernel.GetOrder(new ClientOrderId("O-1"))!;
+        Assert.Equal(OrderStatus.Accepted, order.Status);
+
+        kernel.OnFillQuote(QuoteAt(125, "1.0996", "1.0997"));
+        kernel.Stop();
+        Assert.Equal(OrderStatus.Filled, order.Status);
+        Assert.Equal(Price.Parse("1.0997"), order.AverageFillPrice);
+        Assert.Equal(0, strategy.TicksSeen);
+    }
+
+    private sealed class BarLimit(InstrumentId id, Price limit) : IStrategy<BarLimit.State>
+    {
+        public int TicksSeen { get; private set; }
+
+        public State CreateState() => new();
+
+        public State OnBar(State state, in Bar bar, IMarketView market, IIntents intents)
+        {
+            if (state.Bars++ == 0)
+            {
+                intents.Submit(OrderRequest.Limit(id, OrderSide.Buy, Quantity.From(10_000), limit));
+            }
+
+            return state;
+        }
+
+        public State OnTick(State state, in Tick tick, IMarketView market, IIntents intents)
+        {
+            TicksSeen++;
+            return state;
+        }
+
+        public sealed class State
+        {
+            public int Bars { get; set; }
+        }
+    }
+
     private sealed class TickOrders(InstrumentId id) : IStrategy<TickOrders.State>
     {
         public State CreateState() => new();

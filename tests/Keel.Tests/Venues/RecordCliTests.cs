@@ -99,6 +99,58 @@ public sealed partial class RecordCliTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(_dir.File("bt"), "trades.csv")), File.ReadAllText(Path.Combine(_dir.File("paper"), "trades.csv")));
     }
 
+    [Theory]
+    [InlineData("alpaca")]
+    [InlineData("oanda")]
+    public async Task PaperOnTheLiveFeedFillsOnTheQuotes_BuyAtTheAsk_SellAtTheBid(string venue)
+    {
+        // The sandbox quotes bid = p − 0.25 and ask = p + 0.25 around every replayed price p; OANDA candles come from the
+        // mid, which stays p, and Alpaca candles from the trades at p. So the strategy sees the backtest's bars and makes
+        // the same orders, but each fills on the first quote after its candle: the backtest's price plus the half
+        // spread for a buy, minus it for a sell.
+        var file = Path.Combine(TestPaths.RepoRoot, "samples", "data", "2006-min-005.txt");
+        string symbol = venue == "alpaca" ? "IDX" : "IDX_USD"; // OANDA instruments have an underscore
+        var bars = ReadBars(file, symbol);
+        var options = new SandboxOptions { Speed = double.PositiveInfinity, HalfSpread = 0.25m };
+        options.Series.Add(new SandboxSeries(symbol, file));
+        await using var sandbox = await SandboxServer.StartAsync(options);
+        var db = _dir.File("keel.db");
+        string[] strategy = ["--strategy", "sma-cross", "--param", "fast=10", "--param", "slow=30", "--stake", "1"];
+        var backtest = CliRunner.Run(_dir.Path, Env(), ["backtest", "--data", file, "--symbol", symbol, .. strategy, "--out", _dir.File("bt"), "--db", "none"]);
+        Assert.True(backtest.ExitCode == 0, backtest.ToString());
+
+        var url = venue == "alpaca" ? sandbox.AlpacaStreamBase : sandbox.OandaStreamBase;
+        using var child = CliRunner.Spawn(_dir.Path, Env(), ["paper", "--venue", venue, "--symbols", symbol, "--url", url.ToString(), "--timeframe", "5m", .. strategy, "--out", _dir.File("paper"), "--db", db]);
+        await sandbox.ReplayCompleted.WaitAsync(Wait);
+        await UntilStored(db, symbol, "5m", bars.Count - 1);
+        Assert.Equal(0, Interrupt(child.Process.Id));
+        var paper = await child.WaitAsync(Wait);
+        Assert.True(paper.ExitCode == 0, paper.ToString());
+
+        var expected = ReadOrders(Path.Combine(_dir.File("bt"), "orders.csv"));
+        var actual = ReadOrders(Path.Combine(_dir.File("paper"), "orders.csv"));
+        Assert.True(expected.Count > 20, "the backtest should trade");
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var (e, a) = (expected[i], actual[i]);
+            foreach (var column in (string[])["client_order_id", "side", "type", "quantity", "status", "created_time", "last_update_time", "filled_quantity"])
+            {
+                Assert.True(e[column] == a[column], $"order {e["client_order_id"]}: {column} {a[column]}, backtest {e[column]}");
+            }
+
+            decimal spread = e["side"] == "buy" ? 0.25m : -0.25m;
+            Assert.Equal(decimal.Parse(e["avg_fill_price"], CultureInfo.InvariantCulture) + spread, decimal.Parse(a["avg_fill_price"], CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static List<Dictionary<string, string>> ReadOrders(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Where(l => l.Length > 0).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
+    }
+
     [Fact]
     public void RecordWithoutCredentialsSaysWhichVariablesToSet()
     {
