@@ -5,7 +5,7 @@ using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Engine.Indicators;
-using Keel.Engine.Reporting;
+using Keel.Runtime.Reporting;
 
 namespace Keel.Cli;
 

@@ -3,11 +3,11 @@ using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
-using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
+using Keel.Runtime.Sessions;
 
 namespace Keel.Tests.Support;
 

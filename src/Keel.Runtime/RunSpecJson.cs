@@ -3,13 +3,13 @@ using System.Text;
 using System.Text.Json;
 using Keel.Domain;
 
-namespace Keel.Cli;
+namespace Keel.Runtime;
 
 /// <summary>
 /// A run's resolved options as stored with its run record, so <c>keel resume</c> continues it with exactly the same
 /// settings. Exact values are written as their decimal text; data paths are absolute.
 /// </summary>
-internal static class RunSpecJson
+public static class RunSpecJson
 {
     public const int Format = 1;
 
@@ -20,7 +20,7 @@ internal static class RunSpecJson
         {
             w.WriteStartObject();
             w.WriteNumber("format", Format);
-            w.WriteBoolean("paper", s.Paper);
+            w.WriteString("mode", ModeName(s.Mode));
             w.WriteStartArray("data");
             foreach (var d in s.DataFiles)
             {
@@ -112,7 +112,8 @@ internal static class RunSpecJson
             var speed = R("speed");
             return new RunSpec
             {
-                Paper = e.GetProperty("paper").GetBoolean(),
+                // Specs from before run modes say "paper": true|false (a live paper run was never resumable).
+                Mode = S("mode") is string mode ? ParseMode(mode) : e.GetProperty("paper").GetBoolean() ? RunMode.PaperReplay : RunMode.Backtest,
                 DataFiles = A("data") ?? throw new FormatException("'data' is missing"),
                 Symbols = A("symbols"),
                 Strategy = R("strategy"),
@@ -149,6 +150,24 @@ internal static class RunSpecJson
             throw new UsageException($"run {runId} has a damaged stored specification ({ex.Message}); it cannot be resumed");
         }
     }
+
+    public static string ModeName(RunMode mode) => mode switch
+    {
+        RunMode.Backtest => "backtest",
+        RunMode.PaperReplay => "paper-replay",
+        RunMode.PaperLive => "paper-live",
+        RunMode.Live => "live",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown run mode"),
+    };
+
+    private static RunMode ParseMode(string text) => text switch
+    {
+        "backtest" => RunMode.Backtest,
+        "paper-replay" => RunMode.PaperReplay,
+        "paper-live" => RunMode.PaperLive,
+        "live" => RunMode.Live,
+        _ => throw new FormatException($"mode '{text}' is not one this Keel knows"),
+    };
 
     private static void Opt(Utf8JsonWriter w, string name, string? value)
     {
