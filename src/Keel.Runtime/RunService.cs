@@ -163,6 +163,15 @@ public static class RunService
 
         var instruments = BuildInstruments(spec);
         CheckStake(spec, instruments);
+        if (resume is null)
+        {
+            spec = spec with { Inputs = [.. spec.DataFiles.Where(f => !RunSpec.IsLiveSource(f) && !RunSpec.IsStoreSource(f)).Select(InputFingerprint.Of)] };
+        }
+        else
+        {
+            CheckInputsUnchanged(spec, resume.Id);
+        }
+
         var parameters = StrategyParameters.Parse(descriptor.Name, spec.Parameters);
         var host = descriptor.Create(new StrategyContext(parameters, instruments, spec.Stake));
 
@@ -439,6 +448,24 @@ public static class RunService
         catch (StorageException)
         {
             // The store itself is what failed; the error line says so.
+        }
+    }
+
+    /// <summary>A resume must read exactly the files the run started on; mixing two versions of a file would give a result of neither.</summary>
+    private static void CheckInputsUnchanged(RunSpec spec, string runId)
+    {
+        foreach (var recorded in spec.Inputs ?? [])
+        {
+            if (!File.Exists(recorded.Path))
+            {
+                throw new UsageException($"run {runId} read {recorded.Path}, which no longer exists; it cannot be resumed (start a new run)");
+            }
+
+            var now = InputFingerprint.Of(recorded.Path);
+            if (now.Length != recorded.Length || now.Hash != recorded.Hash)
+            {
+                throw new UsageException($"data file {recorded.Path} changed since run {runId} started ({recorded.Length:N0} bytes then, {now.Length:N0} now, different content); resuming would mix two versions of it. Restore the file or start a new run");
+            }
         }
     }
 

@@ -83,6 +83,21 @@ public static class RunSpecJson
                 w.WriteNumber("periodsPerYear", ppy);
             }
 
+            if (s.Inputs is { } inputs)
+            {
+                w.WriteStartArray("inputs");
+                foreach (var f in inputs)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("path", f.Path);
+                    w.WriteNumber("length", f.Length);
+                    w.WriteString("xxh128", f.Hash);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteString("speed", double.IsFinite(s.Speed) ? s.Speed.ToString("R", CultureInfo.InvariantCulture) : "max");
             w.WriteNumber("snapshotEvery", s.SnapshotEvery);
             w.WriteString("snapshotSeconds", s.SnapshotSeconds.ToString("R", CultureInfo.InvariantCulture));
@@ -143,6 +158,9 @@ public static class RunSpecJson
                 Db = db,
                 SnapshotEvery = L("snapshotEvery") ?? 200_000,
                 SnapshotSeconds = double.Parse(R("snapshotSeconds"), NumberStyles.Float, CultureInfo.InvariantCulture),
+                Inputs = e.TryGetProperty("inputs", out var inputs) && inputs.ValueKind == JsonValueKind.Array
+                    ? [.. inputs.EnumerateArray().Select(x => new InputFingerprint(x.GetProperty("path").GetString()!, x.GetProperty("length").GetInt64(), x.GetProperty("xxh128").GetString()!))]
+                    : null,
             };
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)

@@ -148,6 +148,32 @@ public sealed class RunHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_RefusesADataFileThatChangedSinceTheRunStarted_NamingIt()
+    {
+        var db = _dir.File("keel.db");
+        var copy = _dir.File("orcl.txt");
+        File.Copy(Orcl, copy);
+        await using var host = new RunHost();
+        var run = host.Start(Spec(RunMode.PaperReplay, db, null, speed: Slow) with { DataFiles = [copy] });
+        await Until(() => run.Progress > 10);
+        run.Stop();
+        await run.Completion.WaitAsync(Patience);
+
+        // One price edited in place: same length, different bytes.
+        var text = File.ReadAllText(copy);
+        int at = text.LastIndexOf('1');
+        File.WriteAllText(copy, text[..at] + "2" + text[(at + 1)..]);
+        var (record, spec) = RunHost.FindRecorded(db, run.RunId!);
+        var error = Assert.Throws<UsageException>(() => host.Resume(record, spec));
+        Assert.Contains(copy, error.Message, StringComparison.Ordinal);
+        Assert.Contains("changed", error.Message, StringComparison.Ordinal);
+
+        // Put back, it resumes.
+        File.Copy(Orcl, copy, overwrite: true);
+        Assert.Equal(RunEnd.Completed, (await host.Resume(record, spec with { Speed = double.PositiveInfinity }).Completion.WaitAsync(Patience)).End);
+    }
+
+    [Fact]
     public async Task AnOrderFromOutside_PassesTheRiskGate_AndIsJournaledLikeAStrategysOwn()
     {
         var db = _dir.File("keel.db");
