@@ -4,8 +4,8 @@ using System.CommandLine.Invocation;
 using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Data;
-using Keel.Engine.Indicators;
 using Keel.Engine.Reporting;
+using Keel.Indicators;
 
 namespace Keel.Cli;
 

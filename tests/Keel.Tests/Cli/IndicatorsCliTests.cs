@@ -1,5 +1,5 @@
 using System.Globalization;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 using Keel.Tests.Support;
 
 namespace Keel.Tests.Cli;

@@ -21,7 +21,7 @@ public class ConventionTests
         static string[] Refs(Assembly a) => a.GetReferencedAssemblies().Select(r => r.Name!).Where(n => !n.StartsWith("System", StringComparison.Ordinal) && n != "netstandard").ToArray();
         Assert.Empty(Refs(Domain));
         Assert.Equal(["Keel.Domain"], Refs(Engine));
-        Assert.Equal(["Keel.Domain", "Keel.Engine"], Refs(Strategies).Order());
+        Assert.Equal(["Keel.Domain", "Keel.Engine", "Keel.Indicators"], Refs(Strategies).Order());
         foreach (var a in new[] { Domain, Engine, Strategies })
         {
             var refs = a.GetReferencedAssemblies().Select(r => r.Name!).ToArray();

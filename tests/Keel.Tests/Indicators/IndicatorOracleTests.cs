@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Data;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 using Keel.Tests.Support;
 using Xunit.Abstractions;
 

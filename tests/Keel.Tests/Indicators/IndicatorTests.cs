@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Keel.Domain;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 
 namespace Keel.Tests.Indicators;
 
