@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Engine.Reporting;

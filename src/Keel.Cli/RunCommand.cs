@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Analytics;
 using Keel.Engine.Backtest;

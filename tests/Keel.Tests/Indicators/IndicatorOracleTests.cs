@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 using Keel.Indicators;
 using Keel.Tests.Support;
 using Xunit.Abstractions;

@@ -495,7 +495,7 @@ public class IndicatorTests
     [InlineData("2006-min-005.txt", 1, 1, 2)]
     public void Kama_AnyFastAndSlow_MatchesKaufmansDefinitionOnRealData(string file, int period, int fast, int slow)
     {
-        using var reader = Keel.Engine.Data.CsvBarReader.Open(Support.TestPaths.Data(file), Id);
+        using var reader = Keel.Data.CsvBarReader.Open(Support.TestPaths.Data(file), Id);
         var bars = new List<Bar>();
         while (reader.TryRead(out var bar))
         {

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Analytics;
 using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
-using Keel.Engine.Data;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
 
