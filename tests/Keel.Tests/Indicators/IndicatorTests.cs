@@ -54,6 +54,24 @@ public class IndicatorTests
         Assert.True(Math.Abs(expected - actual) <= tolerance * Math.Max(1, Math.Abs(expected)), $"expected {expected:R}, got {actual:R}");
 
     [Fact]
+    public void StandaloneExample_FromTheDocs_RunsOnPlainNumbers()
+    {
+        var doc = File.ReadAllText(Path.Combine(Support.TestPaths.RepoRoot, "docs", "indicators.md"));
+        Assert.Contains("var rsi = new Rsi(14);\nforeach (double close in closes) rsi.Update(close);", doc.ReplaceLineEndings("\n"));
+
+        // ---- as in docs/indicators.md, "Using the indicators without the engine" ----
+        double[] closes = [.. Enumerable.Range(0, 20).Select(i => 100.0 + (i % 3))];
+        var rsi = new Rsi(14);
+        foreach (double close in closes)
+        {
+            rsi.Update(close);
+        }
+
+        Assert.True(rsi.IsReady);
+        Assert.InRange(rsi.Value, 0, 100);
+    }
+
+    [Fact]
     public void Wma_ThreeInputs_WeighsNewestMost()
     {
         var wma = new Wma(3);
