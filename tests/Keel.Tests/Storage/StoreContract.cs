@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
