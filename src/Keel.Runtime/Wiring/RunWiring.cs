@@ -1,7 +1,7 @@
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Clock;
-using Keel.Data;
 using Keel.Engine.Data;
 using Keel.Runtime.Sessions;
 using Keel.Storage;
