@@ -89,6 +89,10 @@ internal static class Terminal
             Out = new AnsiConsoleOutput(writer),
         });
         console.Profile.Width = Width();
+
+        // Spectre guesses Unicode support from the writer and would fall back to ASCII-safe borders; the plain tables
+        // have always printed box-drawing characters, so the terminal is taken to show them too.
+        console.Profile.Capabilities.Unicode = true;
         return console;
     }
 
