@@ -69,6 +69,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
         var cursor = from;
         bool first = true;
         int page = 0;
+        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait);
         while (cursor < to)
         {
             page++;
@@ -76,7 +77,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
                 + $"&from={AlpacaBarSource.Rfc3339(cursor)}&count={PageSize.ToString(CultureInfo.InvariantCulture)}&includeFirst={(first ? "true" : "false")}"
                 + "&dailyAlignment=0&alignmentTimezone=UTC");
             var what = $"oanda candles {symbol} page {page}";
-            using var response = await RestRetry.SendAsync(_http, () => Request(url), what, _time, ct, RetryDelay, MaxRetryWait).ConfigureAwait(false);
+            using var response = await retry.SendAsync(_http, () => Request(url), what, ct).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
