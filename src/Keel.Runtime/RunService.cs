@@ -330,7 +330,7 @@ public static class RunService
         }
 
         SessionResult result;
-        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload));
+        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData);
         try
         {
             using var feed = run.Wiring.OpenFeed(context, ct);

@@ -4,6 +4,7 @@ using Keel.Domain;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Kernel;
 using Keel.Engine.Ports;
+using Keel.Engine.Strategies;
 using Keel.Runtime.Sessions;
 using Keel.Storage;
 using Keel.Venues.Recording;
@@ -11,43 +12,41 @@ using Keel.Venues.Recording;
 namespace Keel.Runtime.Wiring;
 
 /// <summary>
-/// The data source of paper on a live feed: the venue's stream recorded into candles (and into the store, when there
-/// is one), whose completed candles drive the kernel. The simulated exchange fills on the live quotes (buy at the ask,
-/// sell at the bid; OANDA prices, Alpaca quotes), each handed over after the candle it completed, so an order placed on
-/// a candle fills on the first quote after it. Without quotes it fills on the candles as a backtest does. Candles that
-/// only fill a gap (no ticks) are stored but not traded on. Cancelling stops the feed; the last candles are
-/// force-completed and traded, then the run ends normally.
+/// The data source of a run on a live feed. The venue's stream fills the tick buffer; the recorder's consumer drains it
+/// into the candle aggregator (completed candles are upserted into the store, when there is one) and hands what the
+/// kernel needs to the session's feeder thread, which writes it into the kernel's bounded inbox.
+/// Why a hand-over queue between them (unbounded, so the consumer never waits): the consumer runs on the thread pool,
+/// and blocking it on a full inbox starves the pool on a small machine — the kernel's own wake-ups run there — so ticks
+/// pile up in the tick buffer and its oldest are dropped (seen with the sandbox replaying at full speed on 2 cores).
+/// What the kernel gets depends on what the strategy trades on (<see cref="StrategyDescriptor.LiveData"/>):
+/// <list type="bullet">
+/// <item>a tick strategy (ladder on price updates, floor on bid/ask) gets every tick of its kinds as an ordinary tick:
+/// the simulated exchange matches on it, the portfolio is marked on it, the strategy sees it;</item>
+/// <item>a candle strategy gets each completed candle that has ticks (gap fills are stored, not traded on); the quotes go
+/// to the simulated exchange only, each after the candle it completed, so an order placed on a candle fills on the
+/// first quote after it, at the ask for a buy and the bid for a sell (without quotes it fills on candles, as in a
+/// backtest).</item>
+/// </list>
+/// Cancelling stops the feed; the last candles are force-completed and traded, then the run ends normally.
 /// </summary>
-internal sealed class LiveFeedSource : SessionFeed
+internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
 {
-    private readonly Channel<InboxItem> _items = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly IMarketDataFeed _feed;
-    private readonly Task _recording;
+    private readonly LiveRecorder _recorder;
+    private readonly IRunObserver _observer;
+    private readonly CancellationToken _stop;
+    private readonly Channel<InboxItem> _items = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private Exception? _failure;
 
-    private LiveFeedSource(IMarketDataFeed feed, LiveRecorder recorder, IRunObserver observer, CancellationToken stop)
+    private LiveFeedSource(IMarketDataFeed feed, Func<LiveFeedSource, LiveRecorder> recorder, IRunObserver observer, CancellationToken stop)
     {
         _feed = feed;
-        Feeder = new CandleFeeder(_items.Reader);
-        _recording = Task.Run(async () =>
-        {
-            try
-            {
-                var health = await recorder.RunAsync(stop).ConfigureAwait(false);
-                observer.Note(health.Format());
-            }
-            catch (Exception ex)
-            {
-                _failure = ex;
-            }
-            finally
-            {
-                _items.Writer.TryComplete();
-            }
-        }, CancellationToken.None);
+        _observer = observer;
+        _stop = stop;
+        _recorder = recorder(this);
     }
 
-    public override IDataFeeder Feeder { get; }
+    public override IDataFeeder Feeder => this;
 
     public override CancellationToken SessionToken => CancellationToken.None;
 
@@ -67,37 +66,86 @@ internal sealed class LiveFeedSource : SessionFeed
             Source = spec.Venue == "oanda" ? CandleSource.Quotes : CandleSource.Trades,
         };
         ICandleWriter writer = context.Store is null ? new NoWriter() : new StoreCandleWriter(context.Store, context.Services.Time);
-        Channel<InboxItem>? sink = null;
         var time = context.Services.Time;
         var observer = context.Observer;
-        var recorder = new LiveRecorder(feed, context.Instruments.Select(i => i.Id.Symbol).ToList(), options, writer, time, observer.Note)
+        var wants = context.LiveData;
+        bool bars = (wants & MarketDataKinds.Bars) != 0;
+        bool trades = (wants & MarketDataKinds.Trades) != 0;
+        bool quotes = (wants & MarketDataKinds.Quotes) != 0;
+        observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C ends the run");
+        return new LiveFeedSource(feed, self => new LiveRecorder(feed, context.Instruments.Select(i => i.Id.Symbol).ToList(), options, writer, time, observer.Note)
         {
             CandleCompleted = c =>
             {
-                if (!c.IsGapFill && c.TickCount > 0)
+                if (bars && !c.IsGapFill && c.TickCount > 0)
                 {
-                    sink!.Writer.TryWrite(InboxItem.ForBar(c.Bar));
+                    self.Write(InboxItem.ForBar(c.Bar));
                 }
             },
             TickAggregated = t =>
             {
-                if (t.HasQuote)
+                if ((trades && t.HasTrade) || (quotes && t.HasQuote))
                 {
-                    sink!.Writer.TryWrite(InboxItem.ForFillQuote(t));
+                    self.Write(InboxItem.ForTick(t));
+                }
+                else if (t.HasQuote)
+                {
+                    self.Write(InboxItem.ForFillQuote(t));
                 }
             },
             HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
-        };
-        observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}, {timeframe.Name} candles); Ctrl+C ends the run");
-        var live = new LiveFeedSource(feed, recorder, observer, stop);
-        sink = live._items;
-        return live;
+        }, observer, stop);
+    }
+
+    /// <summary>
+    /// Runs on the session's feeder thread: records until the stream ends or the run is cancelled, forwarding what the
+    /// kernel needs into its inbox, then ends the data.
+    /// </summary>
+    public void Run(Inbox inbox, CancellationToken ct)
+    {
+        // The user's stop ends the feed and the run completes; the session's own stop (it failed) ends the feed too.
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(_stop, ct);
+        var recording = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    var health = await _recorder.RunAsync(either.Token).ConfigureAwait(false);
+                    _observer.Note(health.Format());
+                }
+                catch (Exception ex)
+                {
+                    _failure = ex;
+                }
+                finally
+                {
+                    _items.Writer.TryComplete();
+                }
+            },
+            CancellationToken.None);
+        try
+        {
+            var reader = _items.Reader;
+            while (reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var item))
+                {
+                    inbox.Write(item, ct);
+                }
+            }
+
+            inbox.Write(InboxItem.EndOfData, ct);
+        }
+        finally
+        {
+            either.Cancel();
+            recording.GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>After the session: a feed that failed for good (bad credentials, circuit open) fails the run.</summary>
     public override void Finish()
     {
-        _recording.GetAwaiter().GetResult();
         if (_failure is not null)
         {
             throw _failure;
@@ -110,20 +158,28 @@ internal sealed class LiveFeedSource : SessionFeed
         _feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
-    private sealed class CandleFeeder(ChannelReader<InboxItem> items) : IDataFeeder
-    {
-        public void Run(Inbox inbox, CancellationToken ct)
-        {
-            while (items.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
-            {
-                while (items.TryRead(out var item))
-                {
-                    inbox.Write(item, ct);
-                }
-            }
+    /// <summary>On the recorder's consumer thread: never waits.</summary>
+    private void Write(InboxItem item) => _items.Writer.TryWrite(item);
 
-            inbox.Write(InboxItem.EndOfData, ct);
+    private static string Describe(MarketDataKinds wants, Timeframe timeframe)
+    {
+        var parts = new List<string>();
+        if ((wants & MarketDataKinds.Bars) != 0)
+        {
+            parts.Add($"{timeframe.Name} candles");
         }
+
+        if ((wants & MarketDataKinds.Trades) != 0)
+        {
+            parts.Add("every trade");
+        }
+
+        if ((wants & MarketDataKinds.Quotes) != 0)
+        {
+            parts.Add("every bid/ask quote");
+        }
+
+        return string.Join(" and ", parts);
     }
 
     private sealed class NoWriter : ICandleWriter
@@ -136,7 +192,7 @@ internal sealed class LiveFeedSource : SessionFeed
     }
 }
 
-/// <summary>Live candles and gaps into the candle store (<c>keel record</c> and paper on a live feed).</summary>
+/// <summary>Live candles and gaps into the candle store (<c>keel record</c> and runs on a live feed).</summary>
 public sealed class StoreCandleWriter(KeelStore store, TimeProvider time) : ICandleWriter
 {
     public int Write(Timeframe timeframe, IReadOnlyList<Candle> candles) => store.UpsertLiveCandles(timeframe.Name, candles);

@@ -16,7 +16,8 @@ public sealed record FeedContext(
     RunServices Services,
     IRunObserver Observer,
     Action<long, long> Progress,
-    long SkipDataEvents);
+    long SkipDataEvents,
+    Engine.Strategies.MarketDataKinds LiveData = Engine.Strategies.MarketDataKinds.Bars);
 
 /// <summary>A run's open data source: the feeder the session reads, and what to do when the session ends.</summary>
 public abstract class SessionFeed : IDisposable
