@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Keel.Storage;
 using System.Text.Json;
+using Keel.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.FileProviders;
@@ -179,6 +179,11 @@ internal static class CliConfig
                 foreach (var key in provider.GetChildKeys([], section).Distinct(StringComparer.OrdinalIgnoreCase))
                 {
                     var path = $"{section}:{key}";
+                    if (key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
                     if (keys.Contains(key, StringComparer.OrdinalIgnoreCase))
                     {
                         if (provider.GetChildKeys([], path).Any())
@@ -186,11 +191,6 @@ internal static class CliConfig
                             throw new UsageException($"{Where(path)} must be a single value, not a section");
                         }
 
-                        continue;
-                    }
-
-                    if (key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase))
-                    {
                         continue;
                     }
 
