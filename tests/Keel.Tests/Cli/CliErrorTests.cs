@@ -177,6 +177,18 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void DataDownload_RestUrlThatRefusesConnections_FailsAtOnceWithASentence()
+    {
+        var env = new Dictionary<string, string> { ["KEEL__ALPACA__KEY"] = "key", ["KEEL__ALPACA__SECRET"] = "secret-value-3" };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = Keel(env, "data", "download", "--venue", "alpaca", "--symbols", "AAPL", "--from", "2024-01-01", "--to", "2024-01-02", "--url", "http://127.0.0.1:1", "--db", _tmp.File("dl.db"));
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed.TotalSeconds:0.0} s (it used to retry for half a minute)");
+        Assert.Equal("keel: error: alpaca bars AAPL page 1: could not connect to http://127.0.0.1:1: connection refused", r.Stderr.Trim());
+        Assert.DoesNotContain("secret-value-3", r.Stderr + r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Record_FeedUrlThatRefusesConnections_FailsWithinSecondsWithASentence()
     {
         var env = new Dictionary<string, string> { ["KEEL__ALPACA__KEY"] = "key", ["KEEL__ALPACA__SECRET"] = "secret-value-2" };
