@@ -126,10 +126,11 @@ public abstract class StreamingFeed : IMarketDataFeed
                 break;
             }
 
-            if (!_established && error is not null)
+            if (!_established && error is not null && !stale.Value)
             {
                 // Never connected: a wrong URL, a closed port or a dead host. Retrying would only delay the message.
-                var message = $"could not connect to {Endpoint?.ToString() ?? Venue}: {(stale.Value ? $"no answer within {Policy.StaleAfter.TotalSeconds:0.###} s" : ConnectFailure(error))}";
+                // (A server that is merely slow to answer is retried: under load that is a hiccup, not a wrong URL.)
+                var message = $"could not connect to {Endpoint?.ToString() ?? Venue}: {ConnectFailure(error)}";
                 Fail(message);
                 SetState(FeedState.Failed);
                 Emit(FeedEventKind.Disconnected, message);
