@@ -56,6 +56,11 @@ internal static class ParseErrors
             return $"'{path}' needs a command: {string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))} ({help})";
         }
 
+        if (parse.Errors[0].SymbolResult is OptionResult option && option.Tokens.Count == 0)
+        {
+            return $"{option.Option.Name} needs a value ({help})";
+        }
+
         return $"{parse.Errors[0].Message.TrimEnd('.')} ({help})";
     }
 

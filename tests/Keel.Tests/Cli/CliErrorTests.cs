@@ -48,6 +48,13 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void OptionWithoutItsValue_SaysItNeedsOne()
+    {
+        var r = Keel(null, "backtest", "--data", Day001, "--strategy", "sma-cross", "--cash");
+        AssertUsageError(r, "keel: error: --cash needs a value (see 'keel backtest --help')");
+    }
+
+    [Fact]
     public void ConfigFile_UnknownKey_IsAnErrorNamingTheFileAndKey()
     {
         _tmp.Write("keel.json", """{"backtest": {"cahs": 5}}""");
