@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Keel.Domain;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 
 namespace Keel.Benchmarks;
 

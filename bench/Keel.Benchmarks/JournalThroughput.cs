@@ -3,6 +3,7 @@ using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
+using Keel.Runtime.Sessions;
 using Keel.Storage;
 
 namespace Keel.Benchmarks;

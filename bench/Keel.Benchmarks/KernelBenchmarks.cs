@@ -108,7 +108,7 @@ public class PerBarBenchmarks
         {
             state.Fast.Update(bar.Close);
             state.Slow.Update(bar.Close);
-            if (state.Slow.IsReady && state.Cross.UpdateSign(Keel.Engine.Indicators.PriceSma.Compare(state.Fast, state.Slow)) != 0)
+            if (state.Slow.IsReady && state.Cross.UpdateSign(Keel.Indicators.PriceSma.Compare(state.Fast, state.Slow)) != 0)
             {
                 state.Crosses++;
             }
@@ -118,11 +118,11 @@ public class PerBarBenchmarks
 
         public sealed class State
         {
-            public Keel.Engine.Indicators.PriceSma Fast { get; } = new(10);
+            public Keel.Indicators.PriceSma Fast { get; } = new(10);
 
-            public Keel.Engine.Indicators.PriceSma Slow { get; } = new(30);
+            public Keel.Indicators.PriceSma Slow { get; } = new(30);
 
-            public Keel.Engine.Indicators.CrossOver Cross { get; } = new();
+            public Keel.Indicators.CrossOver Cross { get; } = new();
 
             public int Crosses { get; set; }
         }

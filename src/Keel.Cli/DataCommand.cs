@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 
 namespace Keel.Cli;
 

@@ -2,10 +2,11 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Data;
-using Keel.Engine.Indicators;
-using Keel.Engine.Reporting;
+using Keel.Indicators;
+using Keel.Runtime.Reporting;
 
 namespace Keel.Cli;
 

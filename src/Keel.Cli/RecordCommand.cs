@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Keel.Domain;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
 using Keel.Storage;
@@ -78,7 +77,7 @@ internal static class RecordCommand
     private static int Record(string venue, IReadOnlyList<string> symbols, string? url, IConfiguration config, RecorderOptions options, KeelStore store, CancellationToken ct)
     {
         var feed = Feed(venue, config, url);
-        var writer = new StoreCandleWriter(store);
+        var writer = new Keel.Runtime.Wiring.StoreCandleWriter(store, TimeProvider.System);
         var recorder = new LiveRecorder(feed, symbols, options, writer, TimeProvider.System, line => Console.Error.WriteLine($"keel: {Stamp()} {line}"))
         {
             HealthReported = h => Console.WriteLine($"{Stamp()} {h.Format()}"),
@@ -118,13 +117,4 @@ internal static class RecordCommand
 
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value <= 86_400 ? TimeSpan.FromSeconds(value) : throw new UsageException($"{name} was {value.ToString(CultureInfo.InvariantCulture)}; it must be a number of seconds between 0 and 86400");
-
-    /// <summary>Writes live candles and gaps into the store, under the timeframe's short name (1m, 5m, 1h, 1d).</summary>
-    internal sealed class StoreCandleWriter(KeelStore store) : ICandleWriter
-    {
-        public int Write(Timeframe timeframe, IReadOnlyList<Candle> candles) => store.UpsertLiveCandles(timeframe.Name, candles);
-
-        public void Gap(string symbol, Timeframe timeframe, Timestamp from, Timestamp to, string reason) =>
-            store.RecordGap(new CandleGap(symbol, timeframe.Name, from, to, reason, Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow)));
-    }
 }

@@ -256,7 +256,7 @@ internal sealed class RunOptions
 
         var spec = new RunSpec
         {
-            Paper = Paper,
+            Mode = !Paper ? RunMode.Backtest : venue is null ? RunMode.PaperReplay : RunMode.PaperLive,
             DataFiles = SplitList(dataText),
             Symbols = liveSymbols ?? (Get(Symbol) is string sym ? SplitList(sym) : null),
             Venue = venue,
@@ -432,98 +432,5 @@ internal sealed class RunOptions
         }
 
         return endOfDay && text.Length == 10 ? ts.AddNanos(Timestamp.NanosPerDay - 1) : ts;
-    }
-}
-
-/// <summary>A validated run request.</summary>
-internal sealed record RunSpec
-{
-    public required bool Paper { get; init; }
-
-    public required IReadOnlyList<string> DataFiles { get; init; }
-
-    public required IReadOnlyList<string>? Symbols { get; init; }
-
-    public required string Strategy { get; init; }
-
-    public required IReadOnlyList<string> Parameters { get; init; }
-
-    public required Quantity Stake { get; init; }
-
-    public required Money Cash { get; init; }
-
-    public required decimal Commission { get; init; }
-
-    public required Money CommissionPerShare { get; init; }
-
-    public required Money CommissionMinimum { get; init; }
-
-    public required Money CommissionPerOrder { get; init; }
-
-    public required decimal Slippage { get; init; }
-
-    public required bool FillAtClose { get; init; }
-
-    public required decimal? VolumeParticipation { get; init; }
-
-    public required Timestamp? From { get; init; }
-
-    public required Timestamp? To { get; init; }
-
-    public required string? OutDir { get; init; }
-
-    public required AssetClass AssetClass { get; init; }
-
-    public required Price? TickSize { get; init; }
-
-    public required Quantity? LotSize { get; init; }
-
-    public required decimal Leverage { get; init; }
-
-    public required Quantity? MaxPosition { get; init; }
-
-    public required Money? MaxOrderNotional { get; init; }
-
-    public required int? MaxOpenOrders { get; init; }
-
-    public required int? PeriodsPerYear { get; init; }
-
-    public required bool Quiet { get; init; }
-
-    public required double Speed { get; init; }
-
-    /// <summary>Live paper trading: the venue (alpaca, oanda) whose stream drives the run; null for files.</summary>
-    public string? Venue { get; init; }
-
-    public string? VenueUrl { get; init; }
-
-    /// <summary>The --config file, for venue credentials.</summary>
-    public string? ConfigPath { get; init; }
-
-    /// <summary>Live paper trading: the candle timeframe (Keel or OANDA notation).</summary>
-    public string? Timeframe { get; init; }
-
-    public static bool IsLiveSource(string source) => source.StartsWith("live:", StringComparison.Ordinal);
-
-    /// <summary>The store to record the run in; null when recording is off (<c>--db none</c>).</summary>
-    public required string? Db { get; init; }
-
-    public required long SnapshotEvery { get; init; }
-
-    public required double SnapshotSeconds { get; init; }
-
-    /// <summary>True for a <c>db:SYMBOL:TIMEFRAME</c> data source.</summary>
-    public static bool IsStoreSource(string data) => data.StartsWith("db:", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Splits <c>db:SYMBOL:TIMEFRAME</c>.</summary>
-    public static (string Symbol, string Timeframe) ParseStoreSource(string data)
-    {
-        var parts = data.Split(':');
-        if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
-        {
-            throw new UsageException($"data source '{data}' must be db:SYMBOL:TIMEFRAME, e.g. db:AAPL:1m");
-        }
-
-        return (parts[1], parts[2]);
     }
 }

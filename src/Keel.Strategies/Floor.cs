@@ -64,7 +64,11 @@ public sealed class Floor : IStrategy<Floor.State>
             p.EnsureAllUsed(ParameterSpecs);
             var strategy = new Floor(settings);
             return new StrategyHost<State>(Name, strategy, codec: new Codec(strategy));
-        });
+        })
+    {
+        // Seed 002 trades on every bid/ask tick.
+        LiveData = MarketDataKinds.Quotes,
+    };
 
     public State CreateState() => new(Settings.VolatilityPeriod);
 

@@ -56,7 +56,11 @@ public sealed class Ladder : IStrategy<Ladder.State>
         Name,
         "SCALE_T price ladder from a CSV: buy levels as the price falls to them, sell them as it rises to their sell prices; profit tracked per level.",
         ParameterSpecs,
-        Create);
+        Create)
+    {
+        // Seed 000 places and cancels its orders on every price update.
+        LiveData = MarketDataKinds.Trades,
+    };
 
     private static StrategyHost<State> Create(StrategyContext ctx)
     {

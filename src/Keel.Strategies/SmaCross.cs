@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Keel.Domain;
-using Keel.Engine.Indicators;
 using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
+using Keel.Indicators;
 
 namespace Keel.Strategies;
 

@@ -17,6 +17,9 @@ public enum InboxItemKind : byte
 
     /// <summary>A live quote for the simulated venue's fills only (see <see cref="TradingKernel.OnFillQuote"/>).</summary>
     FillQuote = 8,
+
+    /// <summary>An order or cancel from outside the strategy (<see cref="ExternalOrderRequest"/>).</summary>
+    External = 9,
 }
 
 public enum KernelCommand
@@ -68,6 +71,8 @@ public readonly struct InboxItem
     public static InboxItem ForOrderEvent(OrderEvent e) => new(InboxItemKind.OrderEvent, default, default, e, default);
 
     public static InboxItem ForCommand(KernelCommand command) => new(InboxItemKind.Command, default, default, null, command);
+
+    public static InboxItem ForExternal(ExternalOrderRequest request) => new(InboxItemKind.External, default, default, request, default);
 
     public static InboxItem EndOfData => new(InboxItemKind.EndOfData, default, default, null, default);
 
@@ -147,6 +152,43 @@ public sealed class Inbox
             }
         }
     }
+}
+
+/// <summary>What became of an order from outside the strategy, right after the kernel processed it.</summary>
+/// <param name="Id">The client order id the kernel gave it (default when it was refused before getting one).</param>
+/// <param name="Status">Its status after validation, the risk gate and the venue call: denied, submitted, accepted, filled…</param>
+/// <param name="Reason">Why it was denied, rejected or ignored; null otherwise.</param>
+public readonly record struct ExternalOrderResult(ClientOrderId Id, Domain.Orders.OrderStatus Status, string? Reason);
+
+/// <summary>
+/// An order (or a cancel) from outside the strategy — an operator, the decision pipeline, a webhook — on its way
+/// through the inbox to the kernel thread, where it passes the same validation, risk gate and journal as a strategy's
+/// intent. <see cref="Result"/> completes on the kernel thread, with continuations run elsewhere.
+/// </summary>
+public sealed class ExternalOrderRequest
+{
+    private readonly TaskCompletionSource<ExternalOrderResult> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ExternalOrderRequest(Domain.Orders.OrderRequest order, ClientOrderId? cancelId)
+    {
+        Order = order;
+        CancelId = cancelId;
+    }
+
+    public Domain.Orders.OrderRequest Order { get; }
+
+    public ClientOrderId? CancelId { get; }
+
+    public Task<ExternalOrderResult> Result => _reply.Task;
+
+    public static ExternalOrderRequest Submit(in Domain.Orders.OrderRequest order) => new(order, null);
+
+    public static ExternalOrderRequest Cancel(ClientOrderId id) => new(default, id);
+
+    internal void Complete(ExternalOrderResult result) => _reply.TrySetResult(result);
+
+    /// <summary>The run ended before the kernel took the request.</summary>
+    public void Abandon(string reason) => _reply.TrySetResult(new ExternalOrderResult(CancelId ?? default, Domain.Orders.OrderStatus.Denied, reason));
 }
 
 /// <summary>How a loop ended.</summary>
@@ -236,14 +278,30 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
             case InboxItemKind.OrderEvent:
                 kernel.ProcessVenueEvent((OrderEvent)item.Payload!);
                 return null;
+            case InboxItemKind.External:
+                {
+                    var request = (ExternalOrderRequest)item.Payload!;
+                    request.Complete(request.CancelId is ClientOrderId id ? kernel.CancelExternal(id) : kernel.SubmitExternal(request.Order));
+                    return null;
+                }
+
             case InboxItemKind.Command:
                 switch (item.Command)
                 {
+                    // A command that does not fit the state (pause while paused, a race between two operators) does nothing.
                     case KernelCommand.Pause:
-                        kernel.Pause();
+                        if (kernel.State == KernelState.Running)
+                        {
+                            kernel.Pause();
+                        }
+
                         return null;
                     case KernelCommand.Resume:
-                        kernel.Resume();
+                        if (kernel.State == KernelState.Paused)
+                        {
+                            kernel.Resume();
+                        }
+
                         return null;
                     case KernelCommand.ResetCircuitBreaker:
                         kernel.ResetCircuitBreaker();

@@ -58,6 +58,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
     private bool _sliceOpen;
     private bool _errorInEvent;
     private bool _inNotice;
+    private string? _lastInvalid;
 
     public TradingKernel(
         IClock clock,
@@ -331,6 +332,53 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
 
         _orders.Updated(order);
         _pending.Enqueue(new PendingNotification(orderEvent, order, effect));
+    }
+
+    /// <summary>
+    /// An order from outside the strategy (an operator, the decision pipeline, a webhook). It gets the next client id
+    /// and passes the same validation, circuit breaker, risk gate and journal as a strategy's intent; the strategy hears
+    /// of its events as of its own. Taken while the run is running or paused (a paused strategy does not stop an
+    /// operator), refused otherwise. Returns the order's state right after the venue call.
+    /// </summary>
+    public ExternalOrderResult SubmitExternal(in OrderRequest request)
+    {
+        if (State is not (KernelState.Running or KernelState.Paused))
+        {
+            return new ExternalOrderResult(default, OrderStatus.Denied, $"the run is {State.ToString().ToLowerInvariant()}; it takes orders only while running or paused");
+        }
+
+        _errorInEvent = false;
+        _lastInvalid = null;
+        var id = _intents.Submit(request);
+        ProcessIntents();
+        Drain();
+        EndEvent();
+        var order = _orders.Find(id);
+        return order is null
+            ? new ExternalOrderResult(id, OrderStatus.Denied, _lastInvalid ?? "the order was not created")
+            : new ExternalOrderResult(id, order.Status, order.Reason);
+    }
+
+    /// <summary>A cancel from outside the strategy, through the same path as a strategy's cancel intent.</summary>
+    public ExternalOrderResult CancelExternal(ClientOrderId id)
+    {
+        var order = _orders.Find(id);
+        if (order is null || State is not (KernelState.Running or KernelState.Paused))
+        {
+            return new ExternalOrderResult(id, OrderStatus.Denied, order is null ? $"order {id} is not known to this run" : $"the run is {State.ToString().ToLowerInvariant()}");
+        }
+
+        if (order.IsComplete)
+        {
+            return new ExternalOrderResult(id, order.Status, $"order {id} is already {order.Status.ToText()}");
+        }
+
+        _errorInEvent = false;
+        _intents.Cancel(id);
+        ProcessIntents();
+        Drain();
+        EndEvent();
+        return new ExternalOrderResult(id, order.Status, order.Reason);
     }
 
     /// <summary>Closes the current time slice, if any (end of data).</summary>
@@ -696,6 +744,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
 
         if (problem is not null)
         {
+            _lastInvalid = problem;
             Notice(NoticeLevel.Error, "invalid_order", $"order {id} from strategy {_strategy.Name} is invalid: {problem}");
             return null;
         }

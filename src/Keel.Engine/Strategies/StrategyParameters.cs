@@ -154,5 +154,26 @@ public sealed record StrategyContext(StrategyParameters Parameters, IReadOnlyLis
     public Quantity Position(InstrumentId instrument) => StartingPositions.TryGetValue(instrument, out var q) ? q : Quantity.Zero;
 }
 
+/// <summary>What a strategy trades on from a live feed. Stored values: never renumber.</summary>
+[Flags]
+public enum MarketDataKinds
+{
+    /// <summary>Completed candles (bars).</summary>
+    Bars = 1,
+
+    /// <summary>Trade ticks (price updates): the strategy's <c>OnTick</c> sees each one.</summary>
+    Trades = 2,
+
+    /// <summary>Quote ticks (bid/ask): the strategy's <c>OnTick</c> sees each one.</summary>
+    Quotes = 4,
+}
+
 /// <summary>A strategy Keel can run by name.</summary>
-public sealed record StrategyDescriptor(string Name, string Summary, IReadOnlyList<ParameterSpec> Parameters, Func<StrategyContext, IStrategyHost> Create);
+public sealed record StrategyDescriptor(string Name, string Summary, IReadOnlyList<ParameterSpec> Parameters, Func<StrategyContext, IStrategyHost> Create)
+{
+    /// <summary>
+    /// What the strategy trades on when a live feed drives it (paper or live): candles by default; a tick strategy
+    /// (seed 000's ladder on price updates, seed 002's floor on bid/ask) gets every tick of the kinds it names instead.
+    /// </summary>
+    public MarketDataKinds LiveData { get; init; } = MarketDataKinds.Bars;
+}

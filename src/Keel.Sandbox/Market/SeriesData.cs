@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Engine.Data.Live;

@@ -192,7 +192,7 @@ internal sealed class AlpacaSession : StreamSession
             // A MessagePack map (a JSON message starts with '{' or whitespace): read it as the JSON it stands for.
             try
             {
-                message = Wire.MsgPack.ToJson(message.Span);
+                message = Wire.MsgPack.ToJson(message);
             }
             catch (FormatException)
             {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Keel.Domain;
+using Nerdbank.MessagePack;
 
 namespace Keel.Sandbox.Wire;
 
@@ -13,53 +14,77 @@ namespace Keel.Sandbox.Wire;
 /// MessagePack client messages are turned back into JSON for the usual handler. Only what JSON can express is
 /// supported (maps with string keys, arrays, strings, integers, floats, booleans, nil; timestamps read back as text).
 /// </summary>
+/// <remarks>
+/// The bytes are read and written by Nerdbank.MessagePack's primitive <see cref="MessagePackWriter"/> and
+/// <see cref="MessagePackReader"/> (no serializer, no reflection: trim- and AOT-safe). What stays here is the mapping
+/// to and from JSON and two encoding choices the library leaves to its caller, kept so that the frames are the bytes
+/// the sandbox has always sent: integers that do not fit a fixint go out as uint32 or int64 (never uint8/16), and
+/// timestamps always as the 96-bit form (nanoseconds and seconds in full), as Alpaca sends them.
+/// </remarks>
 internal static class MsgPack
 {
+    private const sbyte TimestampType = -1;
+
     /// <summary>JSON bytes → MessagePack bytes; strings under the key <c>t</c> that are RFC 3339 times become timestamps.</summary>
     public static byte[] FromJson(ReadOnlySpan<byte> json)
     {
         using var doc = JsonDocument.Parse(json.ToArray());
         var output = new ArrayBufferWriter<byte>(json.Length);
-        Write(output, doc.RootElement, key: null);
+        var writer = new MessagePackWriter(output);
+        Write(ref writer, doc.RootElement, key: null);
+        writer.Flush();
         return output.WrittenSpan.ToArray();
     }
 
     /// <summary>MessagePack bytes → JSON bytes; throws <see cref="FormatException"/> on anything malformed.</summary>
-    public static byte[] ToJson(ReadOnlySpan<byte> data)
+    public static byte[] ToJson(ReadOnlyMemory<byte> data)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        var output = new ArrayBufferWriter<byte>(Math.Max(256, data.Length * 2));
+        using (var json = new Utf8JsonWriter(output))
         {
-            int pos = 0;
-            Read(data, ref pos, json, depth: 0);
-            if (pos != data.Length)
+            var reader = new MessagePackReader(new ReadOnlySequence<byte>(data));
+            try
             {
-                throw new FormatException($"{data.Length - pos} bytes after the MessagePack value");
+                Read(ref reader, json, depth: 0);
+            }
+            catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+            {
+                throw new FormatException($"malformed MessagePack: {ex.Message}", ex);
+            }
+
+            if (!reader.End)
+            {
+                throw new FormatException($"{data.Length - reader.Consumed} bytes after the MessagePack value");
             }
         }
 
-        return stream.ToArray();
+        return output.WrittenSpan.ToArray();
     }
 
-    private static void Write(ArrayBufferWriter<byte> o, JsonElement e, string? key)
+    private static void Write(ref MessagePackWriter w, JsonElement e, string? key)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                int fields = e.EnumerateObject().Count();
-                Header(o, fields, 0x80, 15, 0xde, 0xdf);
+                int fields = 0;
+                foreach (var _ in e.EnumerateObject())
+                {
+                    fields++;
+                }
+
+                w.WriteMapHeader(fields);
                 foreach (var p in e.EnumerateObject())
                 {
-                    Str(o, p.Name);
-                    Write(o, p.Value, p.Name);
+                    w.Write(p.Name);
+                    Write(ref w, p.Value, p.Name);
                 }
 
                 break;
             case JsonValueKind.Array:
-                Header(o, e.GetArrayLength(), 0x90, 15, 0xdc, 0xdd);
+                w.WriteArrayHeader(e.GetArrayLength());
                 foreach (var item in e.EnumerateArray())
                 {
-                    Write(o, item, null);
+                    Write(ref w, item, null);
                 }
 
                 break;
@@ -67,121 +92,58 @@ internal static class MsgPack
                 var text = e.GetString()!;
                 if (key == "t" && Timestamp.TryParse(text, out var time))
                 {
-                    TimestampExt(o, time);
+                    WriteTimestamp(ref w, time);
                 }
                 else
                 {
-                    Str(o, text);
+                    w.Write(text);
                 }
 
                 break;
             case JsonValueKind.Number:
                 if (e.TryGetInt64(out long integer))
                 {
-                    Int(o, integer);
+                    WriteInteger(ref w, integer);
                 }
                 else
                 {
-                    var span = o.GetSpan(9);
-                    span[0] = 0xcb;
-                    BinaryPrimitives.WriteDoubleBigEndian(span[1..], e.GetDouble());
-                    o.Advance(9);
+                    w.Write(e.GetDouble());
                 }
 
                 break;
             case JsonValueKind.True:
-                Byte(o, 0xc3);
+                w.Write(true);
                 break;
             case JsonValueKind.False:
-                Byte(o, 0xc2);
+                w.Write(false);
                 break;
             default:
-                Byte(o, 0xc0);
+                w.WriteNil();
                 break;
         }
     }
 
-    private static void Header(ArrayBufferWriter<byte> o, int count, byte fix, int fixMax, byte sixteen, byte thirtyTwo)
+    // The library's compact Write(long) would pick uint8/uint16/int8… by size; the sandbox has always sent fixints,
+    // then uint32, then int64 (every decoder reads them alike), and keeps those bytes.
+    private static void WriteInteger(ref MessagePackWriter w, long v)
     {
-        if (count <= fixMax)
+        if (v is >= -32 and <= 127)
         {
-            Byte(o, (byte)(fix | count));
+            w.Write(v); // positive or negative fixint: one byte
+        }
+        else if (v is >= 0 and <= uint.MaxValue)
+        {
+            w.WriteUInt32((uint)v);
         }
         else
         {
-            Length(o, count, 0, sixteen, thirtyTwo);
+            w.WriteInt64(v);
         }
     }
 
-    private static void Str(ArrayBufferWriter<byte> o, string s)
-    {
-        int n = Encoding.UTF8.GetByteCount(s);
-        if (n <= 31)
-        {
-            Byte(o, (byte)(0xa0 | n));
-        }
-        else
-        {
-            Length(o, n, 0xd9, 0xda, 0xdb);
-        }
-
-        o.Advance(Encoding.UTF8.GetBytes(s, o.GetSpan(n)));
-    }
-
-    /// <summary>A marker and a big-endian length in the narrowest form given (<paramref name="eight"/> 0 = no 8-bit form).</summary>
-    private static void Length(ArrayBufferWriter<byte> o, int n, byte eight, byte sixteen, byte thirtyTwo)
-    {
-        if (eight != 0 && n <= byte.MaxValue)
-        {
-            Byte(o, eight);
-            Byte(o, (byte)n);
-        }
-        else if (n <= ushort.MaxValue)
-        {
-            Fixed(o, sixteen, 2, (ulong)n);
-        }
-        else
-        {
-            Fixed(o, thirtyTwo, 4, (ulong)n);
-        }
-    }
-
-    private static void Int(ArrayBufferWriter<byte> o, long v)
-    {
-        if (v >= 0 && v <= 127)
-        {
-            Byte(o, (byte)v);
-        }
-        else if (v < 0 && v >= -32)
-        {
-            Byte(o, unchecked((byte)(sbyte)v));
-        }
-        else if (v >= 0 && v <= uint.MaxValue)
-        {
-            Fixed(o, 0xce, 4, (ulong)v);
-        }
-        else
-        {
-            Fixed(o, 0xd3, 8, unchecked((ulong)v));
-        }
-    }
-
-    /// <summary>A marker followed by <paramref name="bytes"/> big-endian bytes of <paramref name="value"/>.</summary>
-    private static void Fixed(ArrayBufferWriter<byte> o, byte marker, int bytes, ulong value)
-    {
-        var span = o.GetSpan(1 + bytes);
-        span[0] = marker;
-        for (int k = bytes; k >= 1; k--)
-        {
-            span[k] = (byte)value;
-            value >>= 8;
-        }
-
-        o.Advance(1 + bytes);
-    }
-
-    // Timestamp 96: ext 8, length 12, type −1, nanoseconds (uint32), seconds (int64), big-endian.
-    private static void TimestampExt(ArrayBufferWriter<byte> o, Timestamp t)
+    // Timestamp 96: ext 8, length 12, type −1, nanoseconds (uint32), seconds (int64), big-endian. The library's
+    // Write(DateTime) would pick the 32- or 64-bit form when it fits and cannot carry nanoseconds below 100.
+    private static void WriteTimestamp(ref MessagePackWriter w, Timestamp t)
     {
         long seconds = Math.DivRem(t.UnixNanos, Timestamp.NanosPerSecond, out long nanos);
         if (nanos < 0)
@@ -190,160 +152,131 @@ internal static class MsgPack
             nanos += Timestamp.NanosPerSecond;
         }
 
-        var span = o.GetSpan(15);
-        span[0] = 0xc7;
-        span[1] = 12;
-        span[2] = 0xff;
-        BinaryPrimitives.WriteUInt32BigEndian(span[3..], (uint)nanos);
-        BinaryPrimitives.WriteInt64BigEndian(span[7..], seconds);
-        o.Advance(15);
+        w.Write(new ExtensionHeader(TimestampType, 12));
+        var span = w.GetSpan(12);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)nanos);
+        BinaryPrimitives.WriteInt64BigEndian(span[4..], seconds);
+        w.Advance(12);
     }
 
-    private static void Byte(ArrayBufferWriter<byte> o, byte b)
-    {
-        o.GetSpan(1)[0] = b;
-        o.Advance(1);
-    }
-
-    private static void Read(ReadOnlySpan<byte> d, ref int pos, Utf8JsonWriter json, int depth)
+    private static void Read(ref MessagePackReader r, Utf8JsonWriter json, int depth)
     {
         if (depth > 32)
         {
             throw new FormatException("MessagePack nested too deeply");
         }
 
-        byte b = Take(d, ref pos, 1)[0];
-        switch (b)
+        switch (r.NextMessagePackType)
         {
-            case <= 0x7f:
-                json.WriteNumberValue(b);
+            case MessagePackType.Integer:
+                if (r.NextCode == MessagePackCode.UInt64)
+                {
+                    json.WriteNumberValue(r.ReadUInt64());
+                }
+                else
+                {
+                    json.WriteNumberValue(r.ReadInt64());
+                }
+
                 return;
-            case >= 0x80 and <= 0x8f:
-                Map(d, ref pos, json, b & 0x0f, depth);
+            case MessagePackType.Float:
+                if (r.NextCode == MessagePackCode.Float32)
+                {
+                    json.WriteNumberValue(r.ReadSingle());
+                }
+                else
+                {
+                    json.WriteNumberValue(r.ReadDouble());
+                }
+
                 return;
-            case >= 0x90 and <= 0x9f:
-                Array(d, ref pos, json, b & 0x0f, depth);
+            case MessagePackType.Boolean:
+                json.WriteBooleanValue(r.ReadBoolean());
                 return;
-            case >= 0xa0 and <= 0xbf:
-                json.WriteStringValue(Encoding.UTF8.GetString(Take(d, ref pos, b & 0x1f)));
-                return;
-            case 0xc0:
+            case MessagePackType.Nil:
+                r.ReadNil();
                 json.WriteNullValue();
                 return;
-            case 0xc2:
-                json.WriteBooleanValue(false);
+            case MessagePackType.String:
+                json.WriteStringValue(r.ReadString());
                 return;
-            case 0xc3:
-                json.WriteBooleanValue(true);
+            case MessagePackType.Binary:
+                // JSON has no bytes: binary is read as the UTF-8 text it carries in the messages that use it.
+                json.WriteStringValue(Encoding.UTF8.GetString(r.ReadBytes()!.Value));
                 return;
-            case 0xca:
-                json.WriteNumberValue(BinaryPrimitives.ReadSingleBigEndian(Take(d, ref pos, 4)));
+            case MessagePackType.Array:
+                int items = r.ReadArrayHeader();
+                json.WriteStartArray();
+                for (int i = 0; i < items; i++)
+                {
+                    Read(ref r, json, depth + 1);
+                }
+
+                json.WriteEndArray();
                 return;
-            case 0xcb:
-                json.WriteNumberValue(BinaryPrimitives.ReadDoubleBigEndian(Take(d, ref pos, 8)));
+            case MessagePackType.Map:
+                int entries = r.ReadMapHeader();
+                json.WriteStartObject();
+                for (int i = 0; i < entries; i++)
+                {
+                    if (r.NextMessagePackType != MessagePackType.String)
+                    {
+                        throw new FormatException("a MessagePack map key is not a string");
+                    }
+
+                    json.WritePropertyName(r.ReadString()!);
+                    Read(ref r, json, depth + 1);
+                }
+
+                json.WriteEndObject();
                 return;
-            case 0xcc:
-                json.WriteNumberValue(Take(d, ref pos, 1)[0]);
-                return;
-            case 0xcd:
-                json.WriteNumberValue(BinaryPrimitives.ReadUInt16BigEndian(Take(d, ref pos, 2)));
-                return;
-            case 0xce:
-                json.WriteNumberValue(BinaryPrimitives.ReadUInt32BigEndian(Take(d, ref pos, 4)));
-                return;
-            case 0xcf:
-                json.WriteNumberValue(BinaryPrimitives.ReadUInt64BigEndian(Take(d, ref pos, 8)));
-                return;
-            case 0xd0:
-                json.WriteNumberValue((sbyte)Take(d, ref pos, 1)[0]);
-                return;
-            case 0xd1:
-                json.WriteNumberValue(BinaryPrimitives.ReadInt16BigEndian(Take(d, ref pos, 2)));
-                return;
-            case 0xd2:
-                json.WriteNumberValue(BinaryPrimitives.ReadInt32BigEndian(Take(d, ref pos, 4)));
-                return;
-            case 0xd3:
-                json.WriteNumberValue(BinaryPrimitives.ReadInt64BigEndian(Take(d, ref pos, 8)));
-                return;
-            case 0xd9:
-                json.WriteStringValue(Encoding.UTF8.GetString(Take(d, ref pos, Take(d, ref pos, 1)[0])));
-                return;
-            case 0xda:
-                json.WriteStringValue(Encoding.UTF8.GetString(Take(d, ref pos, BinaryPrimitives.ReadUInt16BigEndian(Take(d, ref pos, 2)))));
-                return;
-            case 0xdb:
-                json.WriteStringValue(Encoding.UTF8.GetString(Take(d, ref pos, Length(BinaryPrimitives.ReadUInt32BigEndian(Take(d, ref pos, 4))))));
-                return;
-            case 0xc4:
-                json.WriteStringValue(Encoding.UTF8.GetString(Take(d, ref pos, Take(d, ref pos, 1)[0])));
-                return;
-            case 0xdc:
-                Array(d, ref pos, json, BinaryPrimitives.ReadUInt16BigEndian(Take(d, ref pos, 2)), depth);
-                return;
-            case 0xdd:
-                Array(d, ref pos, json, Length(BinaryPrimitives.ReadUInt32BigEndian(Take(d, ref pos, 4))), depth);
-                return;
-            case 0xde:
-                Map(d, ref pos, json, BinaryPrimitives.ReadUInt16BigEndian(Take(d, ref pos, 2)), depth);
-                return;
-            case 0xdf:
-                Map(d, ref pos, json, Length(BinaryPrimitives.ReadUInt32BigEndian(Take(d, ref pos, 4))), depth);
-                return;
-            case 0xc7 when d.Length - pos >= 14 && d[pos] == 12 && d[pos + 1] == 0xff:
-                // Timestamp 96 → RFC 3339 text.
-                var ts = Take(d, ref pos, 14);
-                long nanos = BinaryPrimitives.ReadUInt32BigEndian(ts[2..]);
-                long secs = BinaryPrimitives.ReadInt64BigEndian(ts[6..]);
-                json.WriteStringValue(Timestamp.FromUnixNanos((secs * Timestamp.NanosPerSecond) + nanos).ToString());
-                return;
-            case >= 0xe0:
-                json.WriteNumberValue((sbyte)b);
+            case MessagePackType.Extension:
+                var header = r.ReadExtensionHeader();
+                if (header.TypeCode != TimestampType)
+                {
+                    throw new FormatException($"MessagePack extension type {header.TypeCode} is not supported here");
+                }
+
+                json.WriteStringValue(ReadTimestamp(r.ReadRaw(header.Length), header.Length).ToString());
                 return;
             default:
-                throw new FormatException($"MessagePack type 0x{b:x2} is not supported here");
+                throw new FormatException($"MessagePack type 0x{r.NextCode:x2} is not supported here");
         }
     }
 
-    private static void Map(ReadOnlySpan<byte> d, ref int pos, Utf8JsonWriter json, int count, int depth)
+    /// <summary>The three timestamp forms of the specification (32, 64 and 96 bits) → RFC 3339 text.</summary>
+    private static Timestamp ReadTimestamp(ReadOnlySequence<byte> payload, uint length)
     {
-        json.WriteStartObject();
-        for (int i = 0; i < count; i++)
+        Span<byte> b = stackalloc byte[12];
+        if (length is not (4 or 8 or 12))
         {
-            byte b = Take(d, ref pos, 1)[0];
-            int length = b is >= 0xa0 and <= 0xbf ? b & 0x1f
-                : b == 0xd9 ? Take(d, ref pos, 1)[0]
-                : b == 0xda ? BinaryPrimitives.ReadUInt16BigEndian(Take(d, ref pos, 2))
-                : throw new FormatException("a MessagePack map key is not a string");
-            json.WritePropertyName(Encoding.UTF8.GetString(Take(d, ref pos, length)));
-            Read(d, ref pos, json, depth + 1);
+            throw new FormatException($"a MessagePack timestamp is 4, 8 or 12 bytes; this one is {length}");
         }
 
-        json.WriteEndObject();
-    }
-
-    private static void Array(ReadOnlySpan<byte> d, ref int pos, Utf8JsonWriter json, int count, int depth)
-    {
-        json.WriteStartArray();
-        for (int i = 0; i < count; i++)
+        payload.CopyTo(b);
+        long seconds, nanos;
+        switch (length)
         {
-            Read(d, ref pos, json, depth + 1);
+            case 4:
+                seconds = BinaryPrimitives.ReadUInt32BigEndian(b);
+                nanos = 0;
+                break;
+            case 8:
+                ulong both = BinaryPrimitives.ReadUInt64BigEndian(b);
+                nanos = (long)(both >> 34);
+                seconds = (long)(both & 0x3_FFFF_FFFFUL);
+                break;
+            default:
+                nanos = BinaryPrimitives.ReadUInt32BigEndian(b);
+                seconds = BinaryPrimitives.ReadInt64BigEndian(b[4..]);
+                break;
         }
 
-        json.WriteEndArray();
-    }
-
-    private static int Length(uint n) => n <= int.MaxValue ? (int)n : throw new FormatException("MessagePack length too large");
-
-    private static ReadOnlySpan<byte> Take(ReadOnlySpan<byte> d, ref int pos, int count)
-    {
-        if (count < 0 || pos + count > d.Length)
+        if (nanos >= Timestamp.NanosPerSecond)
         {
-            throw new FormatException("MessagePack value cut short");
+            throw new FormatException($"a MessagePack timestamp has {nanos} nanoseconds; at most 999999999 are allowed");
         }
 
-        var s = d.Slice(pos, count);
-        pos += count;
-        return s;
+        return Timestamp.FromUnixNanos(checked((seconds * Timestamp.NanosPerSecond) + nanos));
     }
 }

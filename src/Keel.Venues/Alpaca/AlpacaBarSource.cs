@@ -59,11 +59,12 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
         var basePath = $"/v2/stocks/{Uri.EscapeDataString(symbol)}/bars?timeframe={TimeframeName(tf)}&start={Rfc3339(from)}&end={Rfc3339(to)}"
             + $"&limit={PageSize.ToString(CultureInfo.InvariantCulture)}&adjustment=raw&feed={Uri.EscapeDataString(_options.Feed)}&sort=asc";
         int page = 0;
+        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait);
         do
         {
             page++;
             var url = new Uri(_options.RestUrl, token is null ? basePath : basePath + "&page_token=" + Uri.EscapeDataString(token));
-            using var response = await RestRetry.SendAsync(_http, () => Request(url), $"alpaca bars {symbol} page {page}", _time, ct, RetryDelay, MaxRetryWait, firstContact: !_answered).ConfigureAwait(false);
+            using var response = await retry.SendAsync(_http, () => Request(url), $"alpaca bars {symbol} page {page}", ct, firstContact: !_answered).ConfigureAwait(false);
             _answered = true;
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)

@@ -72,6 +72,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
         var cursor = from;
         bool first = true;
         int page = 0;
+        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait);
         while (cursor < to)
         {
             page++;
@@ -79,7 +80,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
                 + $"&from={AlpacaBarSource.Rfc3339(cursor)}&count={PageSize.ToString(CultureInfo.InvariantCulture)}&includeFirst={(first ? "true" : "false")}"
                 + "&dailyAlignment=0&alignmentTimezone=UTC");
             var what = $"oanda candles {symbol} page {page}";
-            using var response = await RestRetry.SendAsync(_http, () => Request(url), what, _time, ct, RetryDelay, MaxRetryWait, firstContact: !_answered).ConfigureAwait(false);
+            using var response = await retry.SendAsync(_http, () => Request(url), what, ct, firstContact: !_answered).ConfigureAwait(false);
             _answered = true;
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 using Keel.Tests.Support;
 
 namespace Keel.Tests.Cli;
@@ -44,7 +44,7 @@ public class IndicatorsCliTests
         Assert.Equal("time,adx.adx,adx.plus_di,adx.minus_di,\"bbands:,2.5.middle\",\"bbands:,2.5.upper\",\"bbands:,2.5.lower\"", lines[0]);
 
         var adx = IndicatorSpec.Parse("adx").Create();
-        using var reader = Keel.Engine.Data.CsvBarReader.Open(Day001, new Keel.Domain.InstrumentId("X"));
+        using var reader = Keel.Data.CsvBarReader.Open(Day001, new Keel.Domain.InstrumentId("X"));
         int row = 0;
         while (reader.TryRead(out var bar))
         {

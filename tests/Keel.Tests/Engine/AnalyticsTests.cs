@@ -175,7 +175,7 @@ public class IndicatorTests
     [Fact]
     public void Sma_MatchesArithmeticMean_AfterWarmup()
     {
-        var sma = new Keel.Engine.Indicators.Sma(3);
+        var sma = new Keel.Indicators.Sma(3);
         double[] xs = [1, 2, 3, 4, 10];
         var values = new List<double>();
         foreach (var x in xs)
@@ -191,23 +191,23 @@ public class IndicatorTests
     [Fact]
     public void PriceSma_CompareIsExact_WhereDoublesWouldTie()
     {
-        var a = new Keel.Engine.Indicators.PriceSma(3);
-        var b = new Keel.Engine.Indicators.PriceSma(1);
+        var a = new Keel.Indicators.PriceSma(3);
+        var b = new Keel.Indicators.PriceSma(1);
         foreach (var p in new[] { "0.1", "0.2", "0.3" })
         {
             a.Update(Price.Parse(p));
         }
 
         b.Update(Price.Parse("0.2"));
-        Assert.Equal(0, Keel.Engine.Indicators.PriceSma.Compare(a, b));
+        Assert.Equal(0, Keel.Indicators.PriceSma.Compare(a, b));
         b.Update(Price.Parse("0.200000001"));
-        Assert.Equal(-1, Keel.Engine.Indicators.PriceSma.Compare(a, b));
+        Assert.Equal(-1, Keel.Indicators.PriceSma.Compare(a, b));
     }
 
     [Fact]
     public void Ema_SeedsWithSma_ThenSmooths()
     {
-        var ema = new Keel.Engine.Indicators.Ema(3);
+        var ema = new Keel.Indicators.Ema(3);
         foreach (var x in new[] { 2.0, 4.0, 6.0 })
         {
             ema.Update(x);
@@ -221,7 +221,7 @@ public class IndicatorTests
     [Fact]
     public void CrossOver_TouchThenCross_CountsOnce_TouchAndTurnBack_DoesNot()
     {
-        var cross = new Keel.Engine.Indicators.CrossOver();
+        var cross = new Keel.Indicators.CrossOver();
         int[] signs = [-1, 0, 1, 1, 0, 1, -1, 0, -1, 0, 1];
         var outputs = signs.Select(cross.UpdateSign).ToArray();
         Assert.Equal([0, 0, 1, 0, 0, 0, -1, 0, 0, 0, 1], outputs);

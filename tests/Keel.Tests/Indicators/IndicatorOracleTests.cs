@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 using Keel.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 
 namespace Keel.Tests.Indicators;
 

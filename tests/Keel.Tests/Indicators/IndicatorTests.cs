@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Keel.Domain;
-using Keel.Engine.Indicators;
+using Keel.Indicators;
 
 namespace Keel.Tests.Indicators;
 
@@ -52,6 +52,24 @@ public class IndicatorTests
 
     private static void Near(double expected, double actual, double tolerance = 1e-12) =>
         Assert.True(Math.Abs(expected - actual) <= tolerance * Math.Max(1, Math.Abs(expected)), $"expected {expected:R}, got {actual:R}");
+
+    [Fact]
+    public void StandaloneExample_FromTheDocs_RunsOnPlainNumbers()
+    {
+        var doc = File.ReadAllText(Path.Combine(Support.TestPaths.RepoRoot, "docs", "indicators.md"));
+        Assert.Contains("var rsi = new Rsi(14);\nforeach (double close in closes) rsi.Update(close);", doc.ReplaceLineEndings("\n"));
+
+        // ---- as in docs/indicators.md, "Using the indicators without the engine" ----
+        double[] closes = [.. Enumerable.Range(0, 20).Select(i => 100.0 + (i % 3))];
+        var rsi = new Rsi(14);
+        foreach (double close in closes)
+        {
+            rsi.Update(close);
+        }
+
+        Assert.True(rsi.IsReady);
+        Assert.InRange(rsi.Value, 0, 100);
+    }
 
     [Fact]
     public void Wma_ThreeInputs_WeighsNewestMost()
@@ -495,7 +513,7 @@ public class IndicatorTests
     [InlineData("2006-min-005.txt", 1, 1, 2)]
     public void Kama_AnyFastAndSlow_MatchesKaufmansDefinitionOnRealData(string file, int period, int fast, int slow)
     {
-        using var reader = Keel.Engine.Data.CsvBarReader.Open(Support.TestPaths.Data(file), Id);
+        using var reader = Keel.Data.CsvBarReader.Open(Support.TestPaths.Data(file), Id);
         var bars = new List<Bar>();
         while (reader.TryRead(out var bar))
         {

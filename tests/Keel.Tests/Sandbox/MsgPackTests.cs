@@ -45,9 +45,21 @@ public class MsgPackTests
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xd6, 0xff, 0x60, 0x33, 0xd3, 0x10 }, "2021-02-22T15:51:44Z")] // timestamp 32
+    [InlineData(new byte[] { 0xd7, 0xff, 0x31, 0x97, 0x50, 0x00, 0x60, 0x33, 0xd3, 0x10 }, "2021-02-22T15:51:44.208Z")] // timestamp 64: 208,000,000 ns << 2
+    public void TheShorterTimestampFormsAreReadToo(byte[] timestamp, string expected)
+    {
+        byte[] data = [0x81, 0xa1, (byte)'t', .. timestamp];
+        Assert.Equal($$"""{"t":"{{expected}}"}""", Encoding.UTF8.GetString(MsgPack.ToJson(data)));
+    }
+
+    [Theory]
     [InlineData(new byte[] { 0x82, 0xa1, (byte)'a' })]
     [InlineData(new byte[] { 0x81, 0x01, 0x02 })]
     [InlineData(new byte[] { 0xc1 })]
+    [InlineData(new byte[] { 0xd4, 0x05, 0x00 })] // an extension type other than the timestamp
+    [InlineData(new byte[] { 0xc7, 0x0c, 0xff, 0x00 })] // a timestamp cut short
+    [InlineData(new byte[] { 0x01, 0x02 })] // bytes after the value
     public void MalformedMessagePackIsRefused(byte[] data) => Assert.Throws<FormatException>(() => MsgPack.ToJson(data));
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Sandbox;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 using Keel.Sandbox;
 using static Keel.Tests.Sandbox.SandboxTesting;
 

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
 using Keel.Engine.Persistence;
 using Keel.Engine.Simulation;
+using Keel.Runtime.Sessions;
 using Keel.Storage;
 using Keel.Tests.Support;
 

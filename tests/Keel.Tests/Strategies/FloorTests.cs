@@ -1,10 +1,10 @@
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
-using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
 using Keel.Engine.Kernel;
 using Keel.Engine.Strategies;
+using Keel.Runtime.Sessions;
 using Keel.Strategies;
 
 namespace Keel.Tests.Strategies;

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Analytics;
-using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
-using Keel.Engine.Data;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
+using Keel.Runtime.Sessions;
 
 namespace Keel.Tests.Support;
 

@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
-using Keel.Engine.Backtest;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
+using Keel.Runtime.Sessions;
 
 namespace Keel.Tests.Support;
 

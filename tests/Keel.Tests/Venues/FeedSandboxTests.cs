@@ -1,5 +1,5 @@
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
 using Keel.Sandbox;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 using Keel.Sandbox;
 using Keel.Storage;
 using Keel.Tests.Support;

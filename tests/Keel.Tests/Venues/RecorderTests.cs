@@ -1,5 +1,5 @@
+using Keel.Data;
 using Keel.Domain;
-using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
 using Keel.Sandbox;
@@ -41,7 +41,7 @@ public sealed class RecorderTests : IDisposable
         await using var sandbox = await SandboxServer.StartAsync(options);
         await using var feed = SandboxFeeds.Create(venue, sandbox, SandboxFeeds.Fast());
         using var store = KeelStore.Open(_dir.File("keel.db"));
-        var writer = new Keel.Cli.RecordCommand.StoreCandleWriter(store);
+        var writer = new Keel.Runtime.Wiring.StoreCandleWriter(store, TimeProvider.System);
         var tf = Timeframe.FromSeconds(300);
         var completed = new List<Candle>();
         var recorder = new LiveRecorder(feed, [symbol], new RecorderOptions { Timeframe = tf, Source = venue == "alpaca" ? CandleSource.Trades : CandleSource.Quotes }, writer)

@@ -1,6 +1,6 @@
 using Keel.Domain;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// Stochastic oscillator (Lane). Raw %K = 100·(close − lowest low) / (highest high − lowest low) over <c>period</c>

@@ -1,31 +1,31 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Keel.Domain;
-using Keel.Engine.Backtest;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Kernel;
 using Keel.Engine.Ports;
+using Keel.Runtime.Sessions;
 using Keel.Storage;
 using Keel.Venues.Recording;
 
-namespace Keel.Cli;
+namespace Keel.Runtime.Wiring;
 
 /// <summary>
-/// <c>keel paper --venue …</c>: a live feed recorded into candles (and into the store, when there is one), whose
-/// completed candles drive the same kernel and strategy as a backtest. The simulated exchange fills on the live quotes
-/// (buy at the ask, sell at the bid; OANDA prices, Alpaca quotes), each handed over after the candle it completed, so an
-/// order placed on a candle fills on the first quote after it. Without quotes it fills on the candles as a backtest does.
-/// Candles that only fill a gap (no ticks) are stored but not traded on. Ctrl+C stops the feed; the last candles are
+/// The data source of paper on a live feed: the venue's stream recorded into candles (and into the store, when there
+/// is one), whose completed candles drive the kernel. The simulated exchange fills on the live quotes (buy at the ask,
+/// sell at the bid; OANDA prices, Alpaca quotes), each handed over after the candle it completed, so an order placed on
+/// a candle fills on the first quote after it. Without quotes it fills on the candles as a backtest does. Candles that
+/// only fill a gap (no ticks) are stored but not traded on. Cancelling stops the feed; the last candles are
 /// force-completed and traded, then the run ends normally.
 /// </summary>
-internal sealed class LivePaper : IDisposable
+internal sealed class LiveFeedSource : SessionFeed
 {
     private readonly Channel<InboxItem> _items = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly IMarketDataFeed _feed;
     private readonly Task _recording;
     private Exception? _failure;
 
-    private LivePaper(IMarketDataFeed feed, LiveRecorder recorder, CancellationToken stop)
+    private LiveFeedSource(IMarketDataFeed feed, LiveRecorder recorder, IRunObserver observer, CancellationToken stop)
     {
         _feed = feed;
         Feeder = new CandleFeeder(_items.Reader);
@@ -34,7 +34,7 @@ internal sealed class LivePaper : IDisposable
             try
             {
                 var health = await recorder.RunAsync(stop).ConfigureAwait(false);
-                Console.Error.WriteLine($"keel: {health.Format()}");
+                observer.Note(health.Format());
             }
             catch (Exception ex)
             {
@@ -47,25 +47,30 @@ internal sealed class LivePaper : IDisposable
         }, CancellationToken.None);
     }
 
-    public IDataFeeder Feeder { get; }
+    public override IDataFeeder Feeder { get; }
 
-    public static LivePaper Start(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, CancellationToken stop)
+    public override CancellationToken SessionToken => CancellationToken.None;
+
+    public static LiveFeedSource Start(FeedContext context, CancellationToken stop)
     {
-        var config = CliConfig.Load(spec.ConfigPath);
-        if (!Timeframe.TryParse(spec.Timeframe, out var timeframe))
+        var spec = context.Spec;
+        if (!Timeframe.TryParse(spec.Timeframe ?? "1m", out var timeframe))
         {
             throw new UsageException($"--timeframe '{spec.Timeframe}' is not a timeframe");
         }
 
-        var feed = RecordCommand.Feed(spec.Venue!, config, spec.VenueUrl, alpacaQuotes: true);
+        var open = context.Services.Feeds ?? throw new UsageException("this host cannot open live feeds");
+        var feed = open(spec);
         var options = new RecorderOptions
         {
             Timeframe = timeframe,
             Source = spec.Venue == "oanda" ? CandleSource.Quotes : CandleSource.Trades,
         };
-        ICandleWriter writer = store is null ? new NoWriter() : new RecordCommand.StoreCandleWriter(store);
+        ICandleWriter writer = context.Store is null ? new NoWriter() : new StoreCandleWriter(context.Store, context.Services.Time);
         Channel<InboxItem>? sink = null;
-        var recorder = new LiveRecorder(feed, instruments.Select(i => i.Id.Symbol).ToList(), options, writer, TimeProvider.System, line => Console.Error.WriteLine($"keel: {line}"))
+        var time = context.Services.Time;
+        var observer = context.Observer;
+        var recorder = new LiveRecorder(feed, context.Instruments.Select(i => i.Id.Symbol).ToList(), options, writer, time, observer.Note)
         {
             CandleCompleted = c =>
             {
@@ -81,16 +86,16 @@ internal sealed class LivePaper : IDisposable
                     sink!.Writer.TryWrite(InboxItem.ForFillQuote(t));
                 }
             },
-            HealthReported = h => Console.Error.WriteLine($"keel: {DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
+            HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
         };
-        Console.Error.WriteLine($"keel: paper trading on the {spec.Venue} feed ({string.Join(',', instruments.Select(i => i.Id.Symbol))}, {timeframe.Name} candles); Ctrl+C ends the run");
-        var live = new LivePaper(feed, recorder, stop);
+        observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}, {timeframe.Name} candles); Ctrl+C ends the run");
+        var live = new LiveFeedSource(feed, recorder, observer, stop);
         sink = live._items;
         return live;
     }
 
     /// <summary>After the session: a feed that failed for good (bad credentials, circuit open) fails the run.</summary>
-    public void Finish()
+    public override void Finish()
     {
         _recording.GetAwaiter().GetResult();
         if (_failure is not null)
@@ -99,7 +104,7 @@ internal sealed class LivePaper : IDisposable
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         _items.Writer.TryComplete();
         _feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -129,4 +134,13 @@ internal sealed class LivePaper : IDisposable
         {
         }
     }
+}
+
+/// <summary>Live candles and gaps into the candle store (<c>keel record</c> and paper on a live feed).</summary>
+public sealed class StoreCandleWriter(KeelStore store, TimeProvider time) : ICandleWriter
+{
+    public int Write(Timeframe timeframe, IReadOnlyList<Candle> candles) => store.UpsertLiveCandles(timeframe.Name, candles);
+
+    public void Gap(string symbol, Timeframe timeframe, Timestamp from, Timestamp to, string reason) =>
+        store.RecordGap(new CandleGap(symbol, timeframe.Name, from, to, reason, Timestamp.FromDateTimeOffset(time.GetUtcNow())));
 }

@@ -4,7 +4,7 @@ using System.Text;
 using Keel.Domain;
 using Keel.Engine.Analytics;
 
-namespace Keel.Engine.Reporting;
+namespace Keel.Runtime.Reporting;
 
 /// <summary>What the report shows.</summary>
 public sealed record ReportModel(

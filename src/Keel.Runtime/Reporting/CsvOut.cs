@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Keel.Domain;
 
-namespace Keel.Engine.Reporting;
+namespace Keel.Runtime.Reporting;
 
 /// <summary>
 /// A small, fast UTF-8 CSV writer: exact decimal text for prices, quantities and money, ISO 8601 UTC times,

@@ -1,9 +1,10 @@
 using System.Text;
+using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Tests.Support;
 
-namespace Keel.Tests.Engine;
+namespace Keel.Tests.Readers;
 
 public class CsvBarReaderTests
 {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Keel.Engine.Reporting;
+namespace Keel.Runtime.Reporting;
 
 /// <summary>
 /// Moves output work off the kernel thread: rows are collected into pooled blocks on the calling thread, and a

@@ -3,13 +3,13 @@ using System.Text;
 using System.Text.Json;
 using Keel.Domain;
 
-namespace Keel.Cli;
+namespace Keel.Runtime;
 
 /// <summary>
 /// A run's resolved options as stored with its run record, so <c>keel resume</c> continues it with exactly the same
 /// settings. Exact values are written as their decimal text; data paths are absolute.
 /// </summary>
-internal static class RunSpecJson
+public static class RunSpecJson
 {
     public const int Format = 1;
 
@@ -20,7 +20,7 @@ internal static class RunSpecJson
         {
             w.WriteStartObject();
             w.WriteNumber("format", Format);
-            w.WriteBoolean("paper", s.Paper);
+            w.WriteString("mode", ModeName(s.Mode));
             w.WriteStartArray("data");
             foreach (var d in s.DataFiles)
             {
@@ -83,6 +83,21 @@ internal static class RunSpecJson
                 w.WriteNumber("periodsPerYear", ppy);
             }
 
+            if (s.Inputs is { } inputs)
+            {
+                w.WriteStartArray("inputs");
+                foreach (var f in inputs)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("path", f.Path);
+                    w.WriteNumber("length", f.Length);
+                    w.WriteString("xxh128", f.Hash);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteString("speed", double.IsFinite(s.Speed) ? s.Speed.ToString("R", CultureInfo.InvariantCulture) : "max");
             w.WriteNumber("snapshotEvery", s.SnapshotEvery);
             w.WriteString("snapshotSeconds", s.SnapshotSeconds.ToString("R", CultureInfo.InvariantCulture));
@@ -112,7 +127,8 @@ internal static class RunSpecJson
             var speed = R("speed");
             return new RunSpec
             {
-                Paper = e.GetProperty("paper").GetBoolean(),
+                // Specs from before run modes say "paper": true|false (a live paper run was never resumable).
+                Mode = S("mode") is string mode ? ParseMode(mode) : e.GetProperty("paper").GetBoolean() ? RunMode.PaperReplay : RunMode.Backtest,
                 DataFiles = A("data") ?? throw new FormatException("'data' is missing"),
                 Symbols = A("symbols"),
                 Strategy = R("strategy"),
@@ -142,6 +158,9 @@ internal static class RunSpecJson
                 Db = db,
                 SnapshotEvery = L("snapshotEvery") ?? 200_000,
                 SnapshotSeconds = double.Parse(R("snapshotSeconds"), NumberStyles.Float, CultureInfo.InvariantCulture),
+                Inputs = e.TryGetProperty("inputs", out var inputs) && inputs.ValueKind == JsonValueKind.Array
+                    ? [.. inputs.EnumerateArray().Select(x => new InputFingerprint(x.GetProperty("path").GetString()!, x.GetProperty("length").GetInt64(), x.GetProperty("xxh128").GetString()!))]
+                    : null,
             };
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)
@@ -149,6 +168,24 @@ internal static class RunSpecJson
             throw new UsageException($"run {runId} has a damaged stored specification ({ex.Message}); it cannot be resumed");
         }
     }
+
+    public static string ModeName(RunMode mode) => mode switch
+    {
+        RunMode.Backtest => "backtest",
+        RunMode.PaperReplay => "paper-replay",
+        RunMode.PaperLive => "paper-live",
+        RunMode.Live => "live",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown run mode"),
+    };
+
+    private static RunMode ParseMode(string text) => text switch
+    {
+        "backtest" => RunMode.Backtest,
+        "paper-replay" => RunMode.PaperReplay,
+        "paper-live" => RunMode.PaperLive,
+        "live" => RunMode.Live,
+        _ => throw new FormatException($"mode '{text}' is not one this Keel knows"),
+    };
 
     private static void Opt(Utf8JsonWriter w, string name, string? value)
     {

@@ -1,6 +1,6 @@
 using Keel.Domain;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// Average directional index with +DI and −DI, as Wilder defined them. From the second bar on: +DM = up-move when it

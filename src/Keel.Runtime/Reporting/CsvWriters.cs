@@ -7,7 +7,7 @@ using Keel.Engine.Analytics;
 using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
 
-namespace Keel.Engine.Reporting;
+namespace Keel.Runtime.Reporting;
 
 /// <summary>
 /// orders.csv: one row per order in creation order, with its final (or, at the end of the run, current) state.

@@ -1,4 +1,4 @@
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// A treap over the integers of a sliding window, one node per window slot, keeping each subtree's size and sum, so

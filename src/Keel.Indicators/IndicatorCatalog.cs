@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Keel.Domain;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>An indicator spec that cannot be used; the message names the spec and what is wrong with it.</summary>
 public sealed class IndicatorSpecException : Exception

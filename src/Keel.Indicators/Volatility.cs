@@ -1,6 +1,6 @@
 using Keel.Domain;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// Population standard deviation (divided by <c>period</c>, as TA-Lib's STDDEV and Bollinger's bands) of the last

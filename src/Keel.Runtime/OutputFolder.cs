@@ -1,4 +1,4 @@
-namespace Keel.Cli;
+namespace Keel.Runtime;
 
 /// <summary>
 /// Writes a run's files into a hidden staging folder inside the output folder and moves them into place only when

@@ -1,4 +1,4 @@
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// Relative strength index with Wilder's smoothing: average gain and average loss start as the plain mean of the

@@ -1,4 +1,4 @@
-namespace Keel.Cli;
+namespace Keel.Runtime;
 
 /// <summary>The command line or configuration is wrong; the message says what and how to fix it.</summary>
 public sealed class UsageException : Exception

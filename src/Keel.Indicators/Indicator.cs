@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>
 /// What every streaming indicator has. Inputs arrive one at a time (a value or a bar); each update is O(1)
@@ -135,7 +135,7 @@ internal sealed class RollingSum
 
 /// <summary>
 /// Exact sum of the last <c>period</c> integers (raw fixed-point prices or their differences): no rounding at all,
-/// so a window that sums to zero is exactly zero. Overflow throws (the Engine is compiled with checked arithmetic).
+/// so a window that sums to zero is exactly zero. Overflow throws (this assembly is compiled with checked arithmetic, see Directory.Build.props).
 /// </summary>
 internal sealed class RollingLongSum
 {

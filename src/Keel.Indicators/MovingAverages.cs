@@ -1,6 +1,6 @@
 using Keel.Domain;
 
-namespace Keel.Engine.Indicators;
+namespace Keel.Indicators;
 
 /// <summary>Simple moving average over doubles; O(1) per update with a compensated running sum (no drift over long runs).</summary>
 public sealed class Sma : IIndicator

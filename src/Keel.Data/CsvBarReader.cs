@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Keel.Domain;
+using Keel.Engine.Data;
 
-namespace Keel.Engine.Data;
+namespace Keel.Data;
 
 /// <summary>The CSV dialects Keel recognises from the header row.</summary>
 public enum BarFileFormat

@@ -7,11 +7,12 @@ using Keel.Engine.Clock;
 using Keel.Engine.Data;
 using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
-using Keel.Engine.Reporting;
+using Keel.Engine.Ports;
 using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
+using Keel.Runtime.Reporting;
 
-namespace Keel.Engine.Backtest;
+namespace Keel.Runtime.Sessions;
 
 public sealed record SessionSettings
 {
@@ -27,6 +28,36 @@ public sealed record SessionSettings
 
     /// <summary>Bars per inbox block from a historical feeder; snapshots fall between blocks.</summary>
     public int BarBatchSize { get; init; } = 4096;
+
+    /// <summary>Where orders go: the simulated exchange (backtest and paper) unless a mode wires another venue.</summary>
+    public VenueWiring Venue { get; init; } = VenueWirings.Simulated;
+}
+
+/// <summary>The venue of a session and what else it is: a market data consumer (it matches on bars and ticks) and snapshot state.</summary>
+public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDataConsumer> Consumers, ISnapshotable? State, Action<IOrderEventSink> Connect);
+
+/// <summary>Builds a session's venue from its settings, portfolio and instruments: one per mode's wiring.</summary>
+public delegate SessionVenue VenueWiring(SessionSettings settings, Portfolio portfolio, IReadOnlyList<Instrument> instruments);
+
+/// <summary>Ready-made venue wirings.</summary>
+public static class VenueWirings
+{
+    /// <summary>The simulated exchange: it sees market data before the strategy and is part of every snapshot.</summary>
+    public static SessionVenue Simulated(SessionSettings settings, Portfolio portfolio, IReadOnlyList<Instrument> instruments)
+    {
+        var exchange = new SimulatedExchange(settings.Exchange, instruments, portfolio);
+        return new SessionVenue(exchange, [exchange], exchange, exchange.Connect);
+    }
+}
+
+/// <summary>How a host reaches into a running session: the inbox for commands and orders, the bus for events.</summary>
+public sealed class SessionLink
+{
+    /// <summary>Called on the kernel thread before the first item is read: subscribe to the bus, keep the inbox.</summary>
+    public Action<Inbox, EventBus, TradingKernel>? Attached { get; init; }
+
+    /// <summary>Called on the kernel thread after each inbox item, between events.</summary>
+    public Action<TradingKernel>? AfterItem { get; init; }
 }
 
 /// <summary>Streams the session writes to; any may be null. When <see cref="Append"/> is set the files already hold a header (resume).</summary>
@@ -84,6 +115,15 @@ public sealed class SessionResult
     public required long LastSequence { get; init; }
 
     public required int Snapshots { get; init; }
+
+    /// <summary>The circuit breaker was open when the run ended (new orders were being denied).</summary>
+    public required bool CircuitBreakerOpen { get; init; }
+
+    /// <summary>Orders the run created.</summary>
+    public required long OrdersPlaced { get; init; }
+
+    /// <summary>Orders denied by the risk gate or rejected by the venue.</summary>
+    public required long OrdersRefused { get; init; }
 }
 
 /// <summary>Pushes market data into the inbox from its own thread; ends with <see cref="InboxItem.EndOfData"/>.</summary>
@@ -186,13 +226,14 @@ public static class TradingSession
         IClock clock,
         SessionOutputs outputs,
         CancellationToken ct,
-        SessionPersistence? persistence = null)
+        SessionPersistence? persistence = null,
+        SessionLink? link = null)
     {
         var portfolio = new Portfolio(settings.InitialCash, settings.Leverage);
-        var exchange = new SimulatedExchange(settings.Exchange, instruments, portfolio);
+        var venue = settings.Venue(settings, portfolio, instruments);
         var bus = new EventBus();
-        var kernel = new TradingKernel(clock, exchange, strategy, portfolio, instruments, bus, settings.Kernel, [exchange]);
-        exchange.Connect(kernel);
+        var kernel = new TradingKernel(clock, venue.Venue, strategy, portfolio, instruments, bus, settings.Kernel, venue.Consumers);
+        venue.Connect(kernel);
 
         using var ordersWriter = outputs.Orders is null ? null : new OrdersCsvWriter(outputs.Orders, outputs.Append);
         using var fillsWriter = outputs.Fills is null ? null : new FillsCsvWriter(outputs.Fills, outputs.Append);
@@ -233,7 +274,7 @@ public static class TradingSession
 
         var inbox = new Inbox(batchSize: settings.BarBatchSize);
         var loop = new KernelLoop(kernel, inbox);
-        var state = new SnapshotParts(kernel, portfolio, exchange, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
+        var state = new SnapshotParts(kernel, portfolio, venue.State, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
         if (persistence?.ResumeFrom is string resumeFrom)
         {
@@ -252,6 +293,7 @@ public static class TradingSession
             bool paused = kernel.State == KernelState.Paused;
             loop.AfterItem = () =>
             {
+                link?.AfterItem?.Invoke(kernel);
                 journal!.ThrowIfFailed();
                 bool nowPaused = kernel.State == KernelState.Paused;
                 if (nowPaused != paused)
@@ -271,6 +313,13 @@ public static class TradingSession
                 }
             };
         }
+
+        else if (link?.AfterItem is { } after)
+        {
+            loop.AfterItem = () => after(kernel);
+        }
+
+        link?.Attached?.Invoke(inbox, bus, kernel);
 
         void TakeSnapshot(RunStatus status)
         {
@@ -383,6 +432,9 @@ public static class TradingSession
             DataEvents = loop.DataEvents,
             LastSequence = kernel.Sequence,
             Snapshots = snapshots,
+            CircuitBreakerOpen = kernel.CircuitBreaker.IsOpen,
+            OrdersPlaced = counter.Created,
+            OrdersRefused = counter.Denied + counter.Rejected,
         };
     }
 
@@ -390,7 +442,7 @@ public static class TradingSession
     private sealed class SnapshotParts(
         TradingKernel kernel,
         Portfolio portfolio,
-        SimulatedExchange exchange,
+        ISnapshotable? exchange,
         IStrategyHost strategy,
         PerformanceTracker performance,
         TradeTracker trades,
@@ -419,7 +471,15 @@ public static class TradingSession
                 w.WritePropertyName("portfolio");
                 PortfolioSnapshot.Save(w, portfolio);
                 w.WritePropertyName("exchange");
-                exchange.Save(w);
+                if (exchange is null)
+                {
+                    w.WriteNullValue();
+                }
+                else
+                {
+                    exchange.Save(w);
+                }
+
                 w.WriteString("strategyName", strategy.Name);
                 w.WritePropertyName("strategy");
                 strategy.SaveState(w);
@@ -470,7 +530,7 @@ public static class TradingSession
 
                 kernel.Load(e.Get("kernel"));
                 PortfolioSnapshot.Load(e.Get("portfolio"), portfolio);
-                exchange.Load(e.Get("exchange"));
+                exchange?.Load(e.Get("exchange"));
                 strategy.LoadState(e.Get("strategy"));
                 performance.Load(e.Get("performance"));
                 trades.Load(e.Get("trades"));

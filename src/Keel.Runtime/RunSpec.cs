@@ -1,0 +1,151 @@
+using Keel.Domain;
+
+namespace Keel.Runtime;
+
+/// <summary>
+/// How a run is wired. Each mode is a different wiring of the same kernel, strategy and risk gate (see
+/// <see cref="Wiring.RunWiring"/>), never a branch in the core. Stored values: never renumber.
+/// </summary>
+public enum RunMode
+{
+    /// <summary>Historical bars as fast as the kernel takes them, simulated clock, simulated exchange.</summary>
+    Backtest = 1,
+
+    /// <summary>Bars from a file or the store, one at a time from another thread at wall-clock pace × speed; simulated exchange.</summary>
+    PaperReplay = 2,
+
+    /// <summary>A venue's live market data stream; candles (and quotes) drive the strategy; simulated exchange.</summary>
+    PaperLive = 3,
+
+    /// <summary>A venue's live market data and its real execution (arrives with the venue adapters).</summary>
+    Live = 4,
+}
+
+/// <summary>
+/// A validated run request: everything a host resolved from its command line, configuration or API request. It is
+/// stored with the run record (<see cref="RunSpecJson"/>), so a resume continues with exactly the same settings. It
+/// holds no secrets: venue credentials come from the host's <see cref="RunServices"/>.
+/// </summary>
+public sealed record RunSpec
+{
+    public required RunMode Mode { get; init; }
+
+    /// <summary>Data sources: CSV paths, <c>db:SYMBOL:TIMEFRAME</c>, or <c>live:VENUE:SYMBOL</c> for a live feed.</summary>
+    public required IReadOnlyList<string> DataFiles { get; init; }
+
+    public required IReadOnlyList<string>? Symbols { get; init; }
+
+    public required string Strategy { get; init; }
+
+    public required IReadOnlyList<string> Parameters { get; init; }
+
+    public required Quantity Stake { get; init; }
+
+    public required Money Cash { get; init; }
+
+    public required decimal Commission { get; init; }
+
+    public required Money CommissionPerShare { get; init; }
+
+    public required Money CommissionMinimum { get; init; }
+
+    public required Money CommissionPerOrder { get; init; }
+
+    public required decimal Slippage { get; init; }
+
+    public required bool FillAtClose { get; init; }
+
+    public required decimal? VolumeParticipation { get; init; }
+
+    public required Timestamp? From { get; init; }
+
+    public required Timestamp? To { get; init; }
+
+    public required string? OutDir { get; init; }
+
+    public required AssetClass AssetClass { get; init; }
+
+    public required Price? TickSize { get; init; }
+
+    public required Quantity? LotSize { get; init; }
+
+    public required decimal Leverage { get; init; }
+
+    public required Quantity? MaxPosition { get; init; }
+
+    public required Money? MaxOrderNotional { get; init; }
+
+    public required int? MaxOpenOrders { get; init; }
+
+    public required int? PeriodsPerYear { get; init; }
+
+    /// <summary>Hosts render no progress for a quiet run.</summary>
+    public required bool Quiet { get; init; }
+
+    /// <summary>Paper replay: N × wall-clock time between bars, or infinity for as fast as possible.</summary>
+    public required double Speed { get; init; }
+
+    /// <summary>Live feeds: the venue (alpaca, oanda) whose stream drives the run; null for files.</summary>
+    public string? Venue { get; init; }
+
+    /// <summary>Live feeds: connect here instead of the venue's own address (the sandbox).</summary>
+    public string? VenueUrl { get; init; }
+
+    /// <summary>The host's configuration file, where it finds venue credentials (never the credentials themselves).</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>Live feeds: the candle timeframe (Keel or OANDA notation).</summary>
+    public string? Timeframe { get; init; }
+
+    /// <summary>The store to record the run in; null when recording is off (<c>--db none</c>).</summary>
+    public required string? Db { get; init; }
+
+    public required long SnapshotEvery { get; init; }
+
+    public required double SnapshotSeconds { get; init; }
+
+    /// <summary>
+    /// Fingerprints of the data files as the run first read them (set when the run is recorded), so a resume can
+    /// refuse files that changed since; null for a request not yet recorded or a run recorded before fingerprints.
+    /// </summary>
+    public IReadOnlyList<InputFingerprint>? Inputs { get; init; }
+
+    /// <summary>"backtest" or "paper": the run record's kind and the reports' title.</summary>
+    public string Kind => Mode switch
+    {
+        RunMode.Backtest => "backtest",
+        RunMode.Live => "live",
+        _ => "paper",
+    };
+
+    public static bool IsLiveSource(string source) => source.StartsWith("live:", StringComparison.Ordinal);
+
+    /// <summary>True for a <c>db:SYMBOL:TIMEFRAME</c> data source.</summary>
+    public static bool IsStoreSource(string data) => data.StartsWith("db:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Splits <c>db:SYMBOL:TIMEFRAME</c>.</summary>
+    public static (string Symbol, string Timeframe) ParseStoreSource(string data)
+    {
+        var parts = data.Split(':');
+        if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
+        {
+            throw new UsageException($"data source '{data}' must be db:SYMBOL:TIMEFRAME, e.g. db:AAPL:1m");
+        }
+
+        return (parts[1], parts[2]);
+    }
+}
+
+/// <summary>A data file as a run read it: its path, length and a 128-bit hash of its bytes.</summary>
+public sealed record InputFingerprint(string Path, long Length, string Hash)
+{
+    /// <summary>Reads the file once, streaming (XxHash128 runs at memory speed; a 60 MB file takes a few milliseconds once cached).</summary>
+    public static InputFingerprint Of(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var hash = new System.IO.Hashing.XxHash128();
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        hash.Append(stream);
+        return new InputFingerprint(full, stream.Length, Convert.ToHexStringLower(hash.GetCurrentHash()));
+    }
+}

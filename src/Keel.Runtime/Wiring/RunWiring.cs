@@ -1,0 +1,213 @@
+using System.Globalization;
+using Keel.Data;
+using Keel.Domain;
+using Keel.Engine.Clock;
+using Keel.Engine.Data;
+using Keel.Runtime.Sessions;
+using Keel.Storage;
+
+namespace Keel.Runtime.Wiring;
+
+/// <summary>What a wiring needs to open a run's data source.</summary>
+public sealed record FeedContext(
+    RunSpec Spec,
+    IReadOnlyList<Instrument> Instruments,
+    KeelStore? Store,
+    RunServices Services,
+    IRunObserver Observer,
+    Action<long, long> Progress,
+    long SkipDataEvents);
+
+/// <summary>A run's open data source: the feeder the session reads, and what to do when the session ends.</summary>
+public abstract class SessionFeed : IDisposable
+{
+    public abstract IDataFeeder Feeder { get; }
+
+    /// <summary>The token the session itself stops on (a live feed ends on Ctrl+C instead, and the run completes).</summary>
+    public abstract CancellationToken SessionToken { get; }
+
+    /// <summary>After the session: rethrows a failure of the source (a feed that failed for good).</summary>
+    public virtual void Finish()
+    {
+    }
+
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// A run mode as a wiring of the same kernel: which data source feeds it, which clock it reads, which venue takes its
+/// orders, whether it can be resumed. <see cref="For"/> is the one place a mode is looked at.
+/// </summary>
+public abstract class RunWiring
+{
+    public static RunWiring For(RunMode mode) => mode switch
+    {
+        RunMode.Backtest => BacktestWiring.Instance,
+        RunMode.PaperReplay => PaperReplayWiring.Instance,
+        RunMode.PaperLive => PaperLiveWiring.Instance,
+        RunMode.Live => throw new UsageException("live trading needs the venues' execution adapters, which are not in this Keel yet; use paper --venue to trade a live feed on paper"),
+        _ => throw new UsageException($"run mode {(int)mode} is not one this Keel knows"),
+    };
+
+    /// <summary>A stopped run of this mode can continue from its snapshot (its data can be read again).</summary>
+    public abstract bool Resumable { get; }
+
+    /// <summary>Hosts show a progress bar (the source has a known length).</summary>
+    public abstract bool HasProgress { get; }
+
+    /// <summary>Cancelling stops the run part-way (resumable), rather than ending its feed so it completes.</summary>
+    public virtual bool StopsOnCancel => true;
+
+    public virtual VenueWiring Venue => VenueWirings.Simulated;
+
+    public abstract IClock CreateClock(TimeProvider time);
+
+    public abstract SessionFeed OpenFeed(FeedContext context, CancellationToken ct);
+
+    /// <summary>The error for a run that saw no data at all.</summary>
+    public virtual Exception NoData(RunSpec spec)
+    {
+        var window = spec.From is not null || spec.To is not null ? " between --from and --to" : string.Empty;
+        return new DataFormatException(string.Join(",", spec.DataFiles), 0, 0, null, $"has no bars{window}; nothing to {(spec.Mode == RunMode.Backtest ? "backtest" : "replay")}");
+    }
+
+    /// <summary>The bars of a file or store run, merged in time order, windowed, skipping what a snapshot already processed.</summary>
+    protected static IBarReader OpenBars(FeedContext context)
+    {
+        var spec = context.Spec;
+        var readers = new List<IBarReader>();
+        try
+        {
+            for (int i = 0; i < spec.DataFiles.Count; i++)
+            {
+                var source = spec.DataFiles[i];
+                if (RunSpec.IsStoreSource(source))
+                {
+                    var (symbol, timeframe) = RunSpec.ParseStoreSource(source);
+                    readers.Add(context.Store!.ReadCandles(context.Instruments[i].Id, symbol, timeframe, spec.From, spec.To));
+                }
+                else
+                {
+                    readers.Add(CsvBarReader.Open(source, context.Instruments[i].Id));
+                }
+            }
+        }
+        catch
+        {
+            readers.ForEach(r => r.Dispose());
+            throw;
+        }
+
+        IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
+        return context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
+    }
+
+    /// <summary>A feeder over a bar reader, which it disposes.</summary>
+    protected sealed class ReaderFeed(IBarReader reader, IDataFeeder feeder, CancellationToken ct) : SessionFeed
+    {
+        public override IDataFeeder Feeder => feeder;
+
+        public override CancellationToken SessionToken => ct;
+
+        public override void Dispose() => reader.Dispose();
+    }
+}
+
+/// <summary>Backtest: historical bars in pooled blocks as fast as the kernel takes them, on a simulated clock.</summary>
+public sealed class BacktestWiring : RunWiring
+{
+    public static BacktestWiring Instance { get; } = new();
+
+    public override bool Resumable => true;
+
+    public override bool HasProgress => true;
+
+    public override IClock CreateClock(TimeProvider time) => new SimulatedClock();
+
+    public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct)
+    {
+        var reader = OpenBars(context);
+        return new ReaderFeed(reader, new HistoricalFeeder(reader, context.Progress), ct);
+    }
+}
+
+/// <summary>Paper on a replayed file: bars one at a time from another thread at wall-clock pace × speed, on the wall clock.</summary>
+public sealed class PaperReplayWiring : RunWiring
+{
+    public static PaperReplayWiring Instance { get; } = new();
+
+    public override bool Resumable => true;
+
+    public override bool HasProgress => true;
+
+    public override IClock CreateClock(TimeProvider time) => new WallClock(time);
+
+    public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct)
+    {
+        if (context.SkipDataEvents == 0 && !RunSpec.IsStoreSource(context.Spec.DataFiles[0]))
+        {
+            WarnIfSlow(context);
+        }
+
+        var reader = OpenBars(context);
+        return new ReaderFeed(reader, new PacedReplayFeeder(reader, context.Spec.Speed, context.Services.Time, context.Progress), ct);
+    }
+
+    /// <summary>Paper replays pace bars at wall-clock × speed; say so when that means minutes between bars.</summary>
+    private static void WarnIfSlow(FeedContext context)
+    {
+        var spec = context.Spec;
+        if (!double.IsFinite(spec.Speed))
+        {
+            return;
+        }
+
+        using var peek = CsvBarReader.Open(spec.DataFiles[0], context.Instruments[0].Id);
+        if (peek.TryRead(out var first) && peek.TryRead(out var second))
+        {
+            double seconds = (second.Time.UnixNanos - first.Time.UnixNanos) / 1e9 / spec.Speed;
+            if (seconds >= 5)
+            {
+                context.Observer.Note(
+                    $"bars are {Human(seconds * spec.Speed)} apart, so at --speed {spec.Speed.ToString(CultureInfo.InvariantCulture)} each arrives {Human(seconds)} after the last; use a larger --speed or --speed max");
+            }
+        }
+    }
+
+    private static string Human(double seconds) => seconds switch
+    {
+        >= 86_400 => Plural(seconds / 86_400, "day"),
+        >= 3_600 => Plural(seconds / 3_600, "hour"),
+        >= 60 => Plural(seconds / 60, "minute"),
+        _ => Plural(seconds, "second"),
+    };
+
+    private static string Plural(double n, string unit)
+    {
+        var text = n.ToString("0.#", CultureInfo.InvariantCulture);
+        return $"{text} {unit}{(text == "1" ? string.Empty : "s")}";
+    }
+}
+
+/// <summary>
+/// Paper on a live feed: a venue's stream, aggregated into candles (recorded in the store when there is one), drives
+/// the strategy on the wall clock; the simulated exchange fills on the live quotes. Cancelling ends the stream and the
+/// run completes with what it saw; it cannot be resumed (the feed has moved on).
+/// </summary>
+public sealed class PaperLiveWiring : RunWiring
+{
+    public static PaperLiveWiring Instance { get; } = new();
+
+    public override bool Resumable => false;
+
+    public override bool HasProgress => false;
+
+    public override bool StopsOnCancel => false;
+
+    public override IClock CreateClock(TimeProvider time) => new WallClock(time);
+
+    public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct) => LiveFeedSource.Start(context, ct);
+
+    public override Exception NoData(RunSpec spec) =>
+        new DataFormatException(spec.Venue ?? "the feed", 0, 0, null, "sent no complete candle before the run ended; nothing to report");
+}
