@@ -28,4 +28,12 @@ root.Subcommands.Add(indicators);
 IndicatorsCommand.AddCatalogToHelp(root, indicators);
 // Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
-return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+var parse = root.Parse(args);
+
+// A mistyped command or option: one line and status 2 (the README's promise), not the whole help and status 1.
+if (args.Length > 0 && ParseErrors.Report(parse, Console.Error) is int parseError)
+{
+    return parseError;
+}
+
+return await parse.InvokeAsync(invocation).ConfigureAwait(false);

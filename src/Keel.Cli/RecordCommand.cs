@@ -47,7 +47,8 @@ internal static class RecordCommand
                     var tfText = parse.GetValue(timeframe) ?? cfg.GetSection("record")["timeframe"] ?? "1m";
                     if (!Timeframe.TryParse(tfText, out var tf))
                     {
-                        throw new UsageException($"--timeframe '{tfText}' is not a timeframe that divides a day: S5, S10, S15, S30, M1 … M30, H1 … H12, D1 (or 5s, 1m, 1h, 1d)");
+                        var tfName = parse.GetValue(timeframe) is null ? CliConfig.Name(cfg, "record:timeframe", "--timeframe") : "--timeframe";
+                        throw new UsageException($"{tfName} was '{tfText}'; it is not a timeframe that divides a day: S5, S10, S15, S30, M1 … M30, H1 … H12, D1 (or 5s, 1m, 1h, 1d)");
                     }
 
                     var options = new RecorderOptions

@@ -132,6 +132,19 @@ internal sealed class RunOptions
 
     public Option<string> Timeframe { get; } = new("--timeframe") { Description = "with --venue: candle timeframe the strategy sees: 5s … 1d or S5 … D1 [default: 1m]", HelpName = "TF" };
 
+    /// <summary>
+    /// The keys a <c>backtest</c> or <c>paper</c> section may hold: every option read through configuration (both
+    /// commands', as a paper run falls back to the backtest section), <c>data</c> and <c>params</c>.
+    /// </summary>
+    public static string[] ConfigKeys { get; } =
+    [
+        .. new RunOptions(paper: true).All.Concat(new RunOptions(paper: false).All)
+            .Where(o => o.Name is not ("--param" or "--config" or "--db" or "--quiet" or "--snapshot-every" or "--snapshot-seconds"))
+            .Select(o => Key(o.Name)).Append("data").Append("params").Distinct(StringComparer.Ordinal),
+    ];
+
+    private static string Key(string optionName) => optionName.TrimStart('-').Replace("-", string.Empty, StringComparison.Ordinal);
+
     private void Add(Option option) => All.Add(option);
 
     /// <summary>Resolves every option against the command line, environment and configuration file.</summary>
@@ -147,7 +160,7 @@ internal sealed class RunOptions
                 return v;
             }
 
-            var key = option.Name.TrimStart('-').Replace("-", string.Empty, StringComparison.Ordinal);
+            var key = Key(option.Name);
             foreach (var s in sections)
             {
                 var c = s[key];
@@ -160,8 +173,31 @@ internal sealed class RunOptions
             return null;
         }
 
+        // Where Get found an option's value, for messages: the option itself, keel.json: backtest.cash or KEEL__BACKTEST__CASH.
+        string N(Option<string> option)
+        {
+            if (parse.GetValue(option) is not null)
+            {
+                return option.Name;
+            }
+
+            var key = Key(option.Name);
+            foreach (var s in sections)
+            {
+                if (s[key] is not null)
+                {
+                    return CliConfig.Name(config, $"{s.Path}:{key}", option.Name);
+                }
+            }
+
+            return option.Name;
+        }
+
+        string Storage(Option<string> option, string key) =>
+            parse.GetValue(option) is not null ? option.Name : CliConfig.Name(config, $"storage:{key}", option.Name);
+
         // A live paper run streams from a venue; its sources are live:VENUE:SYMBOL.
-        string? venue = Paper && Get(Venue) is string vt ? VenueConfig.Normalize(vt) : null;
+        string? venue = Paper && Get(Venue) is string vt ? VenueConfig.Normalize(vt, N(Venue)) : null;
         IReadOnlyList<string>? liveSymbols = null;
         string? timeframe = null;
         if (venue is not null)
@@ -175,7 +211,7 @@ internal sealed class RunOptions
             timeframe = Get(Timeframe) ?? "1m";
             if (!Keel.Engine.Data.Live.Timeframe.TryParse(timeframe, out _))
             {
-                throw new UsageException($"--timeframe '{timeframe}' is not a timeframe that divides a day: 5s, 1m, 5m, 1h, 1d (or S5, M1, H1, D1)");
+                throw new UsageException($"{N(Timeframe)} was '{timeframe}'; it is not a timeframe that divides a day: 5s, 1m, 5m, 1h, 1d (or S5, M1, H1, D1)");
             }
         }
         else if (parse.GetValue(VenueSymbols) is not null || parse.GetValue(Url) is not null)
@@ -215,7 +251,7 @@ internal sealed class RunOptions
             "equity" or "stock" or "stocks" => Domain.AssetClass.Equity,
             "forex" or "fx" => Domain.AssetClass.Forex,
             "crypto" => Domain.AssetClass.Crypto,
-            _ => throw new UsageException($"--asset-class was '{assetClassText}'; it must be equity, forex or crypto"),
+            _ => throw new UsageException($"{N(AssetClass)} was '{assetClassText}'; it must be equity, forex or crypto"),
         };
 
         var spec = new RunSpec
@@ -229,36 +265,36 @@ internal sealed class RunOptions
             ConfigPath = parse.GetValue(Config),
             Strategy = strategy,
             Parameters = parameters,
-            Stake = Qty(Get(Stake) ?? "1", "--stake", positive: true),
-            Cash = Amount(Get(Cash) ?? "100000", "--cash", allowZero: false),
-            Commission = Fraction(Get(Commission) ?? "0", "--commission", max: 0.5m),
-            CommissionPerShare = Amount(Get(CommissionPerShare) ?? "0", "--commission-per-share", allowZero: true),
-            CommissionMinimum = Amount(Get(CommissionMinimum) ?? "0", "--commission-min", allowZero: true),
-            CommissionPerOrder = Amount(Get(CommissionPerOrder) ?? "0", "--commission-per-order", allowZero: true),
-            Slippage = Fraction(Get(Slippage) ?? "0", "--slippage", max: 0.5m),
+            Stake = Qty(Get(Stake) ?? "1", N(Stake), positive: true),
+            Cash = Amount(Get(Cash) ?? "100000", N(Cash), allowZero: false),
+            Commission = Fraction(Get(Commission) ?? "0", N(Commission), max: 0.5m),
+            CommissionPerShare = Amount(Get(CommissionPerShare) ?? "0", N(CommissionPerShare), allowZero: true),
+            CommissionMinimum = Amount(Get(CommissionMinimum) ?? "0", N(CommissionMinimum), allowZero: true),
+            CommissionPerOrder = Amount(Get(CommissionPerOrder) ?? "0", N(CommissionPerOrder), allowZero: true),
+            Slippage = Fraction(Get(Slippage) ?? "0", N(Slippage), max: 0.5m),
             FillAtClose = (Get(FillAt) ?? "open").ToLowerInvariant() switch
             {
                 "open" or "next-open" => false,
                 "close" or "signal-close" => true,
-                var other => throw new UsageException($"--fill-at was '{other}'; it must be open or close"),
+                var other => throw new UsageException($"{N(FillAt)} was '{other}'; it must be open or close"),
             },
-            VolumeParticipation = Get(VolumeParticipation) is string vp ? Fraction(vp, "--volume-participation", max: 1m, positive: true) : null,
-            From = Get(From) is string f ? Time(f, "--from", endOfDay: false) : null,
-            To = Get(To) is string t ? Time(t, "--to", endOfDay: true) : null,
+            VolumeParticipation = Get(VolumeParticipation) is string vp ? Fraction(vp, N(VolumeParticipation), max: 1m, positive: true) : null,
+            From = Get(From) is string f ? Time(f, N(From), endOfDay: false) : null,
+            To = Get(To) is string t ? Time(t, N(To), endOfDay: true) : null,
             OutDir = Get(Out),
             AssetClass = assetClass,
-            TickSize = Get(TickSize) is string ts ? Px(ts, "--tick-size") : null,
-            LotSize = Get(LotSize) is string ls ? Qty(ls, "--lot-size", positive: true) : null,
-            Leverage = Dec(Get(Leverage) ?? "1", "--leverage", 1m, 100m),
-            MaxPosition = Get(MaxPosition) is string mp ? Qty(mp, "--max-position", positive: true) : null,
-            MaxOrderNotional = Get(MaxOrderNotional) is string mn ? Amount(mn, "--max-order-notional", allowZero: false) : null,
-            MaxOpenOrders = Get(MaxOpenOrders) is string mo ? (int)Dec(mo, "--max-open-orders", 1m, 1_000_000m, whole: true) : null,
-            PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, "--periods-per-year", 1m, 100_000m, whole: true) : null,
+            TickSize = Get(TickSize) is string ts ? Px(ts, N(TickSize)) : null,
+            LotSize = Get(LotSize) is string ls ? Qty(ls, N(LotSize), positive: true) : null,
+            Leverage = Dec(Get(Leverage) ?? "1", N(Leverage), 1m, 100m),
+            MaxPosition = Get(MaxPosition) is string mp ? Qty(mp, N(MaxPosition), positive: true) : null,
+            MaxOrderNotional = Get(MaxOrderNotional) is string mn ? Amount(mn, N(MaxOrderNotional), allowZero: false) : null,
+            MaxOpenOrders = Get(MaxOpenOrders) is string mo ? (int)Dec(mo, N(MaxOpenOrders), 1m, 1_000_000m, whole: true) : null,
+            PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, N(PeriodsPerYear), 1m, 100_000m, whole: true) : null,
             Quiet = parse.GetValue(Quiet),
-            Speed = Paper ? ParseSpeed(Get(Speed) ?? "60") : double.PositiveInfinity,
+            Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,
             Db = CliConfig.ResolveDb(parse.GetValue(Db), config),
-            SnapshotEvery = (long)Dec(parse.GetValue(SnapshotEvery) ?? config.GetSection("storage")["snapshotEvery"] ?? "200000", "--snapshot-every", 1m, 1_000_000_000_000m, whole: true),
-            SnapshotSeconds = (double)Dec(parse.GetValue(SnapshotSeconds) ?? config.GetSection("storage")["snapshotSeconds"] ?? "10", "--snapshot-seconds", 0.001m, 86_400m),
+            SnapshotEvery = (long)Dec(parse.GetValue(SnapshotEvery) ?? config.GetSection("storage")["snapshotEvery"] ?? "200000", Storage(SnapshotEvery, "snapshotEvery"), 1m, 1_000_000_000_000m, whole: true),
+            SnapshotSeconds = (double)Dec(parse.GetValue(SnapshotSeconds) ?? config.GetSection("storage")["snapshotSeconds"] ?? "10", Storage(SnapshotSeconds, "snapshotSeconds"), 0.001m, 86_400m),
         };
 
         if (spec.From is Timestamp from && spec.To is Timestamp to && from > to)
@@ -304,7 +340,7 @@ internal sealed class RunOptions
         }
     }
 
-    private static double ParseSpeed(string text)
+    private static double ParseSpeed(string text, string option)
     {
         if (text.Equals("max", StringComparison.OrdinalIgnoreCase))
         {
@@ -313,7 +349,7 @@ internal sealed class RunOptions
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0) || double.IsNaN(v))
         {
-            throw new UsageException($"--speed was '{text}'; it must be a positive number or 'max'");
+            throw new UsageException($"{option} was '{text}'; it must be a positive number or 'max'");
         }
 
         return v;

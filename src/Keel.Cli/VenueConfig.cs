@@ -15,11 +15,14 @@ internal static class VenueConfig
 {
     public const string Venues = "alpaca or oanda";
 
-    public static string Normalize(string? venue) => (venue ?? throw new UsageException($"--venue is required: {Venues}")).Trim().ToLowerInvariant() switch
+    /// <summary>The reconnect settings both venue sections accept.</summary>
+    public static readonly string[] PolicyKeys = ["stale_seconds", "reconnect_initial_seconds", "reconnect_max_seconds"];
+
+    public static string Normalize(string? venue, string name = "--venue") => (venue ?? throw new UsageException($"{name} is required: {Venues}")).Trim().ToLowerInvariant() switch
     {
         "alpaca" => "alpaca",
         "oanda" => "oanda",
-        var other => throw new UsageException($"--venue was '{other}'; it must be {Venues}"),
+        var other => throw new UsageException($"{name} was '{other}'; it must be {Venues}"),
     };
 
     /// <summary>
@@ -37,8 +40,8 @@ internal static class VenueConfig
         }
 
         var feed = s["feed"] ?? "iex";
-        var stream = Url(s["stream_url"] ?? s["streamUrl"], "alpaca.stream_url") ?? AlpacaOptions.DefaultStreamUrl;
-        var rest = Url(s["rest_url"] ?? s["restUrl"] ?? s["data_url"], "alpaca.rest_url") ?? AlpacaOptions.DefaultRestUrl;
+        var stream = Url(config, "alpaca", "stream_url", "streamUrl") ?? AlpacaOptions.DefaultStreamUrl;
+        var rest = Url(config, "alpaca", "rest_url", "restUrl", "data_url") ?? AlpacaOptions.DefaultRestUrl;
         if (Url(url, "--url") is { } u)
         {
             if (u.Scheme is "ws" or "wss")
@@ -65,8 +68,8 @@ internal static class VenueConfig
             throw new UsageException("OANDA credentials are missing: set KEEL__OANDA__TOKEN and KEEL__OANDA__ACCOUNT (or oanda.token and oanda.account in keel.json); 'keel sandbox' prints the ones its local sandbox accepts");
         }
 
-        var stream = Url(s["stream_url"] ?? s["streamUrl"], "oanda.stream_url") ?? OandaOptions.PracticeStreamUrl;
-        var rest = Url(s["rest_url"] ?? s["restUrl"] ?? s["url"], "oanda.rest_url") ?? OandaOptions.PracticeRestUrl;
+        var stream = Url(config, "oanda", "stream_url", "streamUrl") ?? OandaOptions.PracticeStreamUrl;
+        var rest = Url(config, "oanda", "rest_url", "restUrl", "url") ?? OandaOptions.PracticeRestUrl;
         if (Url(url, "--url") is { } u)
         {
             stream = u;
@@ -81,9 +84,9 @@ internal static class VenueConfig
         var s = config.GetSection(venue);
         return new ReconnectPolicy
         {
-            StaleAfter = Seconds(s["stale_seconds"], $"{venue}.stale_seconds") ?? defaultStale,
-            Initial = Seconds(s["reconnect_initial_seconds"], $"{venue}.reconnect_initial_seconds") ?? TimeSpan.FromSeconds(1),
-            Max = Seconds(s["reconnect_max_seconds"], $"{venue}.reconnect_max_seconds") ?? TimeSpan.FromSeconds(60),
+            StaleAfter = Seconds(s["stale_seconds"], CliConfig.Name(config, $"{venue}:stale_seconds", $"{venue}.stale_seconds")) ?? defaultStale,
+            Initial = Seconds(s["reconnect_initial_seconds"], CliConfig.Name(config, $"{venue}:reconnect_initial_seconds", $"{venue}.reconnect_initial_seconds")) ?? TimeSpan.FromSeconds(1),
+            Max = Seconds(s["reconnect_max_seconds"], CliConfig.Name(config, $"{venue}:reconnect_max_seconds", $"{venue}.reconnect_max_seconds")) ?? TimeSpan.FromSeconds(60),
         };
     }
 
@@ -119,6 +122,20 @@ internal static class VenueConfig
             ? TimeSpan.FromSeconds(s)
             : throw new UsageException($"{name} was '{text}'; it must be a number of seconds between 0 and 86400");
 
+    /// <summary>The first of <paramref name="keys"/> set in <paramref name="section"/>, as a URL, named by where it came from.</summary>
+    private static Uri? Url(IConfiguration config, string section, params string[] keys)
+    {
+        foreach (var key in keys)
+        {
+            if (config.GetSection(section)[key] is string text)
+            {
+                return Url(text, CliConfig.Name(config, $"{section}:{key}", $"{section}.{key}"));
+            }
+        }
+
+        return null;
+    }
+
     private static Uri? Url(string? text, string name)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -128,7 +145,7 @@ internal static class VenueConfig
 
         if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
         {
-            throw new UsageException($"{name} '{text}' is not an http(s):// or ws(s):// URL");
+            throw new UsageException($"{name} was '{text}'; it must be an http(s):// or ws(s):// URL");
         }
 
         return uri;

@@ -29,6 +29,13 @@ internal sealed class OutputFolder : IDisposable
     public static OutputFolder Create(string path, string? runId = null, bool resume = false)
     {
         string staging = System.IO.Path.Combine(path, runId is null ? $".keel-partial-{Environment.ProcessId}" : $".keel-run-{runId}");
+        if (FileInTheWay(path) is string file)
+        {
+            throw new UsageException(file == System.IO.Path.GetFullPath(path)
+                ? $"output folder {path} is an existing file; give a folder (it is created if missing)"
+                : $"cannot create output folder {path}: {file} is a file, not a folder");
+        }
+
         try
         {
             Directory.CreateDirectory(path);
@@ -41,12 +48,42 @@ internal sealed class OutputFolder : IDisposable
             File.WriteAllBytes(System.IO.Path.Combine(staging, ".probe"), []);
             File.Delete(System.IO.Path.Combine(staging, ".probe"));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        catch (UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write to output folder {path}: permission denied");
+        }
+        catch (Exception ex) when (ex is IOException or NotSupportedException or ArgumentException)
         {
             throw new UsageException($"cannot write to output folder {path}: {ex.Message}");
         }
 
         return new OutputFolder(path, staging);
+    }
+
+    /// <summary>The path itself or the nearest existing parent when that is a file (so no folder can be made there); else null.</summary>
+    private static string? FileInTheWay(string path)
+    {
+        try
+        {
+            for (var p = System.IO.Path.GetFullPath(path); !string.IsNullOrEmpty(p); p = System.IO.Path.GetDirectoryName(p))
+            {
+                if (File.Exists(p))
+                {
+                    return p;
+                }
+
+                if (Directory.Exists(p))
+                {
+                    return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or IOException)
+        {
+            // The path itself is malformed: Create reports it.
+        }
+
+        return null;
     }
 
     /// <summary>Where a file is staged until the run commits.</summary>

@@ -91,6 +91,22 @@ public abstract class KeelStore : IRunJournal, IDisposable
         return IsPostgres(target) ? PostgresStore.OpenAt(target, options) : SqliteStore.OpenAt(target, options);
     }
 
+    /// <summary>
+    /// What is wrong with <paramref name="target"/> before anything is opened (a PostgreSQL connection string that does
+    /// not parse), in one sentence without the string itself; null when it looks usable.
+    /// </summary>
+    public static string? Problem(string target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!IsPostgres(target))
+        {
+            return null;
+        }
+
+        _ = PostgresStore.Parse(target, out var problem, out _);
+        return problem;
+    }
+
     public static bool IsPostgres(string target) =>
         target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
         || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)

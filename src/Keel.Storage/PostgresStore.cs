@@ -36,15 +36,7 @@ public sealed class PostgresStore : KeelStore
 
     public static PostgresStore OpenAt(string target, StoreOptions options)
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(ToKeywords(target));
-        }
-        catch (ArgumentException ex)
-        {
-            throw new StorageException($"PostgreSQL connection string is not valid: {ex.Message}", ex);
-        }
+        var builder = Parse(target, out var problem, out var error) ?? throw new StorageException(problem!, error!);
 
         builder.Timeout = Math.Max(builder.Timeout, 5);
         builder.CommandTimeout = Math.Max(builder.CommandTimeout, 60);
@@ -61,6 +53,38 @@ public sealed class PostgresStore : KeelStore
         }
 
         return store;
+    }
+
+    /// <summary>
+    /// Parses a connection string; on failure <paramref name="problem"/> says what is wrong in one sentence that never
+    /// repeats the string (it may hold a password).
+    /// </summary>
+    internal static NpgsqlConnectionStringBuilder? Parse(string target, out string? problem, out Exception? error)
+    {
+        problem = null;
+        error = null;
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(ToKeywords(target));
+        }
+        catch (UriFormatException ex)
+        {
+            error = ex;
+            problem = "the PostgreSQL URL is not valid; write it as postgres://user:password@host:port/database (escape '@', ':' and '/' in the password as %40, %3A and %2F)";
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            error = ex;
+            var syntax = System.Text.RegularExpressions.Regex.Match(ex.Message, @"starting at index (\d+)");
+            var setting = System.Text.RegularExpressions.Regex.Match(ex.Message, @"^Couldn't set (.+?)(?: \(Parameter|$)");
+            problem = syntax.Success
+                ? $"the PostgreSQL connection string is not a list of keyword=value pairs separated by ';' (the problem starts at character {int.Parse(syntax.Groups[1].Value, CultureInfo.InvariantCulture) + 1}); e.g. Host=localhost;Database=keel;Username=keel"
+                : setting.Success
+                    ? $"the PostgreSQL connection string has '{setting.Groups[1].Value}', which is not a connection setting or has a value that is not valid (values are not shown: they may be secret)"
+                : $"the PostgreSQL connection string is not valid: {ex.Message.Split(" (Parameter", 2)[0].TrimEnd('.')}";
+        }
+
+        return null;
     }
 
     /// <summary>Accepts <c>postgres://user:password@host:port/database</c> as well as keyword strings.</summary>

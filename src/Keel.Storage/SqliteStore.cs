@@ -123,6 +123,62 @@ public sealed class SqliteStore : KeelStore
         return c;
     }
 
+    /// <summary>
+    /// Starts a write transaction, waiting for other writers until the busy timeout. SQLite's own wait backs off to one
+    /// check every 100 ms (and Microsoft.Data.Sqlite's retry to one every 150 ms), so a process committing journal
+    /// batches back to back takes the lock again before the others look: with four runs on one file, some waited out
+    /// the whole timeout and failed. Checking about every millisecond gives every writer its turn between two commits.
+    /// The connection's own busy wait is off meanwhile, so it does not sleep in between.
+    /// </summary>
+    private static void BeginImmediate(sqlite3 db, TimeSpan timeout, string what)
+    {
+        raw.sqlite3_busy_timeout(db, 0);
+        try
+        {
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int attempt = 0; ; attempt++)
+            {
+                int rc = raw.sqlite3_exec(db, "BEGIN IMMEDIATE");
+                if ((rc & 0xFF) != raw.SQLITE_BUSY || System.Diagnostics.Stopwatch.GetElapsedTime(since) >= timeout)
+                {
+                    Check(rc, db, what);
+                    return;
+                }
+
+                // Yield at first (the writer is usually about to commit), then sleep briefly so waiting costs no CPU.
+                if (attempt < 16)
+                {
+                    Thread.Yield();
+                }
+                else
+                {
+                    Thread.Sleep(1);
+                }
+            }
+        }
+        finally
+        {
+            raw.sqlite3_busy_timeout(db, (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds));
+        }
+    }
+
+    /// <summary>One write on the control connection in its own transaction, taken with <see cref="BeginImmediate"/>.</summary>
+    private void ControlWrite(string what, Action<SqliteConnection> action) => Control(what, c =>
+    {
+        var db = c.Handle!;
+        BeginImmediate(db, _options.BusyTimeout, what);
+        try
+        {
+            action(c);
+            Check(raw.sqlite3_exec(db, "COMMIT"), db, what);
+        }
+        catch
+        {
+            raw.sqlite3_exec(db, "ROLLBACK");
+            throw;
+        }
+    });
+
     private void Migrate()
     {
         lock (_controlLock)
@@ -179,7 +235,7 @@ public sealed class SqliteStore : KeelStore
 
     private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
 
-    public override void CreateRun(RunRecord run) => Control("record the run", c =>
+    public override void CreateRun(RunRecord run) => ControlWrite("record the run", c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
@@ -206,7 +262,7 @@ public sealed class SqliteStore : KeelStore
     });
 
     public override void UpdateRun(string id, RunStatus status, Timestamp now, double? progress = null, string? error = null, Timestamp? startedAt = null, Timestamp? finishedAt = null, string? metrics = null) =>
-        Control("update the run", c =>
+        ControlWrite("update the run", c =>
         {
             using var cmd = c.CreateCommand();
             cmd.CommandText = """
@@ -284,7 +340,7 @@ public sealed class SqliteStore : KeelStore
         var payloadWriter = _payloadWriter;
         try
         {
-            Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db, "start a journal transaction");
+            BeginImmediate(db, _options.BusyTimeout, "start a journal transaction");
             try
             {
                 InsertRows(db, s["event"], s["event*"], 5, batch.Events, (st, o, e) => BindEvent(st, o, run, e, payloadBuffer, payloadWriter));
@@ -756,7 +812,7 @@ public sealed class SqliteStore : KeelStore
         return candles.Count;
     });
 
-    public override void RecordGap(CandleGap gap) => Control("record a candle gap", c =>
+    public override void RecordGap(CandleGap gap) => ControlWrite("record a candle gap", c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """

@@ -20,6 +20,9 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
 
+    /// <summary>The server has answered once: from then on a refused connection is retried as a hiccup.</summary>
+    private bool _answered;
+
     public AlpacaBarSource(AlpacaOptions options, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -61,7 +64,8 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
         {
             page++;
             var url = new Uri(_options.RestUrl, token is null ? basePath : basePath + "&page_token=" + Uri.EscapeDataString(token));
-            using var response = await retry.SendAsync(_http, () => Request(url), $"alpaca bars {symbol} page {page}", ct).ConfigureAwait(false);
+            using var response = await retry.SendAsync(_http, () => Request(url), $"alpaca bars {symbol} page {page}", ct, firstContact: !_answered).ConfigureAwait(false);
+            _answered = true;
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {

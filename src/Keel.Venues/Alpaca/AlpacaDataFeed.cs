@@ -25,11 +25,23 @@ public sealed class AlpacaDataFeed : StreamingFeed
         _options = options;
     }
 
+    protected override Uri? Endpoint => _options.StreamUrl;
+
     protected override async Task RunSessionAsync(IReadOnlyList<string> symbols, ILiveDataSink sink, CancellationToken ct)
     {
         using var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
-        await socket.ConnectAsync(_options.StreamUrl, ct).ConfigureAwait(false);
+        socket.Options.CollectHttpResponseDetails = true;
+        try
+        {
+            await socket.ConnectAsync(_options.StreamUrl, ct).ConfigureAwait(false);
+        }
+        catch (WebSocketException ex) when (socket.HttpStatusCode != 0)
+        {
+            // A web server that is not a WebSocket endpoint (a wrong path answers 404): say so, not "unable to connect".
+            throw new WebSocketException($"the server answered HTTP {(int)socket.HttpStatusCode} ({socket.HttpStatusCode}) instead of opening a WebSocket", ex);
+        }
+
         Connected();
         var handler = new Handler(this, sink, symbols);
         var parser = new AlpacaMessageParser(symbols);

@@ -32,6 +32,7 @@ public abstract class StreamingFeed : IMarketDataFeed
     private int _failures;
     private string? _lastError;
     private bool _subscribedThisSession;
+    private bool _established;
     private bool _recovering;
     private ILiveDataSink? _sink;
 
@@ -83,9 +84,10 @@ public abstract class StreamingFeed : IMarketDataFeed
             _subscribedThisSession = false;
             Volatile.Write(ref _lastMessageTicks, Time.GetTimestamp());
             string reason;
+            Exception? error = null;
+            var stale = new StrongBox();
             using (var session = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                var stale = new StrongBox();
                 var watchdog = WatchAsync(session, stale);
                 try
                 {
@@ -107,10 +109,12 @@ public abstract class StreamingFeed : IMarketDataFeed
                 }
                 catch (Exception ex) when (stale.Value)
                 {
+                    error = ex;
                     reason = $"stale: nothing received for {Policy.StaleAfter.TotalSeconds:0.###} s ({ex.GetType().Name})";
                 }
                 catch (Exception ex)
                 {
+                    error = ex;
                     reason = Describe(ex);
                 }
 
@@ -120,6 +124,17 @@ public abstract class StreamingFeed : IMarketDataFeed
             if (ct.IsCancellationRequested)
             {
                 break;
+            }
+
+            if (!_established && error is not null && !stale.Value)
+            {
+                // Never connected: a wrong URL, a closed port or a dead host. Retrying would only delay the message.
+                // (A server that is merely slow to answer is retried: under load that is a hiccup, not a wrong URL.)
+                var message = $"could not connect to {Endpoint?.ToString() ?? Venue}: {ConnectFailure(error)}";
+                Fail(message);
+                SetState(FeedState.Failed);
+                Emit(FeedEventKind.Disconnected, message);
+                throw new FeedFailedException($"{Venue}: {message}", FeedState.Failed, error);
             }
 
             Fail(reason);
@@ -184,11 +199,16 @@ public abstract class StreamingFeed : IMarketDataFeed
         Interlocked.Increment(ref _messages);
     }
 
+    /// <summary>Where the feed connects, for messages (never with credentials); null names the venue instead.</summary>
+    protected virtual Uri? Endpoint => null;
+
+    /// <summary>The server answered: from now on a lost connection is reconnected with back-off rather than reported.</summary>
     protected void Connected()
     {
         lock (_gate)
         {
             _connectedSince = Now();
+            _established = true;
         }
 
         SetState(FeedState.Authenticating);
@@ -247,6 +267,32 @@ public abstract class StreamingFeed : IMarketDataFeed
         IOException io => $"connection lost: {io.Message}",
         _ => $"{ex.GetType().Name}: {ex.Message}",
     };
+
+    /// <summary>Why a connection could not be made, in words: "connection refused", "host not found", the HTTP status.</summary>
+    private static string ConnectFailure(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
+                    System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData or System.Net.Sockets.SocketError.TryAgain => "host not found",
+                    System.Net.Sockets.SocketError.TimedOut => "timed out",
+                    System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.HostUnreachable => "no route to the host",
+                    _ => socket.Message,
+                };
+            }
+
+            if (e is System.Security.Authentication.AuthenticationException)
+            {
+                return $"the TLS handshake failed ({e.Message})";
+            }
+        }
+
+        return ex.Message;
+    }
 
     private static async Task StopWatchdog(CancellationTokenSource session, Task watchdog)
     {

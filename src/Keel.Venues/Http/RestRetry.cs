@@ -9,7 +9,9 @@ namespace Keel.Venues.Http;
 /// Sends venue REST requests through a Polly retry pipeline. An idempotent request (GET, HEAD, OPTIONS, PUT, DELETE)
 /// that meets 429 (rate limit), 5xx, a connection failure or a timeout is tried again, at most
 /// <see cref="MaxAttempts"/> times in all, after the wait the venue asks for (<c>Retry-After</c>, Alpaca's
-/// <c>X-Ratelimit-Reset</c>) or else an exponential back-off with jitter from the first delay, capped.
+/// <c>X-Ratelimit-Reset</c>) or else an exponential back-off with jitter from the first delay, capped. A server that
+/// cannot be reached at all on first contact (connection refused, host not found) is a wrong URL, not a hiccup: that
+/// fails at once with a sentence.
 /// </summary>
 /// <remarks>
 /// Any other request, an order POST above all, is sent exactly once and its answer returned as it came: a POST that
@@ -23,6 +25,7 @@ internal sealed class RestRetry
 
     private static readonly ResiliencePropertyKey<HttpMethod> MethodKey = new("keel.rest.method");
     private static readonly ResiliencePropertyKey<int> AttemptsKey = new("keel.rest.attempts");
+    private static readonly ResiliencePropertyKey<bool> FirstContactKey = new("keel.rest.first-contact");
     private static readonly TimeSpan BackoffCap = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan VenueWaitFloor = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan VenueWaitCap = TimeSpan.FromSeconds(60);
@@ -45,7 +48,8 @@ internal sealed class RestRetry
                 Delay = firstDelay ?? TimeSpan.FromSeconds(1),
                 MaxDelay = cap < BackoffCap ? cap : BackoffCap,
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Context.Properties.TryGetValue(MethodKey, out var method) && IsIdempotent(method) && IsTransient(args.Outcome)),
+                    args.Context.Properties.TryGetValue(MethodKey, out var method) && IsIdempotent(method) && IsTransient(args.Outcome)
+                    && !(args.Context.Properties.GetValue(FirstContactKey, false) && args.Outcome.Exception is { } e && CannotConnect(e) is not null)),
 
                 // Polly applies MaxDelay only to its own back-off, so the venue's wait is capped here.
                 DelayGenerator = args => ValueTask.FromResult(
@@ -64,21 +68,25 @@ internal sealed class RestRetry
     /// is not retried. Throws <see cref="VenueRequestException"/> naming <paramref name="what"/> when an idempotent
     /// request is still failing after the last attempt, or any request could not be sent at all.
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> request, string what, CancellationToken ct)
+    /// <param name="firstContact">True until the server has answered once: then a refused connection fails at once.</param>
+    public async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> request, string what, CancellationToken ct, bool firstContact = false)
     {
         var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(FirstContactKey, firstContact);
+        var target = new System.Runtime.CompilerServices.StrongBox<Uri?>();
         try
         {
             var response = await _pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
                     using var message = state.request();
+                    state.target.Value = message.RequestUri;
                     ctx.Properties.Set(MethodKey, message.Method);
                     ctx.Properties.Set(AttemptsKey, ctx.Properties.GetValue(AttemptsKey, 0) + 1);
                     return await state.http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
                 },
                 context,
-                (http, request)).ConfigureAwait(false);
+                (http, request, target)).ConfigureAwait(false);
 
             if (IsIdempotent(context.Properties.GetValue(MethodKey, HttpMethod.Post)) && IsTransient(response.StatusCode))
             {
@@ -88,6 +96,10 @@ internal sealed class RestRetry
             }
 
             return response;
+        }
+        catch (HttpRequestException ex) when (firstContact && CannotConnect(ex) is string why)
+        {
+            throw new VenueRequestException($"{what}: could not connect to {target.Value?.GetLeftPart(UriPartial.Authority) ?? "the server"}: {why}", null, ex);
         }
         catch (Exception ex) when (IsTransient(ex))
         {
@@ -129,6 +141,25 @@ internal sealed class RestRetry
             && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long reset))
         {
             return Clamp(DateTimeOffset.FromUnixTimeSeconds(reset) - now);
+        }
+
+        return null;
+    }
+
+    /// <summary>"connection refused" or "host not found" when no connection could be made at all; else null.</summary>
+    private static string? CannotConnect(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
+                    System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => "host not found",
+                    _ => null,
+                };
+            }
         }
 
         return null;

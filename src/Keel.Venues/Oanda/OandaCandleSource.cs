@@ -26,6 +26,9 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
 
+    /// <summary>The server has answered once: from then on a refused connection is retried as a hiccup.</summary>
+    private bool _answered;
+
     public OandaCandleSource(OandaOptions options, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -77,7 +80,8 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
                 + $"&from={AlpacaBarSource.Rfc3339(cursor)}&count={PageSize.ToString(CultureInfo.InvariantCulture)}&includeFirst={(first ? "true" : "false")}"
                 + "&dailyAlignment=0&alignmentTimezone=UTC");
             var what = $"oanda candles {symbol} page {page}";
-            using var response = await retry.SendAsync(_http, () => Request(url), what, ct).ConfigureAwait(false);
+            using var response = await retry.SendAsync(_http, () => Request(url), what, ct, firstContact: !_answered).ConfigureAwait(false);
+            _answered = true;
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {

@@ -33,6 +33,8 @@ public sealed class OandaPricingFeed : StreamingFeed
         return base.DisposeAsync();
     }
 
+    protected override Uri? Endpoint => _options.StreamUrl;
+
     protected override async Task RunSessionAsync(IReadOnlyList<string> symbols, ILiveDataSink sink, CancellationToken ct)
     {
         var url = new Uri(_options.StreamUrl, $"/v3/accounts/{Uri.EscapeDataString(_options.Account)}/pricing/stream?instruments={Uri.EscapeDataString(string.Join(',', symbols))}&snapshot=true");

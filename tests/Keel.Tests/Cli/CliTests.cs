@@ -142,7 +142,7 @@ public class CliTests
         File.WriteAllText(tmp.File("occupied"), "a file, not a folder");
         var r = CliRunner.Run(tmp.Path, null, ReadmeCommand(Day001, Path.Combine("occupied", "out")));
         Assert.Equal(2, r.ExitCode);
-        Assert.StartsWith("keel: error: cannot write to output folder occupied/out:", r.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.Equal($"keel: error: cannot create output folder occupied/out: {tmp.File("occupied")} is a file, not a folder", r.Stderr.Trim());
     }
 
     [Fact]

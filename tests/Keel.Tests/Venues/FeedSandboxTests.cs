@@ -4,6 +4,7 @@ using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
 using Keel.Sandbox;
 using Keel.Tests.Support;
+using Keel.Venues.Feeds;
 
 namespace Keel.Tests.Venues;
 
@@ -168,25 +169,80 @@ public sealed class FeedSandboxTests : IDisposable
         Assert.Equal(FeedState.CircuitOpen, feed.Health.State);
     }
 
-    [Fact]
-    public async Task TheCircuitBreakerOpensAfterTenConsecutiveRefusals_OandaServerGone()
+    [Theory]
+    [InlineData("alpaca")]
+    [InlineData("oanda")]
+    public async Task TheCircuitBreakerOpensAfterTenConsecutiveRefusals_ServerGoneAfterAnEstablishedSession(string venue)
     {
-        Uri url;
-        await using (var gone = await SandboxServer.StartAsync(new SandboxOptions()))
+        var symbol = SandboxFeeds.Symbol(venue);
+        var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Generator = new SandboxGenerator([symbol], 100), HeartbeatInterval = TimeSpan.FromMilliseconds(100) });
+        StreamingFeed feed;
+        try
         {
-            url = gone.OandaStreamBase;
+            feed = SandboxFeeds.Create(venue, sandbox, SandboxFeeds.Fast());
+        }
+        catch
+        {
+            await sandbox.DisposeAsync();
+            throw;
         }
 
-        await using var feed = new Keel.Venues.Oanda.OandaPricingFeed(
-            new Keel.Venues.Oanda.OandaOptions { Token = "t", Account = "101-001-0000001-001", StreamUrl = url, RestUrl = url },
-            SandboxFeeds.Fast());
+        await using (feed)
+        {
+            var sink = new CollectingSink();
+            var run = feed.RunAsync([symbol], sink, CancellationToken.None);
+            await sink.Until(s => s.Count(FeedEventKind.Subscribed) == 1, Wait, "the first session to subscribe");
+
+            // The server goes away: the established session reconnects, every attempt is refused, and the breaker opens.
+            await sandbox.DisposeAsync();
+            var error = await Assert.ThrowsAsync<FeedFailedException>(() => run.WaitAsync(Wait));
+
+            Assert.Equal(FeedState.CircuitOpen, error.State);
+            Assert.Contains("circuit breaker open after 10", error.Message, StringComparison.Ordinal);
+            Assert.Equal(10, sink.Count(FeedEventKind.Disconnected));
+            Assert.Equal(9, sink.Count(FeedEventKind.Reconnecting));
+            Assert.Equal(1, sink.Count(FeedEventKind.Connected));
+        }
+    }
+
+    [Theory]
+    [InlineData("alpaca", "ws://127.0.0.1:1/v2/iex")]
+    [InlineData("oanda", "http://127.0.0.1:1/")]
+    public async Task AFirstConnectionThatIsRefusedFailsAtOnceWithASentence_NoRetries(string venue, string url)
+    {
+        var uri = new Uri(url);
+        await using StreamingFeed feed = venue == "alpaca"
+            ? new Keel.Venues.Alpaca.AlpacaDataFeed(new Keel.Venues.Alpaca.AlpacaOptions { Key = "k", Secret = "secret-value-1", StreamUrl = uri, RestUrl = uri }, new ReconnectPolicy())
+            : new Keel.Venues.Oanda.OandaPricingFeed(new Keel.Venues.Oanda.OandaOptions { Token = "secret-value-1", Account = "101-001-0000001-001", StreamUrl = uri, RestUrl = uri }, new ReconnectPolicy());
+        var sink = new CollectingSink();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // The default policy would back off for minutes before giving up; a first connection must fail at once.
+        var error = await Assert.ThrowsAsync<FeedFailedException>(() => feed.RunAsync([SandboxFeeds.Symbol(venue)], sink, CancellationToken.None).WaitAsync(Wait));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"failing took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(FeedState.Failed, error.State);
+        Assert.Equal($"{venue}: could not connect to {uri}: connection refused", error.Message);
+        Assert.DoesNotContain("secret-value-1", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, sink.Count(FeedEventKind.Reconnecting));
+        Assert.Equal(FeedState.Failed, feed.Health.State);
+    }
+
+    [Fact]
+    public async Task AFirstConnectionAnswered404FailsAtOnceNamingTheStatus_Alpaca()
+    {
+        await using var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Generator = new SandboxGenerator(["AAPL"], 100) });
+        var wrong = new Uri(sandbox.AlpacaStreamBase, "/v2/no-such-feed");
+        await using var feed = new Keel.Venues.Alpaca.AlpacaDataFeed(
+            new Keel.Venues.Alpaca.AlpacaOptions { Key = "sandbox-key", Secret = "sandbox-secret", StreamUrl = wrong, RestUrl = sandbox.AlpacaRestBase },
+            new ReconnectPolicy());
         var sink = new CollectingSink();
 
-        var error = await Assert.ThrowsAsync<FeedFailedException>(() => feed.RunAsync(["EUR_USD"], sink, CancellationToken.None).WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<FeedFailedException>(() => feed.RunAsync(["AAPL"], sink, CancellationToken.None).WaitAsync(Wait));
 
-        Assert.Equal(FeedState.CircuitOpen, error.State);
-        Assert.Equal(10, sink.Count(FeedEventKind.Disconnected));
-        Assert.Equal(0, sink.Count(FeedEventKind.Connected));
+        Assert.Equal(FeedState.Failed, error.State);
+        Assert.Equal($"alpaca: could not connect to {wrong}: the server answered HTTP 404 (NotFound) instead of opening a WebSocket", error.Message);
+        Assert.Equal(0, sink.Count(FeedEventKind.Reconnecting));
     }
 
     [Theory]
