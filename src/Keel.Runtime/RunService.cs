@@ -195,6 +195,13 @@ public static class RunService
                 observer.Recorded(runId);
             }
 
+            if (resume is not null && store?.LatestIntactSnapshot(runId!) is { } newest)
+            {
+                // A snapshot this Keel cannot read (another format) is refused here, naming its format, before the run is
+                // locked, marked or its files touched.
+                TradingSession.CheckSnapshot(newest.Payload);
+            }
+
             var runLock = store is null ? null : store.TryLockRun(runId!)
                 ?? throw new UsageException($"run {runId} is being run by another Keel process right now");
             return new PreparedRun(spec, wiring, descriptor, parameters, instruments, host, store, runLock, runId, resume, services, observer);

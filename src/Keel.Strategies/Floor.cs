@@ -2,7 +2,6 @@ using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
-using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
 
 namespace Keel.Strategies;
@@ -314,66 +313,54 @@ public sealed class Floor : IStrategy<Floor.State>
     /// <summary>Snapshot codec: layers, lock, working order and the volatility average per instrument.</summary>
     public sealed class Codec(Floor strategy) : IStateCodec<State>
     {
-        public void Write(Utf8JsonWriter writer, State state)
+        public JsonElement Write(State state)
         {
-            writer.WriteStartArray();
+            var books = new List<FloorBookSnapshot>(state.Books.Count);
             foreach (var b in state.Books)
             {
-                writer.WriteStartObject();
-                writer.WriteString("i", b.Instrument.Symbol);
-                writer.WriteBoolean("locked", b.Locked);
-                writer.WriteBoolean("closing", b.Closing);
-                writer.WriteNumber("cycles", b.Cycles);
-                if (b.Working is ClientOrderId id)
-                {
-                    writer.WriteString("working", id.Value);
-                }
-
-                writer.WriteStartArray("layers");
-                foreach (var l in b.Layers)
-                {
-                    writer.WriteStringValue($"{l.Entry}@{l.Units}");
-                }
-
-                writer.WriteEndArray();
-                writer.WriteString("pending", $"{b.Pending.Entry}@{b.Pending.Units}");
-                writer.WritePropertyName("volatility");
-                b.Volatility.Save(writer);
-                writer.WriteEndObject();
+                books.Add(new FloorBookSnapshot(b.Instrument, b.Locked, b.Closing, b.Cycles, b.Working, [.. b.Layers], b.Pending, b.Volatility.Capture()));
             }
 
-            writer.WriteEndArray();
+            return JsonSerializer.SerializeToElement(new FloorSnapshot(books), StrategyStateJsonContext.Default.FloorSnapshot);
         }
 
         public State Read(JsonElement state)
         {
+            var snapshot = StrategyStateJsonContext.Read(state, StrategyStateJsonContext.Default.FloorSnapshot);
             var result = strategy.CreateState();
-            foreach (var x in state.EnumerateArray())
+            foreach (var x in snapshot.Books)
             {
-                var b = result.For(new InstrumentId(x.GetText("i")));
-                b.Locked = x.GetBool("locked");
-                b.Closing = x.GetBool("closing");
-                b.Cycles = x.GetInt("cycles");
-                b.Working = x.TryGetProperty("working", out var w) ? new ClientOrderId(w.GetString()!) : null;
-                foreach (var l in x.Get("layers").EnumerateArray())
-                {
-                    b.Layers.Add(ParseLayer(l.GetString()!));
-                }
-
-                b.Pending = ParseLayer(x.GetText("pending"));
-                b.Volatility.Load(x.Get("volatility"));
+                var b = result.For(x.Instrument);
+                b.Locked = x.Locked;
+                b.Closing = x.Closing;
+                b.Cycles = x.Cycles;
+                b.Working = x.Working;
+                b.Layers.AddRange(x.Layers);
+                b.Pending = x.Pending;
+                b.Volatility.Restore(x.Volatility);
             }
 
             return result;
         }
-
-        private static Layer ParseLayer(string text)
-        {
-            int at = text.IndexOf('@', StringComparison.Ordinal);
-            return new Layer(Price.Parse(text[..at]), Quantity.Parse(text[(at + 1)..]));
-        }
     }
 }
+
+/// <summary>The state of a <see cref="Floor"/>: per instrument its layers, lock, working order and volatility average.</summary>
+public sealed record FloorSnapshot(IReadOnlyList<FloorBookSnapshot> Books);
+
+/// <summary>One instrument of a <see cref="FloorSnapshot"/>.</summary>
+public sealed record FloorBookSnapshot(
+    InstrumentId Instrument,
+    bool Locked,
+    bool Closing,
+    int Cycles,
+    ClientOrderId? Working,
+    IReadOnlyList<Floor.Layer> Layers,
+    Floor.Layer Pending,
+    WilderRangeSnapshot Volatility);
+
+/// <summary>The state of a <see cref="WilderRange"/> (<paramref name="PreviousClose"/> is NaN before the first price).</summary>
+public sealed record WilderRangeSnapshot(int Count, double Seed, double Value, double PreviousClose);
 
 /// <summary>Floor's settings, validated by the descriptor.</summary>
 public sealed record FloorSettings(
@@ -438,22 +425,13 @@ public sealed class WilderRange(int period)
         }
     }
 
-    public void Save(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("count", _count);
-        w.WriteNumber("seed", _seed);
-        w.WriteNumber("value", _value);
-        w.WriteNumber("previous", double.IsNaN(_previousClose) ? -1 : _previousClose);
-        w.WriteEndObject();
-    }
+    public WilderRangeSnapshot Capture() => new(_count, _seed, _value, _previousClose);
 
-    public void Load(JsonElement e)
+    public void Restore(WilderRangeSnapshot snapshot)
     {
-        _count = e.GetInt("count");
-        _seed = e.GetProperty("seed").GetDouble();
-        _value = e.GetProperty("value").GetDouble();
-        double previous = e.GetProperty("previous").GetDouble();
-        _previousClose = previous < 0 ? double.NaN : previous;
+        _count = snapshot.Count;
+        _seed = snapshot.Seed;
+        _value = snapshot.Value;
+        _previousClose = snapshot.PreviousClose;
     }
 }

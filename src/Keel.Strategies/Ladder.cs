@@ -353,53 +353,38 @@ public sealed class Ladder : IStrategy<Ladder.State>
     /// <summary>Snapshot codec: per book the order state and each level's held shares and profit (prices come from the file).</summary>
     public sealed class Codec(Ladder strategy) : IStateCodec<State>
     {
-        public void Write(Utf8JsonWriter writer, State state)
+        public JsonElement Write(State state)
         {
-            var w = writer;
-            w.WriteStartArray();
+            var books = new List<LadderBookSnapshot>(state.Books.Count);
             foreach (var book in state.Books)
             {
-                w.WriteStartObject();
-                w.WriteString("i", book.Instrument.Symbol);
-                w.WriteNumber("state", (int)book.OrderState);
-                if (book.Working is ClientOrderId id)
-                {
-                    w.WriteString("working", id.Value);
-                }
-
-                w.WriteString("limit", book.Limit.ToString());
-                w.WriteStartArray("levels");
+                var levels = new List<LadderLevelSnapshot>(book.Levels.Count);
                 foreach (var l in book.Levels)
                 {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(l.Index);
-                    w.WriteStringValue(l.Held.ToString());
-                    w.WriteStringValue(l.Profit.ToString());
-                    w.WriteEndArray();
+                    levels.Add(new LadderLevelSnapshot(l.Index, l.Held, l.Profit));
                 }
 
-                w.WriteEndArray();
-                w.WriteEndObject();
+                books.Add(new LadderBookSnapshot(book.Instrument, book.OrderState, book.Working, book.Limit, levels));
             }
 
-            w.WriteEndArray();
+            return JsonSerializer.SerializeToElement(new LadderSnapshot(books), StrategyStateJsonContext.Default.LadderSnapshot);
         }
 
         public State Read(JsonElement state)
         {
+            var snapshot = StrategyStateJsonContext.Read(state, StrategyStateJsonContext.Default.LadderSnapshot);
             var result = strategy.CreateState();
-            foreach (var x in state.EnumerateArray())
+            foreach (var x in snapshot.Books)
             {
-                var book = result.Find(new InstrumentId(x.GetText("i"))) ?? throw new SnapshotException($"the snapshot has a ladder for {x.GetText("i")}, which this run does not trade");
-                book.OrderState = (LadderOrderState)x.GetInt("state");
-                book.Working = x.TryGetProperty("working", out var w) ? new ClientOrderId(w.GetString()!) : null;
-                book.Limit = Price.Parse(x.GetText("limit"));
-                foreach (var l in x.Get("levels").EnumerateArray())
+                var book = result.Find(x.Instrument) ?? throw new SnapshotException($"the snapshot has a ladder for {x.Instrument}, which this run does not trade");
+                book.OrderState = x.OrderState;
+                book.Working = x.Working;
+                book.Limit = x.Limit;
+                foreach (var l in x.Levels)
                 {
-                    int index = l[0].GetInt32();
-                    var level = book.Levels.Find(v => v.Index == index) ?? throw new SnapshotException($"the snapshot has ladder level {index}, which the levels file does not");
-                    level.Held = Quantity.Parse(l[1].GetString()!);
-                    level.Profit = Money.Parse(l[2].GetString()!);
+                    var level = book.Levels.Find(v => v.Index == l.Index) ?? throw new SnapshotException($"the snapshot has ladder level {l.Index}, which the levels file does not");
+                    level.Held = l.Held;
+                    level.Profit = l.Profit;
                 }
             }
 
@@ -407,3 +392,12 @@ public sealed class Ladder : IStrategy<Ladder.State>
         }
     }
 }
+
+/// <summary>The state of a <see cref="Ladder"/>: per instrument its order state and each level's held shares and profit.</summary>
+public sealed record LadderSnapshot(IReadOnlyList<LadderBookSnapshot> Books);
+
+/// <summary>One instrument's ladder in a <see cref="LadderSnapshot"/>.</summary>
+public sealed record LadderBookSnapshot(InstrumentId Instrument, LadderOrderState OrderState, ClientOrderId? Working, Price Limit, IReadOnlyList<LadderLevelSnapshot> Levels);
+
+/// <summary>One level of a <see cref="LadderBookSnapshot"/> (its prices come from the levels file).</summary>
+public sealed record LadderLevelSnapshot(int Index, Quantity Held, Money Profit);

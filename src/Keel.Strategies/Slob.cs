@@ -354,71 +354,49 @@ public sealed class Slob : IStrategy<Slob.State>
     /// <summary>Snapshot codec: the rolling window, ATR and every live setup.</summary>
     public sealed class Codec(Slob strategy) : IStateCodec<State>
     {
-        public void Write(Utf8JsonWriter writer, State state)
+        public JsonElement Write(State state)
         {
-            writer.WriteStartArray();
+            var books = new List<SlobBookSnapshot>(state.Books.Count);
             foreach (var b in state.Books)
             {
-                writer.WriteStartObject();
-                writer.WriteString("i", b.Instrument.Symbol);
-                writer.WriteNumber("started", b.Started);
-                writer.WritePropertyName("window");
-                b.Window.Save(writer);
-                writer.WritePropertyName("atr");
-                b.Atr.Save(writer);
-                writer.WriteStartArray("setups");
+                var setups = new List<SlobSetupSnapshot>(b.Setups.Count);
                 foreach (var x in b.Setups)
                 {
-                    writer.WriteStartArray();
-                    writer.WriteNumberValue(x.Id);
-                    writer.WriteNumberValue(x.Direction);
-                    writer.WriteNumberValue(x.Liq1Time.UnixNanos);
-                    writer.WriteNumberValue(x.Liq1);
-                    writer.WriteNumberValue(x.AllowedRange);
-                    writer.WriteNumberValue(x.Atr);
-                    writer.WriteNumberValue((int)x.State);
-                    writer.WriteNumberValue(x.Bars);
-                    writer.WriteNumberValue(x.Top);
-                    writer.WriteNumberValue(x.Bottom);
-                    writer.WriteNumberValue(x.SumClose);
-                    writer.WriteNumberValue(x.SumCloseSquares);
-                    writer.WriteNumberValue(x.Liq2);
-                    writer.WriteNumberValue(x.Liq2Low);
-                    writer.WriteNumberValue(x.Waited);
-                    writer.WriteEndArray();
+                    setups.Add(new SlobSetupSnapshot(
+                        x.Id, x.Direction, x.Liq1Time, x.Liq1, x.AllowedRange, x.Atr, x.State, x.Bars, x.Top, x.Bottom, x.SumClose, x.SumCloseSquares,
+                        x.Liq2, x.Liq2Low, x.Waited));
                 }
 
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                books.Add(new SlobBookSnapshot(b.Instrument, b.Started, b.Window.Capture(), b.Atr.Capture(), setups));
             }
 
-            writer.WriteEndArray();
+            return JsonSerializer.SerializeToElement(new SlobSnapshot(books), StrategyStateJsonContext.Default.SlobSnapshot);
         }
 
         public State Read(JsonElement state)
         {
+            var snapshot = StrategyStateJsonContext.Read(state, StrategyStateJsonContext.Default.SlobSnapshot);
             var result = strategy.CreateState();
-            foreach (var e in state.EnumerateArray())
+            foreach (var e in snapshot.Books)
             {
-                var b = result.For(new InstrumentId(e.GetText("i")));
-                b.Started = e.GetInt("started");
-                b.Window.Load(e.Get("window"));
-                b.Atr.Load(e.Get("atr"));
-                foreach (var a in e.Get("setups").EnumerateArray())
+                var b = result.For(e.Instrument);
+                b.Started = e.Started;
+                b.Window.Restore(e.Window);
+                b.Atr.Restore(e.Atr);
+                foreach (var a in e.Setups)
                 {
-                    var x = new Setup(a[0].GetInt32(), a[1].GetInt32(), Timestamp.FromUnixNanos(a[2].GetInt64()), a[3].GetDouble(), a[4].GetDouble(), a[5].GetDouble())
+                    b.Setups.Add(new Setup(a.Id, a.Direction, a.Liq1Time, a.Liq1, a.AllowedRange, a.Atr)
                     {
-                        State = (SetupState)a[6].GetInt32(),
-                        Bars = a[7].GetInt32(),
-                        Top = a[8].GetDouble(),
-                        Bottom = a[9].GetDouble(),
-                        SumClose = a[10].GetDouble(),
-                        SumCloseSquares = a[11].GetDouble(),
-                        Liq2 = a[12].GetDouble(),
-                        Liq2Low = a[13].GetDouble(),
-                        Waited = a[14].GetInt32(),
-                    };
-                    b.Setups.Add(x);
+                        State = a.State,
+                        Bars = a.Bars,
+                        Top = a.Top,
+                        Bottom = a.Bottom,
+                        SumClose = a.SumClose,
+                        SumCloseSquares = a.SumCloseSquares,
+                        Liq2 = a.Liq2,
+                        Liq2Low = a.Liq2Low,
+                        Waited = a.Waited,
+                    });
                 }
             }
 
@@ -426,6 +404,33 @@ public sealed class Slob : IStrategy<Slob.State>
         }
     }
 }
+
+/// <summary>The state of a <see cref="Slob"/>: per instrument its rolling window, ATR and live setups.</summary>
+public sealed record SlobSnapshot(IReadOnlyList<SlobBookSnapshot> Books);
+
+/// <summary>One instrument of a <see cref="SlobSnapshot"/>.</summary>
+public sealed record SlobBookSnapshot(InstrumentId Instrument, int Started, RollingExtremesSnapshot Window, WilderRangeSnapshot Atr, IReadOnlyList<SlobSetupSnapshot> Setups);
+
+/// <summary>One live setup of a <see cref="SlobBookSnapshot"/>.</summary>
+public sealed record SlobSetupSnapshot(
+    int Id,
+    int Direction,
+    Timestamp Liq1Time,
+    double Liq1,
+    double AllowedRange,
+    double Atr,
+    SetupState State,
+    int Bars,
+    double Top,
+    double Bottom,
+    double SumClose,
+    double SumCloseSquares,
+    double Liq2,
+    double Liq2Low,
+    int Waited);
+
+/// <summary>The state of a <see cref="RollingExtremes"/>: its ring buffers as stored and how many bars it has seen.</summary>
+public sealed record RollingExtremesSnapshot(long Count, IReadOnlyList<double> Highs, IReadOnlyList<double> Lows);
 
 /// <summary>SLOB's settings, validated by the descriptor. <c>Side</c>: 0 both, +1 long only, −1 short only.</summary>
 public sealed record SlobSettings(
@@ -488,40 +493,20 @@ public sealed class RollingExtremes(int period)
         _count++;
     }
 
-    public void Save(Utf8JsonWriter w)
+    public RollingExtremesSnapshot Capture() => new(_count, [.. _highs], [.. _lows]);
+
+    public void Restore(RollingExtremesSnapshot snapshot)
     {
-        w.WriteStartObject();
-        w.WriteNumber("count", _count);
-        w.WriteStartArray("highs");
-        foreach (var v in _highs)
+        if (snapshot.Highs.Count != period || snapshot.Lows.Count != period)
         {
-            w.WriteNumberValue(v);
+            throw new SnapshotException($"the snapshot's rolling window holds {snapshot.Highs.Count} highs and {snapshot.Lows.Count} lows; this run's lookback is {period}");
         }
 
-        w.WriteEndArray();
-        w.WriteStartArray("lows");
-        foreach (var v in _lows)
+        _count = snapshot.Count;
+        for (int i = 0; i < period; i++)
         {
-            w.WriteNumberValue(v);
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    public void Load(JsonElement e)
-    {
-        _count = e.GetLong("count");
-        int i = 0;
-        foreach (var v in e.Get("highs").EnumerateArray())
-        {
-            _highs[i++] = v.GetDouble();
-        }
-
-        i = 0;
-        foreach (var v in e.Get("lows").EnumerateArray())
-        {
-            _lows[i++] = v.GetDouble();
+            _highs[i] = snapshot.Highs[i];
+            _lows[i] = snapshot.Lows[i];
         }
     }
 }

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Keel.Domain;
-using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
 using Keel.Indicators;
 
@@ -135,55 +134,38 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
     /// <summary>Snapshot codec: each instrument's two windows and its crossover state.</summary>
     public sealed class Codec(int fast, int slow) : IStateCodec<State>
     {
-        public void Write(Utf8JsonWriter writer, State state)
+        public JsonElement Write(State state)
         {
-            writer.WriteStartArray();
+            var instruments = new List<SmaCrossInstrumentSnapshot>(state.Instruments.Count);
             foreach (var legs in state.Instruments)
             {
-                writer.WriteStartObject();
-                writer.WriteString("i", legs.Instrument.Symbol);
-                WriteSma(writer, "fast", legs.FastSma);
-                WriteSma(writer, "slow", legs.SlowSma);
                 var (lastNonZero, seeded) = legs.Cross.Export();
-                writer.WriteNumber("cross", lastNonZero);
-                writer.WriteBoolean("seeded", seeded);
-                writer.WriteEndObject();
+                instruments.Add(new SmaCrossInstrumentSnapshot(legs.Instrument, Window(legs.FastSma), Window(legs.SlowSma), lastNonZero, seeded));
             }
 
-            writer.WriteEndArray();
+            return JsonSerializer.SerializeToElement(new SmaCrossSnapshot(instruments), StrategyStateJsonContext.Default.SmaCrossSnapshot);
         }
 
         public State Read(JsonElement state)
         {
+            var snapshot = StrategyStateJsonContext.Read(state, StrategyStateJsonContext.Default.SmaCrossSnapshot);
             var result = new State(fast, slow);
-            foreach (var x in state.EnumerateArray())
+            foreach (var x in snapshot.Instruments)
             {
-                var legs = result.For(new InstrumentId(x.GetText("i")));
-                ReadSma(x.Get("fast"), legs.FastSma);
-                ReadSma(x.Get("slow"), legs.SlowSma);
-                legs.Cross.Import(x.GetInt("cross"), x.GetBool("seeded"));
+                var legs = result.For(x.Instrument);
+                legs.FastSma.Import([.. x.Fast.Window], x.Fast.Count);
+                legs.SlowSma.Import([.. x.Slow.Window], x.Slow.Count);
+                legs.Cross.Import(x.Cross, x.Seeded);
             }
 
             return result;
         }
 
-        private static void WriteSma(Utf8JsonWriter w, string name, PriceSma sma)
+        private static SmaWindowSnapshot Window(PriceSma sma)
         {
             var (window, count) = sma.Export();
-            w.WriteStartObject(name);
-            w.WriteNumber("count", count);
-            w.WriteStartArray("window");
-            foreach (var raw in window)
-            {
-                w.WriteNumberValue(raw);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
+            return new SmaWindowSnapshot(count, window);
         }
-
-        private static void ReadSma(JsonElement e, PriceSma sma) =>
-            sma.Import([.. e.Get("window").EnumerateArray().Select(v => v.GetInt64())], e.GetLong("count"));
     }
 
     public sealed class Legs(InstrumentId instrument, int fast, int slow)
@@ -197,3 +179,12 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
         public CrossOver Cross { get; } = new();
     }
 }
+
+/// <summary>The state of a <see cref="SmaCross"/>: per instrument its two windows and its crossover.</summary>
+public sealed record SmaCrossSnapshot(IReadOnlyList<SmaCrossInstrumentSnapshot> Instruments);
+
+/// <summary>One instrument of a <see cref="SmaCrossSnapshot"/>.</summary>
+public sealed record SmaCrossInstrumentSnapshot(InstrumentId Instrument, SmaWindowSnapshot Fast, SmaWindowSnapshot Slow, int Cross, bool Seeded);
+
+/// <summary>A moving average's window (raw prices, oldest first) and how many prices it has seen.</summary>
+public sealed record SmaWindowSnapshot(long Count, IReadOnlyList<long> Window);

@@ -8,8 +8,11 @@ using Keel.Engine.Persistence;
 
 namespace Keel.Engine.Analytics;
 
+/// <summary>The state of an <see cref="OrderCounter"/>.</summary>
+public sealed record OrderCountsSnapshot(long Created, long Filled, long Canceled, long Rejected, long Denied, long Expired, long Replaced, long Fills);
+
 /// <summary>Counts orders by how they ended.</summary>
-public sealed class OrderCounter : IEventHandler<OrderUpdate>, ISnapshotable
+public sealed class OrderCounter : IEventHandler<OrderUpdate>, ISnapshotable<OrderCountsSnapshot>
 {
     public long Created { get; private set; }
 
@@ -27,30 +30,18 @@ public sealed class OrderCounter : IEventHandler<OrderUpdate>, ISnapshotable
 
     public long Fills { get; private set; }
 
-    public void Save(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("created", Created);
-        w.WriteNumber("filled", Filled);
-        w.WriteNumber("canceled", Canceled);
-        w.WriteNumber("rejected", Rejected);
-        w.WriteNumber("denied", Denied);
-        w.WriteNumber("expired", Expired);
-        w.WriteNumber("replaced", Replaced);
-        w.WriteNumber("fills", Fills);
-        w.WriteEndObject();
-    }
+    public OrderCountsSnapshot Capture() => new(Created, Filled, Canceled, Rejected, Denied, Expired, Replaced, Fills);
 
-    public void Load(JsonElement e)
+    public void Restore(OrderCountsSnapshot snapshot)
     {
-        Created = e.GetLong("created");
-        Filled = e.GetLong("filled");
-        Canceled = e.GetLong("canceled");
-        Rejected = e.GetLong("rejected");
-        Denied = e.GetLong("denied");
-        Expired = e.GetLong("expired");
-        Replaced = e.GetLong("replaced");
-        Fills = e.GetLong("fills");
+        Created = snapshot.Created;
+        Filled = snapshot.Filled;
+        Canceled = snapshot.Canceled;
+        Rejected = snapshot.Rejected;
+        Denied = snapshot.Denied;
+        Expired = snapshot.Expired;
+        Replaced = snapshot.Replaced;
+        Fills = snapshot.Fills;
     }
 
     public void Handle(in OrderUpdate evt, long sequence)

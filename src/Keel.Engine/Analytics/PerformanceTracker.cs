@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 using Keel.Engine.Kernel;
@@ -29,7 +28,7 @@ public sealed record PerformanceOptions
 /// monthly data. Sharpe = mean / sample standard deviation × √periods; Sortino = mean / √(mean of squared negative
 /// returns) × √periods; the risk-free rate is 0.
 /// </summary>
-public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotable
+public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotable<PerformanceSnapshot>
 {
     private readonly IPortfolioView _portfolio;
     private readonly PerformanceOptions _options;
@@ -171,59 +170,34 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotab
         _sink?.OnEquity(time, equity, cash, drawdown);
     }
 
-    public void Save(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.Write("peak", _peak);
-        w.WriteNumber("peakValue", _peakValue);
-        w.Write("peakTime", _peakTime);
-        w.WriteNumber("underwater", _underwaterSlices);
-        w.WriteNumber("currentDay", _currentDay);
-        w.Write("dayEnd", _dayEnd);
-        w.Write("previousDayEnd", _previousDayEnd);
-        w.Write("previousSlice", _previousSlice);
-        w.WriteNumber("minInterval", _minInterval);
-        w.WriteNumber("maxDrawdownNanos", _maxDrawdownNanos);
-        w.Write("lastEquity", LastEquity);
-        w.WriteNumber("slices", Slices);
-        w.WriteNumber("inMarket", SlicesInMarket);
-        w.Write("first", FirstTime);
-        w.Write("last", LastTime);
-        w.Write("maxDrawdownValue", MaxDrawdownValue);
-        w.WriteNumber("maxDrawdown", MaxDrawdown);
-        w.WriteNumber("maxDrawdownSlices", MaxDrawdownDurationSlices);
-        w.WritePropertyName("daily");
-        _daily.Save(w);
-        w.WritePropertyName("perSlice");
-        _perSlice.Save(w);
-        w.WritePropertyName("curve");
-        Curve.Save(w);
-        w.WriteEndObject();
-    }
+    public PerformanceSnapshot Capture() => new(
+        _peak, _peakValue, _peakTime, _underwaterSlices, _currentDay, _dayEnd, _previousDayEnd, _previousSlice, _minInterval, _maxDrawdownNanos,
+        LastEquity, Slices, SlicesInMarket, FirstTime, LastTime, MaxDrawdownValue, MaxDrawdown, MaxDrawdownDurationSlices,
+        _daily.Capture(), _perSlice.Capture(), Curve.Capture());
 
-    public void Load(JsonElement e)
+    public void Restore(PerformanceSnapshot snapshot)
     {
-        _peak = e.GetMoney("peak");
-        _peakValue = e.GetDouble("peakValue");
-        _peakTime = e.GetTime("peakTime");
-        _underwaterSlices = e.GetLong("underwater");
-        _currentDay = e.GetLong("currentDay");
-        _dayEnd = e.GetMoney("dayEnd");
-        _previousDayEnd = e.GetMoney("previousDayEnd");
-        _previousSlice = e.GetMoney("previousSlice");
-        _minInterval = e.GetLong("minInterval");
-        _maxDrawdownNanos = e.GetLong("maxDrawdownNanos");
-        LastEquity = e.GetMoney("lastEquity");
-        Slices = e.GetLong("slices");
-        SlicesInMarket = e.GetLong("inMarket");
-        FirstTime = e.GetTimeOrNull("first");
-        LastTime = e.GetTimeOrNull("last");
-        MaxDrawdownValue = e.GetMoney("maxDrawdownValue");
-        MaxDrawdown = e.GetDouble("maxDrawdown");
-        MaxDrawdownDurationSlices = e.GetLong("maxDrawdownSlices");
-        _daily.Load(e.Get("daily"));
-        _perSlice.Load(e.Get("perSlice"));
-        Curve.Load(e.Get("curve"));
+        _peak = snapshot.Peak;
+        _peakValue = snapshot.PeakValue;
+        _peakTime = snapshot.PeakTime;
+        _underwaterSlices = snapshot.UnderwaterSlices;
+        _currentDay = snapshot.CurrentDay;
+        _dayEnd = snapshot.DayEnd;
+        _previousDayEnd = snapshot.PreviousDayEnd;
+        _previousSlice = snapshot.PreviousSlice;
+        _minInterval = snapshot.MinInterval;
+        _maxDrawdownNanos = snapshot.MaxDrawdownNanos;
+        LastEquity = snapshot.LastEquity;
+        Slices = snapshot.Slices;
+        SlicesInMarket = snapshot.SlicesInMarket;
+        FirstTime = snapshot.FirstTime;
+        LastTime = snapshot.LastTime;
+        MaxDrawdownValue = snapshot.MaxDrawdownValue;
+        MaxDrawdown = snapshot.MaxDrawdown;
+        MaxDrawdownDurationSlices = snapshot.MaxDrawdownDurationSlices;
+        _daily.Restore(snapshot.Daily);
+        _perSlice.Restore(snapshot.PerSlice);
+        Curve.Restore(snapshot.Curve);
     }
 
     private static double Return(Money now, Money before) => before.IsPositive ? Money.Ratio(now - before, before) : 0;
@@ -253,7 +227,7 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotab
 }
 
 /// <summary>Mean, sample variance (Welford) and downside deviation of a stream of returns.</summary>
-public sealed class ReturnStats : ISnapshotable
+public sealed class ReturnStats : ISnapshotable<ReturnStatsSnapshot>
 {
     private double _mean;
     private double _m2;
@@ -282,22 +256,14 @@ public sealed class ReturnStats : ISnapshotable
 
     public ReturnStats Snapshot() => new() { _mean = _mean, _m2 = _m2, _downsideSquares = _downsideSquares, Count = Count };
 
-    public void Save(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("n", Count);
-        w.WriteNumber("mean", _mean);
-        w.WriteNumber("m2", _m2);
-        w.WriteNumber("down", _downsideSquares);
-        w.WriteEndObject();
-    }
+    public ReturnStatsSnapshot Capture() => new(Count, _mean, _m2, _downsideSquares);
 
-    public void Load(JsonElement e)
+    public void Restore(ReturnStatsSnapshot snapshot)
     {
-        Count = e.GetLong("n");
-        _mean = e.GetDouble("mean");
-        _m2 = e.GetDouble("m2");
-        _downsideSquares = e.GetDouble("down");
+        Count = snapshot.Count;
+        _mean = snapshot.Mean;
+        _m2 = snapshot.M2;
+        _downsideSquares = snapshot.DownsideSquares;
     }
 
     public double? Sharpe(int periodsPerYear)
@@ -317,7 +283,7 @@ public sealed class ReturnStats : ISnapshotable
 /// A bounded equity curve for charts: at most <c>capacity</c> buckets; when full, neighbouring buckets merge and
 /// each bucket covers twice as many slices. Each bucket keeps its last equity, its low and high, and its deepest drawdown.
 /// </summary>
-public sealed class EquityCurve : ISnapshotable
+public sealed class EquityCurve : ISnapshotable<EquityCurveSnapshot>
 {
     private readonly Point[] _points;
     private int _count;
@@ -340,40 +306,21 @@ public sealed class EquityCurve : ISnapshotable
 
     public ReadOnlySpan<Point> Points => _points.AsSpan(0, _count);
 
-    public void Save(Utf8JsonWriter w)
+    public EquityCurveSnapshot Capture() => new(_perBucket, _inCurrent, Points.ToArray());
+
+    public void Restore(EquityCurveSnapshot snapshot)
     {
-        w.WriteStartObject();
-        w.WriteNumber("perBucket", _perBucket);
-        w.WriteNumber("inCurrent", _inCurrent);
-        w.WriteStartArray("points");
-        foreach (var p in Points)
+        if (snapshot.Points.Count > _points.Length)
         {
-            w.WriteStartArray();
-            w.WriteNumberValue(p.Time.UnixNanos);
-            w.WriteNumberValue(p.Equity);
-            w.WriteNumberValue(p.Low);
-            w.WriteNumberValue(p.High);
-            w.WriteNumberValue(p.Drawdown);
-            w.WriteEndArray();
+            throw new SnapshotException($"the snapshot's equity curve has {snapshot.Points.Count} points; this run keeps at most {_points.Length}");
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    public void Load(JsonElement e)
-    {
-        _perBucket = e.GetLong("perBucket");
-        _inCurrent = e.GetLong("inCurrent");
+        _perBucket = snapshot.PerBucket;
+        _inCurrent = snapshot.InCurrent;
         _count = 0;
-        foreach (var p in e.Get("points").EnumerateArray())
+        foreach (var p in snapshot.Points)
         {
-            if (_count == _points.Length)
-            {
-                throw new SnapshotException($"the snapshot's equity curve has more than {_points.Length} points");
-            }
-
-            _points[_count++] = new Point(Timestamp.FromUnixNanos(p[0].GetInt64()), p[1].GetDouble(), p[2].GetDouble(), p[3].GetDouble(), p[4].GetDouble());
+            _points[_count++] = p;
         }
     }
 
@@ -405,3 +352,33 @@ public sealed class EquityCurve : ISnapshotable
         _inCurrent = 1;
     }
 }
+
+/// <summary>The state of a <see cref="PerformanceTracker"/>.</summary>
+public sealed record PerformanceSnapshot(
+    Money Peak,
+    double PeakValue,
+    Timestamp PeakTime,
+    long UnderwaterSlices,
+    long CurrentDay,
+    Money DayEnd,
+    Money PreviousDayEnd,
+    Money PreviousSlice,
+    long MinInterval,
+    long MaxDrawdownNanos,
+    Money LastEquity,
+    long Slices,
+    long SlicesInMarket,
+    Timestamp? FirstTime,
+    Timestamp? LastTime,
+    Money MaxDrawdownValue,
+    double MaxDrawdown,
+    long MaxDrawdownDurationSlices,
+    ReturnStatsSnapshot Daily,
+    ReturnStatsSnapshot PerSlice,
+    EquityCurveSnapshot Curve);
+
+/// <summary>The state of a <see cref="ReturnStats"/>.</summary>
+public sealed record ReturnStatsSnapshot(long Count, double Mean, double M2, double DownsideSquares);
+
+/// <summary>The state of an <see cref="EquityCurve"/>.</summary>
+public sealed record EquityCurveSnapshot(long PerBucket, long InCurrent, IReadOnlyList<EquityCurve.Point> Points);

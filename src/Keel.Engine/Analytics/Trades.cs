@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
@@ -33,7 +32,7 @@ public sealed record Trade(
 }
 
 /// <summary>Builds <see cref="Trade"/>s from booked fills. One open trade per instrument at most.</summary>
-public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<SliceClosed>, ISnapshotable
+public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<SliceClosed>, ISnapshotable<TradeTrackerSnapshot>
 {
     private readonly Dictionary<InstrumentId, OpenTrade> _open = [];
     private readonly Action<Trade>? _onClosed;
@@ -101,51 +100,33 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
         }
     }
 
-    public void Save(Utf8JsonWriter w)
+    public TradeTrackerSnapshot Capture()
     {
-        w.WriteStartObject();
-        w.WriteNumber("nextId", _nextId);
-        w.WriteNumber("slices", _slices);
-        w.WritePropertyName("stats");
-        Statistics.Save(w);
-        w.WriteStartArray("open");
+        var open = new List<OpenTradeSnapshot>(_open.Count);
         foreach (var t in _open.Values.OrderBy(t => t.Id))
         {
-            w.WriteStartObject();
-            w.WriteNumber("id", t.Id);
-            w.WriteString("i", t.Instrument.Symbol);
-            w.WriteNumber("direction", (int)t.Direction);
-            w.Write("entryTime", t.EntryTime);
-            w.WriteNumber("entrySlice", t.EntrySlice);
-            w.Write("opened", t.OpenedQuantity);
-            w.Write("closed", t.ClosedQuantity);
-            w.Write("entryValue", t.EntryValue);
-            w.Write("exitValue", t.ExitValue);
-            w.Write("gross", t.Gross);
-            w.Write("commission", t.Commission);
-            w.WriteEndObject();
+            open.Add(new OpenTradeSnapshot(t.Id, t.Instrument, t.Direction, t.EntryTime, t.EntrySlice, t.OpenedQuantity, t.ClosedQuantity, t.EntryValue, t.ExitValue, t.Gross, t.Commission));
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new TradeTrackerSnapshot(_nextId, _slices, Statistics.Capture(), open);
     }
 
-    public void Load(JsonElement e)
+    public void Restore(TradeTrackerSnapshot snapshot)
     {
-        _nextId = e.GetLong("nextId");
-        _slices = e.GetLong("slices");
-        Statistics.Load(e.Get("stats"));
+        _nextId = snapshot.NextId;
+        _slices = snapshot.Slices;
+        Statistics.Restore(snapshot.Statistics);
         _open.Clear();
-        foreach (var x in e.Get("open").EnumerateArray())
+        foreach (var x in snapshot.Open)
         {
-            var t = new OpenTrade(x.GetLong("id"), new InstrumentId(x.GetText("i")), (PositionSide)x.GetInt("direction"), x.GetTime("entryTime"), x.GetLong("entrySlice"))
+            var t = new OpenTrade(x.Id, x.Instrument, x.Direction, x.EntryTime, x.EntrySlice)
             {
-                OpenedQuantity = x.GetQuantity("opened"),
-                ClosedQuantity = x.GetQuantity("closed"),
-                EntryValue = x.GetMoney("entryValue"),
-                ExitValue = x.GetMoney("exitValue"),
-                Gross = x.GetMoney("gross"),
-                Commission = x.GetMoney("commission"),
+                OpenedQuantity = x.Opened,
+                ClosedQuantity = x.Closed,
+                EntryValue = x.EntryValue,
+                ExitValue = x.ExitValue,
+                Gross = x.Gross,
+                Commission = x.Commission,
             };
             _open.Add(t.Instrument, t);
         }
@@ -190,7 +171,7 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
 }
 
 /// <summary>Running statistics over closed trades (net of commissions).</summary>
-public sealed class TradeStatistics : ISnapshotable
+public sealed class TradeStatistics : ISnapshotable<TradeStatisticsSnapshot>
 {
     public long Count { get; private set; }
 
@@ -212,34 +193,20 @@ public sealed class TradeStatistics : ISnapshotable
 
     public long BarsHeldTotal { get; private set; }
 
-    public void Save(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("count", Count);
-        w.WriteNumber("wins", Wins);
-        w.WriteNumber("losses", Losses);
-        w.WriteNumber("breakeven", Breakeven);
-        w.Write("grossProfit", GrossProfit);
-        w.Write("grossLoss", GrossLoss);
-        w.Write("largestWin", LargestWin);
-        w.Write("largestLoss", LargestLoss);
-        w.Write("net", NetTotal);
-        w.WriteNumber("bars", BarsHeldTotal);
-        w.WriteEndObject();
-    }
+    public TradeStatisticsSnapshot Capture() => new(Count, Wins, Losses, Breakeven, GrossProfit, GrossLoss, LargestWin, LargestLoss, NetTotal, BarsHeldTotal);
 
-    public void Load(JsonElement e)
+    public void Restore(TradeStatisticsSnapshot snapshot)
     {
-        Count = e.GetLong("count");
-        Wins = e.GetLong("wins");
-        Losses = e.GetLong("losses");
-        Breakeven = e.GetLong("breakeven");
-        GrossProfit = e.GetMoney("grossProfit");
-        GrossLoss = e.GetMoney("grossLoss");
-        LargestWin = e.GetMoney("largestWin");
-        LargestLoss = e.GetMoney("largestLoss");
-        NetTotal = e.GetMoney("net");
-        BarsHeldTotal = e.GetLong("bars");
+        Count = snapshot.Count;
+        Wins = snapshot.Wins;
+        Losses = snapshot.Losses;
+        Breakeven = snapshot.Breakeven;
+        GrossProfit = snapshot.GrossProfit;
+        GrossLoss = snapshot.GrossLoss;
+        LargestWin = snapshot.LargestWin;
+        LargestLoss = snapshot.LargestLoss;
+        NetTotal = snapshot.NetTotal;
+        BarsHeldTotal = snapshot.BarsHeldTotal;
     }
 
     public void Add(Trade trade)
@@ -266,3 +233,33 @@ public sealed class TradeStatistics : ISnapshotable
         }
     }
 }
+
+/// <summary>The state of a <see cref="TradeTracker"/>: its counters, statistics and open trades (by id).</summary>
+public sealed record TradeTrackerSnapshot(long NextId, long Slices, TradeStatisticsSnapshot Statistics, IReadOnlyList<OpenTradeSnapshot> Open);
+
+/// <summary>A trade still open in a <see cref="TradeTrackerSnapshot"/>.</summary>
+public sealed record OpenTradeSnapshot(
+    long Id,
+    InstrumentId Instrument,
+    PositionSide Direction,
+    Timestamp EntryTime,
+    long EntrySlice,
+    Quantity Opened,
+    Quantity Closed,
+    Money EntryValue,
+    Money ExitValue,
+    Money Gross,
+    Money Commission);
+
+/// <summary>The state of a <see cref="TradeStatistics"/>.</summary>
+public sealed record TradeStatisticsSnapshot(
+    long Count,
+    long Wins,
+    long Losses,
+    long Breakeven,
+    Money GrossProfit,
+    Money GrossLoss,
+    Money LargestWin,
+    Money LargestLoss,
+    Money NetTotal,
+    long BarsHeldTotal);

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
@@ -39,7 +38,7 @@ public readonly record struct FillBooked(OrderFilled Fill, FillEffect Effect, Po
 /// the risk gate and the order manager, talks to the venue through a port, books fills into the portfolio and
 /// publishes every event, with a sequence number, on the <see cref="EventBus"/>. It never reads the wall clock.
 /// </summary>
-public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
+public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<KernelSnapshot>
 {
     private readonly IClock _clock;
     private readonly IExecutionVenue _venue;
@@ -429,86 +428,47 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
 
     public Order? GetOrder(ClientOrderId id) => _orders.Find(id);
 
-    /// <summary>Writes the kernel's state (between events): sequence, lifecycle, slice, breaker, last market data, orders.</summary>
-    public void Save(Utf8JsonWriter w)
+    /// <summary>The kernel's state (between events): sequence, lifecycle, slice, breaker, last market data, orders.</summary>
+    public KernelSnapshot Capture()
     {
         if (_pending.Count > 0)
         {
             throw new InvalidOperationException("a snapshot can only be taken between events");
         }
 
-        w.WriteStartObject();
-        w.WriteNumber("seq", Sequence);
-        w.WriteNumber("state", (int)State);
-        w.Write("eventTime", _eventTime);
-        w.Write("sliceTime", _sliceTime);
-        w.WriteBoolean("sliceOpen", _sliceOpen);
-        w.WriteNumber("errors", ErrorCount);
-        w.WriteNumber("warnings", WarningCount);
-        w.WriteStartObject("breaker");
-        w.WriteNumber("consecutive", _breaker.ConsecutiveErrors);
-        w.WriteBoolean("open", _breaker.IsOpen);
-        w.WriteNumber("total", _breaker.TotalErrors);
-        w.WriteEndObject();
-        w.WriteStartArray("instruments");
+        var instruments = new List<InstrumentSnapshot>();
         foreach (var slot in _slots.Values)
         {
-            w.WriteStartObject();
-            w.WriteString("i", slot.Instrument.Id.Symbol);
-            w.Write("ref", slot.ReferencePrice);
-            w.WritePropertyName("bar");
-            if (slot.HasBar)
-            {
-                SnapshotJson.WriteBar(w, slot.LastBar);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-
-            w.WritePropertyName("tick");
-            if (slot.HasTick)
-            {
-                SnapshotJson.WriteTick(w, slot.LastTick);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-
-            w.WriteEndObject();
+            instruments.Add(new InstrumentSnapshot(slot.Instrument.Id, slot.ReferencePrice, slot.HasBar ? slot.LastBar : null, slot.HasTick ? slot.LastTick : null));
         }
 
-        w.WriteEndArray();
-        w.WritePropertyName("orders");
-        _orders.Save(w);
-        w.WriteEndObject();
+        return new KernelSnapshot(
+            Sequence, State, _eventTime, _sliceTime, _sliceOpen, ErrorCount, WarningCount,
+            new BreakerSnapshot(_breaker.ConsecutiveErrors, _breaker.IsOpen, _breaker.TotalErrors), instruments, _orders.Capture());
     }
 
     /// <summary>Restores the kernel's state; the instruments must be the ones the snapshot was taken with.</summary>
-    public void Load(JsonElement e)
+    public void Restore(KernelSnapshot snapshot)
     {
-        Sequence = e.GetLong("seq");
-        State = (KernelState)e.GetInt("state");
-        _eventTime = e.GetTime("eventTime");
-        _sliceTime = e.GetTime("sliceTime");
-        _sliceOpen = e.GetBool("sliceOpen");
-        ErrorCount = e.GetLong("errors");
-        WarningCount = e.GetLong("warnings");
-        var breaker = e.Get("breaker");
-        _breaker.Restore(breaker.GetInt("consecutive"), breaker.GetBool("open"), breaker.GetLong("total"));
-        foreach (var x in e.Get("instruments").EnumerateArray())
+        Sequence = snapshot.Sequence;
+        State = snapshot.State;
+        _eventTime = snapshot.EventTime;
+        _sliceTime = snapshot.SliceTime;
+        _sliceOpen = snapshot.SliceOpen;
+        ErrorCount = snapshot.Errors;
+        WarningCount = snapshot.Warnings;
+        _breaker.Restore(snapshot.Breaker.ConsecutiveErrors, snapshot.Breaker.IsOpen, snapshot.Breaker.TotalErrors);
+        foreach (var x in snapshot.Instruments)
         {
-            var id = new InstrumentId(x.GetText("i"));
-            var slot = FindSlot(id) ?? throw new SnapshotException($"the snapshot has instrument {id}, which this run does not trade");
-            slot.ReferencePrice = x.GetPrice("ref");
-            slot.HasBar = x.Get("bar").ValueKind != JsonValueKind.Null;
-            slot.LastBar = slot.HasBar ? SnapshotJson.ReadBar(x.Get("bar")) : default;
-            slot.HasTick = x.Get("tick").ValueKind != JsonValueKind.Null;
-            slot.LastTick = slot.HasTick ? SnapshotJson.ReadTick(x.Get("tick")) : default;
+            var slot = FindSlot(x.Instrument) ?? throw new SnapshotException($"the snapshot has instrument {x.Instrument}, which this run does not trade");
+            slot.ReferencePrice = x.ReferencePrice;
+            slot.HasBar = x.LastBar is not null;
+            slot.LastBar = x.LastBar ?? default;
+            slot.HasTick = x.LastTick is not null;
+            slot.LastTick = x.LastTick ?? default;
         }
 
-        _orders.Load(e.Get("orders"));
+        _orders.Restore(snapshot.Orders);
         _clock.Observe(_eventTime);
     }
 
@@ -957,3 +917,22 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable
 
     private readonly record struct PendingNotification(OrderEvent Event, Order Order, FillEffect? Effect);
 }
+
+/// <summary>The state of a <see cref="TradingKernel"/> between events.</summary>
+public sealed record KernelSnapshot(
+    long Sequence,
+    KernelState State,
+    Timestamp EventTime,
+    Timestamp SliceTime,
+    bool SliceOpen,
+    long Errors,
+    long Warnings,
+    BreakerSnapshot Breaker,
+    IReadOnlyList<InstrumentSnapshot> Instruments,
+    OrderBookSnapshot Orders);
+
+/// <summary>The state of the kernel's circuit breaker.</summary>
+public sealed record BreakerSnapshot(int ConsecutiveErrors, bool IsOpen, long TotalErrors);
+
+/// <summary>What the kernel last saw of one instrument (null: nothing of that kind yet).</summary>
+public sealed record InstrumentSnapshot(InstrumentId Instrument, Price ReferencePrice, Bar? LastBar, Tick? LastTick);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Engine.Persistence;
@@ -10,7 +9,7 @@ namespace Keel.Engine.Orders;
 /// Owns the kernel's orders: assigns deterministic client ids (<c>prefix + n</c>), keeps open orders, and keeps a
 /// bounded cache of completed ones so memory stays flat on long runs.
 /// </summary>
-public sealed class OrderManager : ISnapshotable
+public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
 {
     private readonly Dictionary<ClientOrderId, Order> _open = [];
     private readonly List<Order> _openList = [];
@@ -165,50 +164,46 @@ public sealed class OrderManager : ISnapshotable
         }
     }
 
-    public void Save(Utf8JsonWriter w)
+    public OrderBookSnapshot Capture()
     {
-        w.WriteStartObject();
-        w.WriteNumber("counter", Counter);
-        w.WriteStartArray("open");
+        var open = new List<OrderState>(_openList.Count);
         foreach (var o in _openList)
         {
-            SnapshotJson.WriteOrder(w, o);
+            open.Add(o.Capture());
         }
 
-        w.WriteEndArray();
-        w.WriteStartArray("recent");
+        var recent = new List<OrderState>();
         foreach (var o in _recent)
         {
             if (o is not null)
             {
-                SnapshotJson.WriteOrder(w, o);
+                recent.Add(o.Capture());
             }
         }
 
         foreach (var o in _completedOther.Values)
         {
-            SnapshotJson.WriteOrder(w, o);
+            recent.Add(o.Capture());
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new OrderBookSnapshot(Counter, open, recent);
     }
 
-    public void Load(JsonElement e)
+    public void Restore(OrderBookSnapshot snapshot)
     {
         _open.Clear();
         _openList.Clear();
         Array.Clear(_recent);
         _completedOther.Clear();
-        Counter = e.GetLong("counter");
-        foreach (var o in e.Get("open").EnumerateArray())
+        Counter = snapshot.Counter;
+        foreach (var o in snapshot.Open)
         {
-            Adopt(SnapshotJson.ReadOrder(o));
+            Adopt(Order.Restore(o));
         }
 
-        foreach (var o in e.Get("recent").EnumerateArray())
+        foreach (var o in snapshot.Recent)
         {
-            Adopt(SnapshotJson.ReadOrder(o));
+            Adopt(Order.Restore(o));
         }
     }
 
@@ -235,3 +230,6 @@ public sealed class OrderManager : ISnapshotable
         return n;
     }
 }
+
+/// <summary>The state of an <see cref="OrderManager"/>: its id counter, open orders and the recently completed ones it keeps.</summary>
+public sealed record OrderBookSnapshot(long Counter, IReadOnlyList<OrderState> Open, IReadOnlyList<OrderState> Recent);

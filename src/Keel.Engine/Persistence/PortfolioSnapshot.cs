@@ -1,39 +1,33 @@
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Portfolio;
 
 namespace Keel.Engine.Persistence;
 
-/// <summary>Snapshot of a <see cref="Portfolio"/> (the domain type stays free of serialization).</summary>
-public static class PortfolioSnapshot
+/// <summary>The state of a <see cref="Portfolio"/> (the domain type stays free of serialization).</summary>
+public sealed record PortfolioSnapshot(Money Cash, Money Commissions, Money Realized, IReadOnlyList<PositionSnapshot> Positions)
 {
-    public static void Save(Utf8JsonWriter w, Portfolio p)
+    public static PortfolioSnapshot Of(Portfolio portfolio)
     {
-        w.WriteStartObject();
-        w.Write("cash", p.Cash);
-        w.Write("commissions", p.TotalCommissions);
-        w.Write("realized", p.RealizedPnl);
-        w.WriteStartArray("positions");
-        foreach (var pos in p.Positions)
+        var positions = new List<PositionSnapshot>(portfolio.Positions.Count);
+        foreach (var p in portfolio.Positions)
         {
-            w.WriteStartObject();
-            w.WriteString("i", pos.Instrument.Symbol);
-            w.Write("qty", pos.Quantity);
-            w.Write("cost", pos.CostBasis);
-            w.Write("realized", pos.RealizedPnl);
-            w.Write("commissions", pos.Commissions);
-            w.Write("last", pos.LastPrice);
-            w.WriteEndObject();
+            positions.Add(new PositionSnapshot(p.Instrument, p.Quantity, p.CostBasis, p.RealizedPnl, p.Commissions, p.LastPrice));
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new PortfolioSnapshot(portfolio.Cash, portfolio.TotalCommissions, portfolio.RealizedPnl, positions);
     }
 
-    public static void Load(JsonElement e, Portfolio p) =>
-        p.Restore(
-            e.GetMoney("cash"),
-            e.GetMoney("commissions"),
-            e.GetMoney("realized"),
-            e.Get("positions").EnumerateArray().Select(x => (new InstrumentId(x.GetText("i")), x.GetQuantity("qty"), x.GetMoney("cost"), x.GetMoney("realized"), x.GetMoney("commissions"), x.GetPrice("last"))).ToList());
+    public void RestoreInto(Portfolio portfolio)
+    {
+        var positions = new List<(InstrumentId, Quantity, Money, Money, Money, Price)>(Positions.Count);
+        foreach (var p in Positions)
+        {
+            positions.Add((p.Instrument, p.Quantity, p.CostBasis, p.Realized, p.Commissions, p.LastPrice));
+        }
+
+        portfolio.Restore(Cash, Commissions, Realized, positions);
+    }
 }
+
+/// <summary>One position of a <see cref="PortfolioSnapshot"/>.</summary>
+public sealed record PositionSnapshot(InstrumentId Instrument, Quantity Quantity, Money CostBasis, Money Realized, Money Commissions, Price LastPrice);

@@ -1,16 +1,18 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Keel.Domain;
-using Keel.Domain.Events;
-using Keel.Domain.Orders;
 
 namespace Keel.Engine.Persistence;
 
-/// <summary>A component whose complete state can be written to, and restored from, a snapshot.</summary>
-public interface ISnapshotable
+/// <summary>A component whose complete state can be captured as an immutable record and restored from one.</summary>
+public interface ISnapshotable<TSnapshot>
+    where TSnapshot : class
 {
-    void Save(Utf8JsonWriter w);
+    /// <summary>The component's state now (between events), as a record that shares nothing mutable with it.</summary>
+    TSnapshot Capture();
 
-    void Load(JsonElement e);
+    /// <summary>Replaces the component's state with <paramref name="snapshot"/>.</summary>
+    void Restore(TSnapshot snapshot);
 }
 
 /// <summary>A snapshot that cannot be used: bad JSON, a missing field, or state that does not fit this run.</summary>
@@ -31,191 +33,71 @@ public sealed class SnapshotException : Exception
     }
 }
 
-/// <summary>
-/// JSON conventions for snapshots: prices, quantities and money as exact decimal strings, times as Unix
-/// nanoseconds, doubles as shortest round-trip numbers (so they restore bit for bit).
-/// </summary>
-public static class SnapshotJson
+// Converters for the exact values of snapshot records. Prices, quantities and times are whole numbers of raw units
+// (fixed-point longs, Unix nanoseconds), which JSON holds exactly; money is 128-bit, beyond what JSON numbers carry
+// safely, so it is its exact decimal text. Ids are their text.
+
+/// <summary>A <see cref="Price"/> as its raw units (10⁻⁹), a JSON integer.</summary>
+public sealed class PriceJsonConverter : JsonConverter<Price>
 {
-    public static void Write(this Utf8JsonWriter w, string name, Money value) => w.WriteString(name, value.ToString());
+    public override Price Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Price.FromRaw(reader.GetInt64());
 
-    public static void Write(this Utf8JsonWriter w, string name, Price value) => w.WriteString(name, value.ToString());
+    public override void Write(Utf8JsonWriter writer, Price value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Raw);
+}
 
-    public static void Write(this Utf8JsonWriter w, string name, Price? value)
-    {
-        if (value is Price p)
-        {
-            w.WriteString(name, p.ToString());
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
+/// <summary>A <see cref="Quantity"/> as its raw units (10⁻⁹), a JSON integer.</summary>
+public sealed class QuantityJsonConverter : JsonConverter<Quantity>
+{
+    public override Quantity Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Quantity.FromRaw(reader.GetInt64());
 
-    public static void Write(this Utf8JsonWriter w, string name, Quantity value) => w.WriteString(name, value.ToString());
+    public override void Write(Utf8JsonWriter writer, Quantity value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Raw);
+}
 
-    public static void Write(this Utf8JsonWriter w, string name, Timestamp value) => w.WriteNumber(name, value.UnixNanos);
+/// <summary>A <see cref="Money"/> as its exact decimal text (all 18 decimals that are not trailing zeros).</summary>
+public sealed class MoneyJsonConverter : JsonConverter<Money>
+{
+    public override Money Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Money.Parse(reader.GetString() ?? throw new JsonException("a money value was null"));
 
-    public static void Write(this Utf8JsonWriter w, string name, Timestamp? value)
-    {
-        if (value is Timestamp t)
-        {
-            w.WriteNumber(name, t.UnixNanos);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
+    public override void Write(Utf8JsonWriter writer, Money value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}
 
-    public static JsonElement Get(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? v : throw new SnapshotException($"snapshot field '{name}' is missing");
+/// <summary>A <see cref="Timestamp"/> as Unix nanoseconds, a JSON integer.</summary>
+public sealed class TimestampJsonConverter : JsonConverter<Timestamp>
+{
+    public override Timestamp Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Timestamp.FromUnixNanos(reader.GetInt64());
 
-    public static Money GetMoney(this JsonElement e, string name) => Money.Parse(e.Get(name).GetString()!);
+    public override void Write(Utf8JsonWriter writer, Timestamp value, JsonSerializerOptions options) => writer.WriteNumberValue(value.UnixNanos);
+}
 
-    public static Price GetPrice(this JsonElement e, string name) => Price.Parse(e.Get(name).GetString()!);
+/// <summary>An <see cref="InstrumentId"/> as its symbol.</summary>
+public sealed class InstrumentIdJsonConverter : JsonConverter<InstrumentId>
+{
+    public override InstrumentId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString()!);
 
-    public static Price? GetPriceOrNull(this JsonElement e, string name) =>
-        e.Get(name).ValueKind == JsonValueKind.Null ? null : Price.Parse(e.Get(name).GetString()!);
+    public override void Write(Utf8JsonWriter writer, InstrumentId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Symbol);
+}
 
-    public static Quantity GetQuantity(this JsonElement e, string name) => Quantity.Parse(e.Get(name).GetString()!);
+/// <summary>A <see cref="ClientOrderId"/> as its text.</summary>
+public sealed class ClientOrderIdJsonConverter : JsonConverter<ClientOrderId>
+{
+    public override ClientOrderId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString()!);
 
-    public static Timestamp GetTime(this JsonElement e, string name) => Timestamp.FromUnixNanos(e.Get(name).GetInt64());
+    public override void Write(Utf8JsonWriter writer, ClientOrderId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+}
 
-    public static Timestamp? GetTimeOrNull(this JsonElement e, string name) =>
-        e.Get(name).ValueKind == JsonValueKind.Null ? null : Timestamp.FromUnixNanos(e.Get(name).GetInt64());
+/// <summary>A <see cref="VenueOrderId"/> as its text.</summary>
+public sealed class VenueOrderIdJsonConverter : JsonConverter<VenueOrderId>
+{
+    public override VenueOrderId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString()!);
 
-    public static long GetLong(this JsonElement e, string name) => e.Get(name).GetInt64();
+    public override void Write(Utf8JsonWriter writer, VenueOrderId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+}
 
-    public static int GetInt(this JsonElement e, string name) => e.Get(name).GetInt32();
+/// <summary>A <see cref="TradeId"/> as its text.</summary>
+public sealed class TradeIdJsonConverter : JsonConverter<TradeId>
+{
+    public override TradeId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString()!);
 
-    public static bool GetBool(this JsonElement e, string name) => e.Get(name).GetBoolean();
-
-    public static double GetDouble(this JsonElement e, string name) => e.Get(name).GetDouble();
-
-    public static string? GetStringOrNull(this JsonElement e, string name) =>
-        e.Get(name).ValueKind == JsonValueKind.Null ? null : e.Get(name).GetString();
-
-    public static string GetText(this JsonElement e, string name) => e.Get(name).GetString() ?? throw new SnapshotException($"snapshot field '{name}' is null");
-
-    public static void WriteBar(Utf8JsonWriter w, in Bar b)
-    {
-        w.WriteStartObject();
-        w.WriteString("i", b.Instrument.Symbol);
-        w.Write("t", b.Time);
-        w.Write("o", b.Open);
-        w.Write("h", b.High);
-        w.Write("l", b.Low);
-        w.Write("c", b.Close);
-        w.Write("v", b.Volume);
-        w.WriteEndObject();
-    }
-
-    public static Bar ReadBar(JsonElement e) =>
-        new(new InstrumentId(e.GetText("i")), e.GetTime("t"), e.GetPrice("o"), e.GetPrice("h"), e.GetPrice("l"), e.GetPrice("c"), e.GetQuantity("v"));
-
-    public static void WriteTick(Utf8JsonWriter w, in Tick t)
-    {
-        w.WriteStartObject();
-        w.WriteString("i", t.Instrument.Symbol);
-        w.Write("t", t.Time);
-        w.WriteNumber("k", (int)t.Kind);
-        w.Write("bid", t.Bid);
-        w.Write("ask", t.Ask);
-        w.Write("bidSize", t.BidSize);
-        w.Write("askSize", t.AskSize);
-        w.Write("last", t.Last);
-        w.Write("size", t.Size);
-        w.WriteString("x", t.Exchange);
-        w.Write("recv", t.ReceivedAt);
-        w.WriteEndObject();
-    }
-
-    public static Tick ReadTick(JsonElement e) =>
-        new(new InstrumentId(e.GetText("i")), e.GetTime("t"), (TickKind)e.GetInt("k"), e.GetPrice("bid"), e.GetPrice("ask"),
-            e.GetQuantity("bidSize"), e.GetQuantity("askSize"), e.GetPrice("last"), e.GetQuantity("size"), e.GetStringOrNull("x"), e.GetTime("recv"));
-
-    public static void WriteFill(Utf8JsonWriter w, OrderFilled f)
-    {
-        w.WriteStartObject();
-        w.WriteString("order", f.ClientOrderId.Value);
-        w.WriteString("venueOrder", f.VenueOrderId.Value);
-        w.WriteString("trade", f.TradeId.Value);
-        w.WriteString("i", f.Instrument.Symbol);
-        w.WriteNumber("side", (int)f.Side);
-        w.Write("qty", f.LastQty);
-        w.Write("px", f.LastPx);
-        w.Write("commission", f.Commission);
-        w.Write("ts", f.TsEvent);
-        w.Write("init", f.TsInit);
-        w.WriteEndObject();
-    }
-
-    public static OrderFilled ReadFill(JsonElement e) =>
-        new(new ClientOrderId(e.GetText("order")), new VenueOrderId(e.GetText("venueOrder")), new TradeId(e.GetText("trade")),
-            new InstrumentId(e.GetText("i")), (OrderSide)e.GetInt("side"), e.GetQuantity("qty"), e.GetPrice("px"), e.GetMoney("commission"),
-            e.GetTime("ts"), e.GetTime("init"));
-
-    public static void WriteOrder(Utf8JsonWriter w, Order order)
-    {
-        var s = order.Capture();
-        w.WriteStartObject();
-        w.WriteString("id", s.Id.Value);
-        w.WriteNumber("number", s.Number);
-        w.WriteString("i", s.Request.Instrument.Symbol);
-        w.WriteNumber("side", (int)s.Request.Side);
-        w.WriteNumber("type", (int)s.Request.Type);
-        w.Write("qty", s.Request.Quantity);
-        w.Write("limit", s.Request.LimitPrice);
-        w.Write("stop", s.Request.StopPrice);
-        w.WriteNumber("tif", (int)s.Request.TimeInForce);
-        w.WriteString("tag", s.Request.Tag);
-        w.Write("created", s.CreatedAt);
-        w.WriteNumber("contingency", (int)s.Contingency);
-        w.WriteString("parent", s.ParentId?.Value);
-        w.WriteStartArray("linked");
-        foreach (var id in s.LinkedIds)
-        {
-            w.WriteStringValue(id.Value);
-        }
-
-        w.WriteEndArray();
-        w.WriteNumber("status", (int)s.Status);
-        w.WriteString("venueId", s.VenueOrderId?.Value);
-        w.WriteString("reason", s.Reason);
-        w.Write("submitted", s.SubmittedAt);
-        w.Write("last", s.LastEventAt);
-        w.WriteStartArray("fills");
-        foreach (var f in s.Fills)
-        {
-            WriteFill(w, f);
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    public static Order ReadOrder(JsonElement e)
-    {
-        var request = new OrderRequest(new InstrumentId(e.GetText("i")), (OrderSide)e.GetInt("side"), (OrderType)e.GetInt("type"), e.GetQuantity("qty"),
-            e.GetPriceOrNull("limit"), e.GetPriceOrNull("stop"), (TimeInForce)e.GetInt("tif"), e.GetStringOrNull("tag"));
-        var parent = e.GetStringOrNull("parent");
-        var venue = e.GetStringOrNull("venueId");
-        var state = new OrderState(
-            new ClientOrderId(e.GetText("id")),
-            e.GetLong("number"),
-            request,
-            e.GetTime("created"),
-            (ContingencyType)e.GetInt("contingency"),
-            parent is null ? null : new ClientOrderId(parent),
-            [.. e.Get("linked").EnumerateArray().Select(x => new ClientOrderId(x.GetString()!))],
-            (OrderStatus)e.GetInt("status"),
-            venue is null ? null : new VenueOrderId(venue),
-            e.GetStringOrNull("reason"),
-            e.GetTimeOrNull("submitted"),
-            e.GetTime("last"),
-            [.. e.Get("fills").EnumerateArray().Select(ReadFill)]);
-        return Order.Restore(state);
-    }
+    public override void Write(Utf8JsonWriter writer, TradeId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
@@ -44,7 +43,7 @@ public sealed record SimulatedExchangeOptions
 /// other is cancelled. Exit legs released by an entry fill can fill later on the same bar's path.</para>
 /// <para>Ticks: buys fill at the ask, sells at the bid (last price for trade ticks).</para>
 /// </summary>
-public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQuoteFillVenue, ISnapshotable
+public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQuoteFillVenue, ISnapshotable<ExchangeSnapshot>
 {
     private const int Segments = 3;
     private readonly SimulatedExchangeOptions _options;
@@ -78,40 +77,21 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQ
 
     public long FillCount { get; private set; }
 
-    public void Save(Utf8JsonWriter w)
+    public ExchangeSnapshot Capture()
     {
-        w.WriteStartObject();
-        w.WriteNumber("dataSeq", _dataSeq);
-        w.WriteNumber("arrivals", _arrivals);
-        w.WriteNumber("venueIds", _venueIds);
-        w.WriteNumber("tradeIds", _tradeIds);
-        w.WriteNumber("fills", FillCount);
-        w.Write("now", _now);
-        w.WriteStartArray("orders");
+        var orders = new List<WorkingOrderSnapshot>(_orders.Count);
         foreach (var book in _books.Values)
         {
             foreach (var o in book.Orders)
             {
-                w.WriteStartObject();
-                WriteCommand(w, o.Command);
-                w.WriteString("venueId", o.VenueId.Value);
-                w.WriteNumber("arrival", o.Arrival);
-                w.Write("filled", o.Filled);
-                w.Write("cap", o.Cap);
-                w.WriteBoolean("triggered", o.Triggered);
-                w.WriteBoolean("held", o.Held);
-                w.WriteNumber("eligibleAfter", o.EligibleAfter);
-                w.WriteNumber("day", o.Day);
-                w.WriteNumber("releasedAt", o.ReleasedAt);
-                w.WriteEndObject();
+                orders.Add(new WorkingOrderSnapshot(o.Command, o.VenueId, o.Arrival, o.Filled, o.Cap, o.Triggered, o.Held, o.EligibleAfter, o.Day, o.ReleasedAt));
             }
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new ExchangeSnapshot(_dataSeq, _arrivals, _venueIds, _tradeIds, FillCount, _now, orders);
     }
 
-    public void Load(JsonElement e)
+    public void Restore(ExchangeSnapshot snapshot)
     {
         _orders.Clear();
         foreach (var book in _books.Values)
@@ -119,60 +99,29 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQ
             book.Orders.Clear();
         }
 
-        _dataSeq = e.GetLong("dataSeq");
-        _arrivals = e.GetLong("arrivals");
-        _venueIds = e.GetLong("venueIds");
-        _tradeIds = e.GetLong("tradeIds");
-        FillCount = e.GetLong("fills");
-        _now = e.GetTime("now");
-        foreach (var x in e.Get("orders").EnumerateArray())
+        _dataSeq = snapshot.DataSeq;
+        _arrivals = snapshot.Arrivals;
+        _venueIds = snapshot.VenueIds;
+        _tradeIds = snapshot.TradeIds;
+        FillCount = snapshot.Fills;
+        _now = snapshot.Now;
+        foreach (var x in snapshot.Orders)
         {
-            var command = ReadCommand(x);
+            var command = x.Command;
             var book = FindBook(command.Instrument) ?? throw new SnapshotException($"the snapshot has a working order in {command.Instrument}, which this run does not trade");
-            var o = new SimOrder(command, new VenueOrderId(x.GetText("venueId")), x.GetLong("arrival"))
+            var o = new SimOrder(command, x.VenueId, x.Arrival)
             {
-                Filled = x.GetQuantity("filled"),
-                Cap = x.GetQuantity("cap"),
-                Triggered = x.GetBool("triggered"),
-                Held = x.GetBool("held"),
-                EligibleAfter = x.GetLong("eligibleAfter"),
-                Day = x.GetLong("day"),
-                ReleasedAt = x.GetLong("releasedAt"),
+                Filled = x.Filled,
+                Cap = x.Cap,
+                Triggered = x.Triggered,
+                Held = x.Held,
+                EligibleAfter = x.EligibleAfter,
+                Day = x.Day,
+                ReleasedAt = x.ReleasedAt,
             };
             _orders.Add(command.ClientOrderId, o);
             book.Orders.Add(o);
         }
-    }
-
-    private static void WriteCommand(Utf8JsonWriter w, SubmitOrder c)
-    {
-        w.WriteString("id", c.ClientOrderId.Value);
-        w.WriteString("i", c.Instrument.Symbol);
-        w.WriteNumber("side", (int)c.Side);
-        w.WriteNumber("type", (int)c.Type);
-        w.Write("qty", c.Quantity);
-        w.Write("limit", c.LimitPrice);
-        w.Write("stop", c.StopPrice);
-        w.WriteNumber("tif", (int)c.TimeInForce);
-        w.WriteNumber("contingency", (int)c.Contingency);
-        w.WriteString("parent", c.ParentId?.Value);
-        w.WriteStartArray("linked");
-        foreach (var id in c.LinkedIds)
-        {
-            w.WriteStringValue(id.Value);
-        }
-
-        w.WriteEndArray();
-        w.Write("init", c.TsInit);
-    }
-
-    private static SubmitOrder ReadCommand(JsonElement x)
-    {
-        var parent = x.GetStringOrNull("parent");
-        return new SubmitOrder(
-            new ClientOrderId(x.GetText("id")), new InstrumentId(x.GetText("i")), (OrderSide)x.GetInt("side"), (OrderType)x.GetInt("type"),
-            x.GetQuantity("qty"), x.GetPriceOrNull("limit"), x.GetPriceOrNull("stop"), (TimeInForce)x.GetInt("tif"), (ContingencyType)x.GetInt("contingency"),
-            parent is null ? null : new ClientOrderId(parent), [.. x.Get("linked").EnumerateArray().Select(l => new ClientOrderId(l.GetString()!))], x.GetTime("init"));
     }
 
     /// <summary>Where order events go (the kernel). Set once, before the first command.</summary>
@@ -847,3 +796,19 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQ
         public long StartPrice { get; set; }
     }
 }
+
+/// <summary>The state of a <see cref="SimulatedExchange"/>: its counters and every working order, book by book.</summary>
+public sealed record ExchangeSnapshot(long DataSeq, long Arrivals, long VenueIds, long TradeIds, long Fills, Timestamp Now, IReadOnlyList<WorkingOrderSnapshot> Orders);
+
+/// <summary>An order working at the simulated exchange.</summary>
+public sealed record WorkingOrderSnapshot(
+    SubmitOrder Command,
+    VenueOrderId VenueId,
+    long Arrival,
+    Quantity Filled,
+    Quantity Cap,
+    bool Triggered,
+    bool Held,
+    long EligibleAfter,
+    long Day,
+    long ReleasedAt);

@@ -126,15 +126,21 @@ public interface IStrategyHost
     /// <summary>True when the strategy's state can be written to a snapshot (it has an <see cref="IStateCodec{TState}"/>).</summary>
     bool CanSnapshot { get; }
 
-    void SaveState(Utf8JsonWriter writer);
+    /// <summary>The strategy's state as a JSON value, for the session snapshot.</summary>
+    JsonElement CaptureState();
 
-    void LoadState(JsonElement state);
+    /// <summary>Replaces the state with one captured by <see cref="CaptureState"/>.</summary>
+    void RestoreState(JsonElement state);
 }
 
-/// <summary>Writes and reads a strategy's state for snapshots; reading must give a state that behaves identically.</summary>
+/// <summary>
+/// Turns a strategy's state into a JSON value for snapshots and back; reading must give a state that behaves
+/// identically. Strategy state types are the strategy's own, so the engine's snapshot context cannot list them: a
+/// codec maps its state to a record and serializes it with its own source-generated context (no reflection).
+/// </summary>
 public interface IStateCodec<TState>
 {
-    void Write(Utf8JsonWriter writer, TState state);
+    JsonElement Write(TState state);
 
     TState Read(JsonElement state);
 }
@@ -163,10 +169,10 @@ public sealed class StrategyHost<TState> : IStrategyHost
 
     public bool CanSnapshot => _codec is not null;
 
-    public void SaveState(Utf8JsonWriter writer) =>
-        (_codec ?? throw new NotSupportedException($"strategy {Name} has no state codec, so its runs cannot be snapshotted")).Write(writer, _state);
+    public JsonElement CaptureState() =>
+        (_codec ?? throw new NotSupportedException($"strategy {Name} has no state codec, so its runs cannot be snapshotted")).Write(_state);
 
-    public void LoadState(JsonElement state) =>
+    public void RestoreState(JsonElement state) =>
         _state = (_codec ?? throw new NotSupportedException($"strategy {Name} has no state codec, so its runs cannot be resumed")).Read(state);
 
     public string Name { get; }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
@@ -8,6 +7,9 @@ using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
 
 namespace Keel.Runtime.Reporting;
+
+/// <summary>The state of an <see cref="OrdersCsvWriter"/>: open orders by id, completed ones not yet written, and how far rows are written.</summary>
+public sealed record OrdersCsvSnapshot(IReadOnlyList<ClientOrderId> Open, IReadOnlyList<OrderState> Done, long WrittenThrough);
 
 /// <summary>
 /// orders.csv: one row per order in creation order, with its final (or, at the end of the run, current) state.
@@ -43,48 +45,44 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
 
     public void Flush() => _csv.FlushToStream();
 
-    /// <summary>Completed orders waiting for earlier ones, and the numbers of open orders.</summary>
-    public void Save(Utf8JsonWriter w)
+    /// <summary>Completed orders waiting for earlier ones, and the ids of open orders.</summary>
+    public OrdersCsvSnapshot Capture()
     {
-        w.WriteStartObject();
-        w.WriteStartArray("open");
+        var open = new List<ClientOrderId>(_open.Count);
         foreach (var n in _open)
         {
-            w.WriteStringValue(_openOrders[n].Id.Value);
+            open.Add(_openOrders[n].Id);
         }
 
-        w.WriteEndArray();
-        w.WriteStartArray("done");
+        var done = new List<OrderState>(_done.Count);
         foreach (var o in _done.Values)
         {
-            SnapshotJson.WriteOrder(w, o);
+            done.Add(o.Capture());
         }
 
-        w.WriteEndArray();
-        w.WriteNumber("writtenThrough", _writtenThrough);
-        w.WriteEndObject();
+        return new OrdersCsvSnapshot(open, done, _writtenThrough);
     }
 
     /// <summary>Restores from a snapshot; open orders are the kernel's restored objects, found by id.</summary>
-    public void Load(JsonElement e, Func<ClientOrderId, Order?> find)
+    public void Restore(OrdersCsvSnapshot snapshot, Func<ClientOrderId, Order?> find)
     {
         _open.Clear();
         _openOrders.Clear();
         _done.Clear();
-        foreach (var id in e.Get("open").EnumerateArray())
+        foreach (var id in snapshot.Open)
         {
-            var order = find(new ClientOrderId(id.GetString()!)) ?? throw new SnapshotException($"order {id.GetString()} of orders.csv is not in the snapshot's order book");
+            var order = find(id) ?? throw new SnapshotException($"order {id} of orders.csv is not in the snapshot's order book");
             _open.Add(order.Number);
             _openOrders[order.Number] = order;
         }
 
-        foreach (var o in e.Get("done").EnumerateArray())
+        foreach (var o in snapshot.Done)
         {
-            var order = SnapshotJson.ReadOrder(o);
+            var order = Order.Restore(o);
             _done[order.Number] = order;
         }
 
-        _writtenThrough = e.GetLong("writtenThrough");
+        _writtenThrough = snapshot.WrittenThrough;
     }
 
     public long Rows => _csv.Rows - 1;

@@ -34,7 +34,7 @@ public sealed record SessionSettings
 }
 
 /// <summary>The venue of a session and what else it is: a market data consumer (it matches on bars and ticks) and snapshot state.</summary>
-public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDataConsumer> Consumers, ISnapshotable? State, Action<IOrderEventSink> Connect);
+public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDataConsumer> Consumers, ISnapshotable<ExchangeSnapshot>? State, Action<IOrderEventSink> Connect);
 
 /// <summary>Builds a session's venue from its settings, portfolio and instruments: one per mode's wiring.</summary>
 public delegate SessionVenue VenueWiring(SessionSettings settings, Portfolio portfolio, IReadOnlyList<Instrument> instruments);
@@ -216,7 +216,11 @@ public sealed class PacedReplayFeeder(IBarReader reader, double speed, TimeProvi
 /// </summary>
 public static class TradingSession
 {
-    public const int SnapshotFormat = 1;
+    /// <summary>
+    /// The snapshot layout this Keel writes and reads. 2: one <see cref="SessionSnapshot"/> record (1, hand-written
+    /// per component, is refused by number).
+    /// </summary>
+    public const int SnapshotFormat = 2;
 
     public static SessionResult Run(
         SessionSettings settings,
@@ -438,11 +442,11 @@ public static class TradingSession
         };
     }
 
-    /// <summary>Everything a snapshot holds, written and restored together.</summary>
+    /// <summary>Everything a snapshot holds, captured and restored together.</summary>
     private sealed class SnapshotParts(
         TradingKernel kernel,
         Portfolio portfolio,
-        ISnapshotable? exchange,
+        ISnapshotable<ExchangeSnapshot>? exchange,
         IStrategyHost strategy,
         PerformanceTracker performance,
         TradeTracker trades,
@@ -460,87 +464,57 @@ public static class TradingSession
             fillsWriter?.Flush();
             tradesWriter?.Flush();
             equityWriter?.Flush();
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteNumber("format", SnapshotFormat);
-                w.WriteNumber("dataEvents", dataEvents);
-                w.WritePropertyName("kernel");
-                kernel.Save(w);
-                w.WritePropertyName("portfolio");
-                PortfolioSnapshot.Save(w, portfolio);
-                w.WritePropertyName("exchange");
-                if (exchange is null)
-                {
-                    w.WriteNullValue();
-                }
-                else
-                {
-                    exchange.Save(w);
-                }
-
-                w.WriteString("strategyName", strategy.Name);
-                w.WritePropertyName("strategy");
-                strategy.SaveState(w);
-                w.WritePropertyName("performance");
-                performance.Save(w);
-                w.WritePropertyName("trades");
-                trades.Save(w);
-                w.WritePropertyName("orderCounts");
-                counter.Save(w);
-                w.WritePropertyName("ordersCsv");
-                if (ordersWriter is null)
-                {
-                    w.WriteNullValue();
-                }
-                else
-                {
-                    ordersWriter.Save(w);
-                }
-
-                w.WriteStartObject("outputs");
-                WriteLength(w, "orders", outputs.Orders);
-                WriteLength(w, "fills", outputs.Fills);
-                WriteLength(w, "trades", outputs.Trades);
-                WriteLength(w, "equity", outputs.Equity);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var snapshot = new SessionSnapshot(
+                SnapshotFormat,
+                dataEvents,
+                kernel.Capture(),
+                PortfolioSnapshot.Of(portfolio),
+                exchange?.Capture(),
+                strategy.Name,
+                strategy.CaptureState(),
+                performance.Capture(),
+                trades.Capture(),
+                counter.Capture(),
+                ordersWriter?.Capture(),
+                new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position));
+            return JsonSerializer.Serialize(snapshot, SnapshotJsonContext.Default.SessionSnapshot);
         }
 
         /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
         public long Load(string payload)
         {
+            var snapshot = Read(payload);
+            if (snapshot.StrategyName != strategy.Name)
+            {
+                throw new SnapshotException($"the snapshot is of strategy {snapshot.StrategyName}, not {strategy.Name}");
+            }
+
+            if ((snapshot.Exchange is null) != (exchange is null))
+            {
+                throw new SnapshotException(snapshot.Exchange is null
+                    ? "the snapshot has no simulated exchange state, but this run trades on the simulated exchange"
+                    : "the snapshot has simulated exchange state, but this run trades on another venue");
+            }
+
             try
             {
-                using var doc = JsonDocument.Parse(payload);
-                var e = doc.RootElement;
-                if (e.GetInt("format") != SnapshotFormat)
+                kernel.Restore(snapshot.Kernel);
+                snapshot.Portfolio.RestoreInto(portfolio);
+                if (snapshot.Exchange is not null)
                 {
-                    throw new SnapshotException($"snapshot format {e.GetInt("format")} is not supported (this Keel writes format {SnapshotFormat})");
+                    exchange?.Restore(snapshot.Exchange);
                 }
 
-                if (e.GetText("strategyName") != strategy.Name)
+                strategy.RestoreState(snapshot.Strategy);
+                performance.Restore(snapshot.Performance);
+                trades.Restore(snapshot.Trades);
+                counter.Restore(snapshot.OrderCounts);
+                if (ordersWriter is not null && snapshot.OrdersCsv is not null)
                 {
-                    throw new SnapshotException($"the snapshot is of strategy {e.GetText("strategyName")}, not {strategy.Name}");
+                    ordersWriter.Restore(snapshot.OrdersCsv, kernel.GetOrder);
                 }
 
-                kernel.Load(e.Get("kernel"));
-                PortfolioSnapshot.Load(e.Get("portfolio"), portfolio);
-                exchange?.Load(e.Get("exchange"));
-                strategy.LoadState(e.Get("strategy"));
-                performance.Load(e.Get("performance"));
-                trades.Load(e.Get("trades"));
-                counter.Load(e.Get("orderCounts"));
-                if (ordersWriter is not null && e.Get("ordersCsv").ValueKind != JsonValueKind.Null)
-                {
-                    ordersWriter.Load(e.Get("ordersCsv"), kernel.GetOrder);
-                }
-
-                return e.GetLong("dataEvents");
+                return snapshot.DataEvents;
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException)
             {
@@ -548,44 +522,71 @@ public static class TradingSession
             }
         }
 
-        /// <summary>The output lengths recorded in a snapshot (where a resume truncates the files to).</summary>
-        public static Dictionary<string, long> OutputLengths(string payload)
+        /// <summary>
+        /// Reads a payload of this Keel's format. The format is checked first, on its own, so a snapshot of another
+        /// format is refused by its number rather than by whichever field no longer fits.
+        /// </summary>
+        public static SessionSnapshot Read(string payload)
+        {
+            try
+            {
+                CheckFormat(payload);
+                return JsonSerializer.Deserialize(payload, SnapshotJsonContext.Default.SessionSnapshot)
+                    ?? throw new SnapshotException("snapshot cannot be restored: the payload is JSON null");
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
+            {
+                throw new SnapshotException($"snapshot cannot be restored: {ex.Message}", ex);
+            }
+        }
+
+        private static void CheckFormat(string payload)
         {
             using var doc = JsonDocument.Parse(payload);
-            var result = new Dictionary<string, long>();
-            foreach (var p in doc.RootElement.Get("outputs").EnumerateObject())
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("format", out var format)
+                || !format.TryGetInt32(out int version))
             {
-                if (p.Value.ValueKind == JsonValueKind.Number)
-                {
-                    result[p.Name] = p.Value.GetInt64();
-                }
+                throw new SnapshotException($"the snapshot has no format number; this Keel reads format {SnapshotFormat}; start the run again");
             }
 
-            return result;
-        }
-
-        private static void WriteLength(Utf8JsonWriter w, string name, Stream? stream)
-        {
-            if (stream is null)
+            if (version != SnapshotFormat)
             {
-                w.WriteNull(name);
-            }
-            else
-            {
-                w.WriteNumber(name, stream.Position);
+                throw new SnapshotException(version < SnapshotFormat
+                    ? $"snapshot format {version} was written by an older Keel; this Keel reads format {SnapshotFormat}; start the run again"
+                    : $"snapshot format {version} was written by a newer Keel; this Keel reads format {SnapshotFormat}; use that Keel or start the run again");
             }
         }
     }
+
+    /// <summary>
+    /// Throws a <see cref="SnapshotException"/> naming the format when <paramref name="payload"/> is not a snapshot this
+    /// Keel can resume from (checked before a resume touches any file).
+    /// </summary>
+    public static void CheckSnapshot(string payload) => SnapshotParts.Read(payload);
 
     /// <summary>Output lengths recorded in a snapshot payload, by output name (orders, fills, trades, equity).</summary>
-    public static IReadOnlyDictionary<string, long> SnapshotOutputLengths(string payload) => SnapshotParts.OutputLengths(payload);
+    public static IReadOnlyDictionary<string, long> SnapshotOutputLengths(string payload)
+    {
+        var outputs = SnapshotParts.Read(payload).Outputs;
+        var result = new Dictionary<string, long>();
+        Add("orders", outputs.Orders);
+        Add("fills", outputs.Fills);
+        Add("trades", outputs.Trades);
+        Add("equity", outputs.Equity);
+        return result;
+
+        void Add(string name, long? length)
+        {
+            if (length is long n)
+            {
+                result[name] = n;
+            }
+        }
+    }
 
     /// <summary>Market data events processed before the snapshot (how many bars a resume skips).</summary>
-    public static long SnapshotDataEvents(string payload)
-    {
-        using var doc = JsonDocument.Parse(payload);
-        return doc.RootElement.GetLong("dataEvents");
-    }
+    public static long SnapshotDataEvents(string payload) => SnapshotParts.Read(payload).DataEvents;
 
     private sealed class NoticeCollector(int capacity) : IEventHandler<KernelNotice>
     {

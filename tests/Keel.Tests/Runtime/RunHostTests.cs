@@ -148,6 +148,37 @@ public sealed class RunHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_FromASnapshotOfAnOlderFormat_IsRefusedNamingItsFormat_AndTouchesNothing()
+    {
+        var db = _dir.File("keel.db");
+        await using var host = new RunHost();
+        var run = host.Start(Spec(RunMode.PaperReplay, db, _dir.File("out"), speed: Slow));
+        await Until(() => run.Progress > 10);
+        run.Stop();
+        Assert.Equal(RunEnd.Stopped, (await run.Completion.WaitAsync(Patience)).End);
+
+        // The newest snapshot replaced by one that today's main wrote (format 1), with a matching checksum: intact, but old.
+        SnapshotRecord newest;
+        using (var store = KeelStore.Open(db))
+        {
+            newest = store.Snapshots(run.RunId!, 1)[0];
+            store.Write(new JournalBatch(run.RunId!) { Snapshot = SnapshotRecord.Create(newest.Sequence, newest.DataEvents, SnapshotFormatTests.Format1Payload, newest.CreatedAt) });
+        }
+
+        var (record, spec) = RunHost.FindRecorded(db, run.RunId!);
+        var error = Assert.Throws<SnapshotException>(() => host.Resume(record, spec));
+        Assert.Equal(SnapshotFormatTests.RefusedFormat1, error.Message);
+        using (var store = KeelStore.Open(db))
+        {
+            Assert.Equal(RunStatus.Stopped, store.FindRun(run.RunId!)!.Status);
+            store.Write(new JournalBatch(run.RunId!) { Snapshot = newest });
+        }
+
+        // With its own snapshot back, the same run resumes.
+        Assert.Equal(RunEnd.Completed, (await host.Resume(record, spec with { Speed = double.PositiveInfinity }).Completion.WaitAsync(Patience)).End);
+    }
+
+    [Fact]
     public async Task Resume_RefusesADataFileThatChangedSinceTheRunStarted_NamingIt()
     {
         var db = _dir.File("keel.db");

@@ -157,9 +157,9 @@ public sealed class FloorTests
 
         public void Restore(object state) => inner.Restore(state);
 
-        public void SaveState(System.Text.Json.Utf8JsonWriter writer) => inner.SaveState(writer);
+        public System.Text.Json.JsonElement CaptureState() => inner.CaptureState();
 
-        public void LoadState(System.Text.Json.JsonElement state) => inner.LoadState(state);
+        public void RestoreState(System.Text.Json.JsonElement state) => inner.RestoreState(state);
     }
 
     private sealed class NoteCapture(IIntents inner, IMarketView market, Capture capture) : IIntents

@@ -137,14 +137,10 @@ public sealed class LadderTests
         RunLadder(levels, bars, out var run);
         var host = (StrategyHost<Ladder.State>)Ladder.Descriptor.Create(new StrategyContext(StrategyParameters.Parse("ladder", [$"levels={levels}"]), [Aapl], Quantity.From(1)));
         host.Restore(run.State);
-        using var buffer = new MemoryStream();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            host.SaveState(w);
-        }
+        var json = host.CaptureState().GetRawText();
 
         var copy = (StrategyHost<Ladder.State>)Ladder.Descriptor.Create(new StrategyContext(StrategyParameters.Parse("ladder", [$"levels={levels}"]), [Aapl], Quantity.From(1)));
-        copy.LoadState(System.Text.Json.JsonDocument.Parse(buffer.ToArray()).RootElement);
+        copy.RestoreState(System.Text.Json.JsonDocument.Parse(json).RootElement);
         var a = run.State.Books[0];
         var b = copy.TypedState.Books[0];
         Assert.Equal((a.OrderState, a.Working, a.Limit), (b.OrderState, b.Working, b.Limit));

@@ -89,9 +89,9 @@ public static class StrategyRuns
 
         public void Restore(object state) => inner.Restore(state);
 
-        public void SaveState(Utf8JsonWriter writer) => inner.SaveState(writer);
+        public JsonElement CaptureState() => inner.CaptureState();
 
-        public void LoadState(JsonElement state) => inner.LoadState(state);
+        public void RestoreState(JsonElement state) => inner.RestoreState(state);
 
         private RecordingIntents Wrap(IMarketView market, IIntents intents) => new(intents, market, this);
 

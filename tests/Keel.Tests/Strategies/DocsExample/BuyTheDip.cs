@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Keel.Domain;
 using Keel.Domain.Orders;
+using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
 
 namespace Keel.Strategies;
@@ -47,11 +49,18 @@ public sealed class BuyTheDip(decimal drop, decimal reward, Quantity stake) : IS
         public Price? PreviousClose { get; set; }
     }
 
+    /// <summary>What a snapshot keeps of the state: an immutable record, serialized by a source-generated context.</summary>
+    public sealed record Snapshot(Price? PreviousClose);
+
     public sealed class Codec : IStateCodec<State>
     {
-        public void Write(Utf8JsonWriter writer, State state) => writer.WriteStringValue(state.PreviousClose?.ToString());
+        public JsonElement Write(State state) => JsonSerializer.SerializeToElement(new Snapshot(state.PreviousClose), BuyTheDipJson.Default.Snapshot);
 
-        public State Read(JsonElement state) =>
-            new() { PreviousClose = state.ValueKind == JsonValueKind.String ? Price.Parse(state.GetString()!) : null };
+        public State Read(JsonElement state) => new() { PreviousClose = state.Deserialize(BuyTheDipJson.Default.Snapshot)!.PreviousClose };
     }
 }
+
+/// <summary>The strategy's own serializer: no reflection (trim and AOT safe); prices as exact raw integers.</summary>
+[JsonSourceGenerationOptions(Converters = [typeof(PriceJsonConverter)])]
+[JsonSerializable(typeof(BuyTheDip.Snapshot))]
+internal sealed partial class BuyTheDipJson : JsonSerializerContext;
