@@ -7,7 +7,7 @@ namespace Keel.Cli;
 /// <summary><c>keel resume ID</c>: continues a run that stopped, crashed, failed or was paused, from its newest intact snapshot.</summary>
 internal static class ResumeCommand
 {
-    public static Command Create()
+    public static Command Create(IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
@@ -44,7 +44,7 @@ internal static class ResumeCommand
                     spec = spec with { OutDir = dir };
                 }
 
-                return RunCommand.Run(spec, run, ct);
+                return RunCommand.Run(spec, run, ct, catalog);
             },
             ct), CancellationToken.None));
         return command;

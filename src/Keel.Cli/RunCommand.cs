@@ -12,9 +12,9 @@ namespace Keel.Cli;
 /// <summary><c>keel backtest</c> and <c>keel paper --replay</c>: the same run, fed from a file at full speed or at wall-clock pace.</summary>
 internal static class RunCommand
 {
-    public static Command Create(bool paper)
+    public static Command Create(bool paper, IReadOnlyList<StrategyDescriptor> catalog)
     {
-        var options = new RunOptions(paper);
+        var options = new RunOptions(paper, catalog);
         var command = new Command(
             paper ? "paper" : "backtest",
             paper
@@ -31,7 +31,7 @@ internal static class RunCommand
     }
 
     private static int Execute(RunOptions options, ParseResult parse, CancellationToken ct) =>
-        Guard(() => Run(options.Resolve(parse), null, ct), ct);
+        Guard(() => Run(options.Resolve(parse), null, ct, options.Catalog), ct);
 
     /// <summary>Runs <paramref name="action"/>, turning every expected failure into one line on stderr and an exit code.</summary>
     internal static int Guard(Func<int> action, CancellationToken ct)
@@ -97,13 +97,13 @@ internal static class RunCommand
     /// Runs a backtest or paper run through the runtime and renders it: the run id, progress, warnings, the summary
     /// table. <paramref name="resume"/> continues a recorded run from its newest intact snapshot.
     /// </summary>
-    internal static int Run(RunSpec spec, RunRecord? resume, CancellationToken ct)
+    internal static int Run(RunSpec spec, RunRecord? resume, CancellationToken ct, IReadOnlyList<StrategyDescriptor>? catalog = null)
     {
         var timings = PhaseTimer.FromEnvironment();
         var wiring = RunWiring.For(spec.Mode);
         using var progress = new ProgressBar(spec.Kind, !spec.Quiet && wiring.HasProgress);
         var observer = new ConsoleRunObserver(progress);
-        var host = new RunHost(CliServices.Create(spec.ConfigPath, timings));
+        var host = new RunHost(CliServices.Create(spec.ConfigPath, timings, catalog));
         var handle = resume is null ? host.Start(spec, observer) : host.Resume(resume, spec, observer);
         timings.Mark("setup");
         RunOutcome outcome;

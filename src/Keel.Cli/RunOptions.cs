@@ -11,9 +11,10 @@ namespace Keel.Cli;
 /// </summary>
 internal sealed class RunOptions
 {
-    public RunOptions(bool paper)
+    public RunOptions(bool paper, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null)
     {
         Paper = paper;
+        Catalog = catalog ?? Keel.Strategies.StrategyCatalog.All;
         Data = new Option<string>(paper ? "--replay" : "--data")
         {
             Description = paper
@@ -61,6 +62,9 @@ internal sealed class RunOptions
     }
 
     public bool Paper { get; }
+
+    /// <summary>The strategies a run may name.</summary>
+    public IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> Catalog { get; }
 
     public List<Option> All { get; } = [];
 
@@ -244,7 +248,7 @@ internal sealed class RunOptions
             parameters.Add(p);
         }
 
-        AbsolutePaths(strategy, parameters);
+        AbsolutePaths(Catalog, strategy, parameters);
         var assetClassText = (Get(AssetClass) ?? "equity").ToLowerInvariant();
         var assetClass = assetClassText switch
         {
@@ -314,9 +318,9 @@ internal sealed class RunOptions
     /// Parameters that name files become absolute, so a stored run resumes from any working directory. A parameter
     /// is a path when its spec says so (or it is such a spec's per-symbol form, <c>name.SYMBOL</c>).
     /// </summary>
-    private static void AbsolutePaths(string strategy, List<string> parameters)
+    private static void AbsolutePaths(IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog, string strategy, List<string> parameters)
     {
-        var descriptor = Keel.Strategies.StrategyCatalog.All.FirstOrDefault(d => string.Equals(d.Name, strategy, StringComparison.OrdinalIgnoreCase));
+        var descriptor = catalog.FirstOrDefault(d => string.Equals(d.Name, strategy, StringComparison.OrdinalIgnoreCase));
         if (descriptor is null)
         {
             return;

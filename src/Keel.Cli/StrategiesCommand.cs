@@ -1,17 +1,16 @@
 using System.CommandLine;
-using Keel.Strategies;
 
 namespace Keel.Cli;
 
 /// <summary><c>keel strategies</c>: what can be run and with which parameters.</summary>
 internal static class StrategiesCommand
 {
-    public static Command Create()
+    public static Command Create(IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog)
     {
-        var command = new Command("strategies", "List the built-in strategies and their parameters.");
+        var command = new Command("strategies", "List the strategies (Keel's own and any your program adds) and their parameters.");
         command.SetAction(_ =>
         {
-            foreach (var d in StrategyCatalog.All)
+            foreach (var d in catalog)
             {
                 Console.WriteLine($"{d.Name}\n  {d.Summary}");
                 int w = d.Parameters.Count == 0 ? 0 : d.Parameters.Max(p => p.Name.Length);
