@@ -144,7 +144,11 @@ public sealed class RunHandle
         _run = run;
         if (run.Store is not null && run.RunId is { } id)
         {
-            _events = new RunEventLog((after, limit) => ReadStored(run.Spec.Db!, id, after, limit));
+            _events = new RunEventLog((after, limit) => ReadStored(run.Spec.Db!, id, after, limit), run.Services.EventsHeldPow2);
+        }
+        else
+        {
+            _events = new RunEventLog(capacityPow2: run.Services.EventsHeldPow2);
         }
 
         var thread = new Thread(Run) { IsBackground = true, Name = $"keel-run-{run.RunId ?? "unrecorded"}" };

@@ -68,6 +68,12 @@ public sealed class RunServices
     /// <summary>Opens a venue's market data stream for a live run; the host resolves credentials and addresses.</summary>
     public Func<RunSpec, IMarketDataFeed>? Feeds { get; init; }
 
+    /// <summary>
+    /// How many of a run's newest events its handle keeps in memory for subscribers, as a power of two (12 = 4,096);
+    /// older ones are read from the store.
+    /// </summary>
+    public int EventsHeldPow2 { get; init; } = 12;
+
     /// <summary>Wraps the store's journal before a run writes to it (timings, fault drills); null leaves it as it is.</summary>
     public Func<IRunJournal, IRunJournal>? WrapJournal { get; init; }
 
@@ -163,11 +169,12 @@ public static class RunService
 
         var instruments = BuildInstruments(spec);
         CheckStake(spec, instruments);
-        if (resume is null)
+        if (resume is null && spec.Db is not null)
         {
+            // Only a recorded run can be resumed, so only it needs to know its files again.
             spec = spec with { Inputs = [.. spec.DataFiles.Where(f => !RunSpec.IsLiveSource(f) && !RunSpec.IsStoreSource(f)).Select(InputFingerprint.Of)] };
         }
-        else
+        else if (resume is not null)
         {
             CheckInputsUnchanged(spec, resume.Id);
         }

@@ -279,6 +279,26 @@ public sealed class RunHostTests : IDisposable
     }
 
     [Fact]
+    public async Task ASubscriberComingLate_GetsWhatTheRingNoLongerHoldsFromTheStore_ThenFollowsLive()
+    {
+        var db = _dir.File("keel.db");
+        await using var host = new RunHost(new RunServices { EventsHeldPow2 = 3 });
+        var run = host.Start(Spec(RunMode.PaperReplay, db, null, fast: 3, slow: 5, speed: Slow));
+        await Until(() => run.LastSequence > 0 && run.Progress > 40);
+        var seen = new List<RunEvent>();
+        await foreach (var e in run.Events(0))
+        {
+            seen.Add(e);
+        }
+
+        Assert.Equal(RunEnd.Completed, (await run.Completion.WaitAsync(Patience)).End);
+        using var store = KeelStore.Open(db);
+        var stored = store.ReadEvents(run.RunId!, 0, 1_000_000);
+        Assert.True(stored.Count > 1_000, $"only {stored.Count} events were journaled");
+        Assert.Equal(stored.Select(e => (e.Sequence, e.Type, e.Payload)), seen.Select(e => (e.Sequence, e.Type, e.Payload)));
+    }
+
+    [Fact]
     public async Task AnEventLog_ReadsWhatItsRingDropped_FromTheStore_OrSaysItIsLost()
     {
         var log = new RunEventLog(capacityPow2: 3);
