@@ -780,11 +780,22 @@ public sealed class SqliteStore : KeelStore
 
     private static readonly string[] LiveCandleParameters = ["$s", "$tf", "$t", "$o", "$h", "$l", "$c", "$v", "$n"];
 
-    public override int UpsertLiveCandles(string timeframe, IReadOnlyList<Candle> candles) => candles.Count == 0 ? 0 : Control("store live candles", c =>
+    public override int UpsertLiveCandles(string timeframe, IReadOnlyList<Candle> candles)
     {
-        using var tx = c.BeginTransaction();
+        if (candles.Count == 0)
+        {
+            return 0;
+        }
+
+        // Through ControlWrite like every other writer: with SQLite's own busy wait, a run's journal committing back to
+        // back starved this writer past the timeout, and the live recorder died mid-stream.
+        ControlWrite("store live candles", c => WriteLiveCandles(c, timeframe, candles));
+        return candles.Count;
+    }
+
+    private static void WriteLiveCandles(SqliteConnection c, string timeframe, IReadOnlyList<Candle> candles)
+    {
         using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
         cmd.CommandText = """
             INSERT INTO candles (symbol, timeframe, time, open, high, low, close, volume, tick_count) VALUES ($s, $tf, $t, $o, $h, $l, $c, $v, $n)
             ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
@@ -807,10 +818,7 @@ public sealed class SqliteStore : KeelStore
             p[8].Value = (long)candle.TickCount;
             cmd.ExecuteNonQuery();
         }
-
-        tx.Commit();
-        return candles.Count;
-    });
+    }
 
     public override void RecordGap(CandleGap gap) => ControlWrite("record a candle gap", c =>
     {
