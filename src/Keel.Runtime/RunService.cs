@@ -359,7 +359,8 @@ public static class RunService
             outputs.Equity?.Dispose();
         }
 
-        if (result.Outcome == LoopOutcome.Cancelled || (ct.IsCancellationRequested && run.Wiring.StopsOnCancel))
+        // Only the loop says whether the run stopped part-way: a stop that lands after the last event leaves a finished run.
+        if (result.Outcome == LoopOutcome.Cancelled)
         {
             if (store is null)
             {

@@ -221,6 +221,22 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
             {
                 while (reader.TryRead(out var item))
                 {
+                    // Checked per item, not only while waiting: a backtest's inbox is never empty, and a feeder that already
+                    // wrote its last batch and EndOfData must not turn a stop into a completed run.
+                    if (ct.IsCancellationRequested)
+                    {
+                        if (item.Kind == InboxItemKind.Bars)
+                        {
+                            inbox.ReturnBatch((BarBatch)item.Payload!);
+                        }
+                        else if (item.Kind == InboxItemKind.External)
+                        {
+                            ((ExternalOrderRequest)item.Payload!).Abandon("the run stopped before the order reached it");
+                        }
+
+                        return LoopOutcome.Cancelled;
+                    }
+
                     var outcome = Dispatch(in item);
                     if (outcome is not null)
                     {

@@ -56,9 +56,6 @@ public abstract class RunWiring
     /// <summary>Hosts show a progress bar (the source has a known length).</summary>
     public abstract bool HasProgress { get; }
 
-    /// <summary>Cancelling stops the run part-way (resumable), rather than ending its feed so it completes.</summary>
-    public virtual bool StopsOnCancel => true;
-
     public virtual VenueWiring Venue => VenueWirings.Simulated;
 
     public abstract IClock CreateClock(TimeProvider time);
@@ -202,8 +199,6 @@ public sealed class PaperLiveWiring : RunWiring
     public override bool Resumable => false;
 
     public override bool HasProgress => false;
-
-    public override bool StopsOnCancel => false;
 
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
 

@@ -278,6 +278,32 @@ public class KernelTests
     }
 
     [Fact]
+    public void InboxLoop_CancelledWithTheLastEventsAndEndOfDataQueued_StopsPartWay_NotAtTheEnd()
+    {
+        // A backtest's feeder can finish writing (EndOfData included) long before the kernel drains the inbox; a stop then
+        // must still stop between two items, so the run snapshots instead of "completing" with a stop request.
+        var calls = new List<string>();
+        var host = new StrategyHost<object>("hooks", new Hooks(calls));
+        var inst = Instrument.Equity("X");
+        var portfolio = new Portfolio(Money.From(1_000));
+        var exchange = new SimulatedExchange(new SimulatedExchangeOptions(), [inst], portfolio);
+        var kernel = new TradingKernel(new SimulatedClock(), exchange, host, portfolio, [inst], new EventBus(), null, [exchange]);
+        exchange.Connect(kernel);
+        var inbox = new Inbox();
+        kernel.Start();
+        using var cts = new CancellationTokenSource();
+        var loop = new KernelLoop(kernel, inbox) { AfterItem = cts.Cancel };
+        inbox.TryWrite(InboxItem.ForBar(Bar(2, "1", "1", "1", "1")));
+        inbox.TryWrite(InboxItem.ForBar(Bar(3, "1", "1", "1", "1")));
+        inbox.TryWrite(InboxItem.EndOfData);
+        var outcome = loop.Run(cts.Token);
+        Assert.Equal(LoopOutcome.Cancelled, outcome);
+        Assert.Equal(["start", "bar 2"], calls);
+        Assert.Equal(1, loop.DataEvents);
+        Assert.Equal(KernelState.Running, kernel.State);
+    }
+
+    [Fact]
     public void InboxLoop_ProducerFault_IsRethrownAfterStopping()
     {
         var h = new Harness((i, b, m, t) => { });
