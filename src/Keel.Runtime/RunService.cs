@@ -302,6 +302,7 @@ public static class RunService
             Kernel = new KernelOptions
             {
                 Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders),
+                StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
             },
             Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
             Venue = run.Wiring.Venue,

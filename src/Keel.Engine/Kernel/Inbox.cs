@@ -15,9 +15,6 @@ public enum InboxItemKind : byte
     EndOfData = 6,
     Fault = 7,
 
-    /// <summary>A live quote for the simulated venue's fills only (see <see cref="TradingKernel.OnFillQuote"/>).</summary>
-    FillQuote = 8,
-
     /// <summary>An order or cancel from outside the strategy (<see cref="ExternalOrderRequest"/>).</summary>
     External = 9,
 }
@@ -63,8 +60,6 @@ public readonly struct InboxItem
     public static InboxItem ForBar(in Bar bar) => new(InboxItemKind.Bar, bar, default, null, default);
 
     public static InboxItem ForTick(in Tick tick) => new(InboxItemKind.Tick, default, tick, null, default);
-
-    public static InboxItem ForFillQuote(in Tick tick) => new(InboxItemKind.FillQuote, default, tick, null, default);
 
     public static InboxItem ForBars(BarBatch batch) => new(InboxItemKind.Bars, default, default, batch, default);
 
@@ -287,9 +282,6 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
             case InboxItemKind.Tick:
                 kernel.OnTick(item.Tick);
                 DataEvents++;
-                return null;
-            case InboxItemKind.FillQuote:
-                kernel.OnFillQuote(item.Tick);
                 return null;
             case InboxItemKind.OrderEvent:
                 kernel.ProcessVenueEvent((OrderEvent)item.Payload!);

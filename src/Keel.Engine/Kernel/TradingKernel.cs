@@ -24,6 +24,15 @@ public sealed record KernelOptions
 
     /// <summary>Time in force of bracket exit legs.</summary>
     public TimeInForce BracketExitTimeInForce { get; init; } = TimeInForce.Gtc;
+
+    /// <summary>
+    /// Which ticks drive the strategy: a tick with a trade when <see cref="MarketDataKinds.Trades"/> is set, with a quote
+    /// when <see cref="MarketDataKinds.Quotes"/> is. Such a tick is a time slice of its own: it marks the portfolio and the
+    /// strategy sees it. Any other tick is market data for the venue only (a candle strategy on a live feed: its orders
+    /// fill on the quotes while the strategy, the slices and the marks run on the candles, as in a backtest). Every
+    /// tick by default (a backtest on tick data).
+    /// </summary>
+    public MarketDataKinds StrategyTicks { get; init; } = MarketDataKinds.Trades | MarketDataKinds.Quotes;
 }
 
 /// <summary>An order changed: the event and the order after it was applied.</summary>
@@ -50,6 +59,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     private readonly CircuitBreaker _breaker;
     private readonly KernelOptions _options;
     private readonly IMarketDataConsumer[] _consumers;
+    private readonly MarketDataKinds _strategyTicks;
     private readonly InstrumentMap<InstrumentSlot> _slots = new();
     private readonly Queue<PendingNotification> _pending = new();
     private Timestamp _eventTime;
@@ -85,6 +95,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         _intents = new IntentBuffer(_orders);
         _breaker = new CircuitBreaker(_options.CircuitBreakerThreshold);
         _consumers = marketDataConsumers?.ToArray() ?? [];
+        _strategyTicks = _options.StrategyTicks;
         foreach (var instrument in instruments)
         {
             _slots.Add(instrument.Id, new InstrumentSlot(instrument));
@@ -212,9 +223,18 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         EndEvent();
     }
 
-    /// <summary>Processes one tick: venue matching, mark-to-market, strategy.</summary>
+    /// <summary>
+    /// Processes one tick: venue matching, then, when it is a tick the strategy trades on (<see cref="KernelOptions.StrategyTicks"/>),
+    /// mark-to-market and the strategy; otherwise it is for the venue only.
+    /// </summary>
     public void OnTick(in Tick tick)
     {
+        if (!DrivesStrategy(in tick))
+        {
+            OnVenueTick(in tick);
+            return;
+        }
+
         if (!BeginMarketEvent(tick.Time, tick.Instrument, out var slot))
         {
             return;
@@ -254,22 +274,27 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         EndEvent();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool DrivesStrategy(in Tick tick) =>
+        (_strategyTicks & MarketDataKinds.Trades) != 0 && tick.HasTrade
+        || (_strategyTicks & MarketDataKinds.Quotes) != 0 && tick.HasQuote;
+
     /// <summary>
-    /// A live quote for the simulated venue only (<see cref="IQuoteFillVenue"/>): working orders fill on its bid/ask.
-    /// The strategy, the time slices and the marks do not see it; they run on the candles, as in a backtest.
+    /// A tick the strategy does not trade on: the venue matches working orders on it (at the ask for a buy and the bid
+    /// for a sell when it has a quote); the strategy, the slices and the marks do not see it. A tick after the open
+    /// slice's time ends that slice, as the next bar would in a backtest, so fills (and the bars a trade is held) count
+    /// from the same slice as there.
     /// </summary>
-    public void OnFillQuote(in Tick tick)
+    private void OnVenueTick(in Tick tick)
     {
         _errorInEvent = false;
         if (FindSlot(tick.Instrument) is null)
         {
-            Notice(NoticeLevel.Error, "unknown_instrument", $"a quote for {tick.Instrument}, which is not registered with this run, was ignored");
+            Notice(NoticeLevel.Error, "unknown_instrument", $"market data for {tick.Instrument}, which is not registered with this run, was ignored");
             EndEvent();
             return;
         }
 
-        // A quote after the open slice's time ends that slice, as the next bar would in a backtest (so fills, and the
-        // bars a trade is held, count from the same slice as there).
         if (_sliceOpen && tick.Time > _sliceTime)
         {
             CloseSlice();
@@ -277,10 +302,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
 
         foreach (var c in _consumers)
         {
-            if (c is IQuoteFillVenue venue)
-            {
-                venue.OnFillQuote(in tick);
-            }
+            c.OnTick(in tick);
         }
 
         Drain();

@@ -57,16 +57,6 @@ public interface IExecutionVenue
 }
 
 /// <summary>A component that must see market data before the strategy does (the simulated exchange matches on it).</summary>
-/// <summary>
-/// A simulated venue that can fill on live quotes: on a live feed, <c>keel paper</c> hands it every quote (bid/ask) so
-/// working orders fill where the market really was, while the strategy trades on candles. From the first quote of an
-/// instrument on, its orders no longer fill on bars.
-/// </summary>
-public interface IQuoteFillVenue
-{
-    void OnFillQuote(in Tick tick);
-}
-
 public interface IMarketDataConsumer
 {
     /// <summary>A bar arrived; runs before the strategy sees it.</summary>

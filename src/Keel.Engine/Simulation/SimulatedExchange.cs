@@ -43,7 +43,7 @@ public sealed record SimulatedExchangeOptions
 /// other is cancelled. Exit legs released by an entry fill can fill later on the same bar's path.</para>
 /// <para>Ticks: buys fill at the ask, sells at the bid (last price for trade ticks).</para>
 /// </summary>
-public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQuoteFillVenue, ISnapshotable<ExchangeSnapshot>
+public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, ISnapshotable<ExchangeSnapshot>
 {
     private const int Segments = 3;
     private readonly SimulatedExchangeOptions _options;
@@ -211,23 +211,20 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IQ
         }
     }
 
-    public void OnFillQuote(in Tick tick)
-    {
-        if (!tick.HasQuote || FindBook(tick.Instrument) is not { } book)
-        {
-            return;
-        }
-
-        book.QuoteDriven = true;
-        OnTick(in tick);
-    }
-
     public void OnTick(in Tick tick)
     {
         _dataSeq++;
         _now = tick.Time;
         var book = FindBook(tick.Instrument);
-        if (book is null || book.Orders.Count == 0)
+        if (book is null)
+        {
+            return;
+        }
+
+        // From an instrument's first quote on, its orders fill on quotes only, not on bars (a candle strategy on a
+        // live feed gets both).
+        book.QuoteDriven |= tick.HasQuote;
+        if (book.Orders.Count == 0)
         {
             return;
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Keel.Domain;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Kernel;
@@ -12,20 +11,19 @@ using Keel.Venues.Recording;
 namespace Keel.Runtime.Wiring;
 
 /// <summary>
-/// The data source of a run on a live feed. The venue's stream fills the tick buffer; the recorder's consumer drains it
-/// into the candle aggregator (completed candles are upserted into the store, when there is one) and hands what the
-/// kernel needs to the session's feeder thread, which writes it into the kernel's bounded inbox.
-/// Why a hand-over queue between them (unbounded, so the consumer never waits): the consumer runs on the thread pool,
-/// and blocking it on a full inbox starves the pool on a small machine — the kernel's own wake-ups run there — so ticks
-/// pile up in the tick buffer and its oldest are dropped (seen with the sandbox replaying at full speed on 2 cores).
+/// The data source of a run on a live feed: the live recorder (tick buffer and candle aggregator) runs its consumer on
+/// the session's feeder thread and writes what the kernel needs straight into the kernel's bounded inbox; the candle
+/// store is its other subscriber. A full inbox blocks only this thread (the feed keeps filling the drop-oldest tick
+/// buffer meanwhile), never a thread-pool thread the kernel's own wake-ups need.
 /// What the kernel gets depends on what the strategy trades on (<see cref="StrategyDescriptor.LiveData"/>):
 /// <list type="bullet">
-/// <item>a tick strategy (ladder on price updates, floor on bid/ask) gets every tick of its kinds as an ordinary tick:
-/// the simulated exchange matches on it, the portfolio is marked on it, the strategy sees it;</item>
-/// <item>a candle strategy gets each completed candle that has ticks (gap fills are stored, not traded on); the quotes go
-/// to the simulated exchange only, each after the candle it completed, so an order placed on a candle fills on the
-/// first quote after it, at the ask for a buy and the bid for a sell (without quotes it fills on candles, as in a
-/// backtest).</item>
+/// <item>every tick of the kinds the strategy trades on (ladder: price updates; floor: bid/ask), as an ordinary tick that
+/// the simulated exchange matches on, the portfolio is marked on and the strategy sees;</item>
+/// <item>every other quote, as an ordinary tick too: the kernel's <see cref="KernelOptions.StrategyTicks"/> (set from the
+/// strategy by <see cref="PaperLiveWiring"/>) makes it market data for the venue only, so an order placed on a candle
+/// fills on the first quote after it, at the ask for a buy and the bid for a sell (without quotes it fills on candles,
+/// as in a backtest);</item>
+/// <item>for a candle strategy, each completed candle that has ticks (gap fills are stored, not traded on).</item>
 /// </list>
 /// Cancelling stops the feed; the last candles are force-completed and traded, then the run ends normally.
 /// </summary>
@@ -35,7 +33,9 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
     private readonly LiveRecorder _recorder;
     private readonly IRunObserver _observer;
     private readonly CancellationToken _stop;
-    private readonly Channel<InboxItem> _items = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private Inbox? _inbox;
+    private CancellationToken _session;
+    private CancellationTokenSource? _either;
     private Exception? _failure;
 
     private LiveFeedSource(IMarketDataFeed feed, Func<LiveFeedSource, LiveRecorder> recorder, IRunObserver observer, CancellationToken stop)
@@ -71,7 +71,6 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
         var wants = context.LiveData;
         bool bars = (wants & MarketDataKinds.Bars) != 0;
         bool trades = (wants & MarketDataKinds.Trades) != 0;
-        bool quotes = (wants & MarketDataKinds.Quotes) != 0;
         observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C ends the run");
         return new LiveFeedSource(feed, self => new LiveRecorder(feed, context.Instruments.Select(i => i.Id.Symbol).ToList(), options, writer, time, observer.Note)
         {
@@ -84,13 +83,10 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
             },
             TickAggregated = t =>
             {
-                if ((trades && t.HasTrade) || (quotes && t.HasQuote))
+                // Quotes always (the simulated exchange fills on them); trades when the strategy trades on them.
+                if (t.HasQuote || (trades && t.HasTrade))
                 {
                     self.Write(InboxItem.ForTick(t));
-                }
-                else if (t.HasQuote)
-                {
-                    self.Write(InboxItem.ForFillQuote(t));
                 }
             },
             HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
@@ -98,49 +94,27 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
     }
 
     /// <summary>
-    /// Runs on the session's feeder thread: records until the stream ends or the run is cancelled, forwarding what the
-    /// kernel needs into its inbox, then ends the data.
+    /// Runs on the session's feeder thread: records until the stream ends or the run is cancelled, writing what the
+    /// kernel needs into its inbox from this thread, then ends the data.
     /// </summary>
     public void Run(Inbox inbox, CancellationToken ct)
     {
         // The user's stop ends the feed and the run completes; the session's own stop (it failed) ends the feed too.
         using var either = CancellationTokenSource.CreateLinkedTokenSource(_stop, ct);
-        var recording = Task.Run(
-            async () =>
-            {
-                try
-                {
-                    var health = await _recorder.RunAsync(either.Token).ConfigureAwait(false);
-                    _observer.Note(health.Format());
-                }
-                catch (Exception ex)
-                {
-                    _failure = ex;
-                }
-                finally
-                {
-                    _items.Writer.TryComplete();
-                }
-            },
-            CancellationToken.None);
+        _inbox = inbox;
+        _session = ct;
+        _either = either;
         try
         {
-            var reader = _items.Reader;
-            while (reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
-            {
-                while (reader.TryRead(out var item))
-                {
-                    inbox.Write(item, ct);
-                }
-            }
-
-            inbox.Write(InboxItem.EndOfData, ct);
+            var health = _recorder.Run(either.Token);
+            _observer.Note(health.Format());
         }
-        finally
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            either.Cancel();
-            recording.GetAwaiter().GetResult();
+            _failure = ex;
         }
+
+        inbox.Write(InboxItem.EndOfData, ct);
     }
 
     /// <summary>After the session: a feed that failed for good (bad credentials, circuit open) fails the run.</summary>
@@ -152,14 +126,26 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
         }
     }
 
-    public override void Dispose()
-    {
-        _items.Writer.TryComplete();
-        _feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
+    public override void Dispose() => _feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>On the recorder's consumer thread: never waits.</summary>
-    private void Write(InboxItem item) => _items.Writer.TryWrite(item);
+    /// <summary>On the recorder's consumer thread (the feeder thread): waits while the inbox is full.</summary>
+    private void Write(InboxItem item)
+    {
+        if (_session.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            _inbox!.Write(item, _session);
+        }
+        catch (OperationCanceledException) when (_session.IsCancellationRequested)
+        {
+            // The session ended (its kernel failed): nobody reads the inbox any more; stop the recording too.
+            _either?.Cancel();
+        }
+    }
 
     private static string Describe(MarketDataKinds wants, Timeframe timeframe)
     {

@@ -3,6 +3,8 @@ using Keel.Data;
 using Keel.Domain;
 using Keel.Engine.Clock;
 using Keel.Engine.Data;
+using Keel.Engine.Kernel;
+using Keel.Engine.Strategies;
 using Keel.Runtime.Sessions;
 using Keel.Storage;
 
@@ -57,6 +59,12 @@ public abstract class RunWiring
     public abstract bool HasProgress { get; }
 
     public virtual VenueWiring Venue => VenueWirings.Simulated;
+
+    /// <summary>
+    /// The ticks that drive a strategy which declares <paramref name="liveData"/> (<see cref="KernelOptions.StrategyTicks"/>):
+    /// by default every tick the data holds (a backtest on tick data); other ticks are for the venue only.
+    /// </summary>
+    public virtual MarketDataKinds StrategyTicks(MarketDataKinds liveData) => MarketDataKinds.Trades | MarketDataKinds.Quotes;
 
     public abstract IClock CreateClock(TimeProvider time);
 
@@ -201,6 +209,9 @@ public sealed class PaperLiveWiring : RunWiring
     public override bool HasProgress => false;
 
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
+
+    /// <summary>A live feed carries trades and quotes whatever the strategy wants: only its own kinds drive it.</summary>
+    public override MarketDataKinds StrategyTicks(MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
 
     public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct) => LiveFeedSource.Start(context, ct);
 

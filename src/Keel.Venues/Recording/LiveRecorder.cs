@@ -57,9 +57,11 @@ public sealed record RecorderHealth(
 }
 
 /// <summary>
-/// Feed → tick buffer → candle aggregator → store. The feed pushes ticks from its own thread into a bounded
-/// drop-oldest buffer; one consumer thread drains it into the aggregator, drives the aggregator's clock from the venue
-/// time of the latest tick, and writes completed candles in batches. A disconnection is recorded as a gap from the last
+/// The live data source: feed → tick buffer → candle aggregator → subscribers. The feed pushes ticks from its own
+/// thread into a bounded drop-oldest buffer; one consumer thread (its own, never the thread pool) drains it into the
+/// aggregator, drives the aggregator's clock from the venue time of the latest tick, and hands every tick and completed
+/// candle to the subscribers: the candle store (<see cref="ICandleWriter"/>, written in batches; <c>keel record</c> is
+/// only this) and, in a run on a live feed, the kernel's inbox (<see cref="TickAggregated"/>, <see cref="CandleCompleted"/>). A disconnection is recorded as a gap from the last
 /// tick before it to the first tick after it, per symbol; intervals too long to fill are recorded as gaps too. On stop
 /// the feed is closed, the buffer drained, open candles force-completed and everything flushed.
 /// </summary>
@@ -121,33 +123,74 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
 
     /// <summary>
     /// Records until <paramref name="stop"/> is cancelled (a graceful stop) or the feed fails for good (its
-    /// <see cref="FeedFailedException"/> is rethrown after everything received has been flushed).
+    /// <see cref="FeedFailedException"/> is rethrown after everything received has been flushed). The consumer runs on a
+    /// thread of its own, which the callbacks (<see cref="CandleCompleted"/>, <see cref="TickAggregated"/>) may block.
     /// </summary>
-    public async Task<RecorderHealth> RunAsync(CancellationToken stop)
+    public Task<RecorderHealth> RunAsync(CancellationToken stop)
+    {
+        var done = new TaskCompletionSource<RecorderHealth>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.TrySetResult(Run(stop));
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "keel-live-data",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync"/> on the calling thread, which becomes the consumer: it drains the tick buffer into the
+    /// aggregator and calls the subscribers, and may block in them (a run's kernel inbox that is full) without holding up
+    /// the feed, whose ticks wait in the bounded buffer meanwhile. Call it from a dedicated thread, not the thread pool.
+    /// </summary>
+    public RecorderHealth Run(CancellationToken stop)
     {
         _started = _time.GetTimestamp();
         using var feedCts = new CancellationTokenSource();
         var feedTask = Task.Run(() => _feed.RunAsync(_symbols, this, feedCts.Token), CancellationToken.None);
-        var consumer = Task.Run(Consume, CancellationToken.None);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (stop.Register(() => stopped.TrySetResult()))
-        {
-            await Task.WhenAny(feedTask, stopped.Task, consumer).ConfigureAwait(false);
-        }
-
-        await feedCts.CancelAsync().ConfigureAwait(false);
+        _ = feedTask.ContinueWith(_ => _buffer.Wake(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Exception? failure = null;
-        try
+        using (stop.Register(_buffer.Wake))
         {
-            await feedTask.ConfigureAwait(false);
-        }
-        catch (FeedFailedException ex)
-        {
-            failure = ex;
+            try
+            {
+                Consume(() => stop.IsCancellationRequested || feedTask.IsCompleted, () =>
+            {
+                // Stop the feed, then let the consumer drain what it delivered before it stopped.
+                feedCts.Cancel();
+                try
+                {
+                    feedTask.GetAwaiter().GetResult();
+                }
+                catch (FeedFailedException ex)
+                {
+                    failure = ex;
+                }
+
+                _buffer.Complete();
+            });
+            }
+            finally
+            {
+                // A subscriber failed (the store went away): the feed must not outlive the consumer.
+                if (!feedTask.IsCompleted)
+                {
+                    feedCts.Cancel();
+                    _ = feedTask.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
         }
 
-        _buffer.Complete();
-        await consumer.ConfigureAwait(false);
         var health = Health;
         if (failure is not null)
         {
@@ -208,76 +251,64 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     void ICandleSink.OnGap(InstrumentId instrument, Timestamp from, Timestamp to) =>
         RecordGap(instrument.Symbol, from, to, $"no ticks for {(to.UnixNanos - from.UnixNanos) / _options.Timeframe.Nanos} intervals (more than {_options.MaxGapFill} are not filled)");
 
-    private async Task Consume()
+    private void Consume(Func<bool> ending, Action end)
     {
-        var timeout = new CancellationTokenSource();
         long lastFlush = _time.GetTimestamp();
         long lastClock = lastFlush;
         long lastHealth = lastFlush;
+        bool ended = false;
         var step = TimeSpan.FromMilliseconds(Math.Clamp(_options.Grace.TotalMilliseconds / 2, 10, 250));
-        try
+        while (true)
         {
-            while (true)
+            var now = Now();
+            while (_buffer.TryRead(now, out var tick))
             {
-                var now = Now();
-                while (_buffer.TryRead(now, out var tick))
-                {
-                    OnTick(tick);
-                }
-
-                if (_time.GetElapsedTime(lastClock) >= step)
-                {
-                    lastClock = _time.GetTimestamp();
-                    AdvanceClock();
-                }
-
-                if (_pending.Count >= 512 || (_pending.Count > 0 && _time.GetElapsedTime(lastFlush) >= _options.FlushEvery))
-                {
-                    Flush();
-                    lastFlush = _time.GetTimestamp();
-                }
-
-                if (_time.GetElapsedTime(lastHealth) >= _options.HealthEvery)
-                {
-                    lastHealth = _time.GetTimestamp();
-                    var health = Health;
-                    HealthReported?.Invoke(health);
-                }
-
-                if (!timeout.TryReset())
-                {
-                    timeout.Dispose();
-                    timeout = new CancellationTokenSource();
-                }
-
-                timeout.CancelAfter(step);
-                try
-                {
-                    if (!await _buffer.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // Idle: go round to drive the clock, flush and report health.
-                }
+                OnTick(tick);
             }
 
-            // Shutdown: the feed has stopped and the buffer is complete and drained.
-            _aggregator.CompleteAll();
-            foreach (var (symbol, from) in _gapFrom)
+            if (_time.GetElapsedTime(lastClock) >= step)
             {
-                RecordGap(symbol, Timestamp.FromUnixNanos(from), Timestamp.FromUnixNanos(Math.Max(from, _lastVenueTime)), "disconnected until the recording stopped");
+                lastClock = _time.GetTimestamp();
+                AdvanceClock();
             }
 
-            _gapFrom.Clear();
-            Flush();
+            if (_pending.Count >= 512 || (_pending.Count > 0 && _time.GetElapsedTime(lastFlush) >= _options.FlushEvery))
+            {
+                Flush();
+                lastFlush = _time.GetTimestamp();
+            }
+
+            if (_time.GetElapsedTime(lastHealth) >= _options.HealthEvery)
+            {
+                lastHealth = _time.GetTimestamp();
+                var health = Health;
+                HealthReported?.Invoke(health);
+            }
+
+            if (!ended && ending())
+            {
+                // Once: the feed is stopped and the buffer completed; the loop drains the rest and leaves.
+                ended = true;
+                end();
+                continue;
+            }
+
+            // Idle waits are short so the clock, flushes and health reports go on without ticks.
+            if (!_buffer.WaitToRead(step))
+            {
+                break;
+            }
         }
-        finally
+
+        // Shutdown: the feed has stopped and the buffer is complete and drained.
+        _aggregator.CompleteAll();
+        foreach (var (symbol, from) in _gapFrom)
         {
-            timeout.Dispose();
+            RecordGap(symbol, Timestamp.FromUnixNanos(from), Timestamp.FromUnixNanos(Math.Max(from, _lastVenueTime)), "disconnected until the recording stopped");
         }
+
+        _gapFrom.Clear();
+        Flush();
     }
 
     private void OnTick(in Tick tick)

@@ -362,9 +362,10 @@ public class SimulatedExchangeTests
     }
 
     [Fact]
-    public void FillQuotes_DriveFillsForTheInstrument_BarsNoLongerMatch_AndTheStrategyDoesNotSeeThem()
+    public void QuotesACandleStrategyDoesNotTradeOn_DriveFillsForTheInstrument_BarsNoLongerMatch_AndTheStrategyDoesNotSeeThem()
     {
-        // Live paper: the strategy trades on candles; quotes go to the exchange only. A buy limit at 1.0999 placed on
+        // Live paper: the strategy trades on candles (StrategyTicks = none); quotes are ordinary ticks that only the
+        // exchange matches on. A buy limit at 1.0999 placed on
         // the first bar is not filled by the second bar's low of 1.0990 (the quotes drive fills now), only by the
         // first quote whose ask reaches it, at that ask.
         var inst = Instrument.ForexPair("EUR_USD");
@@ -372,23 +373,58 @@ public class SimulatedExchangeTests
         var strategy = new BarLimit(inst.Id, Price.Parse("1.0999"));
         var portfolio = new Keel.Domain.Portfolio.Portfolio(Money.From(100_000));
         var exchange = new SimulatedExchange(new SimulatedExchangeOptions(), [inst], portfolio);
-        var kernel = new TradingKernel(new Keel.Engine.Clock.SimulatedClock(), exchange, new StrategyHost<BarLimit.State>("bar-limit", strategy), portfolio, [inst], new EventBus(), null, [exchange]);
+        var slices = new List<Timestamp>();
+        var bus = new EventBus();
+        bus.Subscribe<SliceClosed>(new SliceRecorder(slices), "slices");
+        var kernel = new TradingKernel(new Keel.Engine.Clock.SimulatedClock(), exchange, new StrategyHost<BarLimit.State>("bar-limit", strategy), portfolio, [inst], bus, new KernelOptions { StrategyTicks = MarketDataKinds.Bars }, [exchange]);
         exchange.Connect(kernel);
         kernel.Start();
         Bar BarAt(int minute, string low) => new(inst.Id, t0.AddNanos(minute * Timestamp.NanosPerMinute), Price.Parse("1.1000"), Price.Parse("1.1005"), Price.Parse(low), Price.Parse("1.1002"), Quantity.From(100));
         Tick QuoteAt(int seconds, string bid, string ask) => Tick.Quote(inst.Id, t0.AddNanos(seconds * 1_000_000_000L), Price.Parse(bid), Price.Parse(ask));
 
         kernel.OnBar(BarAt(0, "1.0998"));
-        kernel.OnFillQuote(QuoteAt(61, "1.1000", "1.1001"));
+        kernel.OnTick(QuoteAt(61, "1.1000", "1.1001"));
         kernel.OnBar(BarAt(1, "1.0990"));
         var order = kernel.GetOrder(new ClientOrderId("O-1"))!;
         Assert.Equal(OrderStatus.Accepted, order.Status);
 
-        kernel.OnFillQuote(QuoteAt(125, "1.0996", "1.0997"));
+        kernel.OnTick(QuoteAt(125, "1.0996", "1.0997"));
         kernel.Stop();
         Assert.Equal(OrderStatus.Filled, order.Status);
         Assert.Equal(Price.Parse("1.0997"), order.AverageFillPrice);
         Assert.Equal(0, strategy.TicksSeen);
+
+        // The quotes end the open bar slice (as the next bar would in a backtest) but are no slices of their own.
+        Assert.Equal([t0, t0.AddNanos(Timestamp.NanosPerMinute)], slices);
+    }
+
+    [Fact]
+    public void TicksOfTheKindsTheStrategyTradesOn_AreSlicesTheStrategySees_OthersAreForTheVenueOnly()
+    {
+        // A ladder on a live feed trades on price updates (trade ticks); quotes only fill its orders.
+        var inst = Instrument.Equity("X");
+        var t0 = Timestamp.Parse("2024-01-02T15:00:00Z");
+        var strategy = new BarLimit(inst.Id, Price.Parse("10"));
+        var portfolio = new Keel.Domain.Portfolio.Portfolio(Money.From(100_000));
+        var exchange = new SimulatedExchange(new SimulatedExchangeOptions(), [inst], portfolio);
+        var slices = new List<Timestamp>();
+        var bus = new EventBus();
+        bus.Subscribe<SliceClosed>(new SliceRecorder(slices), "slices");
+        var kernel = new TradingKernel(new Keel.Engine.Clock.SimulatedClock(), exchange, new StrategyHost<BarLimit.State>("ticks", strategy), portfolio, [inst], bus, new KernelOptions { StrategyTicks = MarketDataKinds.Trades }, [exchange]);
+        exchange.Connect(kernel);
+        kernel.Start();
+        kernel.OnTick(Tick.Trade(inst.Id, t0, Price.Parse("10.5"), Quantity.From(1)));
+        kernel.OnTick(Tick.Quote(inst.Id, t0.AddNanos(1_000_000_000), Price.Parse("10.4"), Price.Parse("10.6")));
+        kernel.OnTick(Tick.Trade(inst.Id, t0.AddNanos(2_000_000_000), Price.Parse("10.6"), Quantity.From(1)));
+        kernel.Stop();
+        Assert.Equal(2, strategy.TicksSeen);
+        Assert.Equal(t0, slices[0]);
+        Assert.DoesNotContain(t0.AddNanos(1_000_000_000), slices);
+    }
+
+    private sealed class SliceRecorder(List<Timestamp> slices) : IEventHandler<SliceClosed>
+    {
+        public void Handle(in SliceClosed evt, long sequence) => slices.Add(evt.Time);
     }
 
     private sealed class BarLimit(InstrumentId id, Price limit) : IStrategy<BarLimit.State>

@@ -66,4 +66,33 @@ public sealed class TickBufferTests
         Assert.False(await buffer.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(buffer.Write(At(2)));
     }
+
+    [Fact]
+    public async Task ABlockedConsumerThread_WakesOnAWrite_OnWake_AndSeesTheEndOnlyWhenDrained()
+    {
+        // The live consumer blocks its own thread (no thread-pool wake-up needed); each wait here would last 60 s if the
+        // buffer did not wake it.
+        var buffer = new TickBuffer();
+        var timeout = TimeSpan.FromSeconds(60);
+        Task<bool> Wait() => Task.Factory.StartNew(() => buffer.WaitToRead(timeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var first = Wait();
+        Assert.False(first.IsCompleted);
+        buffer.Write(At(1));
+        Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.True(await Wait().WaitAsync(TimeSpan.FromSeconds(10))); // a tick is there: no wait at all
+        Assert.True(buffer.TryRead(T0, out _));
+
+        var woken = Wait();
+        buffer.Wake();
+        Assert.True(await woken.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(buffer.TryRead(T0, out _));
+
+        buffer.Write(At(2));
+        buffer.Complete();
+        Assert.True(buffer.WaitToRead(timeout)); // completed, but a tick is left
+        Assert.True(buffer.TryRead(T0, out _));
+        Assert.False(await Wait().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }

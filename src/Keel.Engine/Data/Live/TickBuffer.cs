@@ -16,12 +16,17 @@ public sealed record TickBufferStats(long Enqueued, long Dequeued, long Dropped,
 /// older than the time to live (default 60 s, by receive time) are evicted and counted instead of delivered. Any number
 /// of writers, one reader. Time is passed in by the caller (the core reads no clock).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "ManualResetEventSlim holds an OS handle only once its WaitHandle is read, which this type never does.")]
 public sealed class TickBuffer
 {
     private readonly Channel<Tick> _channel;
     private readonly long _ttlNanos;
     private long _enqueued, _dequeued, _dropped, _evicted;
     private int _highWater;
+
+    // Wakes a consumer blocked in WaitToRead without a thread-pool thread: the live consumer is a dedicated thread that
+    // also feeds the kernel's inbox, and on a small machine the pool is busy with the kernel and the sockets.
+    private readonly ManualResetEventSlim _available = new(false);
 
     public TickBuffer(int capacity = 10_000, TimeSpan? timeToLive = null)
     {
@@ -50,6 +55,11 @@ public sealed class TickBuffer
         }
 
         Interlocked.Increment(ref _enqueued);
+        if (!_available.IsSet)
+        {
+            _available.Set();
+        }
+
         int count = _channel.Reader.Count;
         if (count > Volatile.Read(ref _highWater))
         {
@@ -93,6 +103,35 @@ public sealed class TickBuffer
     /// <summary>Completes when a tick may be available (false once completed and empty).</summary>
     public ValueTask<bool> WaitToReadAsync(CancellationToken ct) => _channel.Reader.WaitToReadAsync(ct);
 
+    /// <summary>
+    /// Blocks the calling thread until a tick may be available, the buffer completes, <see cref="Wake"/> is called or
+    /// <paramref name="timeout"/> passes. False once the buffer is completed and drained.
+    /// </summary>
+    public bool WaitToRead(TimeSpan timeout)
+    {
+        var reader = _channel.Reader;
+        if (reader.Count > 0)
+        {
+            return true;
+        }
+
+        // Reset, then look again: a write after the second look sets the event (writers set it whenever it is clear).
+        _available.Reset();
+        if (reader.Count == 0 && !reader.Completion.IsCompleted)
+        {
+            _available.Wait(timeout);
+        }
+
+        return !reader.Completion.IsCompleted;
+    }
+
+    /// <summary>Ends a <see cref="WaitToRead"/> early (a stop request, the feed ended).</summary>
+    public void Wake() => _available.Set();
+
     /// <summary>No more writes; the reader drains what is left.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _channel.Writer.TryComplete();
+        _available.Set();
+    }
 }
