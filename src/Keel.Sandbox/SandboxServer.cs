@@ -145,14 +145,16 @@ public sealed class SandboxServer : IAsyncDisposable
             {
                 e.Primary = AlpacaWire.StreamBar(e);
             }
-        }, stopping.Token) { Logger = log };
+        }, stopping.Token)
+        { Logger = log };
         var oandaFeed = new VenueFeed("oanda", stats.Oanda, loaded, generator, options.Speed, time, e =>
         {
             if (e.Kind == MarketEventKind.Tick)
             {
                 e.Primary = OandaWire.Price(e, halfSpread, Decimals(e.Symbol), unixTimes: false);
             }
-        }, stopping.Token) { Logger = log };
+        }, stopping.Token)
+        { Logger = log };
         var faults = new SandboxFaults(time, () => Drop(alpacaFeed, oandaFeed));
         var hub = new AlpacaStreamHub(options, faults, stats, alpacaFeed, time);
         var alpacaRest = new AlpacaRest(options, faults, stats.Alpaca, bySymbol, time);
