@@ -33,7 +33,7 @@ internal static class CliConfig
 
     /// <summary>
     /// Every setting keel reads from configuration, by section; anything else is a typo and an error. Keep it in step
-    /// with the code that reads the sections (RunOptions, CliConfig.ResolveDb, VenueConfig, RecordCommand).
+    /// with the code that reads the sections (RunOptions, CliConfig.ResolveDb, VenueConfig, RecordCommand, CliLogging).
     /// </summary>
     private static readonly Dictionary<string, string[]> Known = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -43,6 +43,7 @@ internal static class CliConfig
         ["alpaca"] = ["key", "secret", "feed", "stream_url", "streamUrl", "rest_url", "restUrl", "data_url", .. VenueConfig.PolicyKeys],
         ["oanda"] = ["token", "account", "stream_url", "streamUrl", "rest_url", "restUrl", "url", .. VenueConfig.PolicyKeys],
         ["record"] = ["timeframe"],
+        ["logging"] = ["format", "level"],
     };
 
     public static IConfiguration Load(string? configPath)

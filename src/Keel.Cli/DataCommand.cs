@@ -5,21 +5,22 @@ using System.Text.RegularExpressions;
 using Keel.Data;
 using Keel.Domain;
 
+
 namespace Keel.Cli;
 
 /// <summary><c>keel data import|list</c>: the candle store.</summary>
 internal static partial class DataCommand
 {
-    public static Command Create()
+    public static Command Create(CliLogging logging)
     {
         var command = new Command("data", "Load candles into the store and see what it holds; backtests read them with --data db:SYMBOL:TIMEFRAME.");
-        command.Subcommands.Add(Import());
-        command.Subcommands.Add(List());
-        command.Subcommands.Add(Download());
+        command.Subcommands.Add(Import(logging));
+        command.Subcommands.Add(List(logging));
+        command.Subcommands.Add(Download(logging));
         return command;
     }
 
-    private static Command Download()
+    private static Command Download(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
@@ -34,7 +35,7 @@ internal static partial class DataCommand
             venue, symbols, timeframe, from, to, url, db, config,
         };
         command.SetAction((parse, ct) => Task.Run(
-            () => RunCommand.Guard(
+            () => logging.Guard(
                 () =>
                 {
                     var cfg = CliConfig.Load(parse.GetValue(config));
@@ -58,8 +59,8 @@ internal static partial class DataCommand
                     try
                     {
                         source = v == "alpaca"
-                            ? new Keel.Venues.Alpaca.AlpacaBarSource(VenueConfig.Alpaca(cfg, parse.GetValue(url)))
-                            : new Keel.Venues.Oanda.OandaCandleSource(VenueConfig.Oanda(cfg, parse.GetValue(url)));
+                            ? new Keel.Venues.Alpaca.AlpacaBarSource(VenueConfig.Alpaca(cfg, parse.GetValue(url))) { Logger = logging.Factory.CreateLogger("Keel.Venues.Http") }
+                            : new Keel.Venues.Oanda.OandaCandleSource(VenueConfig.Oanda(cfg, parse.GetValue(url))) { Logger = logging.Factory.CreateLogger("Keel.Venues.Http") };
                         _ = v == "alpaca" ? Keel.Venues.Alpaca.AlpacaBarSource.TimeframeName(tf) : Keel.Venues.Oanda.OandaCandleSource.GranularityName(tf);
                     }
                     catch (ArgumentException ex)
@@ -90,13 +91,19 @@ internal static partial class DataCommand
                                 first ??= page.Bars[0].Time;
                                 last = page.Bars[^1].Time;
                                 count += store.UpsertLiveCandles(tf.Name, page.Bars.Select(b => new Keel.Engine.Data.Live.Candle(b, v == "oanda" ? (int)Math.Min(int.MaxValue, b.Volume.Raw / Quantity.Scale) : 0, false)).ToList());
-                                Console.Error.Write($"\r{sym}: {count.ToString("N0", CultureInfo.InvariantCulture)} candles, {pages} pages");
+                                if (!logging.Json)
+                                {
+                                    Console.Error.Write($"\r{sym}: {count.ToString("N0", CultureInfo.InvariantCulture)} candles, {pages} pages");
+                                }
                             }
                         }
                         finally
                         {
                             enumerator.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                            Console.Error.WriteLine();
+                            if (!logging.Json)
+                            {
+                                Console.Error.WriteLine();
+                            }
                         }
 
                         Console.WriteLine(count == 0
@@ -121,7 +128,7 @@ internal static partial class DataCommand
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")]
     private static partial Regex SymbolPattern();
 
-    private static Command Import()
+    private static Command Import(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
@@ -130,7 +137,7 @@ internal static partial class DataCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress bar" };
         var file = new Argument<string>("FILE") { Description = "CSV of bars (generic datetime,open,high,low,close,volume; backtrader; Yahoo)" };
         var command = new Command("import", "Bulk-load a CSV of bars into the candle store (insert or replace by symbol, timeframe and time).") { file, symbol, timeframe, db, config, quiet };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
                 var sym = parse.GetValue(symbol)!;
@@ -172,12 +179,12 @@ internal static partial class DataCommand
         return command;
     }
 
-    private static Command List()
+    private static Command List(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
         var command = new Command("list", "What the candle store holds: each symbol and timeframe with its count and time range, and the store's size on disk.") { db, config };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
                 using var store = CliConfig.OpenStore(parse, db, config);

@@ -13,7 +13,7 @@ namespace Keel.Cli;
 /// <summary><c>keel indicators</c>: indicator values for every bar of a data file, as CSV.</summary>
 internal static class IndicatorsCommand
 {
-    public static Command Create()
+    public static Command Create(CliLogging logging)
     {
         var data = new Option<string>("--data") { Description = "CSV of bars (generic datetime,open,high,low,close[,volume]; backtrader; Yahoo), read streaming", HelpName = "FILE" };
         var indicators = new Option<string[]>("--indicator", "-i")
@@ -24,7 +24,7 @@ internal static class IndicatorsCommand
         var output = new Option<string>("--out", "-o") { Description = "the CSV to write; it appears only when complete (written beside it under a temporary name, then moved into place)", HelpName = "FILE.csv" };
         var command = new Command("indicators", Summary) { data, indicators, output };
         command.SetAction((parse, ct) => Task.Run(
-            () => RunCommand.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), ct), ct),
+            () => logging.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), ct), ct),
             CancellationToken.None));
         return command;
     }

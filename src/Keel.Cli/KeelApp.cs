@@ -19,6 +19,7 @@ public static class KeelApp
         ArgumentNullException.ThrowIfNull(args);
         var catalog = Catalog(strategies);
         Console.OutputEncoding = Encoding.UTF8;
+        using var logging = new CliLogging();
         var root = new RootCommand(
             "Keel: one trading platform. Write a strategy once; backtest it, paper-trade it and (soon) trade it live, with exact money and journaled orders.\n" +
             "Examples:\n" +
@@ -30,26 +31,36 @@ public static class KeelApp
             "  keel strategies\n" +
             "  keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --out indicators.csv\n" +
             "  keel sandbox   (then, with the variables it prints)   keel record --venue alpaca --symbols AAPL --url ws://127.0.0.1:PORT\n" +
-            "Every backtest and paper run is recorded in the store (SQLite by default; --db or KEEL__STORAGE__DB picks another file or a PostgreSQL server).");
-        root.Subcommands.Add(RunCommand.Create(paper: false, catalog));
-        root.Subcommands.Add(RunCommand.Create(paper: true, catalog));
-        root.Subcommands.Add(ResumeCommand.Create(catalog));
-        root.Subcommands.Add(RunsCommand.Create());
-        root.Subcommands.Add(DataCommand.Create());
+            "Every backtest and paper run is recorded in the store (SQLite by default; --db or KEEL__STORAGE__DB picks another file or a PostgreSQL server).\n" +
+            "Logs go to stderr (--log-format text|json, --log-level; docs/logging.md); results go to stdout.");
+        root.Options.Add(logging.FormatOption);
+        root.Options.Add(logging.LevelOption);
+        root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging));
+        root.Subcommands.Add(RunCommand.Create(paper: true, catalog, logging));
+        root.Subcommands.Add(ResumeCommand.Create(catalog, logging));
+        root.Subcommands.Add(RunsCommand.Create(logging));
+        root.Subcommands.Add(DataCommand.Create(logging));
         root.Subcommands.Add(StrategiesCommand.Create(catalog));
-        root.Subcommands.Add(RecordCommand.Create());
-        root.Subcommands.Add(SandboxCommand.Create());
-        var indicators = IndicatorsCommand.Create();
+        root.Subcommands.Add(RecordCommand.Create(logging));
+        root.Subcommands.Add(SandboxCommand.Create(logging));
+        var indicators = IndicatorsCommand.Create(logging);
         root.Subcommands.Add(indicators);
         IndicatorsCommand.AddCatalogToHelp(root, indicators);
         // Ctrl+C stops a run cleanly (it snapshots and records 'stopped'); give it time to do so before the process is forced out.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
         var parse = root.Parse(args);
 
+        var loggingProblem = logging.Open(parse);
+
         // A mistyped command or option: one line and status 2 (the README's promise), not the whole help and status 1.
-        if (args.Length > 0 && ParseErrors.Report(parse, Console.Error) is int parseError)
+        if (args.Length > 0 && parse.Errors.Count > 0)
         {
-            return parseError;
+            return logging.Fail(ParseErrors.Describe(parse), ParseErrors.ExitCode);
+        }
+
+        if (loggingProblem is not null)
+        {
+            return logging.Fail(loggingProblem, 2);
         }
 
         return await parse.InvokeAsync(invocation).ConfigureAwait(false);

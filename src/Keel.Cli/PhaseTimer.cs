@@ -7,15 +7,17 @@ internal sealed class PhaseTimer
 {
     private readonly List<(string Phase, double Ms)> _marks = [];
     private readonly bool _enabled;
+    private readonly CliLogging _logging;
     private long _last;
 
-    private PhaseTimer(bool enabled)
+    private PhaseTimer(bool enabled, CliLogging logging)
     {
         _enabled = enabled;
+        _logging = logging;
         _last = Stopwatch.GetTimestamp();
     }
 
-    public static PhaseTimer FromEnvironment() => new(Environment.GetEnvironmentVariable("KEEL_TIMINGS") == "1");
+    public static PhaseTimer FromEnvironment(CliLogging logging) => new(Environment.GetEnvironmentVariable("KEEL_TIMINGS") == "1", logging);
 
     public bool Enabled => _enabled;
 
@@ -68,10 +70,10 @@ internal sealed class PhaseTimer
         if (_enabled)
         {
             var since = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-            Console.Error.WriteLine($"timings: {string.Join(", ", _marks.Select(m => $"{m.Phase} {m.Ms:0.0} ms"))}; process {since:0} ms");
+            _logging.Timings($"timings: {string.Join(", ", _marks.Select(m => $"{m.Phase} {m.Ms:0.0} ms"))}; process {since:0} ms");
             if (_journal is not null)
             {
-                Console.Error.WriteLine($"journal: {_journal.Batches} batches, {_journal.Ms:0} ms writing on its own thread");
+                _logging.Timings($"journal: {_journal.Batches} batches, {_journal.Ms:0} ms writing on its own thread");
             }
         }
     }

@@ -17,7 +17,7 @@ namespace Keel.Cli;
 /// </summary>
 internal static class RecordCommand
 {
-    public static Command Create()
+    public static Command Create(CliLogging logging)
     {
         var venue = new Option<string>("--venue") { Description = "alpaca (US stocks: trades) or oanda (forex: bid/ask quotes, candles of the mid)", HelpName = "alpaca|oanda", Required = true };
         var symbols = new Option<string>("--symbols") { Description = "symbols to record, comma-separated: AAPL,MSFT (Alpaca) or EUR_USD,USD_JPY (OANDA)", HelpName = "SYM[,SYM…]", Required = true };
@@ -38,7 +38,7 @@ internal static class RecordCommand
             venue, symbols, url, timeframe, gapFill, buffer, ttl, grace, health, db, config,
         };
         command.SetAction((parse, ct) => Task.Run(
-            () => RunCommand.Guard(
+            () => logging.Guard(
                 () =>
                 {
                     var cfg = CliConfig.Load(parse.GetValue(config));
@@ -63,22 +63,22 @@ internal static class RecordCommand
                     };
                     var target = CliConfig.ResolveDb(parse.GetValue(db), cfg) ?? throw new UsageException("record needs a store to write candles to; --db none was given");
                     using var store = KeelStore.Open(target);
-                    return Record(v, syms, parse.GetValue(url), cfg, options, store, ct);
+                    return Record(v, syms, parse.GetValue(url), cfg, options, store, logging, ct);
                 },
                 CancellationToken.None),
             CancellationToken.None));
         return command;
     }
 
-    internal static IMarketDataFeed Feed(string venue, IConfiguration config, string? url, bool alpacaQuotes = false) => venue == "alpaca"
-        ? new AlpacaDataFeed(VenueConfig.Alpaca(config, url, alpacaQuotes), VenueConfig.Policy(config, "alpaca", TimeSpan.FromSeconds(60)))
-        : new OandaPricingFeed(VenueConfig.Oanda(config, url), VenueConfig.Policy(config, "oanda", TimeSpan.FromSeconds(10)));
+    internal static IMarketDataFeed Feed(string venue, IConfiguration config, string? url, CliLogging logging, bool alpacaQuotes = false) => venue == "alpaca"
+        ? new AlpacaDataFeed(VenueConfig.Alpaca(config, url, alpacaQuotes), VenueConfig.Policy(config, "alpaca", TimeSpan.FromSeconds(60))) { Logger = logging.Factory.CreateLogger("Keel.Venues.Feeds") }
+        : new OandaPricingFeed(VenueConfig.Oanda(config, url), VenueConfig.Policy(config, "oanda", TimeSpan.FromSeconds(10))) { Logger = logging.Factory.CreateLogger("Keel.Venues.Feeds") };
 
-    private static int Record(string venue, IReadOnlyList<string> symbols, string? url, IConfiguration config, RecorderOptions options, KeelStore store, CancellationToken ct)
+    private static int Record(string venue, IReadOnlyList<string> symbols, string? url, IConfiguration config, RecorderOptions options, KeelStore store, CliLogging logging, CancellationToken ct)
     {
-        var feed = Feed(venue, config, url);
+        var feed = Feed(venue, config, url, logging);
         var writer = new Keel.Runtime.Wiring.StoreCandleWriter(store, TimeProvider.System);
-        var recorder = new LiveRecorder(feed, symbols, options, writer, TimeProvider.System, line => Console.Error.WriteLine($"keel: {Stamp()} {line}"))
+        var recorder = new LiveRecorder(feed, symbols, options, writer, TimeProvider.System, logging.Factory.CreateLogger("Keel.Venues.Recording"))
         {
             HealthReported = h => Console.WriteLine($"{Stamp()} {h.Format()}"),
         };
@@ -92,8 +92,7 @@ internal static class RecordCommand
         catch (FeedFailedException ex)
         {
             final = recorder.Health;
-            Console.Error.WriteLine($"keel: error: {ex.Message}");
-            code = 1;
+            code = logging.Fail(ex.Message, 1);
         }
         finally
         {

@@ -7,7 +7,7 @@ namespace Keel.Cli;
 /// <summary><c>keel resume ID</c>: continues a run that stopped, crashed, failed or was paused, from its newest intact snapshot.</summary>
 internal static class ResumeCommand
 {
-    public static Command Create(IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog)
+    public static Command Create(IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog, CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
@@ -20,7 +20,7 @@ internal static class ResumeCommand
         {
             id, db, config, output, quiet,
         };
-        command.SetAction((parse, ct) => Task.Run(() => RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.Run(() => logging.Guard(
             () =>
             {
                 var settings = CliConfig.Load(parse.GetValue(config));
@@ -44,7 +44,7 @@ internal static class ResumeCommand
                     spec = spec with { OutDir = dir };
                 }
 
-                return RunCommand.Run(spec, run, ct, catalog);
+                return RunCommand.Run(spec, run, logging, ct, catalog);
             },
             ct), CancellationToken.None));
         return command;

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Keel.Engine.Data;
 using Keel.Engine.Kernel;
-using Keel.Engine.Persistence;
 using Keel.Engine.Strategies;
 using Keel.Runtime.Wiring;
 using Keel.Storage;
@@ -12,7 +10,7 @@ namespace Keel.Cli;
 /// <summary><c>keel backtest</c> and <c>keel paper --replay</c>: the same run, fed from a file at full speed or at wall-clock pace.</summary>
 internal static class RunCommand
 {
-    public static Command Create(bool paper, IReadOnlyList<StrategyDescriptor> catalog)
+    public static Command Create(bool paper, IReadOnlyList<StrategyDescriptor> catalog, CliLogging logging)
     {
         var options = new RunOptions(paper, catalog);
         var command = new Command(
@@ -26,84 +24,24 @@ internal static class RunCommand
         }
 
         // On another thread, so Ctrl+C (SIGINT/SIGTERM) cancels the token while the run is going, and the run stops cleanly.
-        command.SetAction((parse, ct) => Task.Run(() => Execute(options, parse, ct), CancellationToken.None));
+        command.SetAction((parse, ct) => Task.Run(() => Execute(options, parse, logging, ct), CancellationToken.None));
         return command;
     }
 
-    private static int Execute(RunOptions options, ParseResult parse, CancellationToken ct) =>
-        Guard(() => Run(options.Resolve(parse), null, ct, options.Catalog), ct);
-
-    /// <summary>Runs <paramref name="action"/>, turning every expected failure into one line on stderr and an exit code.</summary>
-    internal static int Guard(Func<int> action, CancellationToken ct)
-    {
-        try
-        {
-            return action();
-        }
-        catch (UsageException ex)
-        {
-            return Fail(ex.Message, 2);
-        }
-        catch (StrategyConfigurationException ex)
-        {
-            return Fail(ex.Message, 2);
-        }
-        catch (DataFormatException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (StorageException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (JournalException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (SnapshotException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (Keel.Venues.Http.VenueRequestException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (Keel.Engine.Ports.FeedFailedException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return Fail("interrupted; no results were written", 130);
-        }
-        catch (IOException ex)
-        {
-            return Fail(ex.Message, 1);
-        }
-        catch (Exception ex) when (Environment.GetEnvironmentVariable("KEEL_DEBUG") is null)
-        {
-            // A bug in Keel. One line for the user; KEEL_DEBUG=1 shows the stack trace.
-            return Fail($"internal error: {ex.GetType().Name}: {ex.Message} (set KEEL_DEBUG=1 for details)", 70);
-        }
-    }
-
-    internal static int Fail(string message, int code)
-    {
-        Console.Error.WriteLine($"keel: error: {message}");
-        return code;
-    }
+    private static int Execute(RunOptions options, ParseResult parse, CliLogging logging, CancellationToken ct) =>
+        logging.Guard(() => Run(options.Resolve(parse), null, logging, ct, options.Catalog), ct);
 
     /// <summary>
     /// Runs a backtest or paper run through the runtime and renders it: the run id, progress, warnings, the summary
     /// table. <paramref name="resume"/> continues a recorded run from its newest intact snapshot.
     /// </summary>
-    internal static int Run(RunSpec spec, RunRecord? resume, CancellationToken ct, IReadOnlyList<StrategyDescriptor>? catalog = null)
+    internal static int Run(RunSpec spec, RunRecord? resume, CliLogging logging, CancellationToken ct, IReadOnlyList<StrategyDescriptor>? catalog = null)
     {
-        var timings = PhaseTimer.FromEnvironment();
+        var timings = PhaseTimer.FromEnvironment(logging);
         var wiring = RunWiring.For(spec.Mode);
-        using var progress = new ProgressBar(spec.Kind, !spec.Quiet && wiring.HasProgress);
-        var observer = new ConsoleRunObserver(progress);
-        var host = new RunHost(CliServices.Create(spec.ConfigPath, timings, catalog));
+        using var progress = new ProgressBar(spec.Kind, !spec.Quiet && wiring.HasProgress && !logging.Json);
+        var observer = new ConsoleRunObserver(progress, logging);
+        var host = new RunHost(CliServices.Create(spec.ConfigPath, logging, timings, catalog));
         var handle = resume is null ? host.Start(spec, observer) : host.Resume(resume, spec, observer);
         timings.Mark("setup");
         RunOutcome outcome;
@@ -123,10 +61,10 @@ internal static class RunCommand
         timings.Mark("run");
         if (outcome.End == RunEnd.Stopped)
         {
-            return Fail($"interrupted; run {outcome.RunId} stopped after {outcome.Result.DataEvents:N0} bars and can be continued with: keel resume {outcome.RunId}", 130);
+            return logging.Fail($"interrupted; run {outcome.RunId} stopped after {outcome.Result.DataEvents:N0} bars and can be continued with: keel resume {outcome.RunId}", 130);
         }
 
-        PrintSummary(outcome);
+        PrintSummary(outcome, logging);
         if (outcome.OutDir is not null)
         {
             Console.WriteLine($"wrote {Path.Combine(outcome.OutDir, "{metrics.json,orders.csv,fills.csv,trades.csv,equity.csv,report.html}")}");
@@ -136,27 +74,27 @@ internal static class RunCommand
         timings.Print();
         if (outcome.End == RunEnd.Halted)
         {
-            return Fail($"the run stopped trading: {outcome.HaltReason}; results were written, and the run is recorded as halted", 3);
+            return logging.Fail($"the run stopped trading: {outcome.HaltReason}; results were written, and the run is recorded as halted", 3);
         }
 
         return 0;
     }
 
     /// <summary>Renders a run's progress and messages for a person at a terminal (or in a log).</summary>
-    private sealed class ConsoleRunObserver(ProgressBar progress) : IRunObserver
+    private sealed class ConsoleRunObserver(ProgressBar progress, CliLogging logging) : IRunObserver
     {
         public void Recorded(string runId) => Console.WriteLine($"run: {runId}");
 
-        public void Warning(string message) => Console.Error.WriteLine($"keel: warning: {message}");
+        public void Warning(string message) => logging.Warning(message);
 
-        public void Note(string message) => Console.Error.WriteLine($"keel: {message}");
+        public void Note(string message) => logging.Note(message);
 
         public void Resuming(string message) => Console.WriteLine(message);
 
         public void Progress(long done, long total) => progress.Report(done, total);
     }
 
-    private static void PrintSummary(RunOutcome outcome)
+    private static void PrintSummary(RunOutcome outcome, CliLogging logging)
     {
         var (spec, strategy, parameters, instruments, result) = (outcome.Spec, outcome.StrategyName, outcome.Parameters, outcome.Instruments, outcome.Result);
         var m = result.Metrics;
@@ -185,7 +123,7 @@ internal static class RunCommand
         Console.Write(Table.Render(title, rows));
         if (m.Errors > 0)
         {
-            Console.Error.WriteLine($"keel: warning: {m.Errors} error(s) during the run; first: {result.Notices.FirstOrDefault(n => n.Level == NoticeLevel.Error)?.Message}");
+            logging.Warning($"{m.Errors} error(s) during the run; first: {result.Notices.FirstOrDefault(n => n.Level == NoticeLevel.Error)?.Message}");
         }
     }
 }

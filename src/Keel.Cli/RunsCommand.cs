@@ -12,23 +12,23 @@ internal static class RunsCommand
 {
     private static readonly string[] SummaryKeys = ["final_equity", "total_return", "orders", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe", "sortino"];
 
-    public static Command Create()
+    public static Command Create(CliLogging logging)
     {
         var command = new Command("runs", "List and inspect recorded runs (every backtest and paper run is recorded in the store).");
-        command.Subcommands.Add(List());
-        command.Subcommands.Add(Show());
-        command.Subcommands.Add(Events());
+        command.Subcommands.Add(List(logging));
+        command.Subcommands.Add(Show(logging));
+        command.Subcommands.Add(Events(logging));
         return command;
     }
 
-    private static Command List()
+    private static Command List(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
         var limit = new Option<int>("--limit") { Description = "how many runs, newest first", DefaultValueFactory = _ => 20, HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "one JSON object per line instead of a table" };
         var command = new Command("list", "List recorded runs, newest first.") { db, config, limit, json };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
                 using var store = CliConfig.OpenStore(parse, db, config);
@@ -69,14 +69,14 @@ internal static class RunsCommand
         return command;
     }
 
-    private static Command Show()
+    private static Command Show(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
         var id = new Argument<string>("ID") { Description = "run id, or a unique prefix of it" };
         var json = new Option<bool>("--json") { Description = "the run record as JSON" };
         var command = new Command("show", "Show one run: settings, status, progress, record counts, latest checkpoint and final metrics.") { id, db, config, json };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
                 using var store = CliConfig.OpenStore(parse, db, config);
@@ -154,7 +154,7 @@ internal static class RunsCommand
         return command;
     }
 
-    private static Command Events()
+    private static Command Events(CliLogging logging)
     {
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
@@ -163,7 +163,7 @@ internal static class RunsCommand
         var limit = new Option<int>("--limit") { Description = "at most N events", DefaultValueFactory = _ => 1000, HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "one JSON object per line: {\"seq\",\"time\",\"type\",\"payload\"}" };
         var command = new Command("events", "Print a run's journaled events (orders, fills, notices, kernel state) in sequence order.") { id, db, config, since, limit, json };
-        command.SetAction((parse, ct) => Task.FromResult(RunCommand.Guard(
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
                 using var store = CliConfig.OpenStore(parse, db, config);
@@ -201,7 +201,7 @@ internal static class RunsCommand
                 stdout.Flush();
                 if (!asJson && events.Count == n)
                 {
-                    Console.Error.WriteLine($"keel: note: showing {n} events; continue with --since {events[^1].Sequence}");
+                    logging.Note($"note: showing {n} events; continue with --since {events[^1].Sequence}");
                 }
 
                 return 0;

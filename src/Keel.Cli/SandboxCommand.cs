@@ -12,7 +12,7 @@ internal static class SandboxCommand
     internal const int DefaultOandaPort = 7802;
     private const string SampleFile = "2006-min-005.txt";
 
-    public static Command Create()
+    public static Command Create(CliLogging logging)
     {
         var alpacaPort = new Option<int>("--alpaca-port") { Description = "port of the Alpaca stream and REST API (0 = any free port)", HelpName = "PORT", DefaultValueFactory = _ => DefaultAlpacaPort };
         var oandaPort = new Option<int>("--oanda-port") { Description = "port of the OANDA REST API and pricing stream (0 = any free port)", HelpName = "PORT", DefaultValueFactory = _ => DefaultOandaPort };
@@ -31,7 +31,7 @@ internal static class SandboxCommand
         {
             alpacaPort, oandaPort, host, speed, data, generate, rate, startPrice, seed, halfSpread,
         };
-        command.SetAction((parse, ct) => RunAsync(() =>
+        command.SetAction((parse, ct) => RunAsync(logging, () =>
         {
             var options = new SandboxOptions
             {
@@ -78,30 +78,30 @@ internal static class SandboxCommand
     }
 
     /// <summary>Starts the server, prints how to reach it and waits for Ctrl+C; expected failures become one line and an exit code.</summary>
-    private static async Task<int> RunAsync(Func<SandboxOptions> configure, CancellationToken ct)
+    private static async Task<int> RunAsync(CliLogging logging, Func<SandboxOptions> configure, CancellationToken ct)
     {
         SandboxServer server;
         SandboxOptions options;
         try
         {
             options = configure();
-            server = await SandboxServer.StartAsync(options, ct).ConfigureAwait(false);
+            server = await SandboxServer.StartAsync(options, logging.Factory, ct).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {
-            return RunCommand.Fail(ex.Message, 2);
+            return logging.Fail(ex.Message, 2);
         }
         catch (ArgumentException ex)
         {
-            return RunCommand.Fail(ex.Message.Split(" (Parameter", 2)[0], 2);
+            return logging.Fail(ex.Message.Split(" (Parameter", 2)[0], 2);
         }
         catch (DataFormatException ex)
         {
-            return RunCommand.Fail(ex.Message, 1);
+            return logging.Fail(ex.Message, 1);
         }
         catch (IOException ex)
         {
-            return RunCommand.Fail(ex.Message, 1);
+            return logging.Fail(ex.Message, 1);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

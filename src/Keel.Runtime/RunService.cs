@@ -11,6 +11,8 @@ using Keel.Runtime.Reporting;
 using Keel.Runtime.Sessions;
 using Keel.Runtime.Wiring;
 using Keel.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Runtime;
 
@@ -79,6 +81,12 @@ public sealed class RunServices
 
     /// <summary>Wall time, for run records, snapshot policy and live pacing (never for trading decisions in a backtest).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where runs log their life (started, resumed, stopped, completed, halted, failed), damaged snapshots they skip and
+    /// their live feeds' connections (docs/logging.md). Nothing is logged by default.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     public StrategyDescriptor Strategy(string name) =>
         Strategies.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -241,6 +249,8 @@ public static class RunService
                 MarkFailed(run.Store, run.RunId!, ex, run.Services.Time);
             }
 
+            // The error itself goes to the caller, who reports it; this is the run's record of how it ended.
+            RuntimeLog.RunFailed(run.Logger, run.RunId ?? NotRecorded, ex.Message);
             throw;
         }
     }
@@ -249,6 +259,8 @@ public static class RunService
     /// A run stopped by the store (a lock, a full disk, a server gone) keeps its staged files so a resume continues them;
     /// any other failure (bad data, a bug) leaves nothing behind.
     /// </summary>
+    private const string NotRecorded = "(not recorded)";
+
     private static bool WorthKeeping(Exception ex) => ex is StorageException or JournalException or OperationCanceledException;
 
     private static RunOutcome Execute(PreparedRun run, SessionLink? link, Action<OutputFolder> opened, CancellationToken ct)
@@ -258,18 +270,21 @@ public static class RunService
         var runId = run.RunId;
         var observer = run.Observer;
         var time = run.Services.Time;
+        var log = run.Logger;
+        var shownId = runId ?? NotRecorded;
 
         // A resumed run continues from its newest intact snapshot, if its staged files still reach that far.
         SnapshotRecord? snapshot = null;
         if (run.Resume is not null)
         {
-            snapshot = store!.LatestIntactSnapshot(runId!, observer.Warning);
+            snapshot = store!.LatestIntactSnapshot(runId!, run.Services.LoggerFactory.CreateLogger("Keel.Storage"));
         }
 
         using var output = spec.OutDir is null ? null : OutputFolder.Create(spec.OutDir, runId, resume: snapshot is not null);
         IReadOnlyDictionary<string, long>? lengths = snapshot is null ? null : TradingSession.SnapshotOutputLengths(snapshot.Payload);
         if (snapshot is not null && output is not null && !output.HasAtLeast(lengths!))
         {
+            RuntimeLog.StagedOutputsBehind(log, shownId);
             observer.Warning($"the staged output files of run {runId} in {output.Path} are missing or shorter than its last snapshot; starting the run again from the beginning (the result is the same)");
             snapshot = null;
             lengths = null;
@@ -283,6 +298,7 @@ public static class RunService
 
         if (run.Resume is not null)
         {
+            RuntimeLog.RunResumed(log, shownId, snapshot is null ? "the beginning (no usable snapshot)" : KeelStore.DescribeSnapshot(snapshot));
             observer.Resuming(snapshot is null
                 ? $"resuming run {runId} from the beginning (no usable snapshot)"
                 : $"resuming run {runId} from {KeelStore.DescribeSnapshot(snapshot)}");
@@ -344,8 +360,15 @@ public static class RunService
             store.UpdateRun(runId!, RunStatus.Running, startedAt, startedAt: run.Resume?.StartedAt ?? startedAt);
         }
 
+        if (log.IsEnabled(LogLevel.Information))
+        {
+            var sources = string.Join(",", spec.DataFiles);
+            var storeName = store?.Describe ?? "none";
+            RuntimeLog.RunStarted(log, shownId, spec.Kind, run.Descriptor.Name, sources, storeName);
+        }
+
         SessionResult result;
-        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData);
+        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData, runId);
         try
         {
             using var feed = run.Wiring.OpenFeed(context, ct);
@@ -363,6 +386,7 @@ public static class RunService
         // Only the loop says whether the run stopped part-way: a stop that lands after the last event leaves a finished run.
         if (result.Outcome == LoopOutcome.Cancelled)
         {
+            RuntimeLog.RunStopped(log, shownId, result.DataEvents);
             if (store is null)
             {
                 throw new OperationCanceledException(ct);
@@ -414,6 +438,15 @@ public static class RunService
             result.Metrics.WriteJson(metricsJson, runInfo);
             var done = Now(time);
             store.UpdateRun(runId!, halt is null ? RunStatus.Completed : RunStatus.Halted, done, progress: 100, finishedAt: done, error: halt, metrics: System.Text.Encoding.UTF8.GetString(metricsJson.ToArray()));
+        }
+
+        if (halt is not null)
+        {
+            RuntimeLog.RunHalted(log, shownId, halt);
+        }
+        else
+        {
+            RuntimeLog.RunCompleted(log, shownId, result.DataEvents, result.Metrics.Orders, result.Metrics.FinalEquity);
         }
 
         return new RunOutcome
@@ -625,6 +658,9 @@ public sealed class PreparedRun(
     public RunServices Services { get; } = services;
 
     public IRunObserver Observer { get; } = observer;
+
+    /// <summary>The runtime's logger, from the host's <see cref="RunServices.LoggerFactory"/>.</summary>
+    internal ILogger Logger { get; } = services.LoggerFactory.CreateLogger(RuntimeLog.Category);
 
     public void Dispose()
     {

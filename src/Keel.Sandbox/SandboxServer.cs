@@ -14,6 +14,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Sandbox;
 
@@ -99,9 +101,14 @@ public sealed class SandboxServer : IAsyncDisposable
     public Task OandaReplayCompleted => _oandaFeed.ReplayCompleted;
 
     /// <summary>Loads the series, binds both ports and starts serving. Bad data throws <see cref="Keel.Engine.Data.DataFormatException"/>; a busy port throws <see cref="IOException"/>.</summary>
-    public static async Task<SandboxServer> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default)
+    public static Task<SandboxServer> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default) =>
+        StartAsync(options, null, cancellationToken);
+
+    /// <summary>As <see cref="StartAsync(SandboxOptions, CancellationToken)"/>, logging where it listens, clients and fault drills.</summary>
+    public static async Task<SandboxServer> StartAsync(SandboxOptions options, ILoggerFactory? loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(SandboxLog.Category);
         Validate(options);
         var time = TimeProvider.System;
         var loaded = await Task.Run(() => options.Series.Select(SeriesData.Load).ToList(), cancellationToken).ConfigureAwait(false);
@@ -138,14 +145,16 @@ public sealed class SandboxServer : IAsyncDisposable
             {
                 e.Primary = AlpacaWire.StreamBar(e);
             }
-        }, stopping.Token);
+        }, stopping.Token)
+        { Logger = log };
         var oandaFeed = new VenueFeed("oanda", stats.Oanda, loaded, generator, options.Speed, time, e =>
         {
             if (e.Kind == MarketEventKind.Tick)
             {
                 e.Primary = OandaWire.Price(e, halfSpread, Decimals(e.Symbol), unixTimes: false);
             }
-        }, stopping.Token);
+        }, stopping.Token)
+        { Logger = log };
         var faults = new SandboxFaults(time, () => Drop(alpacaFeed, oandaFeed));
         var hub = new AlpacaStreamHub(options, faults, stats, alpacaFeed, time);
         var alpacaRest = new AlpacaRest(options, faults, stats.Alpaca, bySymbol, time);
@@ -165,16 +174,18 @@ public sealed class SandboxServer : IAsyncDisposable
                 app.Map("/v1beta3/crypto/us", ctx => hub.HandleAsync(ctx, "crypto", stopping.Token));
                 app.MapGet("/v2/stocks/bars", alpacaRest.MultiAsync);
                 app.MapGet("/v2/stocks/{symbol}/bars", alpacaRest.SingleAsync);
-            }, faults, stats);
+            }, faults, stats, log);
             oandaApp = Build(options.Host, options.OandaPort, app =>
             {
                 app.MapGet("/v3/instruments/{instrument}/candles", oandaRest.CandlesAsync);
                 app.MapGet("/v3/accounts/{accountId}/instruments/{instrument}/candles", oandaRest.AccountCandlesAsync);
                 app.MapGet("/v3/accounts/{accountId}/pricing", oandaRest.PricingAsync);
                 app.MapGet("/v3/accounts/{accountId}/pricing/stream", ctx => oandaRest.StreamAsync(ctx, stopping.Token));
-            }, faults, stats);
+            }, faults, stats, log);
             var alpacaUri = await StartAppAsync(alpacaApp, "Alpaca", options.Host, options.AlpacaPort, cancellationToken).ConfigureAwait(false);
             var oandaUri = await StartAppAsync(oandaApp, "OANDA", options.Host, options.OandaPort, cancellationToken).ConfigureAwait(false);
+            SandboxLog.Listening(log, "Alpaca", alpacaUri);
+            SandboxLog.Listening(log, "OANDA", oandaUri);
             return new SandboxServer(alpacaApp, oandaApp, stopping, alpacaFeed, oandaFeed, faults, stats, alpacaUri, oandaUri);
         }
         catch
@@ -270,7 +281,7 @@ public sealed class SandboxServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(string host, int port, Action<WebApplication> map, SandboxFaults faults, SandboxStats stats)
+    private static WebApplication Build(string host, int port, Action<WebApplication> map, SandboxFaults faults, SandboxStats stats, ILogger log)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Keel.Sandbox" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -292,7 +303,7 @@ public sealed class SandboxServer : IAsyncDisposable
         map(app);
         app.MapGet("/_sandbox/stats", ctx => AlpacaRest.JsonAsync(ctx, StatusCodes.Status200OK, stats.ToJson()));
         app.MapGet("/_sandbox/faults", ctx => AlpacaRest.JsonAsync(ctx, StatusCodes.Status200OK, FaultState(faults)));
-        app.MapPost("/_sandbox/faults", ctx => PostFaultsAsync(ctx, faults));
+        app.MapPost("/_sandbox/faults", ctx => PostFaultsAsync(ctx, faults, log));
         return app;
     }
 
@@ -333,7 +344,7 @@ public sealed class SandboxServer : IAsyncDisposable
     });
 
     /// <summary><c>POST /_sandbox/faults</c> with any of reset, drop, stall_ms, malformed, reject_auth, connection_limit, rate_limit_next.</summary>
-    private static async Task PostFaultsAsync(HttpContext context, SandboxFaults faults)
+    private static async Task PostFaultsAsync(HttpContext context, SandboxFaults faults, ILogger log)
     {
         JsonDocument document;
         try
@@ -377,6 +388,7 @@ public sealed class SandboxServer : IAsyncDisposable
                 return;
             }
 
+            SandboxLog.FaultsChanged(log, root.GetRawText());
             if (root.TryGetProperty("reset", out var reset) && reset.GetBoolean())
             {
                 faults.Reset();

@@ -2,6 +2,8 @@ using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Storage;
 
@@ -127,6 +129,22 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// <summary>Names the database in messages (never with a password).</summary>
     public abstract string Describe { get; }
 
+    /// <summary>
+    /// Names a store target for messages and logs without opening it: a SQLite path as it is, a PostgreSQL connection
+    /// string as <c>postgres://user@host:port/database</c> (never its password or any other setting); one that cannot be
+    /// parsed as <c>a PostgreSQL connection string</c>.
+    /// </summary>
+    public static string DescribeTarget(string target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!IsPostgres(target))
+        {
+            return target;
+        }
+
+        return PostgresStore.Parse(target, out _, out _) is { } builder ? PostgresStore.Redacted(builder) : "a PostgreSQL connection string";
+    }
+
     public abstract string Backend { get; }
 
     /// <summary>The schema version after migrations.</summary>
@@ -189,8 +207,8 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// <summary>Writes a payload checksum mismatch into words (used when falling back to an older snapshot).</summary>
     public static string DescribeSnapshot(SnapshotRecord s) => $"snapshot at event {s.Sequence} ({s.DataEvents} bars)";
 
-    /// <summary>The newest snapshot whose checksum matches; corrupt ones are reported through <paramref name="skipped"/>.</summary>
-    public SnapshotRecord? LatestIntactSnapshot(string runId, Action<string>? skipped = null)
+    /// <summary>The newest snapshot whose checksum matches; each damaged one skipped is logged (event 4000) on <paramref name="logger"/>.</summary>
+    public SnapshotRecord? LatestIntactSnapshot(string runId, ILogger? logger = null)
     {
         foreach (var s in Snapshots(runId, 20))
         {
@@ -199,7 +217,7 @@ public abstract class KeelStore : IRunJournal, IDisposable
                 return s;
             }
 
-            skipped?.Invoke($"{DescribeSnapshot(s)} of run {runId} in {Describe} is damaged (checksum mismatch); using an older one");
+            StoreLog.SnapshotDamaged(logger ?? NullLogger.Instance, DescribeSnapshot(s), runId, Describe);
         }
 
         return null;

@@ -40,7 +40,7 @@ public sealed class PostgresStore : KeelStore
 
         builder.Timeout = Math.Max(builder.Timeout, 5);
         builder.CommandTimeout = Math.Max(builder.CommandTimeout, 60);
-        string describe = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        string describe = Redacted(builder);
         var store = new PostgresStore(NpgsqlDataSource.Create(builder.ConnectionString), describe);
         try
         {
@@ -54,6 +54,9 @@ public sealed class PostgresStore : KeelStore
 
         return store;
     }
+
+    /// <summary>The user, host, port and database of a connection string: what messages and logs show, never the password.</summary>
+    internal static string Redacted(NpgsqlConnectionStringBuilder builder) => $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
 
     /// <summary>
     /// Parses a connection string; on failure <paramref name="problem"/> says what is wrong in one sentence that never

@@ -71,8 +71,14 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
         var wants = context.LiveData;
         bool bars = (wants & MarketDataKinds.Bars) != 0;
         bool trades = (wants & MarketDataKinds.Trades) != 0;
+        var logs = context.Services.LoggerFactory;
+        var symbols = context.Instruments.Select(i => i.Id.Symbol).ToList();
+        var runId = context.RunId ?? "(not recorded)";
+        var runtimeLog = logs.CreateLogger(RuntimeLog.Category);
+        var symbolList = string.Join(',', symbols);
+        RuntimeLog.LiveFeedOpened(runtimeLog, runId, spec.Venue!, symbolList);
         observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C ends the run");
-        return new LiveFeedSource(feed, self => new LiveRecorder(feed, context.Instruments.Select(i => i.Id.Symbol).ToList(), options, writer, time, observer.Note)
+        return new LiveFeedSource(feed, self => new LiveRecorder(feed, symbols, options, writer, time, logs.CreateLogger("Keel.Venues.Recording"))
         {
             CandleCompleted = c =>
             {

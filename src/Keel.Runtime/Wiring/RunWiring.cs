@@ -19,7 +19,8 @@ public sealed record FeedContext(
     IRunObserver Observer,
     Action<long, long> Progress,
     long SkipDataEvents,
-    Engine.Strategies.MarketDataKinds LiveData = Engine.Strategies.MarketDataKinds.Bars);
+    Engine.Strategies.MarketDataKinds LiveData = Engine.Strategies.MarketDataKinds.Bars,
+    string? RunId = null);
 
 /// <summary>A run's open data source: the feeder the session reads, and what to do when the session ends.</summary>
 public abstract class SessionFeed : IDisposable

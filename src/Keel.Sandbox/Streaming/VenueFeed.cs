@@ -110,6 +110,7 @@ internal sealed class VenueFeed
     /// </summary>
     public void Register(StreamSession session, IReadOnlyCollection<string>? snapshotSymbols)
     {
+        SandboxLog.ClientConnected(Logger, Venue, session.Id);
         lock (_gate)
         {
             _sessions[session.Id] = session;
@@ -128,7 +129,16 @@ internal sealed class VenueFeed
         }
     }
 
-    public void Unregister(StreamSession session) => _sessions.TryRemove(session.Id, out _);
+    public void Unregister(StreamSession session)
+    {
+        if (_sessions.TryRemove(session.Id, out _))
+        {
+            SandboxLog.ClientDisconnected(Logger, Venue, session.Id);
+        }
+    }
+
+    /// <summary>Where clients connecting and going are logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     /// <summary>The latest tick of each symbol that has traded.</summary>
     public IReadOnlyList<MarketEvent> LastTicks(IEnumerable<string> symbols)
@@ -174,6 +184,7 @@ internal sealed class VenueFeed
                 await session.FlushAsync().WaitAsync(ct).ConfigureAwait(false);
             }
 
+            SandboxLog.ReplayCompleted(Logger, Venue);
             _replayCompleted.TrySetResult();
         }
         catch (OperationCanceledException)

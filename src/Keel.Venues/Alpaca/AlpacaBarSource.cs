@@ -40,6 +40,9 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
 
     public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where retries are logged (event 2020).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>Alpaca's name for a timeframe: <c>{N}Min</c>, <c>{N}Hour</c> or <c>1Day</c>.</summary>
     public static string TimeframeName(Timeframe timeframe) =>
         timeframe.Seconds == 86_400 ? "1Day"
@@ -59,7 +62,7 @@ public sealed class AlpacaBarSource : IHistoricalBarSource, IDisposable
         var basePath = $"/v2/stocks/{Uri.EscapeDataString(symbol)}/bars?timeframe={TimeframeName(tf)}&start={Rfc3339(from)}&end={Rfc3339(to)}"
             + $"&limit={PageSize.ToString(CultureInfo.InvariantCulture)}&adjustment=raw&feed={Uri.EscapeDataString(_options.Feed)}&sort=asc";
         int page = 0;
-        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait);
+        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait, Logger);
         do
         {
             page++;

@@ -1,5 +1,7 @@
 using Keel.Domain;
 using Keel.Engine.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Venues.Feeds;
 
@@ -35,6 +37,10 @@ public abstract class StreamingFeed : IMarketDataFeed
     private bool _established;
     private bool _recovering;
     private ILiveDataSink? _sink;
+    private int _malformedLogged;
+
+    /// <summary>At most this many malformed messages are logged (all are counted in <see cref="Health"/>).</summary>
+    private const int MalformedLogLimit = 20;
 
     protected StreamingFeed(string venue, ReconnectPolicy? policy, TimeProvider? time, int seed)
     {
@@ -47,6 +53,9 @@ public abstract class StreamingFeed : IMarketDataFeed
     public string Venue { get; }
 
     public ReconnectPolicy Policy { get; }
+
+    /// <summary>Where the connection's life is logged (connecting, subscribed, disconnected, reconnecting, gave up); nothing per message.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     protected TimeProvider Time { get; }
 
@@ -81,6 +90,7 @@ public abstract class StreamingFeed : IMarketDataFeed
         while (!ct.IsCancellationRequested)
         {
             SetState(attempt == 0 ? FeedState.Connecting : FeedState.Reconnecting);
+            VenueLog.FeedConnecting(Logger, Venue, Endpoint is null ? Venue : VenueLog.Safe(Endpoint));
             _subscribedThisSession = false;
             Volatile.Write(ref _lastMessageTicks, Time.GetTimestamp());
             string reason;
@@ -99,6 +109,7 @@ public abstract class StreamingFeed : IMarketDataFeed
                     await StopWatchdog(session, watchdog).ConfigureAwait(false);
                     Fail(ex.Message);
                     SetState(FeedState.Failed);
+                    VenueLog.FeedGaveUp(Logger, Venue, ex.Message);
                     Emit(ex.Kind, ex.Message);
                     throw new FeedFailedException($"{Venue}: {ex.Message}", FeedState.Failed, ex);
                 }
@@ -133,6 +144,8 @@ public abstract class StreamingFeed : IMarketDataFeed
                 var message = $"could not connect to {Endpoint?.ToString() ?? Venue}: {ConnectFailure(error)}";
                 Fail(message);
                 SetState(FeedState.Failed);
+                var logged = $"could not connect to {(Endpoint is null ? Venue : VenueLog.Safe(Endpoint))}: {ConnectFailure(error)}";
+                VenueLog.FeedGaveUp(Logger, Venue, logged);
                 Emit(FeedEventKind.Disconnected, message);
                 throw new FeedFailedException($"{Venue}: {message}", FeedState.Failed, error);
             }
@@ -146,11 +159,13 @@ public abstract class StreamingFeed : IMarketDataFeed
                 _recovering = true;
             }
 
+            VenueLog.FeedDisconnected(Logger, Venue, reason);
             Emit(FeedEventKind.Disconnected, reason);
             if (attempt >= Policy.CircuitBreakAfter)
             {
                 SetState(FeedState.CircuitOpen);
                 var message = $"circuit breaker open after {attempt} consecutive failed connection attempts; last error: {reason}";
+                VenueLog.FeedGaveUp(Logger, Venue, message);
                 Emit(FeedEventKind.CircuitOpen, message);
                 throw new FeedFailedException($"{Venue}: {message}", FeedState.CircuitOpen);
             }
@@ -158,6 +173,7 @@ public abstract class StreamingFeed : IMarketDataFeed
             var delay = Policy.Delay(attempt, _random.NextDouble());
             Interlocked.Increment(ref _reconnects);
             SetState(FeedState.Reconnecting);
+            VenueLog.FeedReconnecting(Logger, Venue, (long)delay.TotalMilliseconds, attempt, Policy.CircuitBreakAfter);
             Emit(FeedEventKind.Reconnecting, $"reconnecting in {delay.TotalMilliseconds:0} ms (attempt {attempt})");
             try
             {
@@ -170,6 +186,7 @@ public abstract class StreamingFeed : IMarketDataFeed
         }
 
         SetState(FeedState.Stopped);
+        VenueLog.FeedStopped(Logger, Venue);
         lock (_gate)
         {
             _connectedSince = null;
@@ -212,10 +229,15 @@ public abstract class StreamingFeed : IMarketDataFeed
         }
 
         SetState(FeedState.Authenticating);
+        VenueLog.FeedConnected(Logger, Venue);
         Emit(FeedEventKind.Connected, "connected");
     }
 
-    protected void Authenticated() => Emit(FeedEventKind.Authenticated, "authenticated");
+    protected void Authenticated()
+    {
+        VenueLog.FeedAuthenticated(Logger, Venue);
+        Emit(FeedEventKind.Authenticated, "authenticated");
+    }
 
     protected void Subscribed(string detail)
     {
@@ -229,9 +251,11 @@ public abstract class StreamingFeed : IMarketDataFeed
         }
 
         SetState(FeedState.Subscribed);
+        VenueLog.FeedSubscribed(Logger, Venue, detail);
         Emit(FeedEventKind.Subscribed, detail);
         if (recovered)
         {
+            VenueLog.FeedRecovered(Logger, Venue);
             Emit(FeedEventKind.Recovered, "streaming again after a reconnect");
         }
     }
@@ -244,6 +268,11 @@ public abstract class StreamingFeed : IMarketDataFeed
     protected void Malformed(string detail)
     {
         Interlocked.Increment(ref _malformed);
+        if (Interlocked.Increment(ref _malformedLogged) <= MalformedLogLimit)
+        {
+            VenueLog.FeedMalformed(Logger, Venue, detail);
+        }
+
         Emit(FeedEventKind.Malformed, detail);
     }
 
@@ -255,6 +284,7 @@ public abstract class StreamingFeed : IMarketDataFeed
             _lastError = detail;
         }
 
+        VenueLog.FeedServerError(Logger, Venue, detail);
         Emit(FeedEventKind.ServerError, detail);
     }
 
@@ -313,6 +343,7 @@ public abstract class StreamingFeed : IMarketDataFeed
                 {
                     stale.Value = true;
                     SetState(FeedState.Stale);
+                    VenueLog.FeedStale(Logger, Venue, window.TotalSeconds);
                     Emit(FeedEventKind.Stale, $"nothing received for {window.TotalSeconds:0.###} s; replacing the connection");
                     await session.CancelAsync().ConfigureAwait(false);
                     return;

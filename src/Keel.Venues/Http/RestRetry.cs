@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 
@@ -26,6 +28,7 @@ internal sealed class RestRetry
     private static readonly ResiliencePropertyKey<HttpMethod> MethodKey = new("keel.rest.method");
     private static readonly ResiliencePropertyKey<int> AttemptsKey = new("keel.rest.attempts");
     private static readonly ResiliencePropertyKey<bool> FirstContactKey = new("keel.rest.first-contact");
+    private static readonly ResiliencePropertyKey<string> WhatKey = new("keel.rest.what");
     private static readonly TimeSpan BackoffCap = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan VenueWaitFloor = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan VenueWaitCap = TimeSpan.FromSeconds(60);
@@ -35,9 +38,11 @@ internal sealed class RestRetry
     /// <param name="time">The clock the waits run on (and <c>Retry-After</c> dates are read against).</param>
     /// <param name="firstDelay">The first back-off wait when the venue names none; it doubles (with jitter) up to 30 s.</param>
     /// <param name="maxWait">No wait is longer than this, whatever the venue asks.</param>
-    public RestRetry(TimeProvider time, TimeSpan? firstDelay = null, TimeSpan? maxWait = null)
+    /// <param name="logger">Each retry is logged here (event 2020) with the attempt, what it got and the wait.</param>
+    public RestRetry(TimeProvider time, TimeSpan? firstDelay = null, TimeSpan? maxWait = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(time);
+        var log = logger ?? NullLogger.Instance;
         var cap = maxWait ?? VenueWaitCap;
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -56,6 +61,9 @@ internal sealed class RestRetry
                     args.Outcome.Result is { } response && VenueWait(response, time.GetUtcNow()) is { } wait ? (TimeSpan?)(wait > cap ? cap : wait) : null),
                 OnRetry = args =>
                 {
+                    VenueLog.RestRetrying(
+                        log, args.Context.Properties.GetValue(WhatKey, "a venue request"), args.AttemptNumber + 1,
+                        args.Outcome.Result is { } r ? Reason(r.StatusCode) : args.Outcome.Exception?.Message ?? "no answer", (long)args.RetryDelay.TotalMilliseconds);
                     args.Outcome.Result?.Dispose(); // the answer being retried is not handed to anyone
                     return default;
                 },
@@ -73,6 +81,7 @@ internal sealed class RestRetry
     {
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(FirstContactKey, firstContact);
+        context.Properties.Set(WhatKey, what);
         var target = new System.Runtime.CompilerServices.StrongBox<Uri?>();
         try
         {

@@ -49,6 +49,9 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
 
     public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where retries are logged (event 2020).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>OANDA's granularity for a timeframe (S5 … H12, D).</summary>
     public static string GranularityName(Timeframe timeframe)
     {
@@ -72,7 +75,7 @@ public sealed class OandaCandleSource : IHistoricalBarSource, IDisposable
         var cursor = from;
         bool first = true;
         int page = 0;
-        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait);
+        var retry = new RestRetry(_time, RetryDelay, MaxRetryWait, Logger);
         while (cursor < to)
         {
             page++;

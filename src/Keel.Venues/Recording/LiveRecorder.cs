@@ -1,6 +1,8 @@
 using Keel.Domain;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Venues.Recording;
 
@@ -72,7 +74,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     private readonly RecorderOptions _options;
     private readonly ICandleWriter _writer;
     private readonly TimeProvider _time;
-    private readonly Action<string>? _log;
+    private readonly ILogger _log;
     private readonly TickBuffer _buffer;
     private readonly CandleAggregator _aggregator;
     private readonly List<Candle> _pending = new(1024);
@@ -87,9 +89,9 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     private long _started;
     private long _lastVenueTime;
     private long _lastReceived;
-    private long _malformedLogged;
 
-    public LiveRecorder(IMarketDataFeed feed, IReadOnlyList<string> symbols, RecorderOptions options, ICandleWriter writer, TimeProvider? time = null, Action<string>? log = null)
+    /// <param name="logger">Where gaps and the recording's start and end are logged; the feed logs its own connection.</param>
+    public LiveRecorder(IMarketDataFeed feed, IReadOnlyList<string> symbols, RecorderOptions options, ICandleWriter writer, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(feed);
         ArgumentNullException.ThrowIfNull(options);
@@ -98,7 +100,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         _options = options;
         _writer = writer;
         _time = time ?? TimeProvider.System;
-        _log = log;
+        _log = logger ?? NullLogger.Instance;
         _buffer = new TickBuffer(options.BufferCapacity, options.TickTimeToLive);
         _aggregator = new CandleAggregator(options.Timeframe, options.Source, this, options.MaxGapFill, options.Grace);
     }
@@ -156,6 +158,8 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     public RecorderHealth Run(CancellationToken stop)
     {
         _started = _time.GetTimestamp();
+        var symbols = string.Join(',', _symbols);
+        VenueLog.RecorderStarted(_log, symbols, _options.Timeframe.Name);
         using var feedCts = new CancellationTokenSource();
         var feedTask = Task.Run(() => _feed.RunAsync(_symbols, this, feedCts.Token), CancellationToken.None);
         _ = feedTask.ContinueWith(_ => _buffer.Wake(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -192,6 +196,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         }
 
         var health = Health;
+        VenueLog.RecorderStopped(_log, health.CandlesGenerated, health.CandlesPersisted, health.Gaps);
         if (failure is not null)
         {
             throw failure;
@@ -229,27 +234,22 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
                 _buffer.Write(new Tick(instrument, time, GapMarker, default, default, default, default, default, default, null, now));
             }
         }
-
-        if (feedEvent.Kind is not FeedEventKind.Malformed || Interlocked.Read(ref _malformedLogged) < 20)
-        {
-            if (feedEvent.Kind is FeedEventKind.Malformed)
-            {
-                Interlocked.Increment(ref _malformedLogged);
-            }
-
-            _log?.Invoke($"{feedEvent.Venue}: {Describe(feedEvent.Kind)}: {feedEvent.Message}");
-        }
     }
 
     void ICandleSink.OnCandle(in Candle candle)
     {
         _generated++;
+        if (candle.IsGapFill && _log.IsEnabled(LogLevel.Debug))
+        {
+            VenueLog.GapFilled(_log, candle.Bar.Instrument.Symbol, _options.Timeframe.Name, candle.Bar.Time);
+        }
+
         _pending.Add(candle);
         CandleCompleted?.Invoke(candle);
     }
 
     void ICandleSink.OnGap(InstrumentId instrument, Timestamp from, Timestamp to) =>
-        RecordGap(instrument.Symbol, from, to, $"no ticks for {(to.UnixNanos - from.UnixNanos) / _options.Timeframe.Nanos} intervals (more than {_options.MaxGapFill} are not filled)");
+        RecordGap(instrument.Symbol, from, to, disconnected: false, $"no ticks for {(to.UnixNanos - from.UnixNanos) / _options.Timeframe.Nanos} intervals (more than {_options.MaxGapFill} are not filled)");
 
     private void Consume(Func<bool> ending, Action end)
     {
@@ -304,7 +304,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         _aggregator.CompleteAll();
         foreach (var (symbol, from) in _gapFrom)
         {
-            RecordGap(symbol, Timestamp.FromUnixNanos(from), Timestamp.FromUnixNanos(Math.Max(from, _lastVenueTime)), "disconnected until the recording stopped");
+            RecordGap(symbol, Timestamp.FromUnixNanos(from), Timestamp.FromUnixNanos(Math.Max(from, _lastVenueTime)), disconnected: true, "disconnected until the recording stopped");
         }
 
         _gapFrom.Clear();
@@ -322,7 +322,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
 
         if (_gapFrom.Count > 0 && tick.Time.UnixNanos > _gapFrom.GetValueOrDefault(symbol, long.MaxValue) && _gapFrom.Remove(symbol, out long from))
         {
-            RecordGap(symbol, Timestamp.FromUnixNanos(from), tick.Time, "disconnected: ticks sent while the feed was down are missing");
+            RecordGap(symbol, Timestamp.FromUnixNanos(from), tick.Time, disconnected: true, "disconnected: ticks sent while the feed was down are missing");
         }
 
         if (tick.Time.UnixNanos > _lastVenueTime)
@@ -347,10 +347,18 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         _aggregator.OnClock(Timestamp.FromUnixNanos(_lastVenueTime + Math.Max(0, since)));
     }
 
-    private void RecordGap(string symbol, Timestamp from, Timestamp to, string reason)
+    private void RecordGap(string symbol, Timestamp from, Timestamp to, bool disconnected, string reason)
     {
         Interlocked.Increment(ref _gaps);
-        _log?.Invoke($"gap {symbol} {from} → {to}: {reason}");
+        if (disconnected)
+        {
+            VenueLog.GapDisconnected(_log, symbol, from, to, reason);
+        }
+        else
+        {
+            VenueLog.GapNoTicks(_log, symbol, from, to, reason);
+        }
+
         _writer.Gap(symbol, _options.Timeframe, from, to, reason);
     }
 
@@ -367,12 +375,4 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     }
 
     private Timestamp Now() => Timestamp.FromUnixNanos((_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100);
-
-    private static string Describe(FeedEventKind kind) => kind switch
-    {
-        FeedEventKind.AuthFailed => "authentication failed",
-        FeedEventKind.CircuitOpen => "circuit breaker open",
-        FeedEventKind.ServerError => "server error",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
 }

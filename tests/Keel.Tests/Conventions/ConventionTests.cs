@@ -298,6 +298,69 @@ public class ConventionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Projects))]
+    public void OnlyTheCli_WritesToTheConsole(string project)
+    {
+        // Libraries log through ILogger (docs/logging.md); only the host renders for people.
+        if (project == "Keel.Cli")
+        {
+            return;
+        }
+
+        using var pe = new PEReader(File.OpenRead(AssemblyOf(project).Location));
+        var metadata = pe.GetMetadataReader();
+        var console = metadata.TypeReferences.Select(h => metadata.GetTypeReference(h))
+            .Where(t => metadata.GetString(t.Namespace) == "System" && metadata.GetString(t.Name) == "Console");
+        Assert.Empty(console);
+    }
+
+    /// <summary>Each project's block of event ids (docs/logging.md).</summary>
+    private static readonly Dictionary<string, (int From, int To)> EventIdRanges = new()
+    {
+        ["Keel.Runtime"] = (1000, 1999),
+        ["Keel.Venues"] = (2000, 2999),
+        ["Keel.Sandbox"] = (3000, 3999),
+        ["Keel.Storage"] = (4000, 4999),
+        ["Keel.Cli"] = (5000, 5999),
+    };
+
+    [Fact]
+    public void EveryLogEvent_HasAnIdOfItsOwn_InItsProjectsRange_ListedInTheDocs()
+    {
+        var events = LogEvents().ToList();
+        Assert.True(events.Count >= 20, $"only {events.Count} [LoggerMessage] methods found");
+        Assert.Empty(DuplicateEventIds(events));
+        foreach (var (project, method, id) in events)
+        {
+            Assert.True(EventIdRanges.TryGetValue(project, out var range), $"{project} logs ({method}) but has no event id range");
+            Assert.True(id >= range.From && id <= range.To, $"{method} has event id {id}, outside {project}'s {range.From}–{range.To}");
+        }
+
+        var docs = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", "logging.md"));
+        var missing = events.Where(e => !docs.Contains($"| {e.Id} |", StringComparison.Ordinal)).Select(e => $"{e.Id} ({e.Method})").ToList();
+        Assert.True(missing.Count == 0, $"docs/logging.md has no row for: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
+    public void DuplicateEventIds_AreFound()
+    {
+        var duplicates = DuplicateEventIds([("Keel.Venues", "A", 2000), ("Keel.Venues", "B", 2001), ("Keel.Runtime", "C", 2000)]);
+        Assert.Equal(["2000: A, C"], duplicates);
+    }
+
+    private static List<string> DuplicateEventIds(IEnumerable<(string Project, string Method, int Id)> events) =>
+        [.. events.GroupBy(e => e.Id).Where(g => g.Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(e => e.Method))}")];
+
+    /// <summary>Every source-generated log method in the solution, read from the compiled assemblies.</summary>
+    private static IEnumerable<(string Project, string Method, int Id)> LogEvents() =>
+        from project in AllowedReferences.Keys
+        from type in AssemblyOf(project).GetTypes()
+        from method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+        let attribute = method.GetCustomAttribute<Microsoft.Extensions.Logging.LoggerMessageAttribute>()
+        where attribute is not null
+        select (project, $"{type.Name}.{method.Name}", attribute.EventId);
+
     /// <summary>The built assembly of a source project (the CLI's is named <c>keel</c>, so ask its project file).</summary>
     private static Assembly AssemblyOf(string project)
     {

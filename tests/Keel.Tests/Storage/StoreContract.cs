@@ -202,12 +202,13 @@ public abstract class StoreContract : IDisposable
 
         // Truncate the newest payload (as a torn write would): its checksum no longer matches.
         Exec($"UPDATE snapshots SET payload = substr(payload, 1, 100) WHERE run_id = 'run-d' AND seq = {all[0].Sequence}");
-        var warnings = new List<string>();
-        var used = store.LatestIntactSnapshot("run-d", warnings.Add);
+        var log = new ListLogger();
+        var used = store.LatestIntactSnapshot("run-d", log);
         Assert.Equal(all[1].Sequence, used!.Sequence);
-        Assert.Single(warnings);
-        Assert.Contains($"event {all[0].Sequence}", warnings[0], StringComparison.Ordinal);
-        Assert.Contains("damaged", warnings[0], StringComparison.Ordinal);
+        var warning = Assert.Single(log.Entries);
+        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Warning, 4000), (warning.Level, warning.Id.Id));
+        Assert.Contains($"event {all[0].Sequence}", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("damaged", warning.Message, StringComparison.Ordinal);
     }
 
     [ContractFact]

@@ -40,6 +40,10 @@ public sealed class WatchdogTests
         Assert.True(time.Elapsed <= (2 * heartbeat) + (heartbeat / 10));
         await sink.Until(s => s.Count(FeedEventKind.Disconnected) == 1, Wait, "the stale connection to be dropped");
         Assert.StartsWith("stale", sink.Events.Single(e => e.Kind == FeedEventKind.Disconnected).Message, StringComparison.Ordinal);
+
+        // The state moves on right after the Disconnected event; the Reconnecting event follows it (the manual clock
+        // holds the back-off, so it stays there).
+        await sink.Until(s => s.Count(FeedEventKind.Reconnecting) == 1, Wait, "the feed to reconnect");
         Assert.Equal(FeedState.Reconnecting, feed.Health.State);
 
         await stop.CancelAsync();

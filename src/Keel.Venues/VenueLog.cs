@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Venues;
+
+/// <summary>
+/// The venues' log entries: event ids 2000–2999 (docs/logging.md lists each and what to do about it). Feeds log their
+/// connection's life, REST clients their retries, the recorder its gaps; nothing is logged per tick or per bar.
+/// </summary>
+internal static partial class VenueLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "{Venue}: connecting to {Endpoint}")]
+    public static partial void FeedConnecting(ILogger logger, string venue, string endpoint);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Venue}: connected")]
+    public static partial void FeedConnected(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "{Venue}: authenticated")]
+    public static partial void FeedAuthenticated(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Venue}: subscribed: {Detail}")]
+    public static partial void FeedSubscribed(ILogger logger, string venue, string detail);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "{Venue}: disconnected: {Reason}")]
+    public static partial void FeedDisconnected(ILogger logger, string venue, string reason);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "{Venue}: reconnecting in {DelayMs} ms (attempt {Attempt}; the circuit opens after {MaxAttempts})")]
+    public static partial void FeedReconnecting(ILogger logger, string venue, long delayMs, int attempt, int maxAttempts);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "{Venue}: streaming again after a reconnect")]
+    public static partial void FeedRecovered(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "{Venue}: nothing received for {Seconds} s; replacing the connection")]
+    public static partial void FeedStale(ILogger logger, string venue, double seconds);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Venue}: gave up: {Reason}")]
+    public static partial void FeedGaveUp(ILogger logger, string venue, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{Venue}: malformed message skipped: {Detail}")]
+    public static partial void FeedMalformed(ILogger logger, string venue, string detail);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "{Venue}: the server reported an error: {Detail}")]
+    public static partial void FeedServerError(ILogger logger, string venue, string detail);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "{Venue}: stream stopped")]
+    public static partial void FeedStopped(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "{What}: attempt {Attempt} got {Outcome}; retrying in {DelayMs} ms")]
+    public static partial void RestRetrying(ILogger logger, string what, int attempt, string outcome, long delayMs);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "recording {Symbols} as {Timeframe} candles")]
+    public static partial void RecorderStarted(ILogger logger, string symbols, string timeframe);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "recording stopped: {Generated} candles generated, {Persisted} persisted, {Gaps} gaps")]
+    public static partial void RecorderStopped(ILogger logger, long generated, long persisted, long gaps);
+
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Warning, Message = "gap {Symbol} {From} → {To}: {Reason}")]
+    public static partial void GapDisconnected(ILogger logger, string symbol, Keel.Domain.Timestamp from, Keel.Domain.Timestamp to, string reason);
+
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Information, Message = "gap {Symbol} {From} → {To}: {Reason}")]
+    public static partial void GapNoTicks(ILogger logger, string symbol, Keel.Domain.Timestamp from, Keel.Domain.Timestamp to, string reason);
+
+    [LoggerMessage(EventId = 2034, Level = LogLevel.Debug, Message = "{Symbol}: the {Timeframe} interval at {Time} had no ticks; filled with a flat candle")]
+    public static partial void GapFilled(ILogger logger, string symbol, string timeframe, Keel.Domain.Timestamp time);
+
+    /// <summary>A URL for logs and messages: scheme, host, port and path only, never user info or a query (either may hold a secret).</summary>
+    public static string Safe(Uri? url) => url is null ? "(no address)"
+        : !url.IsAbsoluteUri ? "(a relative address)"
+        : new UriBuilder(url) { UserName = string.Empty, Password = string.Empty, Query = string.Empty, Fragment = string.Empty }.Uri.ToString();
+}
