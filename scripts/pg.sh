@@ -47,9 +47,12 @@ start)
   while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
   as_pg "$bin/pg_ctl -D $dir/data -l $dir/run/postgres.log -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >&2 \
     || { cat "$dir/run/postgres.log" >&2; exit 1; }
-  as_pg "$bin/psql -h $dir/run -p $port -U postgres -v ON_ERROR_STOP=1 -q -c \"CREATE ROLE keel LOGIN SUPERUSER PASSWORD 'keel'\" -c 'CREATE DATABASE keel OWNER keel'" >&2
+  # A fresh random password per server (and unlike every other word in the connection string, so a test can tell
+  # whether it leaked into output).
+  pw="pw$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  as_pg "$bin/psql -h $dir/run -p $port -U postgres -v ON_ERROR_STOP=1 -q -c \"CREATE ROLE keel LOGIN SUPERUSER PASSWORD '$pw'\" -c 'CREATE DATABASE keel OWNER keel'" >&2
   echo "$port" > "$dir/port"
-  echo "Host=127.0.0.1;Port=$port;Username=keel;Password=keel;Database=keel"
+  echo "Host=127.0.0.1;Port=$port;Username=keel;Password=$pw;Database=keel"
   ;;
 stop)
   bin=$(pgbin || true)

@@ -42,19 +42,27 @@ internal static class RunCommand
         using var progress = new ProgressBar(spec.Kind, !spec.Quiet && wiring.HasProgress && !logging.Json);
         var observer = new ConsoleRunObserver(progress, logging);
         var host = new RunHost(CliServices.Create(spec.ConfigPath, logging, timings, catalog));
-        var handle = resume is null ? host.Start(spec, observer) : host.Resume(resume, spec, observer);
-        timings.Mark("setup");
         RunOutcome outcome;
-        using (ct.Register(handle.Stop))
+        try
         {
-            try
+            var handle = resume is null ? host.Start(spec, observer) : host.Resume(resume, spec, observer);
+            timings.Mark("setup");
+            using (ct.Register(handle.Stop))
             {
-                outcome = handle.Completion.GetAwaiter().GetResult();
+                try
+                {
+                    outcome = handle.Completion.GetAwaiter().GetResult();
+                }
+                catch (TaskCanceledException) when (ct.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(ct);
+                }
             }
-            catch (TaskCanceledException) when (ct.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(ct);
-            }
+        }
+        finally
+        {
+            // The run has ended (or never started); this releases what the host still holds.
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
         progress.Dispose();

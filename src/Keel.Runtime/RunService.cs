@@ -197,6 +197,16 @@ public static class RunService
             var now = Now(services.Time);
             if (store is not null && resume is null)
             {
+                // Candle series from the store are fingerprinted like files: a re-import must not mix into a resume.
+                spec = spec with { Inputs = [.. spec.Inputs ?? [], .. spec.DataFiles.Where(RunSpec.IsStoreSource).Select(d => InputFingerprint.OfStore(store, d))] };
+            }
+            else if (store is not null && resume is not null)
+            {
+                CheckStoreInputsUnchanged(spec, store, resume.Id);
+            }
+
+            if (store is not null && resume is null)
+            {
                 runId = NewRunId(services.Time);
                 store.CreateRun(new RunRecord(
                     runId, spec.Kind, RunStatus.Created, descriptor.Name,
@@ -503,7 +513,7 @@ public static class RunService
     /// <summary>A resume must read exactly the files the run started on; mixing two versions of a file would give a result of neither.</summary>
     private static void CheckInputsUnchanged(RunSpec spec, string runId)
     {
-        foreach (var recorded in spec.Inputs ?? [])
+        foreach (var recorded in (spec.Inputs ?? []).Where(i => !RunSpec.IsStoreSource(i.Path)))
         {
             if (!File.Exists(recorded.Path))
             {
@@ -514,6 +524,18 @@ public static class RunService
             if (now.Length != recorded.Length || now.Hash != recorded.Hash)
             {
                 throw new UsageException($"data file {recorded.Path} changed since run {runId} started ({recorded.Length:N0} bytes then, {now.Length:N0} now, different content); resuming would mix two versions of it. Restore the file or start a new run");
+            }
+        }
+    }
+
+    private static void CheckStoreInputsUnchanged(RunSpec spec, KeelStore store, string runId)
+    {
+        foreach (var recorded in (spec.Inputs ?? []).Where(i => RunSpec.IsStoreSource(i.Path)))
+        {
+            var now = InputFingerprint.OfStore(store, recorded.Path);
+            if (now.Length != recorded.Length || now.Hash != recorded.Hash)
+            {
+                throw new UsageException($"the candles of {recorded.Path} changed since run {runId} started ({recorded.Length:N0} candles then, {now.Length:N0} now, different content); resuming would mix two versions of them. Start a new run");
             }
         }
     }

@@ -1,4 +1,5 @@
 using Keel.Domain;
+using Keel.Storage;
 
 namespace Keel.Runtime;
 
@@ -147,5 +148,34 @@ public sealed record InputFingerprint(string Path, long Length, string Hash)
         using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         hash.Append(stream);
         return new InputFingerprint(full, stream.Length, Convert.ToHexStringLower(hash.GetCurrentHash()));
+    }
+
+    /// <summary>
+    /// A candle series in the store (<c>db:SYMBOL:TIMEFRAME</c>): its source as the path, its candle count as the length,
+    /// and a 128-bit hash of every candle's time, prices and volume, read once in order.
+    /// </summary>
+    public static InputFingerprint OfStore(KeelStore store, string source)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var (symbol, timeframe) = RunSpec.ParseStoreSource(source);
+        var hash = new System.IO.Hashing.XxHash128();
+        Span<byte> row = stackalloc byte[6 * sizeof(long)];
+        long count = 0;
+        using (var reader = store.ReadCandles(new InstrumentId(symbol), symbol, timeframe))
+        {
+            while (reader.TryRead(out var bar))
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row, bar.Time.UnixNanos);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row[8..], bar.Open.Raw);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row[16..], bar.High.Raw);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row[24..], bar.Low.Raw);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row[32..], bar.Close.Raw);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(row[40..], bar.Volume.Raw);
+                hash.Append(row);
+                count++;
+            }
+        }
+
+        return new InputFingerprint(source, count, Convert.ToHexStringLower(hash.GetCurrentHash()));
     }
 }

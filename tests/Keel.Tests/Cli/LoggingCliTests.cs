@@ -143,6 +143,9 @@ public sealed class LoggingCliTests : IDisposable
         using var schema = Postgres.NewSchema();
         var builder = new NpgsqlConnectionStringBuilder(schema.ConnectionString);
         Assert.False(string.IsNullOrEmpty(builder.Password), "the test server needs a password for this test to mean anything");
+        Assert.True(
+            !string.Equals(builder.Password, builder.Username, StringComparison.Ordinal) && !string.Equals(builder.Password, builder.Database, StringComparison.Ordinal) && !string.Equals(builder.Password, builder.Host, StringComparison.Ordinal),
+            "the test server's password must differ from its user, database and host names (scripts/pg.sh makes a random one), or finding it in the output proves nothing");
         foreach (var format in new[] { "text", "json" })
         {
             var ok = CliRunner.Run(_dir.Path, Secrets(), "backtest", "--data", Day001, "--strategy", "sma-cross", "--db", schema.ConnectionString, "--log-format", format, "--log-level", "trace");

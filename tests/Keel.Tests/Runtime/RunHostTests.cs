@@ -1,5 +1,7 @@
+using Keel.Data;
 using Keel.Domain;
 using Keel.Domain.Orders;
+using Keel.Engine.Data;
 using Keel.Engine.Persistence;
 using Keel.Runtime;
 using Keel.Storage;
@@ -202,6 +204,36 @@ public sealed class RunHostTests : IDisposable
         // Put back, it resumes.
         File.Copy(Orcl, copy, overwrite: true);
         Assert.Equal(RunEnd.Completed, (await host.Resume(record, spec with { Speed = double.PositiveInfinity }).Completion.WaitAsync(Patience)).End);
+    }
+
+    [Fact]
+    public async Task Resume_RefusesCandlesInTheStoreThatChangedSinceTheRunStarted()
+    {
+        var db = _dir.File("keel.db");
+        using (var store = KeelStore.Open(db))
+        using (var reader = CsvBarReader.Open(Orcl, new InstrumentId("ORCL")))
+        {
+            store.ImportCandles("ORCL", "1d", reader);
+        }
+
+        await using var host = new RunHost();
+        var run = host.Start(Spec(RunMode.PaperReplay, db, null, speed: Slow) with { DataFiles = ["db:ORCL:1d"] });
+        await Until(() => run.Progress > 10);
+        run.Stop();
+        await run.Completion.WaitAsync(Patience);
+        var (record, spec) = RunHost.FindRecorded(db, run.RunId!);
+        Assert.Contains(spec.Inputs!, i => i.Path == "db:ORCL:1d" && i.Length == 5_036);
+
+        // The last candle re-imported with another close: same count, different content.
+        using (var store = KeelStore.Open(db))
+        {
+            var last = store.LatestCandle(new InstrumentId("ORCL"), "ORCL", "1d")!.Value;
+            store.ImportCandles("ORCL", "1d", new ListBarReader([last with { Close = last.Close == last.Low ? last.High : last.Low }]));
+        }
+
+        var error = Assert.Throws<UsageException>(() => host.Resume(record, spec));
+        Assert.Contains("db:ORCL:1d", error.Message, StringComparison.Ordinal);
+        Assert.Contains("changed", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -174,22 +174,30 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
     public async Task A_DamagedLatestSnapshot_IsSkipped_AndTheResumeStillMatches_WhileASecondProcessIsRefused()
     {
         using var dir = new TempDir();
-        var db = dir.File("keel.db");
-        var output = dir.File("out");
-        string id;
-        using (var child = CliRunner.Spawn(dir.Path, null, [.. BacktestArgs(fixture.Data, output), "--db", db]))
+        string db = string.Empty, output = string.Empty, id = string.Empty;
+        for (int attempt = 1; ; attempt++)
         {
+            db = dir.File($"keel-{attempt}.db");
+            output = dir.File($"out-{attempt}");
+            using var child = CliRunner.Spawn(dir.Path, null, [.. BacktestArgs(fixture.Data, output), "--db", db]);
             id = await child.RunId;
             await Until(() => Snapshots(db, id) >= 3, child);
 
-            // Freeze it (SIGSTOP) so it cannot finish before the kill: the run stays unfinished, its lock held.
-            Assert.Equal(0, SendSignal(child.Process.Id, 19));
+            // Freeze it (SIGSTOP) so it cannot finish before the kill: the run stays unfinished, its lock held. On a busy
+            // machine the run can end between the poll and the signal; then the scenario starts again.
+            if (SendSignal(child.Process.Id, 19) != 0)
+            {
+                Assert.True(attempt < 3, "the run finished before it could be frozen, three times");
+                log.WriteLine($"attempt {attempt}: the run finished before SIGSTOP; again");
+                continue;
+            }
 
             // The run is live: a second process may not drive it.
             var second = CliRunner.Run(dir.Path, null, "resume", id, "--db", db);
             Assert.Equal(2, second.ExitCode);
             Assert.Contains($"run {id} is being run by another Keel process", second.Stderr, StringComparison.Ordinal);
             child.KillHard();
+            break;
         }
 
         long newest;
