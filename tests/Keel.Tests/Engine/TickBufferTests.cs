@@ -89,6 +89,10 @@ public sealed class TickBufferTests
         Assert.True(await woken.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(buffer.TryRead(T0, out _));
 
+        // A wake that comes before the wait is not lost (a stop requested while the consumer was busy).
+        buffer.Wake();
+        Assert.True(await Wait().WaitAsync(TimeSpan.FromSeconds(10)));
+
         buffer.Write(At(2));
         buffer.Complete();
         Assert.True(buffer.WaitToRead(timeout)); // completed, but a tick is left

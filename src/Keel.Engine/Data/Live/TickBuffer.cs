@@ -27,6 +27,7 @@ public sealed class TickBuffer
     // Wakes a consumer blocked in WaitToRead without a thread-pool thread: the live consumer is a dedicated thread that
     // also feeds the kernel's inbox, and on a small machine the pool is busy with the kernel and the sockets.
     private readonly ManualResetEventSlim _available = new(false);
+    private int _woken;
 
     public TickBuffer(int capacity = 10_000, TimeSpan? timeToLive = null)
     {
@@ -115,18 +116,24 @@ public sealed class TickBuffer
             return true;
         }
 
-        // Reset, then look again: a write after the second look sets the event (writers set it whenever it is clear).
+        // Reset, then look again: a write or a wake after the second look sets the event (writers set it whenever it is
+        // clear), and one before it is seen by the look.
         _available.Reset();
-        if (reader.Count == 0 && !reader.Completion.IsCompleted)
+        if (reader.Count == 0 && !reader.Completion.IsCompleted && Interlocked.Exchange(ref _woken, 0) == 0)
         {
             _available.Wait(timeout);
         }
 
+        Volatile.Write(ref _woken, 0);
         return !reader.Completion.IsCompleted;
     }
 
-    /// <summary>Ends a <see cref="WaitToRead"/> early (a stop request, the feed ended).</summary>
-    public void Wake() => _available.Set();
+    /// <summary>Ends a <see cref="WaitToRead"/> early, or the next one if none is waiting (a stop request, the feed ended).</summary>
+    public void Wake()
+    {
+        Volatile.Write(ref _woken, 1);
+        _available.Set();
+    }
 
     /// <summary>No more writes; the reader drains what is left.</summary>
     public void Complete()
