@@ -20,7 +20,7 @@ namespace Keel.Cli;
 /// </summary>
 internal sealed class CliLogging : IDisposable
 {
-    private ILoggerFactory? _factory;
+    private DeferredLoggerFactory? _factory;
     private ILogger _cli = NullLogger.Instance;
 
     /// <summary>Given on the root command, so every command takes it.</summary>
@@ -44,7 +44,7 @@ internal sealed class CliLogging : IDisposable
     public LogLevel Level { get; private set; } = LogLevel.Warning;
 
     /// <summary>The factory the libraries log through (nothing is logged before <see cref="Open"/>).</summary>
-    public ILoggerFactory Factory => _factory ?? NullLoggerFactory.Instance;
+    public ILoggerFactory Factory => _factory is null ? NullLoggerFactory.Instance : _factory;
 
     /// <summary>
     /// Picks the format and level (command line, else the <c>logging</c> section of keel.json or <c>KEEL__LOGGING__…</c>)
@@ -84,7 +84,9 @@ internal sealed class CliLogging : IDisposable
             }
         }
 
-        _factory = Create(Json, Level);
+        bool json = Json;
+        var minimum = Level;
+        _factory = new DeferredLoggerFactory(minimum, () => Create(json, minimum));
         _cli = _factory.CreateLogger(CliLog.Category);
         return problem;
     }
