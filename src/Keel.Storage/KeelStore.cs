@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Keel.Domain;
 using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
@@ -90,7 +91,7 @@ public abstract class KeelStore : IRunJournal, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
         options ??= new StoreOptions();
-        return IsPostgres(target) ? PostgresStore.OpenAt(target, options) : SqliteStore.OpenAt(target, options);
+        return IsPostgres(target) ? OpenPostgres(target, options) : SqliteStore.OpenAt(target, options);
     }
 
     /// <summary>
@@ -105,9 +106,24 @@ public abstract class KeelStore : IRunJournal, IDisposable
             return null;
         }
 
+        return PostgresProblem(target);
+    }
+
+    // The PostgreSQL paths live in methods of their own, so a run on SQLite (or none) never loads the PostgreSQL driver
+    // and its dependencies (about 3 MB of memory) just by compiling a method that mentions them.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string? PostgresProblem(string target)
+    {
         _ = PostgresStore.Parse(target, out var problem, out _);
         return problem;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string PostgresDescription(string target) =>
+        PostgresStore.Parse(target, out _, out _) is { } builder ? PostgresStore.Redacted(builder) : "a PostgreSQL connection string";
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static PostgresStore OpenPostgres(string target, StoreOptions options) => PostgresStore.OpenAt(target, options);
 
     public static bool IsPostgres(string target) =>
         target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
@@ -142,7 +158,7 @@ public abstract class KeelStore : IRunJournal, IDisposable
             return target;
         }
 
-        return PostgresStore.Parse(target, out _, out _) is { } builder ? PostgresStore.Redacted(builder) : "a PostgreSQL connection string";
+        return PostgresDescription(target);
     }
 
     public abstract string Backend { get; }
