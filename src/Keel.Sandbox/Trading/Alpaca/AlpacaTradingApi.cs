@@ -21,6 +21,7 @@ namespace Keel.Sandbox.Trading.Alpaca;
 internal sealed class AlpacaTradingApi
 {
     private const int RateLimit = 200;
+    private const string BodyKey = "keel.alpaca.body";
     private readonly SandboxOptions _options;
     private readonly SandboxFaults _faults;
     private readonly VenueFeed _feed;
@@ -109,6 +110,8 @@ internal sealed class AlpacaTradingApi
             return;
         }
 
+        // The whole request is read first, so a stalled request is still processed after its client gave up.
+        context.Items[BodyKey] = await ReadBodyAsync(context).ConfigureAwait(false);
         if (f.StallMs is > 0 and int stall)
         {
             // The request is processed after the stall even if the client gave up waiting, as a slow venue would.
@@ -142,7 +145,14 @@ internal sealed class AlpacaTradingApi
             return;
         }
 
-        await WriteAsync(context, result).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync(context, result).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left (it timed out on a stall); the request took effect all the same.
+        }
     }
 
     private async ValueTask<ApiResult> PostOrderAsync(HttpContext context)
@@ -516,11 +526,26 @@ internal sealed class AlpacaTradingApi
         return reset;
     }
 
-    private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context)
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
+        using var buffer = new MemoryStream();
         try
         {
-            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context)
+    {
+        var body = context.Items.TryGetValue(BodyKey, out var read) && read is byte[] bytes ? bytes : await ReadBodyAsync(context).ConfigureAwait(false);
+        try
+        {
+            return JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
