@@ -472,14 +472,29 @@ internal sealed class AlpacaTradingApi
         {
             switch (p.Name)
             {
-                case "rate_limit_next": f.RateLimitNext = p.Value.GetInt32(); break;
-                case "server_error_next": f.ServerErrorNext = p.Value.GetInt32(); break;
-                case "lose_response_next": f.LoseResponseNext = p.Value.GetInt32(); break;
-                case "duplicate_events_next": f.DuplicateEventsNext = p.Value.GetInt32(); break;
-                case "drop_fill_events_next": f.DropFillEventsNext = p.Value.GetInt32(); break;
-                case "stall_ms": f.StallMs = p.Value.GetInt32(); break;
-                case "silent_stream": f.SilentStream = p.Value.GetBoolean(); break;
-                default: break;
+                case "rate_limit_next":
+                    f.RateLimitNext = p.Value.GetInt32();
+                    break;
+                case "server_error_next":
+                    f.ServerErrorNext = p.Value.GetInt32();
+                    break;
+                case "lose_response_next":
+                    f.LoseResponseNext = p.Value.GetInt32();
+                    break;
+                case "duplicate_events_next":
+                    f.DuplicateEventsNext = p.Value.GetInt32();
+                    break;
+                case "drop_fill_events_next":
+                    f.DropFillEventsNext = p.Value.GetInt32();
+                    break;
+                case "stall_ms":
+                    f.StallMs = p.Value.GetInt32();
+                    break;
+                case "silent_stream":
+                    f.SilentStream = p.Value.GetBoolean();
+                    break;
+                default:
+                    break;
             }
         }
 
