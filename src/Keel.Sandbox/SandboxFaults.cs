@@ -72,9 +72,13 @@ public sealed class SandboxFaults
     /// <summary>The next <paramref name="count"/> stream messages are malformed; each is sent in addition to the good data, which continues.</summary>
     public void SendMalformed(int count) => Interlocked.Add(ref _malformed, Math.Max(0, count));
 
+    /// <summary>The Alpaca trading side's switches (orders REST and the trade_updates stream).</summary>
+    public Trading.Alpaca.AlpacaTradingFaults AlpacaTrading { get; } = new();
+
     /// <summary>Switches every fault off (a running stall ends, pending malformed messages and 429s are cancelled).</summary>
     public void Reset()
     {
+        AlpacaTrading.Reset();
         _rejectAuth = false;
         _connectionLimit = false;
         Volatile.Write(ref _rateLimitNext, 0);

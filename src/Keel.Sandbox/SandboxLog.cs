@@ -20,6 +20,12 @@ internal static partial class SandboxLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "{Venue}: the replay reached the end of its data")]
     public static partial void ReplayCompleted(ILogger logger, string venue);
 
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "Alpaca trading fault drill {Fault} applied to {Path}")]
+    public static partial void TradingFault(ILogger logger, string fault, string path);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Alpaca trading: {Method} {Path} could not be handled and was answered 422")]
+    public static partial void TradingRequestFailed(ILogger logger, string method, string path, Exception exception);
+
     /// <summary>The category every sandbox entry is written under.</summary>
     public const string Category = "Keel.Sandbox";
 }

@@ -25,6 +25,9 @@ public sealed class SandboxOptions
 
     public string AlpacaSecret { get; set; } = "sandbox-secret";
 
+    /// <summary>Starting cash of the simulated Alpaca trading account (USD).</summary>
+    public decimal AlpacaCash { get; set; } = 100_000m;
+
     public string OandaToken { get; set; } = "sandbox-token";
 
     public string OandaAccount { get; set; } = "101-001-0000001-001";

@@ -134,12 +134,14 @@ public sealed class SandboxServer : IAsyncDisposable
 
         var stats = new SandboxStats();
         var stopping = new CancellationTokenSource();
+        Trading.Alpaca.AlpacaTradingApi? alpacaTrading = null;
         var alpacaFeed = new VenueFeed("alpaca", stats.Alpaca, loaded, generator, options.Speed, time, e =>
         {
             if (e.Kind == MarketEventKind.Tick)
             {
                 e.Primary = AlpacaWire.Trade(e);
                 e.Secondary = AlpacaWire.Quote(e, halfSpread);
+                alpacaTrading?.OnFeedTick(e.Symbol, e.Price);
             }
             else
             {
@@ -157,6 +159,8 @@ public sealed class SandboxServer : IAsyncDisposable
         { Logger = log };
         var faults = new SandboxFaults(time, () => Drop(alpacaFeed, oandaFeed));
         var hub = new AlpacaStreamHub(options, faults, stats, alpacaFeed, time);
+        var trading = new Trading.Alpaca.AlpacaTradingApi(options, faults, alpacaFeed, halfSpread, time, log);
+        alpacaTrading = trading;
         var alpacaRest = new AlpacaRest(options, faults, stats.Alpaca, bySymbol, time);
         var oandaRest = new OandaRest(options, faults, stats, oandaFeed, bySymbol, Decimals, time);
 
@@ -174,6 +178,7 @@ public sealed class SandboxServer : IAsyncDisposable
                 app.Map("/v1beta3/crypto/us", ctx => hub.HandleAsync(ctx, "crypto", stopping.Token));
                 app.MapGet("/v2/stocks/bars", alpacaRest.MultiAsync);
                 app.MapGet("/v2/stocks/{symbol}/bars", alpacaRest.SingleAsync);
+                trading.Map(app, stopping.Token); // Trading API v2, /stream (trade_updates), /_sandbox/alpaca/…
             }, faults, stats, log);
             oandaApp = Build(options.Host, options.OandaPort, app =>
             {

@@ -1,0 +1,104 @@
+namespace Keel.Sandbox.Trading.Alpaca;
+
+/// <summary>
+/// Fault switches of the Alpaca trading side (REST <c>/v2/orders</c>…, the <c>trade_updates</c> stream), changeable
+/// at any time from any thread; <c>POST /_sandbox/alpaca/faults</c> sets them, <see cref="SandboxFaults.Reset"/> clears them.
+/// </summary>
+public sealed class AlpacaTradingFaults
+{
+    private int _rateLimitNext;
+    private int _serverErrorNext;
+    private int _loseResponseNext;
+    private int _duplicateEventsNext;
+    private int _dropFillEventsNext;
+    private int _stallMs;
+    private volatile bool _silentStream;
+
+    /// <summary>The next N trading requests answer 429 with <c>Retry-After</c> and <c>X-Ratelimit-Remaining: 0</c>.</summary>
+    public int RateLimitNext
+    {
+        get => Volatile.Read(ref _rateLimitNext);
+        set => Volatile.Write(ref _rateLimitNext, Math.Max(0, value));
+    }
+
+    /// <summary>The next N order submissions (POST /v2/orders) answer 500 and create no order.</summary>
+    public int ServerErrorNext
+    {
+        get => Volatile.Read(ref _serverErrorNext);
+        set => Volatile.Write(ref _serverErrorNext, Math.Max(0, value));
+    }
+
+    /// <summary>The next N order submissions create the order, then abort the connection without an answer.</summary>
+    public int LoseResponseNext
+    {
+        get => Volatile.Read(ref _loseResponseNext);
+        set => Volatile.Write(ref _loseResponseNext, Math.Max(0, value));
+    }
+
+    /// <summary>The next N trade_updates events are sent twice (same <c>execution_id</c>).</summary>
+    public int DuplicateEventsNext
+    {
+        get => Volatile.Read(ref _duplicateEventsNext);
+        set => Volatile.Write(ref _duplicateEventsNext, Math.Max(0, value));
+    }
+
+    /// <summary>The next N fill and partial_fill events are never sent (REST still shows the fills).</summary>
+    public int DropFillEventsNext
+    {
+        get => Volatile.Read(ref _dropFillEventsNext);
+        set => Volatile.Write(ref _dropFillEventsNext, Math.Max(0, value));
+    }
+
+    /// <summary>Every trading request waits this long before it is processed (and is processed even if the client gave up); 0 = off.</summary>
+    public int StallMs
+    {
+        get => Volatile.Read(ref _stallMs);
+        set => Volatile.Write(ref _stallMs, Math.Max(0, value));
+    }
+
+    /// <summary>The trade_updates stream stays connected but sends nothing; events meanwhile are lost.</summary>
+    public bool SilentStream
+    {
+        get => _silentStream;
+        set => _silentStream = value;
+    }
+
+    /// <summary>Switches every trading fault off.</summary>
+    public void Reset()
+    {
+        RateLimitNext = 0;
+        ServerErrorNext = 0;
+        LoseResponseNext = 0;
+        DuplicateEventsNext = 0;
+        DropFillEventsNext = 0;
+        StallMs = 0;
+        SilentStream = false;
+    }
+
+    internal bool TryTakeRateLimit() => TryTake(ref _rateLimitNext);
+
+    internal bool TryTakeServerError() => TryTake(ref _serverErrorNext);
+
+    internal bool TryTakeLoseResponse() => TryTake(ref _loseResponseNext);
+
+    internal bool TryTakeDuplicate() => TryTake(ref _duplicateEventsNext);
+
+    internal bool TryTakeDropFill() => TryTake(ref _dropFillEventsNext);
+
+    private static bool TryTake(ref int counter)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref counter);
+            if (current <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref counter, current - 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+}
