@@ -776,6 +776,9 @@ internal sealed partial class OandaAccount : IOrderEventSink
         }
     }
 
+    /// <summary>Price decimals of an instrument only scripted prices move: 3 for JPY crosses, 5 otherwise (OANDA's display precision).</summary>
+    public static int ScriptedDecimals(string instrument) => instrument.EndsWith("JPY", StringComparison.Ordinal) ? 3 : 5;
+
     private static long Pow10(int k)
     {
         long v = 1;
