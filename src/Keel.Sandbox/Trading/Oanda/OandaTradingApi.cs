@@ -349,18 +349,36 @@ internal sealed class OandaTradingApi
         {
             switch (p.Name)
             {
-                case "rate_limit_next": Faults.RateLimitNext = p.Value.GetInt32(); break;
-                case "retry_after_s": Faults.RetryAfterSeconds = p.Value.GetInt32(); break;
-                case "order_error_next": Faults.OrderErrorNext = p.Value.GetInt32(); break;
-                case "slow_next": Faults.SlowNext = p.Value.GetInt32(); break;
-                case "slow_ms": Faults.SlowMilliseconds = p.Value.GetInt32(); break;
-                case "lose_order_response_next": Faults.LoseOrderResponseNext = p.Value.GetInt32(); break;
-                case "stream_duplicate_next": Faults.DuplicateNext = p.Value.GetInt32(); break;
-                case "stream_out_of_order_next": Faults.OutOfOrderNext = p.Value.GetInt32(); break;
+                case "rate_limit_next":
+                    Faults.RateLimitNext = p.Value.GetInt32();
+                    break;
+                case "retry_after_s":
+                    Faults.RetryAfterSeconds = p.Value.GetInt32();
+                    break;
+                case "order_error_next":
+                    Faults.OrderErrorNext = p.Value.GetInt32();
+                    break;
+                case "slow_next":
+                    Faults.SlowNext = p.Value.GetInt32();
+                    break;
+                case "slow_ms":
+                    Faults.SlowMilliseconds = p.Value.GetInt32();
+                    break;
+                case "lose_order_response_next":
+                    Faults.LoseOrderResponseNext = p.Value.GetInt32();
+                    break;
+                case "stream_duplicate_next":
+                    Faults.DuplicateNext = p.Value.GetInt32();
+                    break;
+                case "stream_out_of_order_next":
+                    Faults.OutOfOrderNext = p.Value.GetInt32();
+                    break;
                 case "stream_silence":
                     Faults.Silence = p.Value.GetString() switch { "heartbeats" => OandaStreamSilence.Heartbeats, "nothing" => OandaStreamSilence.Nothing, _ => OandaStreamSilence.Off };
                     break;
-                case "drop_streams" when p.Value.GetBoolean(): Stream.Drop(); break;
+                case "drop_streams" when p.Value.GetBoolean():
+                    Stream.Drop();
+                    break;
             }
         }
 
