@@ -46,6 +46,20 @@ public sealed class SandboxOptions
 
     /// <summary>Behave like a free Alpaca plan: authenticating on the <c>sip</c> stream answers <c>409 insufficient subscription</c>.</summary>
     public bool AlpacaFreePlan { get; set; }
+
+    // ---- OANDA trading (the simulated v20 account) ----
+
+    /// <summary>Instruments the OANDA account trades besides the replayed and generated ones; their prices come only from <c>POST /_sandbox/oanda/prices</c>.</summary>
+    public IList<string> OandaInstruments { get; } = [];
+
+    /// <summary>The OANDA account's opening balance (in <see cref="OandaCurrency"/>).</summary>
+    public decimal OandaBalance { get; set; } = 100_000m;
+
+    /// <summary>The OANDA account's home currency; the sandbox treats every instrument's quote currency as this one.</summary>
+    public string OandaCurrency { get; set; } = "USD";
+
+    /// <summary>OANDA margin rate (0.02 = 50:1): margin used = |units| × price × rate.</summary>
+    public decimal OandaMarginRate { get; set; } = 0.02m;
 }
 
 /// <summary>

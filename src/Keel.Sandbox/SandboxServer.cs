@@ -130,9 +130,14 @@ public sealed class SandboxServer : IAsyncDisposable
 
         long halfSpread = Price.From(options.HalfSpread).Raw;
         int spreadDecimals = SeriesData.DecimalsOf(halfSpread);
-        int Decimals(string symbol) => Math.Max(spreadDecimals, bySymbol.TryGetValue(symbol, out var s) ? s.Decimals : generatorDecimals);
+        int Decimals(string symbol) => Math.Max(spreadDecimals, bySymbol.TryGetValue(symbol, out var s) ? s.Decimals
+            : (generator is null || !generator.Symbols.Contains(symbol)) && options.OandaInstruments.Contains(symbol) ? Trading.Oanda.OandaAccount.ScriptedDecimals(symbol) : generatorDecimals);
 
         var stats = new SandboxStats();
+
+        // OANDA trading: one simulated account filling on the OANDA feed's prices.
+        var oandaInstruments = new HashSet<string>(bySymbol.Keys.Concat(generator?.Symbols ?? []).Concat(options.OandaInstruments), StringComparer.Ordinal);
+        var oandaAccount = new Trading.Oanda.OandaAccount(options, oandaInstruments, Decimals, time);
         var stopping = new CancellationTokenSource();
         Trading.Alpaca.AlpacaTradingApi? alpacaTrading = null;
         var alpacaFeed = new VenueFeed("alpaca", stats.Alpaca, loaded, generator, options.Speed, time, e =>
@@ -154,15 +159,18 @@ public sealed class SandboxServer : IAsyncDisposable
             if (e.Kind == MarketEventKind.Tick)
             {
                 e.Primary = OandaWire.Price(e, halfSpread, Decimals(e.Symbol), unixTimes: false);
+                oandaAccount.OnPrice(e.Symbol, e.Time, e.Price);
             }
         }, stopping.Token)
         { Logger = log };
+        oandaFeed.AddSymbols(options.OandaInstruments);
         var faults = new SandboxFaults(time, () => Drop(alpacaFeed, oandaFeed));
         var hub = new AlpacaStreamHub(options, faults, stats, alpacaFeed, time);
         var trading = new Trading.Alpaca.AlpacaTradingApi(options, faults, alpacaFeed, halfSpread, time, log);
         alpacaTrading = trading;
         var alpacaRest = new AlpacaRest(options, faults, stats.Alpaca, bySymbol, time);
         var oandaRest = new OandaRest(options, faults, stats, oandaFeed, bySymbol, Decimals, time);
+        var oandaTrading = new Trading.Oanda.OandaTradingApi(options, faults, oandaFeed, oandaAccount, Decimals, time, log);
 
         WebApplication? alpacaApp = null, oandaApp = null;
         try
@@ -186,6 +194,7 @@ public sealed class SandboxServer : IAsyncDisposable
                 app.MapGet("/v3/accounts/{accountId}/instruments/{instrument}/candles", oandaRest.AccountCandlesAsync);
                 app.MapGet("/v3/accounts/{accountId}/pricing", oandaRest.PricingAsync);
                 app.MapGet("/v3/accounts/{accountId}/pricing/stream", ctx => oandaRest.StreamAsync(ctx, stopping.Token));
+                oandaTrading.Map(app, stopping.Token);
             }, faults, stats, log);
             var alpacaUri = await StartAppAsync(alpacaApp, "Alpaca", options.Host, options.AlpacaPort, cancellationToken).ConfigureAwait(false);
             var oandaUri = await StartAppAsync(oandaApp, "OANDA", options.Host, options.OandaPort, cancellationToken).ConfigureAwait(false);

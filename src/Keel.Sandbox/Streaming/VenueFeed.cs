@@ -140,6 +140,18 @@ internal sealed class VenueFeed
     /// <summary>Where clients connecting and going are logged.</summary>
     public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
+    /// <summary>Adds symbols that only scripted prices (<see cref="InjectAsync"/>) move; call before serving.</summary>
+    public void AddSymbols(IEnumerable<string> symbols)
+    {
+        foreach (var s in symbols)
+        {
+            _symbols.Add(s);
+        }
+    }
+
+    /// <summary>Publishes a scripted tick now, to every subscriber, exactly as a replayed one.</summary>
+    public ValueTask InjectAsync(MarketEvent e, CancellationToken ct) => PublishAsync(e, backpressure: false, ct);
+
     /// <summary>The latest tick of each symbol that has traded.</summary>
     public IReadOnlyList<MarketEvent> LastTicks(IEnumerable<string> symbols)
     {
