@@ -5,6 +5,7 @@ namespace Keel.Sandbox;
 /// </summary>
 public sealed class SandboxFaults
 {
+    private volatile bool _closing;
     private readonly TimeProvider _time;
     private readonly Action _drop;
     private int _malformed;
@@ -20,6 +21,13 @@ public sealed class SandboxFaults
     }
 
     /// <summary>Alpaca answers <c>402 auth failed</c> (and REST 401); OANDA answers 401 Insufficient authorization.</summary>
+    /// <summary>The sandbox is shutting down: every new request is cut off (set by <see cref="SandboxServer.DisposeAsync"/>).</summary>
+    public bool Closing
+    {
+        get => _closing;
+        internal set => _closing = value;
+    }
+
     public bool RejectAuth
     {
         get => _rejectAuth;

@@ -227,6 +227,7 @@ public sealed class SandboxServer : IAsyncDisposable
             return;
         }
 
+        Faults.Closing = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var session in _alpacaFeed.Sessions.Concat(_oandaFeed.Sessions))
         {
@@ -313,6 +314,19 @@ public sealed class SandboxServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         var app = builder.Build();
+
+        // Once the sandbox is closing, a new request is cut off before it is served: the streams are ended first, and a
+        // client reconnecting at once must not find a server that still answers (it would count as a good session).
+        app.Use(next => ctx =>
+        {
+            if (faults.Closing)
+            {
+                ctx.Abort();
+                return Task.CompletedTask;
+            }
+
+            return next(ctx);
+        });
         app.UseRouting();
         map(app);
         app.MapGet("/_sandbox/stats", ctx => AlpacaRest.JsonAsync(ctx, StatusCodes.Status200OK, stats.ToJson()));
