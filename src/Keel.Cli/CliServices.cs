@@ -6,6 +6,7 @@ internal static class CliServices
     public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null) => new()
     {
         Strategies = catalog ?? Keel.Strategies.StrategyCatalog.All,
+        KeepEvents = false, // the command line never reads a run's event stream
         Feeds = spec => RecordCommand.Feed(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, logging, alpacaQuotes: true),
         WrapJournal = timings is { Enabled: true } ? timings.Time : null,
         LoggerFactory = logging.Factory,

@@ -116,7 +116,10 @@ public sealed class RunHandle
     /// The run's events with a sequence above <paramref name="afterSequence"/>, then each new one as it happens, until
     /// the run ends. A subscriber that disconnects resumes with the last sequence it saw and misses nothing.
     /// </summary>
-    public IAsyncEnumerable<RunEvent> Events(long afterSequence = 0, CancellationToken ct = default) => _events.ReadAsync(afterSequence, ct);
+    public IAsyncEnumerable<RunEvent> Events(long afterSequence = 0, CancellationToken ct = default) =>
+        _run is { Services.KeepEvents: false }
+            ? throw new InvalidOperationException("this host does not keep run events (RunServices.KeepEvents is off)")
+            : _events.ReadAsync(afterSequence, ct);
 
     public Task PauseAsync(CancellationToken ct = default) => PostAsync(InboxItem.ForCommand(KernelCommand.Pause), ct);
 
@@ -169,9 +172,12 @@ public sealed class RunHandle
         {
             Attached = (inbox, bus, kernel) =>
             {
-                bus.Subscribe<OrderUpdate>(_events, "events");
-                bus.Subscribe<KernelNotice>(_events, "events");
-                bus.Subscribe<KernelStateChanged>(_events, "events");
+                if (run.Services.KeepEvents)
+                {
+                    bus.Subscribe<OrderUpdate>(_events, "events");
+                    bus.Subscribe<KernelNotice>(_events, "events");
+                    bus.Subscribe<KernelStateChanged>(_events, "events");
+                }
                 SetStatus(kernel.State == KernelState.Paused ? RunStatus.Paused : RunStatus.Running);
                 _attached.TrySetResult(inbox);
             },

@@ -76,6 +76,13 @@ public sealed class RunServices
     /// </summary>
     public int EventsHeldPow2 { get; init; } = 12;
 
+    /// <summary>
+    /// Whether handles keep their run's events for <see cref="RunHandle.Events"/> (a server, a dashboard). A host that
+    /// never reads them (the command line) turns it off: the ring would keep thousands of order events alive for
+    /// nobody (about 3 MB on the 1M-bar backtest), and <see cref="RunHandle.Events"/> then refuses with a message.
+    /// </summary>
+    public bool KeepEvents { get; init; } = true;
+
     /// <summary>Wraps the store's journal before a run writes to it (timings, fault drills); null leaves it as it is.</summary>
     public Func<IRunJournal, IRunJournal>? WrapJournal { get; init; }
 

@@ -237,6 +237,19 @@ public sealed class RunHostTests : IDisposable
     }
 
     [Fact]
+    public async Task AHostThatKeepsNoEvents_RefusesToStreamThem_AndStillGivesTheSameResult()
+    {
+        await using var keeping = new RunHost();
+        await using var lean = new RunHost(new RunServices { KeepEvents = false });
+        var a = keeping.Start(Spec(RunMode.Backtest, null, _dir.File("a")));
+        var b = lean.Start(Spec(RunMode.Backtest, null, _dir.File("b")));
+        var (ra, rb) = (await a.Completion.WaitAsync(Patience), await b.Completion.WaitAsync(Patience));
+        Assert.Throws<InvalidOperationException>(() => b.Events());
+        Assert.Equal(ra.Result.Metrics.NetProfit, rb.Result.Metrics.NetProfit);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir.File("a"), "orders.csv")), File.ReadAllBytes(Path.Combine(_dir.File("b"), "orders.csv")));
+    }
+
+    [Fact]
     public async Task AnOrderFromOutside_PassesTheRiskGate_AndIsJournaledLikeAStrategysOwn()
     {
         var db = _dir.File("keel.db");
