@@ -116,7 +116,8 @@ public sealed class SandboxFaults
         }
     }
 
-    private static bool TryTake(ref int counter)
+    /// <summary>Takes one from a "next N requests" switch, atomically; false when it is used up.</summary>
+    internal static bool TryTake(ref int counter)
     {
         while (true)
         {

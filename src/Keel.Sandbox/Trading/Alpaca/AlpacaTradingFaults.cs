@@ -75,30 +75,13 @@ public sealed class AlpacaTradingFaults
         SilentStream = false;
     }
 
-    internal bool TryTakeRateLimit() => TryTake(ref _rateLimitNext);
+    internal bool TryTakeRateLimit() => SandboxFaults.TryTake(ref _rateLimitNext);
 
-    internal bool TryTakeServerError() => TryTake(ref _serverErrorNext);
+    internal bool TryTakeServerError() => SandboxFaults.TryTake(ref _serverErrorNext);
 
-    internal bool TryTakeLoseResponse() => TryTake(ref _loseResponseNext);
+    internal bool TryTakeLoseResponse() => SandboxFaults.TryTake(ref _loseResponseNext);
 
-    internal bool TryTakeDuplicate() => TryTake(ref _duplicateEventsNext);
+    internal bool TryTakeDuplicate() => SandboxFaults.TryTake(ref _duplicateEventsNext);
 
-    internal bool TryTakeDropFill() => TryTake(ref _dropFillEventsNext);
-
-    private static bool TryTake(ref int counter)
-    {
-        while (true)
-        {
-            int current = Volatile.Read(ref counter);
-            if (current <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref counter, current - 1, current) == current)
-            {
-                return true;
-            }
-        }
-    }
+    internal bool TryTakeDropFill() => SandboxFaults.TryTake(ref _dropFillEventsNext);
 }

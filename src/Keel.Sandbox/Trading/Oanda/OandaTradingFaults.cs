@@ -87,32 +87,15 @@ internal sealed class OandaTradingFaults
         SlowMilliseconds = 5_000;
     }
 
-    public bool TakeRateLimit() => TryTake(ref _rateLimitNext);
+    public bool TakeRateLimit() => SandboxFaults.TryTake(ref _rateLimitNext);
 
-    public bool TakeOrderError() => TryTake(ref _orderErrorNext);
+    public bool TakeOrderError() => SandboxFaults.TryTake(ref _orderErrorNext);
 
-    public bool TakeSlow() => TryTake(ref _slowNext);
+    public bool TakeSlow() => SandboxFaults.TryTake(ref _slowNext);
 
-    public bool TakeLoseOrderResponse() => TryTake(ref _loseOrderResponseNext);
+    public bool TakeLoseOrderResponse() => SandboxFaults.TryTake(ref _loseOrderResponseNext);
 
-    public bool TakeDuplicate() => TryTake(ref _duplicateNext);
+    public bool TakeDuplicate() => SandboxFaults.TryTake(ref _duplicateNext);
 
-    public bool TakeOutOfOrder() => TryTake(ref _outOfOrderNext);
-
-    private static bool TryTake(ref int counter)
-    {
-        while (true)
-        {
-            int current = Volatile.Read(ref counter);
-            if (current <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref counter, current - 1, current) == current)
-            {
-                return true;
-            }
-        }
-    }
+    public bool TakeOutOfOrder() => SandboxFaults.TryTake(ref _outOfOrderNext);
 }
