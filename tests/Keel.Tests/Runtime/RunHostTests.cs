@@ -274,6 +274,19 @@ public sealed class RunHostTests : IDisposable
         Assert.Equal(OrderStatus.Canceled, cancelled.Status);
         Assert.NotEqual(small.Id, big.Id);
 
+        // The accepted market order fills on the next bar: resume and wait for that fill before stopping.
+        await run.ResumeAsync();
+        using (var waited = new CancellationTokenSource(Patience))
+        {
+            await foreach (var e in run.Events(0, waited.Token))
+            {
+                if (e.Type == "order.filled" && e.Payload.Contains(small.Id.Value, StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+
         run.Stop();
         await run.Completion.WaitAsync(Patience);
 
