@@ -31,6 +31,13 @@ public sealed record SimulatedExchangeOptions
 
     /// <summary>Reject a fill that would open more exposure than the account's buying power.</summary>
     public bool CheckBuyingPower { get; init; } = true;
+
+    /// <summary>
+    /// A tick fills at most the size it shows: a buy at most the ask size, a sell at most the bid size, and all orders
+    /// together at most a trade tick's size; the rest waits for later ticks (a partial fill). A size of zero means
+    /// unknown and does not limit. Off by default: a tick then fills every order that can fill on it completely.
+    /// </summary>
+    public bool FillAtMostTickSize { get; init; }
 }
 
 /// <summary>
@@ -230,6 +237,22 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         }
 
         ExpireDayOrders(book, tick.Time);
+        long buyAvailable = long.MaxValue, sellAvailable = long.MaxValue;
+        bool oneSize = false;
+        if (_options.FillAtMostTickSize)
+        {
+            if (tick.HasQuote)
+            {
+                buyAvailable = tick.AskSize.IsPositive ? tick.AskSize.Raw : long.MaxValue;
+                sellAvailable = tick.BidSize.IsPositive ? tick.BidSize.Raw : long.MaxValue;
+            }
+            else if (tick.Size.IsPositive)
+            {
+                buyAvailable = tick.Size.Raw;
+                oneSize = true;
+            }
+        }
+
         bool filled;
         do
         {
@@ -248,9 +271,14 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
                     continue;
                 }
 
+                ref long available = ref side == OrderSide.Buy || oneSize ? ref buyAvailable : ref sellAvailable;
+                if (available == 0)
+                {
+                    continue; // this side of the tick is used up
+                }
+
                 if (TickFillPrice(o, px, book.Instrument, out long fillPrice))
                 {
-                    long available = long.MaxValue;
                     TryFill(book, o, fillPrice, ref available);
                     filled = true;
                     break;
