@@ -84,6 +84,8 @@ public sealed class JournalBatch(string runId)
 {
     private readonly Dictionary<ClientOrderId, int> _orderIndex = [];
     private readonly Dictionary<InstrumentId, int> _positionIndex = [];
+    private SnapshotRecord? _snapshot;
+    private Func<SnapshotRecord>? _encodeSnapshot;
 
     public string RunId { get; } = runId;
 
@@ -99,13 +101,48 @@ public sealed class JournalBatch(string runId)
 
     public MetricsCheckpoint? Checkpoint { get; set; }
 
-    public SnapshotRecord? Snapshot { get; set; }
+    /// <summary>
+    /// The snapshot this batch writes. One handed over as captured state (<see cref="SetSnapshot"/>) is encoded on
+    /// first read, which is the journal's writer thread: the kernel thread only captures.
+    /// </summary>
+    public SnapshotRecord? Snapshot
+    {
+        get
+        {
+            if (_snapshot is null && _encodeSnapshot is { } encode)
+            {
+                _snapshot = encode();
+                _encodeSnapshot = null;
+            }
+
+            return _snapshot;
+        }
+
+        set
+        {
+            _snapshot = value;
+            _encodeSnapshot = null;
+        }
+    }
+
+    /// <summary>True when the batch carries a snapshot, encoded or not.</summary>
+    public bool HasSnapshot => _snapshot is not null || _encodeSnapshot is not null;
 
     public RunProgress? Progress { get; set; }
 
     public int Count => Events.Count + Orders.Count + Fills.Count + Positions.Count + Trades.Count;
 
-    public bool IsEmpty => Count == 0 && Checkpoint is null && Snapshot is null && Progress is null;
+    public bool IsEmpty => Count == 0 && Checkpoint is null && !HasSnapshot && Progress is null;
+
+    /// <summary>
+    /// Sets a snapshot to be encoded later, by whoever reads <see cref="Snapshot"/> first (the writer thread).
+    /// <paramref name="encode"/> must only read state captured for it, never live state.
+    /// </summary>
+    public void SetSnapshot(Func<SnapshotRecord> encode)
+    {
+        _snapshot = null;
+        _encodeSnapshot = encode;
+    }
 
     public void SetOrder(OrderRecord record)
     {

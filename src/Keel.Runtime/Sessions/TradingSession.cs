@@ -328,10 +328,12 @@ public static class TradingSession
         void TakeSnapshot(RunStatus status)
         {
             var p = persistence!;
-            var payload = state.Save(loop.DataEvents);
+            // Captured here, between events; encoded (JSON and checksum) on the journal's writer thread.
+            var captured = state.Capture(loop.DataEvents);
             var now = Timestamp.FromDateTimeOffset(p.Time.GetUtcNow());
             var batch = journal!.Current;
-            batch.Snapshot = SnapshotRecord.Create(kernel.Sequence, loop.DataEvents, payload, now);
+            long sequence = kernel.Sequence, dataEvents = loop.DataEvents;
+            batch.SetSnapshot(() => SnapshotRecord.Create(sequence, dataEvents, SnapshotParts.Encode(captured), now));
             var m = BacktestMetrics.Compute(perf, trades, counter, portfolio, kernel.ErrorCount);
             batch.Checkpoint = new MetricsCheckpoint(kernel.Sequence, loop.DataEvents, m.TotalReturn, m.NetProfit, m.WinRate, m.MaxDrawdown, m.Sharpe, m.ProfitFactor, now);
             batch.Progress = new RunProgress(status, Math.Round(p.Progress?.Invoke() ?? 0, 2), kernel.Sequence, now);
@@ -457,14 +459,15 @@ public static class TradingSession
         EquityCsvWriter? equityWriter,
         SessionOutputs outputs)
     {
-        public string Save(long dataEvents)
+        /// <summary>Everything the snapshot holds, as immutable records: safe to encode on another thread.</summary>
+        public SessionSnapshot Capture(long dataEvents)
         {
             // Output files first: their lengths in the snapshot must cover exactly what was written up to here.
             ordersWriter?.Flush();
             fillsWriter?.Flush();
             tradesWriter?.Flush();
             equityWriter?.Flush();
-            var snapshot = new SessionSnapshot(
+            return new SessionSnapshot(
                 SnapshotFormat,
                 dataEvents,
                 kernel.Capture(),
@@ -477,8 +480,9 @@ public static class TradingSession
                 counter.Capture(),
                 ordersWriter?.Capture(),
                 new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position));
-            return JsonSerializer.Serialize(snapshot, SnapshotJsonContext.Default.SessionSnapshot);
         }
+
+        public static string Encode(SessionSnapshot snapshot) => JsonSerializer.Serialize(snapshot, SnapshotJsonContext.Default.SessionSnapshot);
 
         /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
         public long Load(string payload)
