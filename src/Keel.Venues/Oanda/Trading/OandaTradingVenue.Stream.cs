@@ -140,7 +140,24 @@ public sealed partial class OandaTradingVenue
                 using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_options.StreamUrl, $"/v3/accounts/{Uri.EscapeDataString(_options.Account)}/transactions/stream"));
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
                 request.Headers.Add("Accept-Datetime-Format", "RFC3339");
-                using var response = await _streamHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop).ConfigureAwait(false);
+                HttpResponseMessage response;
+
+                // A server that never answers the stream request is as silent as one that stops sending heartbeats.
+                using (var idle = new CancellationTokenSource(_options.HeartbeatTimeout, _time))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, idle.Token))
+                {
+                    try
+                    {
+                        response = await _streamHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (idle.IsCancellationRequested && !stop.IsCancellationRequested)
+                    {
+                        Stats.CountStale();
+                        throw new IOException($"the stream request had no answer within {_options.HeartbeatTimeout.TotalSeconds:0.###} s");
+                    }
+                }
+
+                using var _ = response;
                 string? requestId = response.Headers.TryGetValues("RequestID", out var ids) ? ids.FirstOrDefault() : null;
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest or HttpStatusCode.NotFound)
                 {
@@ -183,6 +200,20 @@ public sealed partial class OandaTradingVenue
             if (stop.IsCancellationRequested)
             {
                 return;
+            }
+
+            // Whatever the stream missed is fetched now, even if it cannot be reopened for a while.
+            try
+            {
+                await CatchUpAsync("stream lost", stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (VenueQueryException ex)
+            {
+                VenueLog.OandaCatchUpFailed(_log, ex.Message);
             }
 
             Stats.CountReconnect();
