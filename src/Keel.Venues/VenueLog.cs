@@ -62,6 +62,35 @@ internal static partial class VenueLog
     [LoggerMessage(EventId = 2034, Level = LogLevel.Debug, Message = "{Symbol}: the {Timeframe} interval at {Time} had no ticks; filled with a flat candle")]
     public static partial void GapFilled(ILogger logger, string symbol, string timeframe, Keel.Domain.Timestamp time);
 
+    // ---- OANDA execution adapter (Oanda/Trading) ------------------------------------------------------------------
+
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "oanda: {What}: outcome unknown ({Reason}; RequestID {RequestId}); resolve it by client id {ClientOrderId} before sending again")]
+    public static partial void OandaOutcomeUnknown(ILogger logger, string what, string reason, string? requestId, string? clientOrderId);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "oanda: {What}: rate limited (attempt {Attempt}); waiting {DelayMs} ms as Retry-After asks")]
+    public static partial void OandaRateLimited(ILogger logger, string what, int attempt, long delayMs);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "oanda: {What}: malformed reply skipped (RequestID {RequestId}): {Detail}")]
+    public static partial void OandaMalformed(ILogger logger, string what, string? requestId, string detail);
+
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Error, Message = "oanda: {What} failed for good: {Reason} (RequestID {RequestId})")]
+    public static partial void OandaPermanentError(ILogger logger, string what, string reason, string? requestId);
+
+    [LoggerMessage(EventId = 2204, Level = LogLevel.Information, Message = "oanda: transactions stream open (RequestID {RequestId}); applied up to transaction {TransactionId}")]
+    public static partial void OandaStreamOpen(ILogger logger, string? requestId, long transactionId);
+
+    [LoggerMessage(EventId = 2205, Level = LogLevel.Warning, Message = "oanda: transactions stream lost ({Reason}); reconnecting in {DelayMs} ms")]
+    public static partial void OandaStreamLost(ILogger logger, string reason, long delayMs);
+
+    [LoggerMessage(EventId = 2206, Level = LogLevel.Information, Message = "oanda: caught up {Count} transactions from REST after {From} ({Why})")]
+    public static partial void OandaCaughtUp(ILogger logger, int count, long from, string why);
+
+    [LoggerMessage(EventId = 2207, Level = LogLevel.Error, Message = "oanda: transactions stream refused ({Reason}); not reconnecting")]
+    public static partial void OandaStreamRefused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2208, Level = LogLevel.Warning, Message = "oanda: catching up transactions failed: {Reason}")]
+    public static partial void OandaCatchUpFailed(ILogger logger, string reason);
+
     /// <summary>A URL for logs and messages: scheme, host, port and path only, never user info or a query (either may hold a secret).</summary>
     public static string Safe(Uri? url) => url is null ? "(no address)"
         : !url.IsAbsoluteUri ? "(a relative address)"

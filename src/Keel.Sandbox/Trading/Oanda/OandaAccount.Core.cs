@@ -144,9 +144,11 @@ internal sealed partial class OandaAccount
                 stop = order.Price;
                 break;
             case "MARKET_IF_TOUCHED":
+                // The touch price is reached by a fall (a buy below the ask, a sell below the bid: a stop for the sell)
+                // or by a rise (a buy above the ask: a stop; a sell above the bid: a limit). No quote yet: a limit.
                 long market = quote is { } x ? (side == OrderSide.Buy ? x.Ask : x.Bid) : long.MaxValue;
-                bool waitsForFall = side == OrderSide.Buy ? market > order.Price : market == long.MaxValue || market < order.Price;
-                if (side == OrderSide.Buy ? waitsForFall : !waitsForFall || market == long.MaxValue)
+                bool asLimit = side == OrderSide.Buy ? market > order.Price : market == long.MaxValue || market < order.Price;
+                if (asLimit)
                 {
                     type = OrderType.Limit;
                     limit = order.Price;
