@@ -96,6 +96,51 @@ public class OandaOfficialClientTests
         Assert.Equal(0, faults.Body.GetProperty("stream_clients").GetInt32());
     }
 
+    /// <summary>
+    /// The wire details @oanda/v20 would crash the Node process on (reference §4.3): every answer it can get, errors
+    /// included, has a Content-Type; the transactions stream is not typed JSON (the library's end handler would
+    /// <c>JSON.parse</c> the empty leftover) and each line arrives whole, ending in its newline.
+    /// </summary>
+    [Fact]
+    public async Task WireDetails_TheOfficialClientDependsOn()
+    {
+        await using var c = await OandaTradingClient.StartAsync();
+        const string a = "/v3/accounts/" + OandaTradingClient.Account;
+        using (var bad = new HttpRequestMessage(HttpMethod.Get, a + "/summary"))
+        {
+            bad.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "wrong-token");
+            await AssertJsonTypedAsync(c, bad, HttpStatusCode.Unauthorized);
+        }
+
+        await AssertJsonTypedAsync(c, new HttpRequestMessage(HttpMethod.Get, "/v3/accounts/101-001-0000001-999/summary"), HttpStatusCode.Forbidden);
+        await AssertJsonTypedAsync(c, new HttpRequestMessage(HttpMethod.Put, a + "/orders/999/cancel"), HttpStatusCode.NotFound);
+        await AssertJsonTypedAsync(c, new HttpRequestMessage(HttpMethod.Get, a + "/orders/@nobody"), HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.OK, (await c.FaultsAsync("""{"rate_limit_next":1}""")).Status);
+        await AssertJsonTypedAsync(c, new HttpRequestMessage(HttpMethod.Get, a + "/summary"), (HttpStatusCode)429);
+
+        using var stream = await c.Http.GetAsync(a + "/transactions/stream", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("application/octet-stream", stream.Content.Headers.ContentType?.MediaType);
+        using var body = await stream.Content.ReadAsStreamAsync();
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(SandboxTesting.Timeout);
+        int read = await body.ReadAsync(buffer, cts.Token); // the first heartbeat (and any after it), each flushed whole
+        var text = System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        Assert.All(text.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Equal("HEARTBEAT", JsonDocument.Parse(line).RootElement.GetProperty("type").GetString()));
+    }
+
+    private static async Task AssertJsonTypedAsync(OandaTradingClient c, HttpRequestMessage request, HttpStatusCode expected)
+    {
+        using (request)
+        {
+            using var response = await c.Http.SendAsync(request);
+            Assert.Equal(expected, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            using var _ = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        }
+    }
+
     private static void AssertOrder(JsonElement order, string id, string state, string price, string? replaces)
     {
         Assert.Equal((id, "LIMIT", state, "EUR_USD", "1000", price, "sdk-lim-1"), (S(order, "id"), S(order, "type"), S(order, "state"), S(order, "instrument"), S(order, "units"), S(order, "price"), S(order, "clientId")));
