@@ -70,6 +70,15 @@ elif ! npm ci --prefix tools/alpaca-client --no-audit --no-fund; then
   fail "npm ci --prefix tools/alpaca-client failed; the official Alpaca client test will fail"
 fi
 
+step "official OANDA client (@oanda/v20, pinned in tools/oanda-client/package-lock.json)"
+if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/oanda-client --depth=0 >/dev/null 2>&1; then
+  npm ls --prefix tools/oanda-client --depth=0 | tail -n +2
+elif ! command -v npm >/dev/null 2>&1; then
+  fail "npm is not installed: the official OANDA client test needs Node.js 20 or later with npm"
+elif ! npm ci --prefix tools/oanda-client --no-audit --no-fund; then
+  fail "npm ci --prefix tools/oanda-client failed; the official OANDA client test will fail"
+fi
+
 step "tests"
 rm -rf "$results"
 dotnet test tests/Keel.Tests/Keel.Tests.csproj -c Release --no-build --nologo \
