@@ -342,7 +342,8 @@ public abstract class VenueContract : IAsyncLifetime
         Assert.Equal(tradeIds.Count, tradeIds.Distinct().Count());
         foreach (var group in all.GroupBy(e => e.ClientOrderId))
         {
-            var kinds = group.Select(e => e.Kind).ToList();
+            // A refused cancel changes nothing, so a venue may report one at any time (OANDA streams ORDER_CANCEL_REJECT).
+            var kinds = group.Select(e => e.Kind).Where(k => k != OrderEventKind.CancelRejected).ToList();
             int accepted = kinds.IndexOf(OrderEventKind.Accepted);
             int firstFill = kinds.IndexOf(OrderEventKind.Filled);
             if (firstFill >= 0)
