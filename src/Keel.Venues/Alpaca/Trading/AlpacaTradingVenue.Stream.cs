@@ -194,6 +194,7 @@ public sealed partial class AlpacaTradingVenue
 
                 var t = Track(leg.Id, exit.ClientOrderId, leg.Symbol, leg.Side);
                 t.ClientOrderId = exit.ClientOrderId;
+                t.ParentVenueId = order.Id;
                 _venueIds[exit.ClientOrderId] = leg.Id;
                 if (exit.ClientOrderId.Value != leg.ClientOrderId)
                 {
@@ -224,6 +225,14 @@ public sealed partial class AlpacaTradingVenue
         lock (_gate)
         {
             return _orders.TryGetValue(venueOrderId, out var t) ? t.ClientOrderId : null;
+        }
+    }
+
+    private VenueOrderId? KnownParent(string venueOrderId)
+    {
+        lock (_gate)
+        {
+            return _orders.TryGetValue(venueOrderId, out var t) && t.ParentVenueId is { } parent ? new VenueOrderId(parent) : null;
         }
     }
 
@@ -652,6 +661,8 @@ public sealed partial class AlpacaTradingVenue
         public InstrumentId Instrument { get; } = instrument;
 
         public OrderSide Side { get; } = side;
+
+        public string? ParentVenueId { get; set; }
 
         public bool Accepted { get; set; }
 

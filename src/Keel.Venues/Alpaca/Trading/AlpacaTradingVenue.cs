@@ -185,7 +185,7 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
         return order is null ? null : ToVenueOrder(order, null);
     }
 
-    /// <summary>Open orders (up to 500, Alpaca's page limit), bracket and OCO legs included with their parent's venue id.</summary>
+    /// <summary>Open orders (up to 500, Alpaca's page limit), bracket and OCO legs listed on their own, with their parent's venue id when this adapter placed them.</summary>
     public async Task<IReadOnlyList<VenueOrder>> GetOpenOrdersAsync(CancellationToken ct = default)
     {
         var orders = await OpenOrdersAsync(ct).ConfigureAwait(false);
@@ -498,7 +498,7 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
     }
 
     private async Task<IReadOnlyList<AlpacaOrderDto>> OpenOrdersAsync(CancellationToken ct) =>
-        await QueryAsync("/v2/orders?status=open&limit=500&nested=true&direction=asc", "list open orders", e => List(e, AlpacaTradingJson.Order), notFoundIsNull: false, ct).ConfigureAwait(false) ?? [];
+        await QueryAsync("/v2/orders?status=open&limit=500&direction=asc", "list open orders", e => List(e, AlpacaTradingJson.Order), notFoundIsNull: false, ct).ConfigureAwait(false) ?? [];
 
     /// <summary>FILL activities after <paramref name="since"/>, with each order's Keel client id (looked up when not known).</summary>
     private async Task<(List<(AlpacaFillActivityDto Activity, ClientOrderId? ClientOrderId)> Fills, string? Next)> ReadFillsAsync(string? since, CancellationToken ct)
@@ -550,7 +550,7 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
         o.CreatedAt,
         o.UpdatedAt,
         o.ReplacedBy is null ? null : new VenueOrderId(o.ReplacedBy),
-        parent);
+        parent ?? KnownParent(o.Id));
 
     private static List<T> List<T>(JsonElement e, Func<JsonElement, T> read)
     {
