@@ -44,7 +44,7 @@ public sealed partial class AlpacaTradingVenue
 
     /// <summary>
     /// Connects and listens to <c>trade_updates</c> (throws <see cref="VenueQueryException"/> when the first connection
-    /// fails), catches up from REST, then keeps the stream up (reconnecting with back-off, catching up after each
+    /// fails), catches up from REST before it returns, then keeps the stream up (reconnecting with back-off, catching up after each
     /// reconnect) and polls REST every <see cref="AlpacaTradingOptions.CatchUpInterval"/> until disconnected.
     /// </summary>
     public async Task ConnectAsync(IOrderEventSink sink, CancellationToken ct = default)
@@ -84,6 +84,9 @@ public sealed partial class AlpacaTradingVenue
         _running = new CancellationTokenSource();
         _stream = RunStreamAsync(socket, _running.Token);
         _poll = _options.CatchUpInterval > TimeSpan.Zero ? PollAsync(_running.Token) : Task.CompletedTask;
+
+        // What happened before the stream listened (since the watermark) is delivered before this returns.
+        await CatchUpLoggedAsync(ct).ConfigureAwait(false);
     }
 
     public async Task DisconnectAsync(CancellationToken ct = default)
@@ -481,9 +484,9 @@ public sealed partial class AlpacaTradingVenue
     private async Task RunStreamAsync(ClientWebSocket socket, CancellationToken ct)
     {
         int attempt = 0;
+        var catchUp = Task.CompletedTask; // ConnectAsync catches up after the first connection itself
         while (true)
         {
-            var catchUp = CatchUpLoggedAsync(ct);
             string reason;
             try
             {
@@ -522,6 +525,7 @@ public sealed partial class AlpacaTradingVenue
                     await Task.Delay(delay, _time, ct).ConfigureAwait(false);
                     socket = await OpenStreamAsync(ct).ConfigureAwait(false);
                     Counters.Reconnected();
+                    catchUp = CatchUpLoggedAsync(ct);
                     attempt = 0;
                     break;
                 }
