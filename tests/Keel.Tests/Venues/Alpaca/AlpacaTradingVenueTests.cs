@@ -321,6 +321,57 @@ public sealed class AlpacaTradingVenueTests
         Assert.DoesNotContain("wrong", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AlpacaExtras_ClockCalendarCancelAllAndClosePosition()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.PricesAsync("AAPL", "100");
+        var clock = await h.Venue.GetClockAsync();
+        Assert.True(clock.NextClose > clock.Now);
+        var days = await h.Venue.GetCalendarAsync(new DateOnly(2026, 12, 7), new DateOnly(2026, 12, 13));
+        Assert.Equal(5, days.Count);
+        Assert.Equal((new DateOnly(2026, 12, 7), "09:30", "16:00"), (days[0].Date, days[0].Open, days[0].Close));
+
+        await h.Venue.SubmitAsync(Order("x-1", "AAPL", OrderSide.Buy, OrderType.Limit, 1, limit: 90m));
+        await h.Venue.SubmitAsync(Order("x-2", "AAPL", OrderSide.Buy, OrderType.Limit, 1, limit: 91m));
+        Assert.Equal(2, (await h.Venue.CancelAllAsync()).Count);
+        await h.Sink.WaitAsync(() => h.Sink.Kinds("x-2").Contains(OrderEventKind.Canceled), "the cancels");
+        Assert.Empty(await h.Venue.GetOpenOrdersAsync());
+
+        await h.Venue.SubmitAsync(Order("x-3", "AAPL", OrderSide.Buy, OrderType.Market, 4));
+        await h.PricesAsync("AAPL", "100");
+        await h.Sink.FillAsync("x-3");
+        var close = await h.Venue.ClosePositionAsync(new InstrumentId("AAPL"));
+        Assert.Equal(VenueOutcomeKind.Accepted, close.Kind);
+        await h.PricesAsync("AAPL", "102");
+        await EventuallyAsync(async () => (await h.Venue.GetPositionsAsync()).Count == 0 ? "flat" : null, "the position to close");
+        Assert.Equal(VenueOutcomeKind.Rejected, (await h.Venue.ClosePositionAsync(new InstrumentId("AAPL"))).Kind);
+    }
+
+    [Fact]
+    public async Task UnreadableReplies_AreTypedErrorsWithTheRequestId_NeverCrashes()
+    {
+        using var handler = new ScriptedHandler();
+        await using var venue = new AlpacaTradingVenue(new AlpacaTradingOptions { Key = "k", Secret = "s", BaseUrl = new Uri("http://venue.invalid") }, handler);
+
+        handler.Next = """{"id":"abc","client_order_id":"m-1","sta""";
+        var truncated = await venue.SubmitAsync(Order("m-1", "AAPL", OrderSide.Buy, OrderType.Market, 1));
+        Assert.Equal((VenueOutcomeKind.Unknown, "req-1"), (truncated.Kind, truncated.RequestId));
+
+        handler.Next = """{"currency":"USD","cash":"lots","buying_power":"1","equity":"1"}""";
+        var account = await Assert.ThrowsAsync<VenueQueryException>(() => venue.GetAccountAsync());
+        Assert.Equal((VenueOutcomeKind.PermanentError, "req-2"), (account.Outcome.Kind, account.Outcome.RequestId));
+        Assert.Contains("'cash' was 'lots'", account.Message, StringComparison.Ordinal);
+
+        handler.Next = """{"id":"abc","client_order_id":"m-1","symbol":"AAPL","side":"buy","type":"market","time_in_force":"day","qty":"1","status":"teleported","created_at":"2026-12-07T15:00:00Z"}""";
+        var status = await Assert.ThrowsAsync<VenueQueryException>(() => venue.GetOrderByVenueIdAsync(new VenueOrderId("abc")));
+        Assert.Contains("'teleported'", status.Message, StringComparison.Ordinal);
+
+        handler.Next = "[1,2,3]";
+        await Assert.ThrowsAsync<VenueQueryException>(() => venue.GetPositionsAsync());
+        Assert.Equal(4, venue.Counters.UnreadableReplies);
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what)
         where T : class
     {
@@ -399,6 +450,21 @@ public sealed class AlpacaTradingVenueTests
             await Venue.DisposeAsync();
             Control.Dispose();
             await Server.DisposeAsync();
+        }
+    }
+
+    /// <summary>Answers every request 200 with <see cref="Next"/> and a numbered X-Request-ID.</summary>
+    private sealed class ScriptedHandler : HttpMessageHandler
+    {
+        private int _requests;
+
+        public string Next { get; set; } = "{}";
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(Next) };
+            response.Headers.Add("X-Request-ID", "req-" + Interlocked.Increment(ref _requests));
+            return Task.FromResult(response);
         }
     }
 
