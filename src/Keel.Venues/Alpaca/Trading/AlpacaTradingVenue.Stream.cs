@@ -504,8 +504,9 @@ public sealed partial class AlpacaTradingVenue
                 await catchUp.ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (ex is WebSocketException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // A broken connection, or anything else (a sink that threw): reconnect and catch up rather than stop listening.
                 reason = ex.Message;
             }
             finally
