@@ -90,6 +90,39 @@ internal static partial class VenueLog
 
     [LoggerMessage(EventId = 2208, Level = LogLevel.Warning, Message = "oanda: catching up transactions failed: {Reason}")]
     public static partial void OandaCatchUpFailed(ILogger logger, string reason);
+    // Alpaca trading adapter (Keel.Venues.Alpaca.Trading): 2100–2119.
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "{Venue}: trade_updates listening")]
+    public static partial void TradeStreamListening(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "{Venue}: trade_updates disconnected: {Reason}; reconnecting in {DelayMs} ms (attempt {Attempt})")]
+    public static partial void TradeStreamReconnecting(ILogger logger, string venue, string reason, long delayMs, int attempt);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "{Venue}: unreadable reply to {What} (request id {RequestId}): {Detail}")]
+    public static partial void UnreadableReply(ILogger logger, string venue, string what, string requestId, string detail);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "{Venue}: {What} was rate limited; sending it again in {DelayMs} ms (attempt {Attempt})")]
+    public static partial void OrderRateLimited(ILogger logger, string venue, string what, long delayMs, int attempt);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "{Venue}: the outcome of {What} is unknown: {Reason}")]
+    public static partial void OutcomeUnknown(ILogger logger, string venue, string what, string reason);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Information, Message = "{Venue}: caught up from REST: {Fills} fills and {Events} order events the stream had not delivered")]
+    public static partial void CaughtUp(ILogger logger, string venue, int fills, int events);
+
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Debug, Message = "{Venue}: repeated {Event} for order {VenueOrderId} ignored")]
+    public static partial void DuplicateEvent(ILogger logger, string venue, Keel.Domain.Orders.OrderEventKind @event, string venueOrderId);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "{Venue}: catch-up from REST failed: {Reason}")]
+    public static partial void CatchUpFailed(ILogger logger, string venue, string reason);
+
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "{Venue}: trade_updates message skipped: {Detail}")]
+    public static partial void TradeUpdateSkipped(ILogger logger, string venue, string detail);
+
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Error, Message = "{Venue}: trade_updates refused the credentials; not reconnecting")]
+    public static partial void TradeStreamUnauthorized(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "{Venue}: client order id {ClientOrderId} was already used; it is order {VenueOrderId}, placed by an earlier submission")]
+    public static partial void DuplicateClientOrderId(ILogger logger, string venue, string clientOrderId, string venueOrderId);
 
     /// <summary>A URL for logs and messages: scheme, host, port and path only, never user info or a query (either may hold a secret).</summary>
     public static string Safe(Uri? url) => url is null ? "(no address)"

@@ -386,6 +386,32 @@ public class AlpacaTradingTests
     }
 
     [Fact]
+    public async Task OutOfOrderAndDropStream_HoldAnEventBackOnce_AndCutTheConnection()
+    {
+        await using var server = await StartAsync();
+        using var http = Alpaca(server);
+        var ws = await TradeWs.ListeningAsync(server);
+        await Trading.PricesAsync(http, "AAPL", "100");
+        await Trading.PostAsync(http, "/_sandbox/alpaca/faults", """{"out_of_order_next":1,"retry_after_s":2}""");
+        await Trading.PostOrderAsync(http, """{"symbol":"AAPL","qty":"1","side":"buy","type":"market","time_in_force":"day"}""");
+        await Trading.PricesAsync(http, "AAPL", "101");
+        Assert.Equal("fill", (await ws.ReceiveAsync()).GetProperty("data").GetProperty("event").GetString());
+        Assert.Equal("new", (await ws.ReceiveAsync()).GetProperty("data").GetProperty("event").GetString());
+
+        await Trading.PostAsync(http, "/_sandbox/alpaca/faults", """{"rate_limit_next":1}""");
+        using (var limited = await http.GetAsync("/v2/account"))
+        {
+            Assert.Equal(TimeSpan.FromSeconds(2), limited.Headers.RetryAfter?.Delta);
+            Assert.True(limited.Headers.Contains("X-Request-ID"));
+        }
+
+        await Trading.PostAsync(http, "/_sandbox/alpaca/faults", """{"drop_stream":true}""");
+        await Assert.ThrowsAnyAsync<Exception>(() => ws.ReceiveAsync());
+        await ws.DisposeAsync();
+        Assert.Equal(0, (await GetJsonAsync(http, "/_sandbox/alpaca/faults")).GetProperty("trade_stream_listeners").GetInt32());
+    }
+
+    [Fact]
     public async Task CloseByHand_SellsThePositionAtTheLastPrice_WithItsEvents()
     {
         await using var server = await StartAsync(halfSpread: 0.05m);

@@ -20,6 +20,7 @@ internal sealed class AlpacaTradeStream(SandboxOptions options, SandboxFaults fa
     private const int MaxMessage = 1 << 16;
     private readonly ConcurrentDictionary<long, Session> _sessions = new();
     private long _nextId;
+    private byte[]? _held;
 
     /// <summary>Connections that listen to trade_updates now.</summary>
     public int Listening => _sessions.Values.Count(s => s.Listening);
@@ -33,7 +34,16 @@ internal sealed class AlpacaTradeStream(SandboxOptions options, SandboxFaults fa
             return;
         }
 
+        if (_held is null && f.TryTakeOutOfOrder())
+        {
+            // Sent after the next event (Publish runs under the account lock, so _held needs no lock of its own).
+            _held = update.Frame;
+            return;
+        }
+
         bool twice = f.TryTakeDuplicate();
+        var held = _held;
+        _held = null;
         foreach (var session in _sessions.Values)
         {
             if (session.Listening)
@@ -43,7 +53,21 @@ internal sealed class AlpacaTradeStream(SandboxOptions options, SandboxFaults fa
                 {
                     session.Enqueue(update.Frame);
                 }
+
+                if (held is not null)
+                {
+                    session.Enqueue(held);
+                }
             }
+        }
+    }
+
+    /// <summary>Aborts every trade_updates connection at once (no close frame); events until the client reconnects are lost.</summary>
+    public void Drop()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.Abort();
         }
     }
 
@@ -246,6 +270,13 @@ internal sealed class AlpacaTradeStream(SandboxOptions options, SandboxFaults fa
         }
 
         public void Enqueue(byte[] frame) => _outbox.Writer.TryWrite(frame);
+
+        public void Abort()
+        {
+            _listening = false;
+            _outbox.Writer.TryComplete();
+            socket.Abort();
+        }
 
         public void Close()
         {

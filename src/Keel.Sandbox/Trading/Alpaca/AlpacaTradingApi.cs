@@ -94,9 +94,10 @@ internal sealed class AlpacaTradingApi
         var f = _faults.AlpacaTrading;
         bool limited = f.TryTakeRateLimit();
         long reset = RateHeaders(context.Response, limited);
+        context.Response.Headers["X-Request-ID"] = Guid.NewGuid().ToString("N");
         if (limited)
         {
-            long wait = Math.Max(1, reset - _time.GetUtcNow().ToUnixTimeSeconds());
+            long wait = f.RetryAfterS > 0 ? f.RetryAfterS : Math.Max(1, reset - _time.GetUtcNow().ToUnixTimeSeconds());
             context.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
             SandboxLog.TradingFault(_log, "rate_limit_next", context.Request.Path.Value ?? string.Empty);
             await WriteAsync(context, ApiResult.Error(429, 42910000, "too many requests")).ConfigureAwait(false);
@@ -454,12 +455,13 @@ internal sealed class AlpacaTradingApi
         var f = _faults.AlpacaTrading;
         foreach (var p in root.EnumerateObject())
         {
-            bool isCount = p.Name is "rate_limit_next" or "server_error_next" or "lose_response_next" or "duplicate_events_next" or "drop_fill_events_next" or "stall_ms";
-            bool isFlag = p.Name is "silent_stream" or "reset";
+            bool isCount = p.Name is "rate_limit_next" or "server_error_next" or "lose_response_next" or "duplicate_events_next" or "drop_fill_events_next" or "stall_ms"
+                or "out_of_order_next" or "retry_after_s";
+            bool isFlag = p.Name is "silent_stream" or "reset" or "drop_stream";
             bool ok = isCount ? p.Value.TryGetInt32(out int n) && n >= 0 : isFlag && p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False;
             if (!ok)
             {
-                return ApiResult.Invalid($"'{p.Name}' was {p.Value.GetRawText()}; expected rate_limit_next, server_error_next, lose_response_next, duplicate_events_next, drop_fill_events_next, stall_ms (a count ≥ 0) or silent_stream, reset (true/false)");
+                return ApiResult.Invalid($"'{p.Name}' was {p.Value.GetRawText()}; expected rate_limit_next, server_error_next, lose_response_next, duplicate_events_next, drop_fill_events_next, out_of_order_next, retry_after_s, stall_ms (a count ≥ 0) or silent_stream, drop_stream, reset (true/false)");
             }
         }
 
@@ -493,6 +495,15 @@ internal sealed class AlpacaTradingApi
                 case "silent_stream":
                     f.SilentStream = p.Value.GetBoolean();
                     break;
+                case "out_of_order_next":
+                    f.OutOfOrderNext = p.Value.GetInt32();
+                    break;
+                case "retry_after_s":
+                    f.RetryAfterS = p.Value.GetInt32();
+                    break;
+                case "drop_stream" when p.Value.GetBoolean():
+                    Stream.Drop();
+                    break;
                 default:
                     break;
             }
@@ -512,6 +523,8 @@ internal sealed class AlpacaTradingApi
         w.WriteNumber("drop_fill_events_next", f.DropFillEventsNext);
         w.WriteNumber("stall_ms", f.StallMs);
         w.WriteBoolean("silent_stream", f.SilentStream);
+        w.WriteNumber("out_of_order_next", f.OutOfOrderNext);
+        w.WriteNumber("retry_after_s", f.RetryAfterS);
         w.WriteNumber("trade_stream_listeners", Stream.Listening);
         w.WriteEndObject();
     });

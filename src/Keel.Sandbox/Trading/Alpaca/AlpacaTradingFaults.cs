@@ -13,6 +13,8 @@ public sealed class AlpacaTradingFaults
     private int _dropFillEventsNext;
     private int _stallMs;
     private volatile bool _silentStream;
+    private int _outOfOrderNext;
+    private int _retryAfterS;
 
     /// <summary>The next N trading requests answer 429 with <c>Retry-After</c> and <c>X-Ratelimit-Remaining: 0</c>.</summary>
     public int RateLimitNext
@@ -63,6 +65,20 @@ public sealed class AlpacaTradingFaults
         set => _silentStream = value;
     }
 
+    /// <summary>The next N trade_updates events are held back and sent after the event that follows each.</summary>
+    public int OutOfOrderNext
+    {
+        get => Volatile.Read(ref _outOfOrderNext);
+        set => Volatile.Write(ref _outOfOrderNext, Math.Max(0, value));
+    }
+
+    /// <summary>The <c>Retry-After</c> (seconds) a rate-limited answer names; 0 = the seconds until the rate window resets.</summary>
+    public int RetryAfterS
+    {
+        get => Volatile.Read(ref _retryAfterS);
+        set => Volatile.Write(ref _retryAfterS, Math.Max(0, value));
+    }
+
     /// <summary>Switches every trading fault off.</summary>
     public void Reset()
     {
@@ -73,6 +89,8 @@ public sealed class AlpacaTradingFaults
         DropFillEventsNext = 0;
         StallMs = 0;
         SilentStream = false;
+        OutOfOrderNext = 0;
+        RetryAfterS = 0;
     }
 
     internal bool TryTakeRateLimit() => SandboxFaults.TryTake(ref _rateLimitNext);
@@ -84,4 +102,6 @@ public sealed class AlpacaTradingFaults
     internal bool TryTakeDuplicate() => SandboxFaults.TryTake(ref _duplicateEventsNext);
 
     internal bool TryTakeDropFill() => SandboxFaults.TryTake(ref _dropFillEventsNext);
+
+    internal bool TryTakeOutOfOrder() => SandboxFaults.TryTake(ref _outOfOrderNext);
 }
