@@ -164,7 +164,7 @@ public sealed class AlpacaBrokerageModel : IBrokerageModel
             return Invalid($"invalid crypto time_in_force: {order.TimeInForce.ToText()} (gtc or ioc)");
         }
 
-        return order.ClientOrderId.Value.Length > MaxClientOrderIdLength
+        return order.ClientOrderId.Value?.Length > MaxClientOrderIdLength
             ? Invalid("client_order_id must be no more than 128 characters")
             : null;
     }

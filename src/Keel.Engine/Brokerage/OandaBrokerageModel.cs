@@ -12,7 +12,7 @@ namespace Keel.Engine.Brokerage;
 /// <c>priceBound</c>; a pending order is GTC, or GFD for a day order; a bracket or OTO is its entry with
 /// <c>takeProfitOnFill</c> and <c>stopLossOnFill</c>. Rules, in the order OANDA (and the sandbox) checks them: units not
 /// zero and in whole lots (tradeUnitsPrecision), prices and the price bound on the instrument's tick (displayPrecision),
-/// a time in force the order type takes (pending orders: GTC, GTD, GFD), a client id of 1 to 128 characters, the
+/// a time in force the order type takes (pending orders: GTC, GTD, GFD), a client id of at most 128 characters, the
 /// take-profit's and the stop-loss's precision; then a take-profit or stop-loss on the losing side of the entry price
 /// (the entry's limit or stop, else the last price), which OANDA cancels at fill time and the model refuses up front.
 /// OANDA cannot place OCO pairs nor stop-limit stop-losses; such groups are refused with <see cref="UnsupportedCode"/>.
@@ -67,7 +67,7 @@ public sealed class OandaBrokerageModel : IBrokerageModel
             return TimeInForceInvalid;
         }
 
-        return order.ClientOrderId.Value.Length is 0 or > MaxClientIdLength ? ClientIdInvalid : null;
+        return order.ClientOrderId.Value is { Length: > MaxClientIdLength } ? ClientIdInvalid : null;
     }
 
     /// <inheritdoc/>
