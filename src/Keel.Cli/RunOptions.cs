@@ -45,6 +45,7 @@ internal sealed class RunOptions
         Add(MaxPosition);
         Add(MaxOrderNotional);
         Add(MaxOpenOrders);
+        Add(Brokerage);
         Add(PeriodsPerYear);
         Add(Db);
         Add(SnapshotEvery);
@@ -113,6 +114,8 @@ internal sealed class RunOptions
     public Option<string> MaxOrderNotional { get; } = new("--max-order-notional") { Description = "risk: largest value of a single opening order", HelpName = "AMOUNT" };
 
     public Option<string> MaxOpenOrders { get; } = new("--max-open-orders") { Description = "risk: most orders working at once", HelpName = "N" };
+
+    public Option<string> Brokerage { get; } = new("--brokerage") { Description = "validate orders as this venue would before they are sent, rejecting with its message: none, alpaca or oanda [default: none; with --venue: that venue]", HelpName = "none|alpaca|oanda" };
 
     public Option<string> PeriodsPerYear { get; } = new("--periods-per-year") { Description = "annualisation for Sharpe/Sortino [default: 252 for daily returns, 52 weekly, 12 monthly]", HelpName = "N" };
 
@@ -264,6 +267,7 @@ internal sealed class RunOptions
             DataFiles = SplitList(dataText),
             Symbols = liveSymbols ?? (Get(Symbol) is string sym ? SplitList(sym) : null),
             Venue = venue,
+            Brokerage = BrokerageName(Get(Brokerage) ?? venue ?? "none", N(Brokerage)),
             VenueUrl = venue is null ? null : Get(Url),
             Timeframe = timeframe,
             ConfigPath = parse.GetValue(Config),
@@ -375,6 +379,14 @@ internal sealed class RunOptions
         }
 
         return v;
+    }
+
+    private static string BrokerageName(string text, string option)
+    {
+        var name = text.Trim().ToLowerInvariant();
+        return Keel.Engine.Brokerage.BrokerageModels.Create(name) is not null
+            ? name
+            : throw new UsageException($"{option} was '{text}'; it must be {string.Join(", ", Keel.Engine.Brokerage.BrokerageModels.Names)}");
     }
 
     private static decimal Fraction(string text, string option, decimal max, bool positive = false)

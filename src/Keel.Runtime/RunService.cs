@@ -1,6 +1,7 @@
 using System.Globalization;
 using Keel.Domain;
 using Keel.Engine.Analytics;
+using Keel.Engine.Brokerage;
 using Keel.Engine.Kernel;
 using Keel.Engine.Persistence;
 using Keel.Engine.Ports;
@@ -339,6 +340,8 @@ public static class RunService
             {
                 Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders),
                 StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
+                Brokerage = BrokerageModels.Create(spec.Brokerage)
+                    ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),
             },
             Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
             Venue = run.Wiring.Venue,

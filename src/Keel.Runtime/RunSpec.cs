@@ -86,6 +86,12 @@ public sealed record RunSpec
     /// <summary>Paper replay: N × wall-clock time between bars, or infinity for as fast as possible.</summary>
     public required double Speed { get; init; }
 
+    /// <summary>
+    /// The brokerage model that validates orders as a venue would before they are sent (none, alpaca, oanda; see
+    /// <see cref="Keel.Engine.Brokerage.BrokerageModels"/>). "none", which accepts everything, for runs stored before it existed.
+    /// </summary>
+    public string Brokerage { get; init; } = "none";
+
     /// <summary>Live feeds: the venue (alpaca, oanda) whose stream drives the run; null for files.</summary>
     public string? Venue { get; init; }
 

@@ -98,6 +98,12 @@ public static class RunSpecJson
                 w.WriteEndArray();
             }
 
+            if (s.Brokerage != "none")
+            {
+                // Written only when chosen, so the specs of runs without a model stay as they were.
+                w.WriteString("brokerage", s.Brokerage);
+            }
+
             w.WriteString("speed", double.IsFinite(s.Speed) ? s.Speed.ToString("R", CultureInfo.InvariantCulture) : "max");
             w.WriteNumber("snapshotEvery", s.SnapshotEvery);
             w.WriteString("snapshotSeconds", s.SnapshotSeconds.ToString("R", CultureInfo.InvariantCulture));
@@ -157,6 +163,7 @@ public static class RunSpecJson
                 Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),
                 Db = db,
                 SnapshotEvery = L("snapshotEvery") ?? 200_000,
+                Brokerage = S("brokerage") ?? "none",
                 SnapshotSeconds = double.Parse(R("snapshotSeconds"), NumberStyles.Float, CultureInfo.InvariantCulture),
                 Inputs = e.TryGetProperty("inputs", out var inputs) && inputs.ValueKind == JsonValueKind.Array
                     ? [.. inputs.EnumerateArray().Select(x => new InputFingerprint(x.GetProperty("path").GetString()!, x.GetProperty("length").GetInt64(), x.GetProperty("xxh128").GetString()!))]

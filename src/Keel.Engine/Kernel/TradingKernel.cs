@@ -3,6 +3,7 @@ using Keel.Domain;
 using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
+using Keel.Engine.Brokerage;
 using Keel.Engine.Clock;
 using Keel.Engine.Orders;
 using Keel.Engine.Persistence;
@@ -33,6 +34,12 @@ public sealed record KernelOptions
     /// tick by default (a backtest on tick data).
     /// </summary>
     public MarketDataKinds StrategyTicks { get; init; } = MarketDataKinds.Trades | MarketDataKinds.Quotes;
+
+    /// <summary>
+    /// Validates every order as the venue would before it is sent (after the risk gate); an order it refuses is
+    /// rejected with the venue's message, as if the venue had answered. Accepts everything by default.
+    /// </summary>
+    public IBrokerageModel Brokerage { get; init; } = AcceptAllBrokerageModel.Instance;
 }
 
 /// <summary>An order changed: the event and the order after it was applied.</summary>
@@ -60,6 +67,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     private readonly KernelOptions _options;
     private readonly IMarketDataConsumer[] _consumers;
     private readonly MarketDataKinds _strategyTicks;
+    private readonly IBrokerageModel? _brokerage;
     private readonly InstrumentMap<InstrumentSlot> _slots = new();
     private readonly Queue<PendingNotification> _pending = new();
     private Timestamp _eventTime;
@@ -96,6 +104,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         _breaker = new CircuitBreaker(_options.CircuitBreakerThreshold);
         _consumers = marketDataConsumers?.ToArray() ?? [];
         _strategyTicks = _options.StrategyTicks;
+        _brokerage = _options.Brokerage is AcceptAllBrokerageModel ? null : _options.Brokerage;
         foreach (var instrument in instruments)
         {
             _slots.Add(instrument.Id, new InstrumentSlot(instrument));
@@ -768,9 +777,50 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             return;
         }
 
+        var command = SubmitOrder.From(order, _clock.Now);
+        if (_brokerage?.Validate(command, Context(order)) is { } rejection)
+        {
+            RejectBeforeSending(order, rejection);
+            return;
+        }
+
         // The submitted event is published (and journaled) before the venue sees the command.
         MarkSubmitted(order);
-        _venue.Submit(SubmitOrder.From(order, _clock.Now));
+        _venue.Submit(command);
+    }
+
+    private BrokerageContext Context(Order order)
+    {
+        var slot = FindSlot(order.Instrument)!;
+        return new(slot.Instrument, slot.ReferencePrice, _eventTime);
+    }
+
+    /// <summary>
+    /// The brokerage model refused the order: it is rejected with the venue's message, as if the venue had answered
+    /// (an error notice, as for a venue's rejection), and never sent.
+    /// </summary>
+    private void RejectBeforeSending(Order order, BrokerageRejection rejection)
+    {
+        var rejected = new OrderRejected(order.Id, rejection.Message, _eventTime, _clock.Now);
+        order.Apply(rejected);
+        Notice(NoticeLevel.Error, "order_rejected", $"order {order.Id} rejected by the {_brokerage!.Name} brokerage model before sending ({rejection.Code}): {rejection.Message}");
+        _orders.Updated(order);
+        _pending.Enqueue(new PendingNotification(rejected, order, null));
+    }
+
+    private bool RejectListBeforeSending(SubmitOrderList list, Order[] orders)
+    {
+        if (_brokerage?.ValidateList(list, Context(orders[0])) is not { } rejection)
+        {
+            return false;
+        }
+
+        foreach (var o in orders)
+        {
+            RejectBeforeSending(o, rejection);
+        }
+
+        return true;
     }
 
     private void SubmitBracket(in Intent intent)
@@ -819,11 +869,17 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             return;
         }
 
+        var now = _clock.Now;
+        var list = new SubmitOrderList([SubmitOrder.From(entry, now), SubmitOrder.From(sl, now), SubmitOrder.From(tp, now)], now);
+        if (_brokerage is not null && RejectListBeforeSending(list, [entry, sl, tp]))
+        {
+            return;
+        }
+
         MarkSubmitted(entry);
         MarkSubmitted(sl);
         MarkSubmitted(tp);
-        var now = _clock.Now;
-        _venue.SubmitList(new SubmitOrderList([SubmitOrder.From(entry, now), SubmitOrder.From(sl, now), SubmitOrder.From(tp, now)], now));
+        _venue.SubmitList(list);
     }
 
     private void SubmitOco(in Intent intent)
@@ -856,10 +912,16 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             return;
         }
 
+        var now = _clock.Now;
+        var list = new SubmitOrderList([SubmitOrder.From(a, now), SubmitOrder.From(b, now)], now);
+        if (_brokerage is not null && RejectListBeforeSending(list, [a, b]))
+        {
+            return;
+        }
+
         MarkSubmitted(a);
         MarkSubmitted(b);
-        var now = _clock.Now;
-        _venue.SubmitList(new SubmitOrderList([SubmitOrder.From(a, now), SubmitOrder.From(b, now)], now));
+        _venue.SubmitList(list);
     }
 
     private void CancelOrder(ClientOrderId id)
@@ -918,8 +980,15 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             return;
         }
 
+        var terms = SubmitOrder.From(replacement, _clock.Now);
+        if (_brokerage?.Validate(terms, Context(replacement)) is { } rejection)
+        {
+            RejectBeforeSending(replacement, rejection);
+            return;
+        }
+
         MarkSubmitted(replacement);
-        _venue.Replace(new ReplaceOrder(old.Id, SubmitOrder.From(replacement, _clock.Now), _clock.Now));
+        _venue.Replace(new ReplaceOrder(old.Id, terms, _clock.Now));
     }
 
     private sealed class InstrumentSlot(Instrument instrument)

@@ -144,6 +144,14 @@ internal static class AlpacaRequests
             {
                 return (null, ApiResult.State($"take_profit.limit_price must be {(s == OrderSide.Sell ? "above" : "below")} stop_loss.stop_price"));
             }
+
+            // The exits must lie at least a cent beyond the base price: the entry's limit (Alpaca uses the current market
+            // for other entries, which this parser does not know).
+            if (orderClass is "bracket" or "oto" && t is OrderType.Limit or OrderType.StopLimit && limit is Price basePrice
+                && BasePriceProblem(s, basePrice, takeProfit, slStop) is { } baseProblem)
+            {
+                return (null, ApiResult.Error(422, 42210000, baseProblem, ("base_price", basePrice.ToString())));
+            }
         }
 
         if (t is OrderType.Limit or OrderType.StopLimit && limit is null)
@@ -226,6 +234,21 @@ internal static class AlpacaRequests
         }
 
         return (new ReplaceTicket(qty, tif, limit, stop, clientOrderId is { Length: > 0 } ? clientOrderId : null), null);
+    }
+
+    private static string? BasePriceProblem(OrderSide side, Price basePrice, Price? takeProfit, Price? stopLoss)
+    {
+        var cent = Price.From(0.01m);
+        if (side == OrderSide.Buy)
+        {
+            return takeProfit < basePrice + cent ? "take_profit.limit_price must be >= base_price + 0.01"
+                : stopLoss > basePrice - cent ? "stop_loss.stop_price must be <= base_price - 0.01"
+                : null;
+        }
+
+        return takeProfit > basePrice - cent ? "take_profit.limit_price must be <= base_price - 0.01"
+            : stopLoss < basePrice + cent ? "stop_loss.stop_price must be >= base_price + 0.01"
+            : null;
     }
 
     /// <summary>Alpaca's pricing rule: whole cents from $1.00 up, up to four decimals below.</summary>
