@@ -324,6 +324,14 @@ public static class TradingSession
         }
 
         link?.Attached?.Invoke(inbox, bus, kernel);
+        if (persistence is not null)
+        {
+            // The snapshot serializer's first use JIT-compiles a few thousand generic methods (System.Text.Json metadata
+            // over Keel's value types cannot be precompiled): done now on a spare core, on a throw-away capture of the
+            // empty session, instead of on the journal's writer thread in the middle of the run.
+            var warm = state.Capture(loop.DataEvents);
+            ThreadPool.UnsafeQueueUserWorkItem(static w => SnapshotParts.Encode(w), warm, preferLocal: false);
+        }
 
         void TakeSnapshot(RunStatus status)
         {
