@@ -102,11 +102,13 @@ internal sealed class AlpacaAccount : IOrderEventSink
     }
 
     /// <summary>A new price of <paramref name="symbol"/> (a replayed or generated tick, or a scripted one): marks the position and matches working orders.</summary>
-    public void OnPrice(string symbol, long priceRaw)
+    /// <param name="sizeRaw">How much the quote shows on each side (raw <see cref="Quantity"/>): an order larger than
+    /// that fills in parts over several prices. Zero: unlimited (the feed has no depth).</param>
+    public void OnPrice(string symbol, long priceRaw, long sizeRaw = 0)
     {
         lock (_gate)
         {
-            OnPriceLocked(symbol, priceRaw);
+            OnPriceLocked(symbol, priceRaw, sizeRaw);
         }
     }
 
@@ -619,7 +621,7 @@ internal sealed class AlpacaAccount : IOrderEventSink
         _publish(new TradeUpdate(name, executionId, frame));
     }
 
-    private void OnPriceLocked(string symbol, long priceRaw)
+    private void OnPriceLocked(string symbol, long priceRaw, long sizeRaw = 0)
     {
         if (priceRaw <= 0)
         {
@@ -632,8 +634,8 @@ internal sealed class AlpacaAccount : IOrderEventSink
         _portfolio.Mark(instrument.Id, price);
         var ts = Timestamp.FromUnixNanos(Now());
         var tick = _halfSpread > 0 && priceRaw > _halfSpread
-            ? new Tick(instrument.Id, ts, TickKind.Quote | TickKind.Trade, Price.FromRaw(priceRaw - _halfSpread), Price.FromRaw(priceRaw + _halfSpread), default, default, price, default, null, ts)
-            : Tick.Trade(instrument.Id, ts, price, Quantity.Zero);
+            ? new Tick(instrument.Id, ts, TickKind.Quote | TickKind.Trade, Price.FromRaw(priceRaw - _halfSpread), Price.FromRaw(priceRaw + _halfSpread), Quantity.FromRaw(sizeRaw), Quantity.FromRaw(sizeRaw), price, default, null, ts)
+            : Tick.Trade(instrument.Id, ts, price, Quantity.FromRaw(sizeRaw));
         exchange.OnTick(tick);
     }
 
@@ -806,7 +808,7 @@ internal sealed class AlpacaAccount : IOrderEventSink
         {
             // Sub-penny ticks and fractional lots: the API layer enforces Alpaca's own price and quantity rules.
             var instrument = new Instrument(new InstrumentId(symbol), AssetClass.Equity, MinTick, Quantity.FromRaw(1), "USD");
-            var exchange = new SimulatedExchange(new SimulatedExchangeOptions(), [instrument], _portfolio);
+            var exchange = new SimulatedExchange(new SimulatedExchangeOptions { FillAtMostTickSize = true }, [instrument], _portfolio);
             exchange.Connect(this);
             book = (instrument, exchange);
             _books.Add(symbol, book);

@@ -399,7 +399,10 @@ internal sealed class AlpacaTradingApi
         await WriteAsync(context, handler(document.RootElement)).ConfigureAwait(false);
     }
 
-    /// <summary><c>{"symbol":"AAPL","prices":["100","99.5"]}</c>: each price in turn is the symbol's next price, matched at once.</summary>
+    /// <summary>
+    /// <c>{"symbol":"AAPL","prices":["100","99.5"],"size":"3"}</c>: each price in turn is the symbol's next price, matched
+    /// at once. With <c>size</c>, each price shows only that many shares on each side, so a larger order fills in parts.
+    /// </summary>
     private ApiResult ScriptPrices(JsonElement root)
     {
         string? symbol = String(root, "symbol");
@@ -420,9 +423,21 @@ internal sealed class AlpacaTradingApi
             parsed.Add(price.Raw);
         }
 
+        long size = 0;
+        if (root.TryGetProperty("size", out var sizeElement))
+        {
+            string text = sizeElement.ValueKind == JsonValueKind.String ? sizeElement.GetString()! : sizeElement.GetRawText();
+            if (!Quantity.TryParse(text, out var shown) || !shown.IsPositive)
+            {
+                return ApiResult.Invalid($"size {text} is not a positive quantity");
+            }
+
+            size = shown.Raw;
+        }
+
         foreach (long p in parsed)
         {
-            Account.OnPrice(symbol, p);
+            Account.OnPrice(symbol, p, size);
         }
 
         return ApiResult.Ok(AlpacaWire.Write(w =>

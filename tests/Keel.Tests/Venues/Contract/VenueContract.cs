@@ -78,6 +78,7 @@ public abstract class VenueContract : IAsyncLifetime
         var buy = Order(OrderSide.Buy, OrderType.Market);
         var outcome = await Venue.SubmitAsync(buy);
         Assert.Equal(VenueOutcomeKind.Accepted, outcome.Kind);
+        await QuoteAgainAsync();
 
         var fill = await Events.WaitForAsync<OrderFilled>(buy.ClientOrderId, Patience);
         Assert.Equal(Q(Size), fill.LastQty);
@@ -276,6 +277,7 @@ public abstract class VenueContract : IAsyncLifetime
 
         var entry = Order(OrderSide.Buy, OrderType.Market);
         Assert.Equal(VenueOutcomeKind.Accepted, (await Venue.SubmitAsync(entry)).Kind);
+        await QuoteAgainAsync();
         await Events.WaitForAsync<OrderFilled>(entry.ClientOrderId, Patience);
 
         var (tpId, slId) = (NextId(), NextId());
@@ -299,12 +301,14 @@ public abstract class VenueContract : IAsyncLifetime
     {
         var a = Order(OrderSide.Buy, OrderType.Market);
         await Venue.SubmitAsync(a);
+        await QuoteAgainAsync();
         await Events.WaitForAsync<OrderFilled>(a.ClientOrderId, Patience);
         var before = await Venue.GetFillsSinceAsync(null);
         Assert.NotNull(before.Next);
 
         var b = Order(OrderSide.Sell, OrderType.Market);
         await Venue.SubmitAsync(b);
+        await QuoteAgainAsync();
         var fill = await Events.WaitForAsync<OrderFilled>(b.ClientOrderId, Patience);
 
         var after = await Venue.GetFillsSinceAsync(before.Next);
@@ -320,6 +324,12 @@ public abstract class VenueContract : IAsyncLifetime
         Assert.True(account.Equity.IsPositive, $"equity {account.Equity}");
         AssertWellFormedEvents();
     }
+
+    /// <summary>
+    /// The market quotes again where it is. A venue matches a market order against the current quote; a sandbox may
+    /// wait for its next price to do so, so the tests give it one after every market order.
+    /// </summary>
+    protected Task QuoteAgainAsync() => SetPriceAsync(Mid);
 
     /// <summary>Gives a venue with asynchronous streams time to deliver anything still in flight (a round trip through a query).</summary>
     protected virtual async Task SettleAsync() => await Venue.GetOpenOrdersAsync();
@@ -368,6 +378,7 @@ public abstract class VenueContract : IAsyncLifetime
         var sl = Order(OrderSide.Sell, OrderType.Stop, stop: Mid - (2 * Step), id: slId) with { Contingency = ContingencyType.Oco, ParentId = entryId, LinkedIds = [tpId], TimeInForce = TimeInForce.Gtc };
         var outcome = await Venue.SubmitListAsync(new SubmitOrderList([entry, tp, sl], default));
         Assert.Equal(VenueOutcomeKind.Accepted, outcome.Kind);
+        await QuoteAgainAsync();
 
         var filled = await Events.WaitForAsync<OrderFilled>(entryId, Patience);
         Assert.Equal(P(Mid + HalfSpread), filled.LastPx);
