@@ -10,5 +10,10 @@ if (args.Length > 0 && args[0] == "latency")
     return await Keel.Benchmarks.FeedLatency.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "roundtrip")
+{
+    return await Keel.Benchmarks.VenueRoundTrip.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Keel.Benchmarks.KernelBenchmarks).Assembly).Run(args);
 return 0;
