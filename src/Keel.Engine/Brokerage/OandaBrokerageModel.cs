@@ -28,7 +28,6 @@ public sealed class OandaBrokerageModel : IBrokerageModel
     private static readonly BrokerageRejection UnitsPrecision = Reject("UNITS_PRECISION_EXCEEDED", "The Order units specified exceed the precision allowed for the Order's instrument");
     private static readonly BrokerageRejection PricePrecision = Reject("PRICE_PRECISION_EXCEEDED", "The Order price specified exceeds the precision allowed for the Order's instrument");
     private static readonly BrokerageRejection BoundPrecision = Reject("PRICE_BOUND_PRECISION_EXCEEDED", "The price bound specified exceeds the precision allowed for the Order's instrument");
-    private static readonly BrokerageRejection TimeInForceInvalid = Reject("TIME_IN_FORCE_INVALID", "The time-in-force specified is invalid for the Order's type");
     private static readonly BrokerageRejection ClientIdInvalid = Reject("CLIENT_ORDER_ID_INVALID", "The client Order ID specified is invalid");
     private static readonly BrokerageRejection TakeProfitPrecision = Reject("TAKE_PROFIT_ON_FILL_PRICE_PRECISION_EXCEEDED", "The Take Profit on fill specifies a price with more precision than is allowed by the Order's instrument");
     private static readonly BrokerageRejection StopLossPrecision = Reject("STOP_LOSS_ON_FILL_PRICE_PRECISION_EXCEEDED", "The Stop Loss on fill specifies a price with more precision than is allowed by the Order's instrument");
@@ -62,11 +61,8 @@ public sealed class OandaBrokerageModel : IBrokerageModel
             return BoundPrecision;
         }
 
-        if (order.Type != OrderType.Market && order.TimeInForce is not (TimeInForce.Gtc or TimeInForce.Day))
-        {
-            return TimeInForceInvalid;
-        }
-
+        // Every Keel time in force maps to one OANDA takes for the order's type: MARKET is sent FOK (IOC as IOC); LIMIT
+        // and STOP take GTC, GFD (Keel's DAY), FOK and IOC.
         return order.ClientOrderId.Value is { Length: > MaxClientIdLength } ? ClientIdInvalid : null;
     }
 

@@ -164,7 +164,9 @@ internal sealed partial class OandaAccount
                 return; // trailing stops are followed by hand (the exchange has none)
         }
 
-        var tif = order.Type == "MARKET" ? (order.TimeInForce == "IOC" ? TimeInForce.Ioc : TimeInForce.Fok) : TimeInForce.Gtc;
+        var tif = order.Type == "MARKET"
+            ? (order.TimeInForce == "IOC" ? TimeInForce.Ioc : TimeInForce.Fok)
+            : order.TimeInForce switch { "IOC" => TimeInForce.Ioc, "FOK" => TimeInForce.Fok, _ => TimeInForce.Gtc };
         _exchange.Submit(new SubmitOrder(new ClientOrderId(OandaOrder.Text(order.Id)), new InstrumentId(order.Instrument), side, type, Quantity.From(units),
             limit is long l ? Price.FromRaw(l) : null, stop is long s ? Price.FromRaw(s) : null, tif, ContingencyType.None, null, [], Stamp()));
         ProcessEvents();

@@ -172,7 +172,8 @@ internal sealed record OandaOrderRequest
             }
 
             request = request with { TimeInForce = tif };
-            if (type == "MARKET" ? tif is not ("FOK" or "IOC") : tif is not ("GTC" or "GTD" or "GFD"))
+            // MARKET: FOK or IOC; LIMIT and STOP: any of the five; MARKET_IF_TOUCHED and the dependent orders: GTC, GTD, GFD.
+            if (type == "MARKET" ? tif is not ("FOK" or "IOC") : type is "LIMIT" or "STOP" ? false : tif is not ("GTC" or "GTD" or "GFD"))
             {
                 reject ??= "TIME_IN_FORCE_INVALID";
             }
