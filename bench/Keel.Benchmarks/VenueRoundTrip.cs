@@ -33,13 +33,19 @@ public static class VenueRoundTrip
         {
             "alpaca" => ((IVenuePort)new AlpacaTradingVenue(new AlpacaTradingOptions
             {
-                Key = "sandbox-key", Secret = "sandbox-secret", BaseUrl = sandbox.AlpacaRestBase,
-                StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/stream"), CatchUpInterval = TimeSpan.Zero,
+                Key = "sandbox-key",
+                Secret = "sandbox-secret",
+                BaseUrl = sandbox.AlpacaRestBase,
+                StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/stream"),
+                CatchUpInterval = TimeSpan.Zero,
             }), new InstrumentId("AAPL"), "100", 50m, 1m),
             "oanda" => (new OandaTradingVenue(new OandaTradingOptions
             {
-                Token = "sandbox-token", Account = "101-001-0000001-001", RestUrl = sandbox.OandaRestBase,
-                StreamUrl = sandbox.OandaStreamBase, CatchUpInterval = TimeSpan.FromHours(1),
+                Token = "sandbox-token",
+                Account = "101-001-0000001-001",
+                RestUrl = sandbox.OandaRestBase,
+                StreamUrl = sandbox.OandaStreamBase,
+                CatchUpInterval = TimeSpan.FromHours(1),
             }), new InstrumentId("EUR_USD"), "1.10000", 1.0m, 1_000m),
             "simulated" => (new SimulatedVenue([new Instrument(new InstrumentId("AAPL"), AssetClass.Equity, Price.From(0.01m), Quantity.From(1), "USD")], Money.From(100_000)),
                 new InstrumentId("AAPL"), "100", 50m, 1m),
