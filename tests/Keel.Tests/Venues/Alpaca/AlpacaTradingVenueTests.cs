@@ -468,27 +468,10 @@ public sealed class AlpacaTradingVenueTests
         }
     }
 
-    /// <summary>Records every order event, in order; waits for conditions with a timeout.</summary>
-    internal sealed class RecordingSink : IOrderEventSink
+    /// <summary>The Alpaca tests' view of <see cref="EventRecorder"/>: events by client id text.</summary>
+    internal sealed class RecordingSink : EventRecorder
     {
-        private readonly Lock _gate = new();
-        private readonly List<OrderEvent> _events = [];
-
-        public void OnOrderEvent(OrderEvent orderEvent)
-        {
-            lock (_gate)
-            {
-                _events.Add(orderEvent);
-            }
-        }
-
-        public List<OrderEvent> Events(string clientOrderId)
-        {
-            lock (_gate)
-            {
-                return [.. _events.Where(e => e.ClientOrderId.Value == clientOrderId)];
-            }
-        }
+        public List<OrderEvent> Events(string clientOrderId) => [.. All.Where(e => e.ClientOrderId.Value == clientOrderId)];
 
         public List<OrderEventKind> Kinds(string clientOrderId) => [.. Events(clientOrderId).Select(e => e.Kind)];
 

@@ -69,67 +69,16 @@ internal sealed class OandaVenueHarness : IAsyncDisposable
     }
 }
 
-/// <summary>Collects order events; waits for a condition on them (never a sleep).</summary>
-internal sealed class RecordingSink : IOrderEventSink
+/// <summary>The OANDA tests' view of <see cref="EventRecorder"/>: waits on a condition over all events so far.</summary>
+internal sealed class RecordingSink : EventRecorder
 {
-    private readonly Lock _gate = new();
-    private readonly List<OrderEvent> _events = [];
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public IReadOnlyList<OrderEvent> Events
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _events];
-            }
-        }
-    }
-
-    public void OnOrderEvent(OrderEvent orderEvent)
-    {
-        TaskCompletionSource changed;
-        lock (_gate)
-        {
-            _events.Add(orderEvent);
-            changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        changed.TrySetResult();
-    }
-
-    public IReadOnlyList<OrderEvent> For(ClientOrderId id) => [.. Events.Where(e => e.ClientOrderId == id)];
+    public IReadOnlyList<OrderEvent> Events => All;
 
     /// <summary>Waits until <paramref name="done"/> holds for the events so far; fails with what arrived when it does not in time.</summary>
     public async Task<IReadOnlyList<OrderEvent>> WaitAsync(Func<IReadOnlyList<OrderEvent>, bool> done, string what, double seconds = 10)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        while (true)
-        {
-            Task changed;
-            IReadOnlyList<OrderEvent> now;
-            lock (_gate)
-            {
-                now = [.. _events];
-                changed = _changed.Task;
-            }
-
-            if (done(now))
-            {
-                return now;
-            }
-
-            try
-            {
-                await changed.WaitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"waited {seconds} s for {what}; events so far: {string.Join("; ", now.Select(e => $"{e.Kind} {e.ClientOrderId}"))}");
-            }
-        }
+        await WaitUntilAsync(() => done(All), TimeSpan.FromSeconds(seconds), what);
+        return All;
     }
 
     public Task<IReadOnlyList<OrderEvent>> WaitForAsync(ClientOrderId id, params OrderEventKind[] kinds) =>
