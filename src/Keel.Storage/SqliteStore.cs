@@ -369,7 +369,7 @@ public sealed class SqliteStore : KeelStore
                     raw.sqlite3_bind_int64(st, 2, snap.Sequence);
                     raw.sqlite3_bind_int64(st, 3, snap.DataEvents);
                     raw.sqlite3_bind_int64(st, 4, snap.CreatedAt.UnixNanos);
-                    Bind(st, 5, snap.Payload);
+                    BindUtf8(st, 5, snap.Payload, payloadBuffer);
                     Bind(st, 6, snap.Checksum);
                     Step(st, db);
                 }
@@ -954,6 +954,26 @@ public sealed class SqliteStore : KeelStore
         {
             raw.sqlite3_bind_text16(st, index, value.AsSpan());
         }
+    }
+
+    /// <summary>
+    /// Binds a long text (a snapshot, about a megabyte) as UTF-8 encoded into <paramref name="buffer"/>, which is reused.
+    /// Bound as UTF-16, SQLite copies the text at twice the size and then translates it to the database's UTF-8 with a
+    /// second allocation of its own; the stored bytes are the same.
+    /// </summary>
+    private static void BindUtf8(sqlite3_stmt st, int index, string value, System.Buffers.ArrayBufferWriter<byte> buffer)
+    {
+        if (value.Length == 0)
+        {
+            Bind(st, index, value);
+            return;
+        }
+
+        buffer.ResetWrittenCount();
+        int count = System.Text.Encoding.UTF8.GetByteCount(value);
+        var span = buffer.GetSpan(count);
+        int written = System.Text.Encoding.UTF8.GetBytes(value, span);
+        raw.sqlite3_bind_text(st, index, span[..written]);
     }
 
     private static void Bind(sqlite3_stmt st, int index, Price value)

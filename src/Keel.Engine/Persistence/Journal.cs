@@ -70,6 +70,14 @@ public sealed record SnapshotRecord(long Sequence, long DataEvents, string Paylo
     public static SnapshotRecord Create(long sequence, long dataEvents, string payload, Timestamp createdAt) =>
         new(sequence, dataEvents, payload, ChecksumOf(payload), createdAt);
 
+    /// <summary>
+    /// A record from the payload as UTF-8 (as a serializer writes it): the checksum is taken from these bytes, which are
+    /// exactly the UTF-8 of the decoded text, so it equals <see cref="ChecksumOf"/> of <see cref="Payload"/> without
+    /// encoding the text a second time.
+    /// </summary>
+    public static SnapshotRecord FromUtf8(long sequence, long dataEvents, ReadOnlySpan<byte> payload, Timestamp createdAt) =>
+        new(sequence, dataEvents, System.Text.Encoding.UTF8.GetString(payload), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), createdAt);
+
     public static string ChecksumOf(string payload) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(payload)));
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Keel.Domain;
@@ -280,6 +281,7 @@ public static class TradingSession
         var loop = new KernelLoop(kernel, inbox);
         var state = new SnapshotParts(kernel, portfolio, venue.State, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
+        var encoder = persistence is null ? null : new SnapshotEncoder();
         if (persistence?.ResumeFrom is string resumeFrom)
         {
             loop.DataEvents = state.Load(resumeFrom);
@@ -330,7 +332,7 @@ public static class TradingSession
             // over Keel's value types cannot be precompiled): done now on a spare core, on a throw-away capture of the
             // empty session, instead of on the journal's writer thread in the middle of the run.
             var warm = state.Capture(loop.DataEvents);
-            ThreadPool.UnsafeQueueUserWorkItem(static w => SnapshotParts.Encode(w), warm, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static w => new SnapshotEncoder(16 * 1024).Encode(w, 0, 0, default), warm, preferLocal: false);
         }
 
         void TakeSnapshot(RunStatus status)
@@ -341,7 +343,7 @@ public static class TradingSession
             var now = Timestamp.FromDateTimeOffset(p.Time.GetUtcNow());
             var batch = journal!.Current;
             long sequence = kernel.Sequence, dataEvents = loop.DataEvents;
-            batch.SetSnapshot(() => SnapshotRecord.Create(sequence, dataEvents, SnapshotParts.Encode(captured), now));
+            batch.SetSnapshot(() => encoder!.Encode(captured, sequence, dataEvents, now));
             var m = BacktestMetrics.Compute(perf, trades, counter, portfolio, kernel.ErrorCount);
             batch.Checkpoint = new MetricsCheckpoint(kernel.Sequence, loop.DataEvents, m.TotalReturn, m.NetProfit, m.WinRate, m.MaxDrawdown, m.Sharpe, m.ProfitFactor, now);
             batch.Progress = new RunProgress(status, Math.Round(p.Progress?.Invoke() ?? 0, 2), kernel.Sequence, now);
@@ -452,6 +454,38 @@ public static class TradingSession
         };
     }
 
+    /// <summary>
+    /// Encodes a run's snapshots into one reused UTF-8 buffer: the payload is serialized once, as UTF-8, its checksum is
+    /// taken from those bytes and its text decoded from them once. Serializing to a string and encoding that string again
+    /// for the checksum made two more copies of each payload (about a megabyte each, on the large object heap).
+    /// </summary>
+    private sealed class SnapshotEncoder(int initialCapacity = 256 * 1024)
+    {
+        private static readonly JsonWriterOptions WriterOptions = new()
+        {
+            Encoder = SnapshotJsonContext.Default.Options.Encoder,
+            Indented = SnapshotJsonContext.Default.Options.WriteIndented,
+            MaxDepth = SnapshotJsonContext.Default.Options.MaxDepth is 0 ? 64 : SnapshotJsonContext.Default.Options.MaxDepth,
+        };
+
+        private readonly ArrayBufferWriter<byte> _buffer = new(initialCapacity);
+        private Utf8JsonWriter? _writer;
+
+        public SnapshotRecord Encode(SessionSnapshot snapshot, long sequence, long dataEvents, Timestamp createdAt)
+        {
+            // One snapshot at a time (the journal's writer encodes them in order); the lock only guards the buffer.
+            lock (_buffer)
+            {
+                _buffer.ResetWrittenCount();
+                var writer = _writer ??= new Utf8JsonWriter(_buffer, WriterOptions);
+                writer.Reset(_buffer);
+                JsonSerializer.Serialize(writer, snapshot, SnapshotJsonContext.Default.SessionSnapshot);
+                writer.Flush();
+                return SnapshotRecord.FromUtf8(sequence, dataEvents, _buffer.WrittenSpan, createdAt);
+            }
+        }
+    }
+
     /// <summary>Everything a snapshot holds, captured and restored together.</summary>
     private sealed class SnapshotParts(
         TradingKernel kernel,
@@ -489,8 +523,6 @@ public static class TradingSession
                 ordersWriter?.Capture(),
                 new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position));
         }
-
-        public static string Encode(SessionSnapshot snapshot) => JsonSerializer.Serialize(snapshot, SnapshotJsonContext.Default.SessionSnapshot);
 
         /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
         public long Load(string payload)

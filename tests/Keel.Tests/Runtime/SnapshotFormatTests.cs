@@ -33,6 +33,18 @@ public sealed class SnapshotFormatTests
         """;
 
     [Fact]
+    public void ARecordMadeFromUtf8_HasTheTextAndTheChecksumOfThatText()
+    {
+        // Non-ASCII on purpose: the checksum taken from the serializer's bytes must equal the one a reader computes from the text.
+        string payload = "{\"format\":2,\"tag\":\"caf\u00e9 \u20ac \ud83d\ude00\"}";
+        var record = SnapshotRecord.FromUtf8(7, 3, System.Text.Encoding.UTF8.GetBytes(payload), default);
+        Assert.Equal(payload, record.Payload);
+        Assert.Equal(SnapshotRecord.ChecksumOf(payload), record.Checksum);
+        Assert.True(record.IsIntact);
+        Assert.Equal((7L, 3L), (record.Sequence, record.DataEvents));
+    }
+
+    [Fact]
     public void AFormat1Snapshot_IsRefused_NamingItsFormat()
     {
         Assert.Equal(RefusedFormat1, Assert.Throws<SnapshotException>(() => TradingSession.CheckSnapshot(Format1Payload)).Message);
