@@ -39,6 +39,9 @@ public readonly record struct LossLimit(Money? Amount, decimal? Percent)
         _ => $"{name} must be an amount or a percentage",
     };
 
+    /// <summary>The exact text <see cref="TryParse"/> reads back (<c>2%</c>, <c>5000</c>).</summary>
+    public string ToText() => Amount is Money a ? a.ToString() : Percent!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "%";
+
     /// <inheritdoc />
     public override string ToString() => Amount is Money a ? a.ToFixed(2) : $"{Percent}%";
 }
