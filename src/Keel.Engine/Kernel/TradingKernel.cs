@@ -1057,7 +1057,7 @@ public sealed record KernelSnapshot(
     BreakerSnapshot Breaker,
     IReadOnlyList<InstrumentSnapshot> Instruments,
     OrderBookSnapshot Orders,
-    RiskState? Risk = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] RiskState? Risk = null);
 
 /// <summary>The state of the kernel's circuit breaker.</summary>
 public sealed record BreakerSnapshot(int ConsecutiveErrors, bool IsOpen, long TotalErrors);

@@ -6,6 +6,9 @@ namespace Keel.Engine.Risk;
 /// <summary>Limits for opening orders. Null means no limit. Orders that only reduce a position are always allowed.</summary>
 public sealed record RiskLimits(Quantity? MaxPositionQuantity = null, Money? MaxOrderNotional = null, int? MaxOpenOrders = null)
 {
+    // Declared before None: static initializers run in order, and None's default reads it.
+    private static readonly IReadOnlyDictionary<string, Money> EmptyExposure = new Dictionary<string, Money>();
+
     public static RiskLimits None { get; } = new();
 
     /// <summary>Largest loss since the start of the trading day (UTC day) before the run halts for the rest of the day; null: no limit.</summary>
@@ -36,7 +39,6 @@ public sealed record RiskLimits(Quantity? MaxPositionQuantity = null, Money? Max
     public bool HasStateRules =>
         MaxDailyLoss is not null || MaxDrawdown is not null || MaxOrdersPerWindow is not null || MaxTotalExposure is not null || MaxSymbolExposure.Count > 0;
 
-    private static readonly IReadOnlyDictionary<string, Money> EmptyExposure = new Dictionary<string, Money>();
 
     /// <summary>Returns what is wrong with the limits, or null.</summary>
     public string? Validate()

@@ -105,9 +105,11 @@ public static class RiskRules
         }
 
         next = next with { LastEquity = equity };
+        string back = "losses are back below the limits";
         if (next.HaltedUntilDay != 0 && day > next.HaltedUntilDay)
         {
             next = next with { HaltedUntilDay = 0, HaltReason = null };
+            back = "a new trading day began";
         }
 
         var dayLoss = next.DayStartEquity - equity;
@@ -142,7 +144,7 @@ public static class RiskRules
         var previous = state.Started ? state.Mode : RiskMode.Active;
         var (mode, reason) = next.HaltedUntilDay != 0 ? (RiskMode.Halted, next.HaltReason!)
             : warning is not null ? (RiskMode.Reducing, warning)
-            : (RiskMode.Active, "losses are back below the limits");
+            : (RiskMode.Active, back);
         transition = mode != previous ? new RiskTransition(previous, mode, reason) : null;
         return next with { Mode = mode, Reason = mode == RiskMode.Active ? null : reason };
     }
