@@ -136,12 +136,23 @@ public class RiskRulesTests
         {
             switch (i)
             {
-                case 0: t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(900))); break;
-                case 1: t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1))); break;
-                case 2: t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1))); break;
-                case 3: t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Sell, Quantity.From(901))); break;
-                case 4: t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1))); break;
-                default: break;
+                case 0:
+                    t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(900)));
+                    break;
+                case 1:
+                    t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1)));
+                    break;
+                case 2:
+                    t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1)));
+                    break;
+                case 3:
+                    t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Sell, Quantity.From(901)));
+                    break;
+                case 4:
+                    t.Submit(OrderRequest.Market(b.Instrument, OrderSide.Buy, Quantity.From(1)));
+                    break;
+                default:
+                    break;
             }
         }, kernel: new KernelOptions { Risk = new RiskLimits { MaxDrawdown = LossLimit.OfPercent(10m) } });
         h.Run(Bar(2, "100", "100", "100", "100"), Bar(3, "100", "100", "100", "100"), Bar(4, "100", "100", "88", "88"), Bar(5, "88", "88", "88", "88"), Bar(8, "95", "95", "95", "95"), Bar(9, "95", "95", "95", "95"));
