@@ -52,6 +52,7 @@ internal sealed class RunOptions
         Add(MaxOrdersPerMinute);
         Add(MaxExposure);
         Add(MaxTotalExposure);
+        Add(Pdt);
         Add(Brokerage);
         Add(PeriodsPerYear);
         Add(Db);
@@ -133,6 +134,8 @@ internal sealed class RunOptions
     public Option<string[]> MaxExposure { get; } = new("--max-exposure") { Description = "risk: largest notional of a symbol's position, repeatable: --max-exposure AAPL=50000", HelpName = "SYMBOL=AMOUNT" };
 
     public Option<string> MaxTotalExposure { get; } = new("--max-total-exposure") { Description = "risk: largest gross notional over all positions", HelpName = "AMOUNT" };
+
+    public Option<bool> Pdt { get; } = new("--pdt") { Description = "risk: the local pattern-day-trader rule: below 25,000 equity, no opening orders after 3 day trades in 5 trading days" };
 
     public Option<string> Brokerage { get; } = new("--brokerage") { Description = "validate orders as this venue would before they are sent, rejecting with its message: none, alpaca or oanda [default: none; with --venue: that venue]", HelpName = "none|alpaca|oanda" };
 
@@ -323,6 +326,7 @@ internal sealed class RunOptions
             MaxExposure = parse.GetValue(MaxExposure) is { Length: > 0 } mx ? Exposure(mx, MaxExposure.Name) : null,
             MaxTotalExposure = Get(MaxTotalExposure) is string mte ? Amount(mte, N(MaxTotalExposure), allowZero: false) : null,
             PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, N(PeriodsPerYear), 1m, 100_000m, whole: true) : null,
+            PatternDayTrader = parse.GetValue(Pdt),
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,
             Db = CliConfig.ResolveDb(parse.GetValue(Db), config),

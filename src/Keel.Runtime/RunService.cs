@@ -346,6 +346,7 @@ public static class RunService
                     MaxOrdersPerWindow = spec.MaxOrdersPerMinute,
                     MaxSymbolExposure = spec.MaxExposure ?? RiskLimits.None.MaxSymbolExposure,
                     MaxTotalExposure = spec.MaxTotalExposure,
+                    PatternDayTrader = spec.PatternDayTrader,
                 },
                 StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
                 Brokerage = BrokerageModels.Create(spec.Brokerage)

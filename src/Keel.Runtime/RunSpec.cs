@@ -99,6 +99,9 @@ public sealed record RunSpec
     /// <summary>Risk: largest gross notional over all positions; null: off.</summary>
     public Money? MaxTotalExposure { get; init; }
 
+    /// <summary>Risk: the local pattern-day-trader rule (off by default).</summary>
+    public bool PatternDayTrader { get; init; }
+
     /// <summary>Hosts render no progress for a quiet run.</summary>
     public required bool Quiet { get; init; }
 

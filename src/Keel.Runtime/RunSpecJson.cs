@@ -99,6 +99,11 @@ public static class RunSpecJson
             }
 
             Opt(w, "maxTotalExposure", s.MaxTotalExposure?.ToString());
+            if (s.PatternDayTrader)
+            {
+                w.WriteBoolean("pdt", true);
+            }
+
             if (s.PeriodsPerYear is int ppy)
             {
                 w.WriteNumber("periodsPerYear", ppy);
@@ -188,6 +193,7 @@ public static class RunSpecJson
                     ? mx.EnumerateObject().ToDictionary(p => p.Name, p => Money.Parse(p.Value.GetString()!), StringComparer.Ordinal)
                     : null,
                 MaxTotalExposure = S("maxTotalExposure") is string mte ? Money.Parse(mte) : null,
+                PatternDayTrader = e.TryGetProperty("pdt", out var pdt) && pdt.ValueKind == JsonValueKind.True,
                 Quiet = false,
                 Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),
                 Db = db,

@@ -35,9 +35,18 @@ public sealed record RiskLimits(Quantity? MaxPositionQuantity = null, Money? Max
     /// <summary>Largest gross notional over all positions, with the order; null: no limit.</summary>
     public Money? MaxTotalExposure { get; init; }
 
+    /// <summary>
+    /// The local pattern-day-trader rule (off by default; FINRA retired PDT in 2026): with equity below
+    /// <see cref="PdtEquityThreshold"/> and 3 day trades in the last 5 trading days, opening orders are denied.
+    /// </summary>
+    public bool PatternDayTrader { get; init; }
+
+    /// <summary>The equity below which <see cref="PatternDayTrader"/> applies (25,000).</summary>
+    public Money PdtEquityThreshold { get; init; } = Money.From(25_000);
+
     /// <summary>True when a rule with state (daily loss, drawdown, order rate) or an exposure limit is on.</summary>
     public bool HasStateRules =>
-        MaxDailyLoss is not null || MaxDrawdown is not null || MaxOrdersPerWindow is not null || MaxTotalExposure is not null || MaxSymbolExposure.Count > 0;
+        MaxDailyLoss is not null || MaxDrawdown is not null || MaxOrdersPerWindow is not null || MaxTotalExposure is not null || MaxSymbolExposure.Count > 0 || PatternDayTrader;
 
 
     /// <summary>Returns what is wrong with the limits, or null.</summary>

@@ -56,7 +56,9 @@ public enum RiskMode
 
 /// <summary>
 /// The enhanced risk gate's state, part of the kernel snapshot. <see cref="Day"/> is the UTC day number of the last
-/// observation; <see cref="HaltedUntilDay"/> is the last day a halt lasts (<see cref="long.MaxValue"/>: for good, 0:
+/// observation; <see cref="OpenedToday"/> the symbols with an opening order approved that day and
+/// <see cref="DayTradeDays"/> the days of the day trades in the last 5 trading days (pattern-day-trader rule);
+/// <see cref="HaltedUntilDay"/> is the last day a halt lasts (<see cref="long.MaxValue"/>: for good, 0:
 /// not halted); <see cref="OrderTimes"/> are the event times (Unix ns) of the orders approved in the rate window.
 /// </summary>
 public readonly record struct RiskState(
@@ -69,7 +71,9 @@ public readonly record struct RiskState(
     Money Peak,
     long HaltedUntilDay,
     string? HaltReason,
-    long[]? OrderTimes);
+    long[]? OrderTimes,
+    string[]? OpenedToday = null,
+    long[]? DayTradeDays = null);
 
 /// <summary>What the account looks like to the rules at the moment of a decision.</summary>
 public readonly record struct RiskAccount(Money Equity, Money GrossExposure, Money SymbolExposure);
@@ -96,7 +100,7 @@ public static class RiskRules
         }
         else if (day != state.Day)
         {
-            next = next with { Day = day, DayStartEquity = state.LastEquity };
+            next = next with { Day = day, DayStartEquity = state.LastEquity, OpenedToday = null };
         }
 
         if (equity > next.Peak)
@@ -150,7 +154,8 @@ public static class RiskRules
     }
 
     /// <summary>
-    /// Approves or denies a new order under the state's mode, the order rate and the exposure limits; an approved
+    /// Approves or denies a new order under the state's mode, the order rate, the exposure limits and the
+    /// pattern-day-trader rule; an approved
     /// opening order is counted in the rate window of the new state.
     /// </summary>
     public static RiskDecision Evaluate(
@@ -168,6 +173,13 @@ public static class RiskRules
         bool reducesOnly = !currentPosition.IsZero && currentPosition.Sign != signed.Sign && order.Quantity <= currentPosition.Abs();
         if (reducesOnly)
         {
+            // Closing what was opened the same day is a day trade; it is always allowed, and counted.
+            if (limits.PatternDayTrader && state.OpenedToday is { } opened && Array.IndexOf(opened, order.Instrument.Symbol) >= 0)
+            {
+                long day = time.UtcDayNumber;
+                next = state with { DayTradeDays = [.. RecentDayTrades(state.DayTradeDays, day), day] };
+            }
+
             return RiskDecision.Approve;
         }
 
@@ -209,6 +221,20 @@ public static class RiskRules
             }
         }
 
+        if (limits.PatternDayTrader && account.Equity < limits.PdtEquityThreshold)
+        {
+            int dayTrades = RecentDayTrades(state.DayTradeDays, time.UtcDayNumber).Length;
+            if (dayTrades >= 3)
+            {
+                return RiskDecision.Deny($"pattern day trader rule: {dayTrades} day trades in the last 5 trading days with equity {account.Equity.ToFixed(2)} below {limits.PdtEquityThreshold.ToFixed(2)}");
+            }
+        }
+
+        if (limits.PatternDayTrader && Array.IndexOf(state.OpenedToday ?? [], order.Instrument.Symbol) < 0)
+        {
+            next = next with { OpenedToday = [.. state.OpenedToday ?? [], order.Instrument.Symbol] };
+        }
+
         if (limits.MaxOrdersPerWindow is not null)
         {
             var kept = new long[inWindow + 1];
@@ -222,9 +248,32 @@ public static class RiskRules
             }
 
             kept[i] = now;
-            next = state with { OrderTimes = kept };
+            next = next with { OrderTimes = kept };
         }
 
         return RiskDecision.Approve;
+    }
+
+    /// <summary>The day trades within the 5 trading days (Monday to Friday, UTC) ending on <paramref name="today"/>.</summary>
+    private static long[] RecentDayTrades(long[]? days, long today)
+    {
+        if (days is null || days.Length == 0)
+        {
+            return [];
+        }
+
+        // The first of the 5 weekdays ending today (day 0, 1970-01-01, was a Thursday: weekday = (day + 3) % 7, Monday 0).
+        long first = today;
+        for (int counted = IsWeekday(today) ? 1 : 0; counted < 5; first--)
+        {
+            if (IsWeekday(first - 1))
+            {
+                counted++;
+            }
+        }
+
+        return [.. days.Where(d => d >= first)];
+
+        static bool IsWeekday(long day) => ((day % 7) + 7 + 3) % 7 < 5;
     }
 }

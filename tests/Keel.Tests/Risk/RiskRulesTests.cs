@@ -19,12 +19,12 @@ public class RiskRulesTests
     private static RiskState Observe(RiskState state, long equity, Timestamp time, RiskLimits limits, out RiskTransition? t) =>
         RiskRules.Observe(state, Money.From(equity), time, limits, out t);
 
-    private static RiskDecision Decide(OrderSide side, long qty, long position, RiskLimits limits, RiskState state, out RiskState next, Timestamp? time = null, long gross = 0, long symbolExposure = 0) =>
+    private static RiskDecision Decide(OrderSide side, long qty, long position, RiskLimits limits, RiskState state, out RiskState next, Timestamp? time = null, long gross = 0, long symbolExposure = 0, long equity = 100_000) =>
         RiskRules.Evaluate(
             OrderRequest.Market(X, side, Quantity.From(qty)),
             Quantity.From(position),
             Price.Parse("100"),
-            new RiskAccount(Money.From(100_000), Money.From(gross), Money.From(symbolExposure)),
+            new RiskAccount(Money.From(equity), Money.From(gross), Money.From(symbolExposure)),
             time ?? Day(2),
             limits,
             state,
@@ -113,6 +113,36 @@ public class RiskRulesTests
             Decide(OrderSide.Buy, 1, 0, total, s, out _, gross: 50_000).Reason);
         Assert.True(Decide(OrderSide.Buy, 1, 0, total, s, out _, gross: 40_000).Approved);
         Assert.True(Decide(OrderSide.Sell, 100, 600, total, s, out _, gross: 90_000, symbolExposure: 60_000).Approved);
+    }
+
+    [Fact]
+    public void PatternDayTrader_AfterThreeDayTradesInFiveTradingDays_DeniesOpening_ButNotClosing()
+    {
+        var limits = new RiskLimits { PatternDayTrader = true };
+        var s = default(RiskState);
+
+        // Mon 2024-01-08 .. Wed 2024-01-10: open and close X each day (three day trades).
+        foreach (int day in new[] { 8, 9, 10 })
+        {
+            s = Observe(s, 20_000, Day(day), limits, out _);
+            Assert.True(Decide(OrderSide.Buy, 1, 0, limits, s, out s, Day(day), equity: 20_000).Approved);
+            Assert.True(Decide(OrderSide.Sell, 1, 1, limits, s, out s, Day(day), equity: 20_000).Approved);
+        }
+
+        Assert.Equal(3, s.DayTradeDays!.Length);
+        s = Observe(s, 20_000, Day(11), limits, out _);
+        Assert.Equal(
+            "pattern day trader rule: 3 day trades in the last 5 trading days with equity 20000.00 below 25000.00",
+            Decide(OrderSide.Buy, 1, 0, limits, s, out _, Day(11), equity: 20_000).Reason);
+        Assert.True(Decide(OrderSide.Sell, 1, 5, limits, s, out _, Day(11), equity: 20_000).Approved);
+        Assert.True(Decide(OrderSide.Buy, 1, 0, limits, s, out _, Day(11), equity: 30_000).Approved);
+
+        // Mon 2024-01-15: Monday the 8th has left the window of 5 trading days (the 9th to the 15th).
+        s = Observe(s, 20_000, Day(15), limits, out _);
+        Assert.True(Decide(OrderSide.Buy, 1, 0, limits, s, out _, Day(15), equity: 20_000).Approved);
+
+        // Off by default: the same history denies nothing.
+        Assert.True(Decide(OrderSide.Buy, 1, 0, RiskLimits.None, s, out _, Day(11), equity: 20_000).Approved);
     }
 
     [Fact]

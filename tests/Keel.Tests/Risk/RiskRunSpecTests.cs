@@ -25,7 +25,7 @@ public class RiskRunSpecTests
     public void Options_ParseIntoTheSpec_AndTheSpecRoundTripsThroughRunJson()
     {
         var spec = Resolve(true, "--replay", "a.csv", "--strategy", "sma-cross", "--max-daily-loss", "2%", "--max-drawdown", "5000", "--risk-warning", "0.8",
-            "--max-orders-per-minute", "10", "--max-exposure", "AAPL=50000", "--max-exposure", "MSFT=25000.5", "--max-total-exposure", "100000");
+            "--max-orders-per-minute", "10", "--max-exposure", "AAPL=50000", "--max-exposure", "MSFT=25000.5", "--max-total-exposure", "100000", "--pdt");
         Assert.Equal(LossLimit.OfPercent(2m), spec.MaxDailyLoss);
         Assert.Equal(LossLimit.Of(Money.From(5_000)), spec.MaxDrawdown);
         Assert.Equal(0.8m, spec.RiskWarning);
@@ -40,6 +40,7 @@ public class RiskRunSpecTests
         Assert.Equal(spec.MaxOrdersPerMinute, read.MaxOrdersPerMinute);
         Assert.Equal(spec.MaxExposure.OrderBy(x => x.Key), read.MaxExposure!.OrderBy(x => x.Key));
         Assert.Equal(spec.MaxTotalExposure, read.MaxTotalExposure);
+        Assert.True(read.PatternDayTrader);
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public class RiskRunSpecTests
     {
         var spec = Resolve(false, "--data", "a.csv", "--strategy", "sma-cross");
         string json = RunSpecJson.Write(spec);
-        foreach (var key in new[] { "maxDailyLoss", "maxDrawdown", "riskWarning", "maxOrdersPerMinute", "maxExposure", "maxTotalExposure" })
+        foreach (var key in new[] { "maxDailyLoss", "maxDrawdown", "riskWarning", "maxOrdersPerMinute", "maxExposure", "maxTotalExposure", "pdt" })
         {
             Assert.DoesNotContain($"\"{key}\"", json, StringComparison.Ordinal);
         }
@@ -55,5 +56,6 @@ public class RiskRunSpecTests
         var read = RunSpecJson.Read(json, "r1", null);
         Assert.Null(read.MaxDailyLoss);
         Assert.Null(read.MaxExposure);
+        Assert.False(read.PatternDayTrader);
     }
 }
