@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Keel.Domain;
+using Keel.Engine.Risk;
 
 namespace Keel.Cli;
 
@@ -45,6 +46,13 @@ internal sealed class RunOptions
         Add(MaxPosition);
         Add(MaxOrderNotional);
         Add(MaxOpenOrders);
+        Add(MaxDailyLoss);
+        Add(MaxDrawdown);
+        Add(RiskWarning);
+        Add(MaxOrdersPerMinute);
+        Add(MaxExposure);
+        Add(MaxTotalExposure);
+        Add(Pdt);
         Add(Brokerage);
         Add(PeriodsPerYear);
         Add(Db);
@@ -114,6 +122,20 @@ internal sealed class RunOptions
     public Option<string> MaxOrderNotional { get; } = new("--max-order-notional") { Description = "risk: largest value of a single opening order", HelpName = "AMOUNT" };
 
     public Option<string> MaxOpenOrders { get; } = new("--max-open-orders") { Description = "risk: most orders working at once", HelpName = "N" };
+
+    public Option<string> MaxDailyLoss { get; } = new("--max-daily-loss") { Description = "risk: largest loss since the start of the UTC day, an amount or a % of day-start equity; halts opening orders for the rest of the day", HelpName = "AMOUNT|PCT%" };
+
+    public Option<string> MaxDrawdown { get; } = new("--max-drawdown") { Description = "risk: largest fall from the equity peak, an amount or a % of the peak; halts opening orders for the rest of the run", HelpName = "AMOUNT|PCT%" };
+
+    public Option<string> RiskWarning { get; } = new("--risk-warning") { Description = "risk: fraction of the daily loss or drawdown limit at which only reducing orders pass", HelpName = "FRACTION" };
+
+    public Option<string> MaxOrdersPerMinute { get; } = new("--max-orders-per-minute") { Description = "risk: most opening orders per rolling minute of event time", HelpName = "N" };
+
+    public Option<string[]> MaxExposure { get; } = new("--max-exposure") { Description = "risk: largest notional of a symbol's position, repeatable: --max-exposure AAPL=50000", HelpName = "SYMBOL=AMOUNT" };
+
+    public Option<string> MaxTotalExposure { get; } = new("--max-total-exposure") { Description = "risk: largest gross notional over all positions", HelpName = "AMOUNT" };
+
+    public Option<bool> Pdt { get; } = new("--pdt") { Description = "risk: the local pattern-day-trader rule: below 25,000 equity, no opening orders after 3 day trades in 5 trading days" };
 
     public Option<string> Brokerage { get; } = new("--brokerage") { Description = "validate orders as this venue would before they are sent, rejecting with its message: none, alpaca or oanda [default: none; with --venue: that venue]", HelpName = "none|alpaca|oanda" };
 
@@ -297,7 +319,14 @@ internal sealed class RunOptions
             MaxPosition = Get(MaxPosition) is string mp ? Qty(mp, N(MaxPosition), positive: true) : null,
             MaxOrderNotional = Get(MaxOrderNotional) is string mn ? Amount(mn, N(MaxOrderNotional), allowZero: false) : null,
             MaxOpenOrders = Get(MaxOpenOrders) is string mo ? (int)Dec(mo, N(MaxOpenOrders), 1m, 1_000_000m, whole: true) : null,
+            MaxDailyLoss = Get(MaxDailyLoss) is string mdl ? Loss(mdl, N(MaxDailyLoss)) : null,
+            MaxDrawdown = Get(MaxDrawdown) is string mdd ? Loss(mdd, N(MaxDrawdown)) : null,
+            RiskWarning = Get(RiskWarning) is string rw ? Fraction(rw, N(RiskWarning), max: 0.999999m, positive: true) : null,
+            MaxOrdersPerMinute = Get(MaxOrdersPerMinute) is string mpm ? (int)Dec(mpm, N(MaxOrdersPerMinute), 1m, 1_000_000m, whole: true) : null,
+            MaxExposure = parse.GetValue(MaxExposure) is { Length: > 0 } mx ? Exposure(mx, MaxExposure.Name) : null,
+            MaxTotalExposure = Get(MaxTotalExposure) is string mte ? Amount(mte, N(MaxTotalExposure), allowZero: false) : null,
             PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, N(PeriodsPerYear), 1m, 100_000m, whole: true) : null,
+            PatternDayTrader = parse.GetValue(Pdt),
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,
             Db = CliConfig.ResolveDb(parse.GetValue(Db), config),
@@ -398,6 +427,29 @@ internal sealed class RunOptions
         }
 
         return v;
+    }
+
+    private static LossLimit Loss(string text, string option)
+    {
+        var limit = LossLimit.TryParse(text) ?? throw new UsageException($"{option} was '{text}'; it must be an amount such as 5000 or a percentage such as 2%");
+        return limit.Validate(option) is string problem ? throw new UsageException(problem) : limit;
+    }
+
+    private static Dictionary<string, Money> Exposure(string[] items, string option)
+    {
+        var result = new Dictionary<string, Money>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new UsageException($"{option} was '{item}'; it must be SYMBOL=AMOUNT");
+            }
+
+            result[item[..eq].Trim()] = Amount(item[(eq + 1)..].Trim(), option, allowZero: false);
+        }
+
+        return result;
     }
 
     private static Money Amount(string text, string option, bool allowZero)

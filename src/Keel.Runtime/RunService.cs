@@ -338,7 +338,16 @@ public static class RunService
             },
             Kernel = new KernelOptions
             {
-                Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders),
+                Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders)
+                {
+                    MaxDailyLoss = spec.MaxDailyLoss,
+                    MaxDrawdown = spec.MaxDrawdown,
+                    WarningFraction = spec.RiskWarning,
+                    MaxOrdersPerWindow = spec.MaxOrdersPerMinute,
+                    MaxSymbolExposure = spec.MaxExposure ?? RiskLimits.None.MaxSymbolExposure,
+                    MaxTotalExposure = spec.MaxTotalExposure,
+                    PatternDayTrader = spec.PatternDayTrader,
+                },
                 StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
                 Brokerage = BrokerageModels.Create(spec.Brokerage)
                     ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),

@@ -1,4 +1,5 @@
 using Keel.Domain;
+using Keel.Engine.Risk;
 using Keel.Storage;
 
 namespace Keel.Runtime;
@@ -79,6 +80,27 @@ public sealed record RunSpec
     public required int? MaxOpenOrders { get; init; }
 
     public required int? PeriodsPerYear { get; init; }
+
+    /// <summary>Risk: largest loss since the start of the (UTC) day, an amount or a % of day-start equity; null: off.</summary>
+    public LossLimit? MaxDailyLoss { get; init; }
+
+    /// <summary>Risk: largest fall from the equity peak, an amount or a % of the peak; null: off.</summary>
+    public LossLimit? MaxDrawdown { get; init; }
+
+    /// <summary>Risk: fraction of the daily loss or drawdown limit at which only reducing orders pass; null: off.</summary>
+    public decimal? RiskWarning { get; init; }
+
+    /// <summary>Risk: most orders per minute of event time; null: off.</summary>
+    public int? MaxOrdersPerMinute { get; init; }
+
+    /// <summary>Risk: largest notional per symbol; null: off.</summary>
+    public IReadOnlyDictionary<string, Money>? MaxExposure { get; init; }
+
+    /// <summary>Risk: largest gross notional over all positions; null: off.</summary>
+    public Money? MaxTotalExposure { get; init; }
+
+    /// <summary>Risk: the local pattern-day-trader rule (off by default).</summary>
+    public bool PatternDayTrader { get; init; }
 
     /// <summary>Hosts render no progress for a quiet run.</summary>
     public required bool Quiet { get; init; }

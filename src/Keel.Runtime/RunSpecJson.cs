@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Keel.Domain;
+using Keel.Engine.Risk;
 
 namespace Keel.Runtime;
 
@@ -76,6 +77,31 @@ public static class RunSpecJson
             if (s.MaxOpenOrders is int mo)
             {
                 w.WriteNumber("maxOpenOrders", mo);
+            }
+
+            Opt(w, "maxDailyLoss", LossText(s.MaxDailyLoss));
+            Opt(w, "maxDrawdown", LossText(s.MaxDrawdown));
+            Opt(w, "riskWarning", s.RiskWarning?.ToString(CultureInfo.InvariantCulture));
+            if (s.MaxOrdersPerMinute is int mpm)
+            {
+                w.WriteNumber("maxOrdersPerMinute", mpm);
+            }
+
+            if (s.MaxExposure is { } exposure)
+            {
+                w.WriteStartObject("maxExposure");
+                foreach (var (symbol, limit) in exposure.OrderBy(x => x.Key, StringComparer.Ordinal))
+                {
+                    w.WriteString(symbol, limit.ToString());
+                }
+
+                w.WriteEndObject();
+            }
+
+            Opt(w, "maxTotalExposure", s.MaxTotalExposure?.ToString());
+            if (s.PatternDayTrader)
+            {
+                w.WriteBoolean("pdt", true);
             }
 
             if (s.PeriodsPerYear is int ppy)
@@ -159,6 +185,15 @@ public static class RunSpecJson
                 MaxOrderNotional = S("maxOrderNotional") is string mn ? Money.Parse(mn) : null,
                 MaxOpenOrders = L("maxOpenOrders") is long mo ? (int)mo : null,
                 PeriodsPerYear = L("periodsPerYear") is long ppy ? (int)ppy : null,
+                MaxDailyLoss = S("maxDailyLoss") is string mdl ? LossLimit.TryParse(mdl) : null,
+                MaxDrawdown = S("maxDrawdown") is string mdd ? LossLimit.TryParse(mdd) : null,
+                RiskWarning = S("riskWarning") is string rw ? decimal.Parse(rw, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
+                MaxOrdersPerMinute = L("maxOrdersPerMinute") is long mpm ? (int)mpm : null,
+                MaxExposure = e.TryGetProperty("maxExposure", out var mx) && mx.ValueKind == JsonValueKind.Object
+                    ? mx.EnumerateObject().ToDictionary(p => p.Name, p => Money.Parse(p.Value.GetString()!), StringComparer.Ordinal)
+                    : null,
+                MaxTotalExposure = S("maxTotalExposure") is string mte ? Money.Parse(mte) : null,
+                PatternDayTrader = e.TryGetProperty("pdt", out var pdt) && pdt.ValueKind == JsonValueKind.True,
                 Quiet = false,
                 Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),
                 Db = db,
@@ -193,6 +228,8 @@ public static class RunSpecJson
         "live" => RunMode.Live,
         _ => throw new FormatException($"mode '{text}' is not one this Keel knows"),
     };
+
+    private static string? LossText(LossLimit? limit) => limit?.ToText();
 
     private static void Opt(Utf8JsonWriter w, string name, string? value)
     {

@@ -76,6 +76,8 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     private bool _errorInEvent;
     private bool _inNotice;
     private string? _lastInvalid;
+    private readonly bool _riskRules;
+    private RiskState _risk;
 
     public TradingKernel(
         IClock clock,
@@ -99,6 +101,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             throw new ArgumentException(riskProblem, nameof(options));
         }
 
+        _riskRules = _options.Risk.HasStateRules;
         _orders = new OrderManager(_options.ClientOrderIdPrefix);
         _intents = new IntentBuffer(_orders);
         _breaker = new CircuitBreaker(_options.CircuitBreakerThreshold);
@@ -119,6 +122,9 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     public KernelState State { get; private set; } = KernelState.Created;
 
     public CircuitBreaker CircuitBreaker => _breaker;
+
+    /// <summary>The enhanced risk gate's state (default while its rules are off).</summary>
+    public RiskState RiskState => _risk;
 
     public OrderManager Orders => _orders;
 
@@ -417,6 +423,11 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         if (_sliceOpen)
         {
             _sliceOpen = false;
+            if (_riskRules)
+            {
+                ObserveRisk();
+            }
+
             _bus.Publish(new SliceClosed(_sliceTime), ++Sequence);
         }
     }
@@ -475,7 +486,8 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
 
         return new KernelSnapshot(
             Sequence, State, _eventTime, _sliceTime, _sliceOpen, ErrorCount, WarningCount,
-            new BreakerSnapshot(_breaker.ConsecutiveErrors, _breaker.IsOpen, _breaker.TotalErrors), instruments, _orders.Capture());
+            new BreakerSnapshot(_breaker.ConsecutiveErrors, _breaker.IsOpen, _breaker.TotalErrors), instruments, _orders.Capture(),
+            _riskRules ? _risk : null);
     }
 
     /// <summary>Restores the kernel's state; the instruments must be the ones the snapshot was taken with.</summary>
@@ -500,6 +512,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         }
 
         _orders.Restore(snapshot.Orders);
+        _risk = snapshot.Risk ?? default;
         _clock.Observe(_eventTime);
     }
 
@@ -752,8 +765,31 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
 
         var request = new OrderRequest(order.Instrument, order.Side, order.Type, order.Quantity, order.LimitPrice, order.StopPrice, order.TimeInForce);
         var slot = FindSlot(order.Instrument)!;
-        var decision = RiskGate.Evaluate(request, _portfolio.PositionQuantity(order.Instrument), _orders.Exposure(order.Instrument), slot.ReferencePrice, _options.Risk);
-        return decision.Approved ? null : decision.Reason;
+        var position = _portfolio.PositionQuantity(order.Instrument);
+        var decision = RiskGate.Evaluate(request, position, _orders.Exposure(order.Instrument), slot.ReferencePrice, _options.Risk);
+        if (!decision.Approved || !_riskRules)
+        {
+            return decision.Reason;
+        }
+
+        ObserveRisk();
+        var held = _portfolio.GetPosition(order.Instrument);
+        var account = new RiskAccount(_portfolio.Equity, _portfolio.GrossExposure, held is null ? Money.Zero : Money.Abs(held.MarketValue));
+        decision = RiskRules.Evaluate(request, position, slot.ReferencePrice, account, _eventTime, _options.Risk, _risk, out _risk);
+        return decision.Reason;
+    }
+
+    /// <summary>Brings the risk state up to date with the equity now; a change of state is journaled as a notice.</summary>
+    private void ObserveRisk()
+    {
+        _risk = RiskRules.Observe(_risk, _portfolio.Equity, _eventTime, _options.Risk, out var transition);
+        if (transition is RiskTransition t)
+        {
+            Notice(
+                t.To == RiskMode.Active ? NoticeLevel.Info : NoticeLevel.Warning,
+                "risk_state",
+                $"risk state {t.From.ToString().ToUpperInvariant()} -> {t.To.ToString().ToUpperInvariant()}: {t.Reason}");
+        }
     }
 
     private void Deny(Order order, string reason) =>
@@ -1009,7 +1045,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     private readonly record struct PendingNotification(OrderEvent Event, Order Order, FillEffect? Effect);
 }
 
-/// <summary>The state of a <see cref="TradingKernel"/> between events.</summary>
+/// <summary>The state of a <see cref="TradingKernel"/> between events. <paramref name="Risk"/> is the enhanced risk gate's state, null while its rules are off (and in snapshots written before it existed).</summary>
 public sealed record KernelSnapshot(
     long Sequence,
     KernelState State,
@@ -1020,7 +1056,8 @@ public sealed record KernelSnapshot(
     long Warnings,
     BreakerSnapshot Breaker,
     IReadOnlyList<InstrumentSnapshot> Instruments,
-    OrderBookSnapshot Orders);
+    OrderBookSnapshot Orders,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] RiskState? Risk = null);
 
 /// <summary>The state of the kernel's circuit breaker.</summary>
 public sealed record BreakerSnapshot(int ConsecutiveErrors, bool IsOpen, long TotalErrors);
