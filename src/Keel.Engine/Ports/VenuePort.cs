@@ -156,6 +156,8 @@ public sealed record VenueAccount(string Currency, Money Cash, Money BuyingPower
 /// an event is deduplicated by the adapter); queries read the venue's record, which is the truth when a stream and
 /// a query disagree. The simulated exchange, Alpaca and OANDA implement it; one contract test suite holds them to it.
 /// The kernel stays synchronous: an execution client calls this port and posts what comes back to the kernel's inbox.
+/// A request whose cancellation token fires while it is in flight answers <see cref="VenueOutcomeKind.Unknown"/> (it
+/// may have reached the venue); a token cancelled before anything was sent throws <see cref="OperationCanceledException"/>.
 /// </summary>
 public interface IVenuePort : IAsyncDisposable
 {

@@ -353,6 +353,7 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
     {
         for (int attempt = 1; ; attempt++)
         {
+            ct.ThrowIfCancellationRequested(); // cancelled before anything left: nothing was sent
             Reply reply;
             try
             {
@@ -361,6 +362,11 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
             catch (VenueRequestException ex)
             {
                 return (default, Unknown(what, ex.Status is { } s ? $"HTTP {(int)s}" : ex.InnerException?.Message ?? ex.Message, null));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The caller gave up while the request was on its way: it may have landed.
+                return (default, Unknown(what, "cancelled by the caller while the request was in flight; it may have reached the venue", null));
             }
 
             if (reply.Status != 429)

@@ -555,6 +555,7 @@ public sealed partial class OandaTradingVenue : IVenuePort
     {
         for (int attempt = 1; ; attempt++)
         {
+            ct.ThrowIfCancellationRequested(); // cancelled before anything left: nothing was sent
             Reply reply;
             try
             {
@@ -562,9 +563,12 @@ public sealed partial class OandaTradingVenue : IVenuePort
                 using var response = await _rest.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
                 reply = await ReadAsync(response, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && ex is HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
             {
-                string why = ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout.TotalSeconds:0.###} s" : $"the connection failed before an answer: {ex.Message}";
+                // A timeout, a broken connection, or the caller giving up while the request was in flight: it may have landed.
+                string why = ct.IsCancellationRequested ? "cancelled by the caller while the request was in flight; it may have reached the venue"
+                    : ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"
+                    : $"the connection failed before an answer: {ex.Message}";
                 return Unknown(what, why, null, clientId);
             }
 

@@ -219,6 +219,25 @@ public sealed class AlpacaTradingVenueTests
     }
 
     [Fact]
+    public async Task ACallerGivingUpWhileTheOrderIsInFlight_GetsUnknown_NotAnException_AndTheOrderIsFound()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.PricesAsync("AAPL", "100");
+        await h.FaultsAsync("""{"stall_ms":1500}""");
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var outcome = await h.Venue.SubmitAsync(Order("gave-up-1", "AAPL", OrderSide.Buy, OrderType.Limit, 1, limit: 90m), giveUp.Token);
+        Assert.Equal(VenueOutcomeKind.Unknown, outcome.Kind);
+        Assert.Contains("cancelled by the caller", outcome.Reason, StringComparison.Ordinal);
+        await h.FaultsAsync("""{"stall_ms":0}""");
+        var found = await EventuallyAsync(() => h.Venue.GetOrderAsync(new ClientOrderId("gave-up-1")), "the order the caller gave up on");
+        Assert.Equal(OrderStatus.Accepted, found.Status);
+
+        // A token already cancelled sends nothing, so that is an exception, not an unknown outcome.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Venue.SubmitAsync(Order("never-1", "AAPL", OrderSide.Buy, OrderType.Limit, 1, limit: 90m), giveUp.Token));
+        Assert.Null(await h.Venue.GetOrderAsync(new ClientOrderId("never-1")));
+    }
+
+    [Fact]
     public async Task RateLimited_WaitsRetryAfter_ThenSucceeds()
     {
         await using var h = await Harness.StartAsync();

@@ -64,6 +64,24 @@ public class OandaTradingFaultTests
     }
 
     [Fact]
+    public async Task ACallerGivingUpWhileTheOrderIsInFlight_GetsUnknown_NotAnException_AndTheOrderIsFound()
+    {
+        await using var h = await StartAsync();
+        await h.Client.FaultsAsync("""{"slow_next":1,"slow_ms":3000}""");
+        var id = NewId("gave-up");
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        var outcome = await h.Venue.SubmitAsync(Order(id, OrderSide.Buy, OrderType.Limit, 10, limit: "1.09000"), giveUp.Token);
+        Assert.Equal(VenueOutcomeKind.Unknown, outcome.Kind);
+        Assert.Contains("cancelled by the caller", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(OrderStatus.Accepted, (await h.Venue.GetOrderAsync(id))!.Status);
+
+        // A token already cancelled sends nothing, so that is an exception, not an unknown outcome.
+        var never = NewId("never");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Venue.SubmitAsync(Order(never, OrderSide.Buy, OrderType.Limit, 10, limit: "1.09000"), giveUp.Token));
+        Assert.Null(await h.Venue.GetOrderAsync(never));
+    }
+
+    [Fact]
     public async Task RateLimit_WaitsRetryAfter_ThenSucceeds()
     {
         await using var h = await StartAsync();
