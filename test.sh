@@ -52,32 +52,24 @@ if ! command -v npm >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-ge
   export DEBIAN_FRONTEND=noninteractive
   { apt-get install -y --no-install-recommends nodejs npm || { apt-get update && apt-get install -y --no-install-recommends nodejs npm; }; } >/dev/null || true
 fi
-# npm ls fails when a package is missing or not the version package.json pins, so a stale install is replaced.
-if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/indicator-oracle --depth=0 >/dev/null 2>&1; then
-  npm ls --prefix tools/indicator-oracle --depth=0 | tail -n +2
-elif ! command -v npm >/dev/null 2>&1; then
-  fail "npm is not installed and could not be installed: the indicator oracle tests need Node.js 20 or later with npm (Debian: sudo apt-get install nodejs npm)"
-elif ! npm ci --prefix tools/indicator-oracle --no-audit --no-fund; then
-  fail "npm ci --prefix tools/indicator-oracle failed; the indicator oracle tests will fail"
-fi
+# Installs a Node tool folder from its lockfile. npm ls fails when a package is missing or not the version
+# package.json pins, so a stale install is replaced.
+npm_tool() { # DIR WHO-NEEDS-IT
+  if command -v npm >/dev/null 2>&1 && npm ls --prefix "$1" --depth=0 >/dev/null 2>&1; then
+    npm ls --prefix "$1" --depth=0 | tail -n +2
+  elif ! command -v npm >/dev/null 2>&1; then
+    fail "npm is not installed and could not be installed: $2 need Node.js 20 or later with npm (Debian: sudo apt-get install nodejs npm)"
+  elif ! npm ci --prefix "$1" --no-audit --no-fund; then
+    fail "npm ci --prefix $1 failed; $2 will fail"
+  fi
+}
+npm_tool tools/indicator-oracle "the indicator oracle tests"
 
 step "official Alpaca client (@alpacahq/alpaca-trade-api, pinned in tools/alpaca-client/package-lock.json)"
-if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/alpaca-client --depth=0 >/dev/null 2>&1; then
-  npm ls --prefix tools/alpaca-client --depth=0 | tail -n +2
-elif ! command -v npm >/dev/null 2>&1; then
-  fail "npm is not installed: the official Alpaca client test needs Node.js 20 or later with npm"
-elif ! npm ci --prefix tools/alpaca-client --no-audit --no-fund; then
-  fail "npm ci --prefix tools/alpaca-client failed; the official Alpaca client test will fail"
-fi
+npm_tool tools/alpaca-client "the official Alpaca client tests"
 
 step "official OANDA client (@oanda/v20, pinned in tools/oanda-client/package-lock.json)"
-if command -v npm >/dev/null 2>&1 && npm ls --prefix tools/oanda-client --depth=0 >/dev/null 2>&1; then
-  npm ls --prefix tools/oanda-client --depth=0 | tail -n +2
-elif ! command -v npm >/dev/null 2>&1; then
-  fail "npm is not installed: the official OANDA client test needs Node.js 20 or later with npm"
-elif ! npm ci --prefix tools/oanda-client --no-audit --no-fund; then
-  fail "npm ci --prefix tools/oanda-client failed; the official OANDA client test will fail"
-fi
+npm_tool tools/oanda-client "the official OANDA client tests"
 
 step "tests"
 rm -rf "$results"
