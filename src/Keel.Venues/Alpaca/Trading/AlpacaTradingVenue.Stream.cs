@@ -196,7 +196,15 @@ public sealed partial class AlpacaTradingVenue
                 }
 
                 var t = Track(leg.Id, exit.ClientOrderId, leg.Symbol, leg.Side);
+                bool streamedFirst = t.ClientOrderId != exit.ClientOrderId;
                 t.ClientOrderId = exit.ClientOrderId;
+                if (streamedFirst && t.Accepted && !t.Terminal)
+                {
+                    // The stream announced the leg under Alpaca's own id before this answer named it: Keel's order
+                    // hears of its acceptance now, before any fill that follows.
+                    Emit(new OrderAccepted(exit.ClientOrderId, new VenueOrderId(leg.Id), Now(), Now()));
+                }
+
                 t.ParentVenueId = order.Id;
                 _venueIds[exit.ClientOrderId] = leg.Id;
                 if (exit.ClientOrderId.Value != leg.ClientOrderId)
