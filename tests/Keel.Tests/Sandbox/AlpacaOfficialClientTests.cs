@@ -68,19 +68,9 @@ public class AlpacaOfficialClientTests
     {
         public AlpacaClientFactAttribute()
         {
-            bool ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-            if (ci)
+            if (Node.ToolSkipReason("alpaca-client", "@alpacahq/alpaca-trade-api", "the official Alpaca client") is string reason)
             {
-                return;
-            }
-
-            if (Node.Missing is string missing && missing.StartsWith("node is not", StringComparison.Ordinal))
-            {
-                Skip = missing;
-            }
-            else if (!Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "@alpacahq", "alpaca-trade-api")))
-            {
-                Skip = "the official Alpaca client is not installed; run: npm ci --prefix tools/alpaca-client --no-audit --no-fund (test.sh does)";
+                Skip = reason;
             }
         }
     }

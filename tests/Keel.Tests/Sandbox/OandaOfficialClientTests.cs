@@ -199,19 +199,9 @@ public class OandaOfficialClientTests
     {
         public OandaClientFactAttribute()
         {
-            bool ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-            if (ci)
+            if (Node.ToolSkipReason("oanda-client", "@oanda/v20", "OANDA's JavaScript client") is string reason)
             {
-                return;
-            }
-
-            if (Node.Missing is string missing && missing.StartsWith("node is not", StringComparison.Ordinal))
-            {
-                Skip = missing;
-            }
-            else if (!Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "@oanda", "v20")))
-            {
-                Skip = "OANDA's JavaScript client is not installed; run: npm ci --prefix tools/oanda-client --no-audit --no-fund (test.sh does)";
+                Skip = reason;
             }
         }
     }

@@ -53,6 +53,28 @@ public static class Node
         }
     }
 
+    /// <summary>
+    /// Why a test of a Node tool under <c>tools/</c> (an official venue client) is skipped, or null when it runs: under
+    /// CI it always runs (and fails if node or the package is missing); by hand it is skipped without node or without
+    /// <paramref name="package"/> installed in the tool's folder.
+    /// </summary>
+    public static string? ToolSkipReason(string tool, string package, string what)
+    {
+        if (InCi)
+        {
+            return null;
+        }
+
+        if (Missing is string missing && missing.StartsWith("node is not", StringComparison.Ordinal))
+        {
+            return missing;
+        }
+
+        return Directory.Exists(Path.Combine(TestPaths.RepoRoot, "tools", tool, "node_modules", package))
+            ? null
+            : $"{what} is not installed; run: npm ci --prefix tools/{tool} --no-audit --no-fund (test.sh does)";
+    }
+
     /// <summary>Why oracle tests are skipped, or null when they run (node and the packages are there, or this is CI).</summary>
     public static string? SkipReason => Missing is string missing && !InCi ? missing : null;
 
