@@ -39,8 +39,9 @@ internal static class CliConfig
     {
         ["backtest"] = RunOptions.ConfigKeys,
         ["paper"] = RunOptions.ConfigKeys,
+        ["live"] = RunOptions.ConfigKeys,
         ["storage"] = ["db", "snapshotEvery", "snapshotSeconds"],
-        ["alpaca"] = ["key", "secret", "feed", "stream_url", "streamUrl", "rest_url", "restUrl", "data_url", .. VenueConfig.PolicyKeys],
+        ["alpaca"] = ["key", "secret", "feed", "stream_url", "streamUrl", "rest_url", "restUrl", "data_url", "trading_url", "tradingUrl", .. VenueConfig.PolicyKeys],
         ["oanda"] = ["token", "account", "stream_url", "streamUrl", "rest_url", "restUrl", "url", .. VenueConfig.PolicyKeys],
         ["record"] = ["timeframe"],
         ["logging"] = ["format", "level"],

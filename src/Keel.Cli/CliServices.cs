@@ -8,6 +8,7 @@ internal static class CliServices
         Strategies = catalog ?? Keel.Strategies.StrategyCatalog.All,
         KeepEvents = false, // the command line never reads a run's event stream
         Feeds = spec => RecordCommand.Feed(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, logging, alpacaQuotes: true),
+        Venues = spec => VenueConfig.TradingPort(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, spec.Live?.RealMoney ?? false, logging.Factory.CreateLogger("Keel.Venues.Trading")),
         WrapJournal = timings is { Enabled: true } ? timings.Time : null,
         LoggerFactory = logging.Factory,
     };

@@ -37,6 +37,7 @@ public static class KeelApp
         root.Options.Add(logging.LevelOption);
         root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging));
         root.Subcommands.Add(RunCommand.Create(paper: true, catalog, logging));
+        root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging, live: true));
         root.Subcommands.Add(ResumeCommand.Create(catalog, logging));
         root.Subcommands.Add(RunsCommand.Create(logging));
         root.Subcommands.Add(DataCommand.Create(logging));

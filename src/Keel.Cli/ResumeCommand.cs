@@ -20,33 +20,36 @@ internal static class ResumeCommand
         {
             id, db, config, output, quiet,
         };
-        command.SetAction((parse, ct) => Task.Run(() => logging.Guard(
-            () =>
-            {
-                var settings = CliConfig.Load(parse.GetValue(config));
-                var target = CliConfig.ResolveDb(parse.GetValue(db), settings)
-                    ?? throw new UsageException("resume needs the store the run was recorded in; --db none was given");
-                RunRecord run;
-                using (var store = KeelStore.Open(target))
-                {
-                    run = RunsCommand.Find(store, parse.GetValue(id)!);
-                }
-
-                if (run.Status == RunStatus.Completed)
-                {
-                    Console.WriteLine($"run {run.Id} already completed{(run.OutDir is null ? string.Empty : $"; its results are in {run.OutDir}")}");
-                    return 0;
-                }
-
-                var spec = RunSpecJson.Read(run.Spec, run.Id, target) with { Quiet = parse.GetValue(quiet) };
-                if (parse.GetValue(output) is string dir)
-                {
-                    spec = spec with { OutDir = dir };
-                }
-
-                return RunCommand.Run(spec, run, logging, ct, catalog);
-            },
-            ct), CancellationToken.None));
+        command.SetAction((parse, ct) => Task.Run(
+            () => logging.Guard(() => Continue(parse.GetValue(id)!, parse.GetValue(db), parse.GetValue(config), parse.GetValue(output), parse.GetValue(quiet), logging, catalog, ct), ct),
+            CancellationToken.None));
         return command;
+    }
+
+    /// <summary>Continues run <paramref name="id"/> (any mode that can be resumed; a live run reconciles first).</summary>
+    internal static int Continue(string id, string? db, string? configPath, string? outDir, bool quiet, CliLogging logging, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog, CancellationToken ct)
+    {
+        var settings = CliConfig.Load(configPath);
+        var target = CliConfig.ResolveDb(db, settings)
+            ?? throw new UsageException("resume needs the store the run was recorded in; --db none was given");
+        RunRecord run;
+        using (var store = KeelStore.Open(target))
+        {
+            run = RunsCommand.Find(store, id);
+        }
+
+        if (run.Status == RunStatus.Completed)
+        {
+            Console.WriteLine($"run {run.Id} already completed{(run.OutDir is null ? string.Empty : $"; its results are in {run.OutDir}")}");
+            return 0;
+        }
+
+        var spec = RunSpecJson.Read(run.Spec, run.Id, target) with { Quiet = quiet };
+        if (outDir is not null)
+        {
+            spec = spec with { OutDir = outDir };
+        }
+
+        return RunCommand.Run(spec, run, logging, ct, catalog);
     }
 }

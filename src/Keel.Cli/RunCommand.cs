@@ -10,17 +10,31 @@ namespace Keel.Cli;
 /// <summary><c>keel backtest</c> and <c>keel paper --replay</c>: the same run, fed from a file at full speed or at wall-clock pace.</summary>
 internal static class RunCommand
 {
-    public static Command Create(bool paper, IReadOnlyList<StrategyDescriptor> catalog, CliLogging logging)
+    public static Command Create(bool paper, IReadOnlyList<StrategyDescriptor> catalog, CliLogging logging, bool live = false)
     {
-        var options = new RunOptions(paper, catalog);
+        var options = new RunOptions(paper, catalog, live);
         var command = new Command(
-            paper ? "paper" : "backtest",
-            paper
+            live ? "live" : paper ? "paper" : "backtest",
+            live
+                ? "Trade a strategy live on Alpaca or OANDA (paper/practice accounts unless --real-money): the same strategy code as a backtest, every order journaled before it is sent under a client id made of the run id and a sequence number, reconciled with the venue at start, every --reconcile-seconds and after a lost answer. Ctrl+C or SIGTERM stops it within seconds; 'keel resume ID' (or keel live --resume ID) continues it. See docs/live.md."
+                : paper
                 ? "Paper-trade a strategy on a replayed feed: bars arrive one by one from another thread at wall-clock speed × N, through the same kernel and simulated exchange as a backtest (and give the same orders)."
                 : "Backtest a strategy on historical bars and write metrics, orders, fills, trades, the equity curve and an HTML report.");
         foreach (var o in options.All)
         {
             command.Options.Add(o);
+        }
+
+        if (live)
+        {
+            var resume = new Option<string>("--resume") { Description = "continue the stopped or crashed live run with this id (or a unique prefix): its snapshot, then reconciliation with the venue, then trading; other options are taken from the run", HelpName = "RUN" };
+            command.Options.Add(resume);
+            command.SetAction((parse, ct) => Task.Run(
+                () => parse.GetValue(resume) is string id
+                    ? logging.Guard(() => ResumeCommand.Continue(id, parse.GetValue(options.Db), parse.GetValue(options.Config), null, parse.GetValue(options.Quiet), logging, catalog, ct), ct)
+                    : Execute(options, parse, logging, ct),
+                CancellationToken.None));
+            return command;
         }
 
         // On another thread, so Ctrl+C (SIGINT/SIGTERM) cancels the token while the run is going, and the run stops cleanly.

@@ -12,9 +12,10 @@ namespace Keel.Cli;
 /// </summary>
 internal sealed class RunOptions
 {
-    public RunOptions(bool paper, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null)
+    public RunOptions(bool paper, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null, bool live = false)
     {
-        Paper = paper;
+        Paper = paper && !live;
+        Live = live;
         Catalog = catalog ?? Keel.Strategies.StrategyCatalog.All;
         Data = new Option<string>(paper ? "--replay" : "--data")
         {
@@ -23,7 +24,11 @@ internal sealed class RunOptions
                 : "CSV file(s) of bars, comma-separated; several files are merged in time order (generic datetime,open,high,low,close,volume; backtrader; Yahoo); db:SYMBOL:TIMEFRAME reads candles from the store (see 'keel data import')",
             HelpName = "FILE[,FILE…]",
         };
-        Add(Data);
+        if (!live)
+        {
+            Add(Data);
+        }
+
         Add(Strategy);
         Add(Params);
         Add(Stake);
@@ -60,17 +65,43 @@ internal sealed class RunOptions
         Add(SnapshotSeconds);
         Add(Config);
         Add(Quiet);
-        if (paper)
+        if (Paper)
         {
             Add(Speed);
+        }
+
+        if (paper || live)
+        {
+            Venue = live
+                ? new("--venue") { Description = "the venue to trade on: alpaca (US stocks) or oanda (forex); its paper/practice endpoint unless --real-money. Required.", HelpName = "alpaca|oanda" }
+                : new("--venue") { Description = "paper-trade on a live feed instead of a file: alpaca or oanda (with --symbols); candles built from the stream drive the strategy and the simulated exchange; Ctrl+C ends the run normally", HelpName = "alpaca|oanda" };
             Add(Venue);
             Add(VenueSymbols);
             Add(Url);
             Add(Timeframe);
         }
+
+        if (live)
+        {
+            Add(Adopt);
+            Add(CancelOnStop);
+            Add(ReconcileSeconds);
+            Add(RealMoney);
+        }
     }
 
     public bool Paper { get; }
+
+    /// <summary>The options of <c>keel live</c>.</summary>
+    public bool Live { get; }
+
+    public Option<bool> Adopt { get; } = new("--adopt") { Description = "when the venue differs from the run in a way Keel cannot explain (a position closed by hand, an order Keel does not know), adopt the venue's state and journal it instead of stopping with a report" };
+
+    public Option<bool> CancelOnStop { get; } = new("--cancel-on-stop") { Description = "cancel the run's working orders when it stops (Ctrl+C, SIGTERM); by default they stay at the venue and a resume picks them up" };
+
+    public Option<string> ReconcileSeconds { get; } = new("--reconcile-seconds") { Description = "seconds between reconciliations with the venue while trading [default: 30]", HelpName = "S" };
+
+    public Option<bool> RealMoney { get; } = new("--real-money") { Description = "trade on the venue's real-money endpoints; without it Keel uses paper (Alpaca) or practice (OANDA) accounts and refuses a real-money address" };
 
     /// <summary>The strategies a run may name.</summary>
     public IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> Catalog { get; }
@@ -153,7 +184,7 @@ internal sealed class RunOptions
 
     public Option<string> Speed { get; } = new("--speed") { Description = "replay speed: N × wall-clock time between bars, or 'max' [default: 60]", HelpName = "N|max" };
 
-    public Option<string> Venue { get; } = new("--venue") { Description = "paper-trade on a live feed instead of a file: alpaca or oanda (with --symbols); candles built from the stream drive the strategy and the simulated exchange; Ctrl+C ends the run normally", HelpName = "alpaca|oanda" };
+    public Option<string> Venue { get; } = new("--venue");
 
     public Option<string> VenueSymbols { get; } = new("--symbols") { Description = "with --venue: symbols to stream, comma-separated (AAPL,MSFT or EUR_USD)", HelpName = "SYM[,SYM…]" };
 
@@ -167,7 +198,7 @@ internal sealed class RunOptions
     /// </summary>
     public static string[] ConfigKeys { get; } =
     [
-        .. new RunOptions(paper: true).All.Concat(new RunOptions(paper: false).All)
+        .. new RunOptions(paper: true).All.Concat(new RunOptions(paper: false).All).Concat(new RunOptions(paper: false, live: true).All)
             .Where(o => o.Name is not ("--param" or "--config" or "--db" or "--quiet" or "--snapshot-every" or "--snapshot-seconds"))
             .Select(o => Key(o.Name)).Append("data").Append("params").Distinct(StringComparer.Ordinal),
     ];
@@ -180,7 +211,9 @@ internal sealed class RunOptions
     public RunSpec Resolve(ParseResult parse)
     {
         var config = CliConfig.Load(parse.GetValue(Config));
-        var sections = Paper ? new[] { config.GetSection("paper"), config.GetSection("backtest") } : [config.GetSection("backtest")];
+        var sections = Paper ? new[] { config.GetSection("paper"), config.GetSection("backtest") }
+            : Live ? [config.GetSection("live"), config.GetSection("backtest")]
+            : [config.GetSection("backtest")];
         string? Get(Option<string> option)
         {
             var v = parse.GetValue(option);
@@ -226,12 +259,17 @@ internal sealed class RunOptions
             parse.GetValue(option) is not null ? option.Name : CliConfig.Name(config, $"storage:{key}", option.Name);
 
         // A live paper run streams from a venue; its sources are live:VENUE:SYMBOL.
-        string? venue = Paper && Get(Venue) is string vt ? VenueConfig.Normalize(vt, N(Venue)) : null;
+        string? venue = (Paper || Live) && Get(Venue) is string vt ? VenueConfig.Normalize(vt, N(Venue)) : null;
+        if (Live && venue is null)
+        {
+            throw new UsageException($"--venue is required: {VenueConfig.Venues}");
+        }
+
         IReadOnlyList<string>? liveSymbols = null;
         string? timeframe = null;
         if (venue is not null)
         {
-            if (parse.GetValue(Data) is not null)
+            if (!Live && parse.GetValue(Data) is not null)
             {
                 throw new UsageException("give either --venue (a live feed) or --replay (a file), not both");
             }
@@ -285,7 +323,14 @@ internal sealed class RunOptions
 
         var spec = new RunSpec
         {
-            Mode = !Paper ? RunMode.Backtest : venue is null ? RunMode.PaperReplay : RunMode.PaperLive,
+            Mode = Live ? RunMode.Live : !Paper ? RunMode.Backtest : venue is null ? RunMode.PaperReplay : RunMode.PaperLive,
+            Live = !Live ? null : new LiveSettings
+            {
+                Adopt = parse.GetValue(Adopt),
+                CancelOnStop = parse.GetValue(CancelOnStop),
+                RealMoney = parse.GetValue(RealMoney),
+                ReconcileSeconds = (double)Dec(Get(ReconcileSeconds) ?? "30", N(ReconcileSeconds), 1m, 86_400m),
+            },
             DataFiles = SplitList(dataText),
             Symbols = liveSymbols ?? (Get(Symbol) is string sym ? SplitList(sym) : null),
             Venue = venue,

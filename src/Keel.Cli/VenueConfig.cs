@@ -79,6 +79,56 @@ internal static class VenueConfig
         return new OandaOptions { Token = token, Account = account, StreamUrl = stream, RestUrl = rest };
     }
 
+    /// <summary>Alpaca's real-money Trading API (the paper one is the default).</summary>
+    public static readonly Uri AlpacaLiveUrl = new("https://api.alpaca.markets");
+
+    /// <summary>OANDA's real-money REST and stream endpoints (practice ones are the default).</summary>
+    public static readonly Uri OandaLiveRestUrl = new("https://api-fxtrade.oanda.com");
+
+    public static readonly Uri OandaLiveStreamUrl = new("https://stream-fxtrade.oanda.com");
+
+    /// <summary>
+    /// The trading connection of a live run: credentials from configuration (never printed), the paper/practice endpoint
+    /// unless <paramref name="realMoney"/>, or the sandbox named by <paramref name="url"/> (an Alpaca <c>ws://</c> stream
+    /// address means its Trading API on the same host and port). A real-money address without <paramref name="realMoney"/>
+    /// is refused.
+    /// </summary>
+    public static IVenuePort TradingPort(string venue, IConfiguration config, string? url, bool realMoney, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        if (venue == "alpaca")
+        {
+            var data = Alpaca(config, null);
+            var baseUrl = Url(config, "alpaca", "trading_url", "tradingUrl") ?? (realMoney ? AlpacaLiveUrl : Keel.Venues.Alpaca.Trading.AlpacaTradingOptions.PaperUrl);
+            if (Url(url, "--url") is { } u)
+            {
+                baseUrl = new UriBuilder(u) { Scheme = u.Scheme is "ws" or "http" ? "http" : "https", Path = "/" }.Uri;
+            }
+
+            RefuseRealMoney(baseUrl.Host == AlpacaLiveUrl.Host, realMoney, "alpaca", baseUrl);
+            return new Keel.Venues.Alpaca.Trading.AlpacaTradingVenue(new Keel.Venues.Alpaca.Trading.AlpacaTradingOptions { Key = data.Key, Secret = data.Secret, BaseUrl = baseUrl }, logger: logger);
+        }
+
+        var o = Oanda(config, url);
+        var rest = o.RestUrl;
+        var stream = o.StreamUrl;
+        if (realMoney && url is null && Url(config, "oanda", "rest_url", "restUrl", "url") is null)
+        {
+            rest = OandaLiveRestUrl;
+            stream = OandaLiveStreamUrl;
+        }
+
+        RefuseRealMoney(rest.Host == OandaLiveRestUrl.Host || stream.Host == OandaLiveStreamUrl.Host, realMoney, "oanda", rest);
+        return new Keel.Venues.Oanda.Trading.OandaTradingVenue(new Keel.Venues.Oanda.Trading.OandaTradingOptions { Token = o.Token, Account = o.Account, RestUrl = rest, StreamUrl = stream }, logger: logger);
+    }
+
+    private static void RefuseRealMoney(bool isRealMoney, bool allowed, string venue, Uri address)
+    {
+        if (isRealMoney && !allowed)
+        {
+            throw new UsageException($"{venue}: {address.Host} is a real-money endpoint; trading there needs --real-money (paper/practice endpoints are the default)");
+        }
+    }
+
     public static ReconnectPolicy Policy(IConfiguration config, string venue, TimeSpan defaultStale)
     {
         var s = config.GetSection(venue);

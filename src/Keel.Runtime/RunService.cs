@@ -71,6 +71,9 @@ public sealed class RunServices
     /// <summary>Opens a venue's market data stream for a live run; the host resolves credentials and addresses.</summary>
     public Func<RunSpec, IMarketDataFeed>? Feeds { get; init; }
 
+    /// <summary>Opens a venue's trading connection for a live run; the host resolves credentials and endpoints.</summary>
+    public Func<RunSpec, IVenuePort>? Venues { get; init; }
+
     /// <summary>
     /// How many of a run's newest events its handle keeps in memory for subscribers, as a power of two (12 = 4,096);
     /// older ones are read from the store.
@@ -325,6 +328,14 @@ public static class RunService
                 : $"resuming run {runId} from {KeelStore.DescribeSnapshot(snapshot)}");
         }
 
+        double fraction = 0;
+        void Report(long done, long total)
+        {
+            Volatile.Write(ref fraction, total > 0 ? (double)done / total : 0);
+            observer.Progress(done, total);
+        }
+
+        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData, runId);
         var settings = new SessionSettings
         {
             InitialCash = spec.Cash,
@@ -349,19 +360,13 @@ public static class RunService
                     PatternDayTrader = spec.PatternDayTrader,
                 },
                 StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
+                ClientOrderIdPrefix = run.Wiring.OrderIdPrefix(runId),
                 Brokerage = BrokerageModels.Create(spec.Brokerage)
                     ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),
             },
             Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
-            Venue = run.Wiring.Venue,
+            Venue = run.Wiring.CreateVenue(context),
         };
-
-        double fraction = 0;
-        void Report(long done, long total)
-        {
-            Volatile.Write(ref fraction, total > 0 ? (double)done / total : 0);
-            observer.Progress(done, total);
-        }
 
         Stream? Open(string name) => output is null ? null
             : lengths is null ? output.OpenWrite(name + ".csv")
@@ -400,7 +405,6 @@ public static class RunService
         }
 
         SessionResult result;
-        var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData, runId);
         try
         {
             using var feed = run.Wiring.OpenFeed(context, ct);

@@ -19,7 +19,7 @@ public enum RunMode
     /// <summary>A venue's live market data stream; candles (and quotes) drive the strategy; simulated exchange.</summary>
     PaperLive = 3,
 
-    /// <summary>A venue's live market data and its real execution (arrives with the venue adapters).</summary>
+    /// <summary>A venue's live market data and its real execution: orders journaled before they are sent, reconciled with the venue.</summary>
     Live = 4,
 }
 
@@ -126,6 +126,9 @@ public sealed record RunSpec
     /// <summary>Live feeds: the candle timeframe (Keel or OANDA notation).</summary>
     public string? Timeframe { get; init; }
 
+    /// <summary>Live trading's own settings (reconciliation, adoption, stopping); null for every other mode.</summary>
+    public LiveSettings? Live { get; init; }
+
     /// <summary>The store to record the run in; null when recording is off (<c>--db none</c>).</summary>
     public required string? Db { get; init; }
 
@@ -163,6 +166,28 @@ public sealed record RunSpec
 
         return (parts[1], parts[2]);
     }
+}
+
+/// <summary>How a live run treats its venue.</summary>
+public sealed record LiveSettings
+{
+    /// <summary>Seconds between reconciliations with the venue while the run trades (30 by default).</summary>
+    public double ReconcileSeconds { get; init; } = 30;
+
+    /// <summary>Adopt the venue's state when it differs in a way Keel cannot explain, instead of stopping (<c>--adopt</c>).</summary>
+    public bool Adopt { get; init; }
+
+    /// <summary>Cancel the run's working orders when it stops (<c>--cancel-on-stop</c>).</summary>
+    public bool CancelOnStop { get; init; }
+
+    /// <summary>Trade on the venue's real-money endpoints (<c>--real-money</c>); paper/practice otherwise.</summary>
+    public bool RealMoney { get; init; }
+
+    /// <summary>
+    /// Seconds after sending before an order whose answer was lost, and which the venue does not show, may be sent once
+    /// more under the same client id (a request still in flight could land meanwhile).
+    /// </summary>
+    public double ResendAfterSeconds { get; init; } = 30;
 }
 
 /// <summary>A data file as a run read it: its path, length and a 128-bit hash of its bytes.</summary>

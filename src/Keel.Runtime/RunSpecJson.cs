@@ -130,6 +130,22 @@ public static class RunSpecJson
                 w.WriteString("brokerage", s.Brokerage);
             }
 
+            if (s.Live is { } live)
+            {
+                // Only live runs carry these, so every other spec stays as it was.
+                Opt(w, "venue", s.Venue);
+                Opt(w, "venueUrl", s.VenueUrl);
+                Opt(w, "config", s.ConfigPath);
+                Opt(w, "timeframe", s.Timeframe);
+                w.WriteStartObject("live");
+                w.WriteString("reconcileSeconds", live.ReconcileSeconds.ToString("R", CultureInfo.InvariantCulture));
+                w.WriteString("resendAfterSeconds", live.ResendAfterSeconds.ToString("R", CultureInfo.InvariantCulture));
+                w.WriteBoolean("adopt", live.Adopt);
+                w.WriteBoolean("cancelOnStop", live.CancelOnStop);
+                w.WriteBoolean("realMoney", live.RealMoney);
+                w.WriteEndObject();
+            }
+
             w.WriteString("speed", double.IsFinite(s.Speed) ? s.Speed.ToString("R", CultureInfo.InvariantCulture) : "max");
             w.WriteNumber("snapshotEvery", s.SnapshotEvery);
             w.WriteString("snapshotSeconds", s.SnapshotSeconds.ToString("R", CultureInfo.InvariantCulture));
@@ -200,6 +216,20 @@ public static class RunSpecJson
                 SnapshotEvery = L("snapshotEvery") ?? 200_000,
                 Brokerage = S("brokerage") ?? "none",
                 SnapshotSeconds = double.Parse(R("snapshotSeconds"), NumberStyles.Float, CultureInfo.InvariantCulture),
+                Venue = S("venue"),
+                VenueUrl = S("venueUrl"),
+                ConfigPath = S("config"),
+                Timeframe = S("timeframe"),
+                Live = e.TryGetProperty("live", out var lv) && lv.ValueKind == JsonValueKind.Object
+                    ? new LiveSettings
+                    {
+                        ReconcileSeconds = double.Parse(lv.GetProperty("reconcileSeconds").GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+                        ResendAfterSeconds = double.Parse(lv.GetProperty("resendAfterSeconds").GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+                        Adopt = lv.GetProperty("adopt").GetBoolean(),
+                        CancelOnStop = lv.GetProperty("cancelOnStop").GetBoolean(),
+                        RealMoney = lv.GetProperty("realMoney").GetBoolean(),
+                    }
+                    : null,
                 Inputs = e.TryGetProperty("inputs", out var inputs) && inputs.ValueKind == JsonValueKind.Array
                     ? [.. inputs.EnumerateArray().Select(x => new InputFingerprint(x.GetProperty("path").GetString()!, x.GetProperty("length").GetInt64(), x.GetProperty("xxh128").GetString()!))]
                     : null,

@@ -66,6 +66,16 @@ public sealed record OrderReplaced(ClientOrderId ClientOrderId, ClientOrderId Re
     public override OrderEventKind Kind => OrderEventKind.Replaced;
 }
 
+/// <summary>
+/// The order was sent but the venue's answer never came (timeout, lost response, 5xx): it may be at the venue or not.
+/// The order stays working until a lookup resolves it; <see cref="Reason"/> says what was lost.
+/// </summary>
+public sealed record OrderStatusUnknown(ClientOrderId ClientOrderId, string Reason, Timestamp TsEvent, Timestamp TsInit)
+    : OrderEvent(ClientOrderId, TsEvent, TsInit)
+{
+    public override OrderEventKind Kind => OrderEventKind.Unknown;
+}
+
 /// <summary>One execution. <see cref="LastQty"/> is positive; the side says which way.</summary>
 public sealed record OrderFilled(
     ClientOrderId ClientOrderId,

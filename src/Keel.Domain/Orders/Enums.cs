@@ -48,6 +48,12 @@ public enum OrderStatus
 
     /// <summary>The risk gate refused it; never sent.</summary>
     Denied = 11,
+
+    /// <summary>
+    /// Sent, but the venue's answer was lost (a timeout, a reset connection, a 5xx): it may or may not be at the venue.
+    /// Resolved by looking it up (by client id, open orders, fill history), never by re-sending blindly.
+    /// </summary>
+    Unknown = 12,
 }
 
 /// <summary>How an order is linked to others.</summary>
@@ -74,6 +80,9 @@ public enum OrderEventKind
     Expired = 8,
     Replaced = 9,
     Filled = 10,
+
+    /// <summary>The outcome of sending the order is unknown; see <see cref="OrderStatus.Unknown"/>.</summary>
+    Unknown = 11,
 }
 
 public static class OrderEnumText
@@ -111,6 +120,7 @@ public static class OrderEnumText
         OrderStatus.Replaced => "replaced",
         OrderStatus.PendingCancel => "pending_cancel",
         OrderStatus.Denied => "denied",
+        OrderStatus.Unknown => "unknown",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown order status"),
     };
 

@@ -157,6 +157,25 @@ public sealed class Order
 
     public bool IsWorking => OrderStateMachine.IsWorking(Status);
 
+    /// <summary>True when a fill with this execution id was applied already (a venue that repeats a fill, a replay).</summary>
+    public bool HasFill(TradeId tradeId)
+    {
+        if (_fills is null || tradeId.Value is not { Length: > 0 })
+        {
+            return false;
+        }
+
+        foreach (var f in _fills)
+        {
+            if (f.TradeId == tradeId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Volume-weighted average fill price, rounded half to even to 1e-9; null before the first fill.</summary>
     public Price? AverageFillPrice => FilledQuantity.IsZero
         ? null
@@ -233,6 +252,9 @@ public sealed class Order
                 break;
             case OrderRejected rejected:
                 Reason = rejected.Reason;
+                break;
+            case OrderStatusUnknown unknown:
+                Reason = unknown.Reason;
                 break;
             case OrderDenied denied:
                 Reason = denied.Reason;

@@ -23,6 +23,16 @@ public static class OrderStateMachine
         [(OrderStatus.Submitted, OrderEventKind.PendingCancel)] = OrderStatus.PendingCancel,
         [(OrderStatus.Submitted, OrderEventKind.Canceled)] = OrderStatus.Canceled,
         [(OrderStatus.Submitted, OrderEventKind.Expired)] = OrderStatus.Expired,
+        [(OrderStatus.Submitted, OrderEventKind.Unknown)] = OrderStatus.Unknown,
+
+        // Sent, answer lost: whatever the venue turns out to hold (a lookup, the stream, the fill history).
+        [(OrderStatus.Unknown, OrderEventKind.Unknown)] = OrderStatus.Unknown,
+        [(OrderStatus.Unknown, OrderEventKind.Accepted)] = OrderStatus.Accepted,
+        [(OrderStatus.Unknown, OrderEventKind.Rejected)] = OrderStatus.Rejected,
+        [(OrderStatus.Unknown, OrderEventKind.Filled)] = FillTarget,
+        [(OrderStatus.Unknown, OrderEventKind.PendingCancel)] = OrderStatus.PendingCancel,
+        [(OrderStatus.Unknown, OrderEventKind.Canceled)] = OrderStatus.Canceled,
+        [(OrderStatus.Unknown, OrderEventKind.Expired)] = OrderStatus.Expired,
 
         [(OrderStatus.Accepted, OrderEventKind.Filled)] = FillTarget,
         [(OrderStatus.Accepted, OrderEventKind.PendingCancel)] = OrderStatus.PendingCancel,
@@ -65,7 +75,7 @@ public static class OrderStateMachine
 
     /// <summary>True when the order may still fill (it is at, or on its way to, the venue).</summary>
     public static bool IsWorking(OrderStatus status) => status is OrderStatus.Submitted or OrderStatus.Accepted
-        or OrderStatus.PartiallyFilled or OrderStatus.PendingCancel;
+        or OrderStatus.PartiallyFilled or OrderStatus.PendingCancel or OrderStatus.Unknown;
 
     public static bool CanApply(OrderStatus from, OrderEventKind kind) => Lookup(from, kind) != 0;
 

@@ -17,7 +17,16 @@ public enum InboxItemKind : byte
 
     /// <summary>An order or cancel from outside the strategy (<see cref="ExternalOrderRequest"/>).</summary>
     External = 9,
+
+    /// <summary>
+    /// Work a live venue adapter runs on the kernel thread (an <see cref="Action{TradingKernel}"/>): comparing the venue's
+    /// state with the kernel's, between two events. Not an input itself: what it changes goes in as order events.
+    /// </summary>
+    Call = 10,
 }
+
+/// <summary>Sees each inbox item before the kernel processes it (live runs journal their inputs here).</summary>
+public delegate void InboxItemObserver(in InboxItem item);
 
 public enum KernelCommand
 {
@@ -68,6 +77,8 @@ public readonly struct InboxItem
     public static InboxItem ForCommand(KernelCommand command) => new(InboxItemKind.Command, default, default, null, command);
 
     public static InboxItem ForExternal(ExternalOrderRequest request) => new(InboxItemKind.External, default, default, request, default);
+
+    public static InboxItem ForCall(Action<TradingKernel> call) => new(InboxItemKind.Call, default, default, call, default);
 
     public static InboxItem EndOfData => new(InboxItemKind.EndOfData, default, default, null, default);
 
@@ -203,6 +214,9 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
     /// <summary>Called on the kernel thread after each inbox item, between events (snapshot policy lives here).</summary>
     public Action? AfterItem { get; set; }
 
+    /// <summary>Called on the kernel thread with each item before it is processed (null in backtests).</summary>
+    public InboxItemObserver? BeforeItem { get; set; }
+
     /// <summary>
     /// Runs until end of data, a stop command or cancellation (after which the caller stops the kernel). A fault item (a producer failed) rethrows its
     /// exception here, after the kernel stopped.
@@ -232,6 +246,7 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
                         return LoopOutcome.Cancelled;
                     }
 
+                    BeforeItem?.Invoke(in item);
                     var outcome = Dispatch(in item);
                     if (outcome is not null)
                     {
@@ -319,6 +334,9 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
                         return LoopOutcome.Stopped;
                 }
 
+            case InboxItemKind.Call:
+                ((Action<TradingKernel>)item.Payload!)(kernel);
+                return null;
             case InboxItemKind.EndOfData:
                 kernel.Stop();
                 return LoopOutcome.EndOfData;

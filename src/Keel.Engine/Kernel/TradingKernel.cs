@@ -140,6 +140,20 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
 
     public IStrategyHost Strategy => _strategy;
 
+    /// <summary>The instruments the run trades.</summary>
+    public IReadOnlyList<InstrumentId> Instruments => [.. _slots.Values.Select(s => s.Instrument.Id)];
+
+    /// <summary>
+    /// Stops new orders (the circuit breaker opens; reducing orders included) and journals why as an error notice: a
+    /// live venue that differs from the run in ways nobody can explain. An operator resets the breaker when it is resolved.
+    /// </summary>
+    public void Halt(string reason)
+    {
+        _breaker.Restore(_breaker.ConsecutiveErrors, isOpen: true, _breaker.TotalErrors);
+        Notice(NoticeLevel.Error, "halted", reason);
+        Drain();
+    }
+
     public void Start()
     {
         Transition(KernelState.Created, KernelState.Running);
@@ -346,6 +360,18 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             return;
         }
 
+        if (IsAlreadyKnown(order, orderEvent))
+        {
+            return;
+        }
+
+        if (orderEvent is OrderFilled repeated && order.HasFill(repeated.TradeId))
+        {
+            // The same execution again (a stream that repeats, a catch-up query, a reconciliation): booked once only.
+            Notice(NoticeLevel.Info, "duplicate_fill", $"{_venue.Name} reported fill {repeated.TradeId} of order {order.Id} again; it was booked once");
+            return;
+        }
+
         try
         {
             order.Apply(orderEvent);
@@ -369,6 +395,18 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         _orders.Updated(order);
         _pending.Enqueue(new PendingNotification(orderEvent, order, effect));
     }
+
+    /// <summary>
+    /// A live venue says some things twice over different paths: the answer to the request and the stream both say
+    /// "accepted"; an answer that was lost ("unknown") arrives after the stream already told what became of the order.
+    /// Those repeat what the order already shows and are dropped without a trace (they change nothing).
+    /// </summary>
+    private static bool IsAlreadyKnown(Order order, OrderEvent orderEvent) => orderEvent switch
+    {
+        OrderAccepted a => order.VenueOrderId == a.VenueOrderId && order.Status is not (OrderStatus.Submitted or OrderStatus.Unknown),
+        OrderStatusUnknown => order.Status is not (OrderStatus.Submitted or OrderStatus.Unknown),
+        _ => false,
+    };
 
     /// <summary>
     /// An order from outside the strategy (an operator, the decision pipeline, a webhook). It gets the next client id
@@ -415,6 +453,47 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         Drain();
         EndEvent();
         return new ExternalOrderResult(id, order.Status, order.Reason);
+    }
+
+    /// <summary>
+    /// Books an execution the venue made outside the run's orders — a trade by hand, or the difference between the
+    /// venue's position and the run's — when reconciliation adopts the venue's state. It becomes an order of the run
+    /// (the next client id, tagged <c>adopted</c>) that was accepted and filled at once, and a warning notice journals
+    /// why. No risk check: it already happened. Returns the order's id.
+    /// </summary>
+    public ClientOrderId AdoptExecution(InstrumentId instrument, OrderSide side, Quantity quantity, Price price, Money commission, TradeId tradeId, VenueOrderId venueOrderId, Timestamp time, string reason)
+    {
+        _errorInEvent = false;
+        var id = _orders.NextId();
+        var order = _orders.Create(id, OrderRequest.Market(instrument, side, quantity, "adopted"), _eventTime);
+        Notice(NoticeLevel.Warning, "adopted", $"order {id}: {side.ToText()} {quantity} {instrument} at {price} adopted from {_venue.Name}: {reason}");
+        OnOrderEvent(new OrderSubmitted(id, _eventTime, _clock.Now));
+        OnOrderEvent(new OrderAccepted(id, venueOrderId, _eventTime, _clock.Now));
+        OnOrderEvent(new OrderFilled(id, venueOrderId, tradeId, instrument, side, quantity, price, commission, time, _clock.Now));
+        Drain();
+        EndEvent();
+        return order.Id;
+    }
+
+    /// <summary>
+    /// Asks the venue to cancel every working order of the run (a live run stopping with <c>--cancel-on-stop</c>), in
+    /// any state but created; each cancel is journaled like a strategy's. Returns how many were asked.
+    /// </summary>
+    public int CancelOpenOrders()
+    {
+        if (State == KernelState.Created)
+        {
+            return 0;
+        }
+
+        var working = _orders.Open.Where(o => o.IsWorking && o.Status != OrderStatus.PendingCancel).Select(o => o.Id).ToList();
+        foreach (var id in working)
+        {
+            CancelOrder(id);
+        }
+
+        Drain();
+        return working.Count;
     }
 
     /// <summary>Closes the current time slice, if any (end of data).</summary>

@@ -164,6 +164,26 @@ public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
         }
     }
 
+    /// <summary>The recently completed orders still remembered (a late fill or a reconciliation finds them here).</summary>
+    public IEnumerable<Order> Recent
+    {
+        get
+        {
+            foreach (var o in _recent)
+            {
+                if (o is not null)
+                {
+                    yield return o;
+                }
+            }
+
+            foreach (var o in _completedOther.Values)
+            {
+                yield return o;
+            }
+        }
+    }
+
     public OrderBookSnapshot Capture()
     {
         var open = new List<OrderState>(_openList.Count);

@@ -224,6 +224,7 @@ public static class JournalEventTypes
         OrderEventKind.Canceled => "order.canceled",
         OrderEventKind.Expired => "order.expired",
         OrderEventKind.Replaced => "order.replaced",
+        OrderEventKind.Unknown => "order.unknown",
         _ => "order.filled",
     };
 }
@@ -278,6 +279,10 @@ public static class JournalPayload
             case OrderCancelRejected cr:
                 w.WriteString("order", cr.ClientOrderId.Value);
                 w.WriteString("reason", cr.Reason);
+                break;
+            case OrderStatusUnknown u:
+                w.WriteString("order", u.ClientOrderId.Value);
+                w.WriteString("reason", u.Reason);
                 break;
             case OrderReplaced rp:
                 w.WriteString("order", rp.ClientOrderId.Value);

@@ -21,6 +21,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     private long _handed;
     private long _written;
     private Exception? _error;
+    private List<(long Ticket, TaskCompletionSource Done)>? _waiters;
 
     public JournalRecorder(IRunJournal journal, string runId, int batchSize = 4096)
     {
@@ -101,22 +102,54 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
         HandIfFull();
     }
 
-    /// <summary>Hands the current batch to the writer thread.</summary>
-    public void Hand()
+    /// <summary>
+    /// Hands the current batch to the writer thread. Returns its ticket: once <see cref="WhenWritten"/> of it completes,
+    /// everything journaled before this call is committed (an empty batch hands nothing and returns the last ticket).
+    /// </summary>
+    public long Hand()
     {
         ThrowIfFailed();
         if (_current.IsEmpty)
         {
-            return;
+            lock (_gate)
+            {
+                return _handed;
+            }
         }
 
+        long ticket;
         lock (_gate)
         {
-            _handed++;
+            ticket = ++_handed;
         }
 
         _queue.Add(_current);
         _current = new JournalBatch(_runId);
+        return ticket;
+    }
+
+    /// <summary>
+    /// Completes when the batch of <paramref name="ticket"/> (and every one before it) is committed; faults with the
+    /// journal's error when writing failed. Used to send an order only after its intent is durable.
+    /// </summary>
+    public Task WhenWritten(long ticket)
+    {
+        lock (_gate)
+        {
+            if (_error is not null)
+            {
+                return Task.FromException(Failure());
+            }
+
+            if (_written >= ticket)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_waiters ??= []).Add((ticket, done));
+            return done.Task;
+        }
     }
 
     /// <summary>Hands the current batch and waits until every batch is committed; rethrows a write error.</summary>
@@ -138,16 +171,24 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     {
         if (_error is not null)
         {
-            throw _error as JournalException ?? new JournalException(
-                _error.Message.Contains(_journal.Describe, StringComparison.Ordinal) ? _error.Message : $"{_journal.Describe}: {_error.Message}", _error);
+            throw Failure();
         }
     }
+
+    private JournalException Failure() => _error as JournalException ?? new JournalException(
+        _error!.Message.Contains(_journal.Describe, StringComparison.Ordinal) ? _error.Message : $"{_journal.Describe}: {_error.Message}", _error);
 
     public void Dispose()
     {
         _queue.CompleteAdding();
         _thread.Join();
         _queue.Dispose();
+        lock (_gate)
+        {
+            // Nothing more will be written: a send still waiting for its batch must not go out.
+            _waiters?.ForEach(w => w.Done.TrySetException(new JournalException($"{_journal.Describe}: the journal closed before the batch was written")));
+            _waiters = null;
+        }
     }
 
     private void HandIfFull()
@@ -178,6 +219,23 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             {
                 _written++;
                 Monitor.PulseAll(_gate);
+                if (_waiters is { Count: > 0 } waiters)
+                {
+                    for (int i = waiters.Count - 1; i >= 0; i--)
+                    {
+                        var (ticket, done) = waiters[i];
+                        if (_error is not null)
+                        {
+                            done.TrySetException(Failure());
+                            waiters.RemoveAt(i);
+                        }
+                        else if (_written >= ticket)
+                        {
+                            done.TrySetResult();
+                            waiters.RemoveAt(i);
+                        }
+                    }
+                }
             }
         }
     }

@@ -35,7 +35,29 @@ public sealed record SessionSettings
 }
 
 /// <summary>The venue of a session and what else it is: a market data consumer (it matches on bars and ticks) and snapshot state.</summary>
-public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDataConsumer> Consumers, ISnapshotable<ExchangeSnapshot>? State, Action<IOrderEventSink> Connect);
+public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDataConsumer> Consumers, ISnapshotable<ExchangeSnapshot>? State, Action<IOrderEventSink> Connect)
+{
+    /// <summary>A venue that lives beside the session (a live broker's execution client); null for the simulated exchange.</summary>
+    public ISessionVenueHooks? Hooks { get; init; }
+}
+
+/// <summary>
+/// The session's calls into a venue that runs beside it (a live broker's execution client). All on the kernel thread.
+/// </summary>
+public interface ISessionVenueHooks
+{
+    /// <summary>Before anything is read: where the venue posts what it says (the inbox), and the journal to wait on before sending.</summary>
+    void Attach(Inbox inbox, JournalRecorder? journal, TradingKernel kernel);
+
+    /// <summary>After a resume restored the kernel, before it trades: connect and reconcile. Throws to stop the start.</summary>
+    void Start(TradingKernel kernel, CancellationToken ct);
+
+    /// <summary>After each inbox item: commands the kernel gave may go out once their journal batch is written.</summary>
+    void AfterItem(TradingKernel kernel);
+
+    /// <summary>After the loop ended, before the final snapshot: finish sending (within a deadline) and disconnect. Idempotent.</summary>
+    void Stop(TradingKernel kernel);
+}
 
 /// <summary>Builds a session's venue from its settings, portfolio and instruments: one per mode's wiring.</summary>
 public delegate SessionVenue VenueWiring(SessionSettings settings, Portfolio portfolio, IReadOnlyList<Instrument> instruments);
@@ -301,6 +323,7 @@ public static class TradingSession
             {
                 link?.AfterItem?.Invoke(kernel);
                 journal!.ThrowIfFailed();
+                venue.Hooks?.AfterItem(kernel);
                 bool nowPaused = kernel.State == KernelState.Paused;
                 if (nowPaused != paused)
                 {
@@ -320,12 +343,17 @@ public static class TradingSession
             };
         }
 
-        else if (link?.AfterItem is { } after)
+        else if (link?.AfterItem is not null || venue.Hooks is not null)
         {
-            loop.AfterItem = () => after(kernel);
+            loop.AfterItem = () =>
+            {
+                link?.AfterItem?.Invoke(kernel);
+                venue.Hooks?.AfterItem(kernel);
+            };
         }
 
         link?.Attached?.Invoke(inbox, bus, kernel);
+        venue.Hooks?.Attach(inbox, journal, kernel);
         if (persistence is not null)
         {
             // The snapshot serializer's first use JIT-compiles a few thousand generic methods (System.Text.Json metadata
@@ -379,6 +407,16 @@ public static class TradingSession
         };
 
         LoopOutcome outcome;
+        try
+        {
+            venue.Hooks?.Start(kernel, ct);
+        }
+        catch
+        {
+            venue.Hooks?.Stop(kernel);
+            throw;
+        }
+
         if (kernel.State == KernelState.Created)
         {
             kernel.Start();
@@ -389,15 +427,24 @@ public static class TradingSession
         }
 
         producer.Start();
+        bool ended = false;
         try
         {
             outcome = loop.Run(ct);
+            ended = true;
         }
         finally
         {
             stop.Cancel();
             producer.Join();
+            if (!ended)
+            {
+                venue.Hooks?.Stop(kernel);
+            }
         }
+
+        // A live venue finishes its sends (journaled first, as always) before the final snapshot.
+        venue.Hooks?.Stop(kernel);
 
         if (outcome == LoopOutcome.Cancelled)
         {

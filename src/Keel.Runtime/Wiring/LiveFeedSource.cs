@@ -33,24 +33,31 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
     private readonly LiveRecorder _recorder;
     private readonly IRunObserver _observer;
     private readonly CancellationToken _stop;
+    private readonly bool _stopEndsSession;
     private Inbox? _inbox;
     private CancellationToken _session;
     private CancellationTokenSource? _either;
     private Exception? _failure;
 
-    private LiveFeedSource(IMarketDataFeed feed, Func<LiveFeedSource, LiveRecorder> recorder, IRunObserver observer, CancellationToken stop)
+    private LiveFeedSource(IMarketDataFeed feed, Func<LiveFeedSource, LiveRecorder> recorder, IRunObserver observer, bool stopEndsSession, CancellationToken stop)
     {
         _feed = feed;
         _observer = observer;
         _stop = stop;
+        _stopEndsSession = stopEndsSession;
         _recorder = recorder(this);
     }
 
     public override IDataFeeder Feeder => this;
 
-    public override CancellationToken SessionToken => CancellationToken.None;
+    /// <summary>Paper: the user's stop ends the feed and the run completes. Live: it stops the session, which can be resumed.</summary>
+    public override CancellationToken SessionToken => _stopEndsSession ? _stop : CancellationToken.None;
 
-    public static LiveFeedSource Start(FeedContext context, CancellationToken stop)
+    /// <summary>
+    /// Opens the feed. With <paramref name="stopEndsSession"/> (live trading) the user's stop stops the session part-way
+    /// (snapshot, resumable) instead of ending the data.
+    /// </summary>
+    public static LiveFeedSource Start(FeedContext context, CancellationToken stop, bool stopEndsSession = false)
     {
         var spec = context.Spec;
         if (!Timeframe.TryParse(spec.Timeframe ?? "1m", out var timeframe))
@@ -77,7 +84,9 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
         var runtimeLog = logs.CreateLogger(RuntimeLog.Category);
         var symbolList = string.Join(',', symbols);
         RuntimeLog.LiveFeedOpened(runtimeLog, runId, spec.Venue!, symbolList);
-        observer.Note($"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C ends the run");
+        observer.Note(stopEndsSession
+            ? $"trading live on {spec.Venue} ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C stops the run, 'keel resume {runId}' continues it"
+            : $"paper trading on the {spec.Venue} feed ({string.Join(',', context.Instruments.Select(i => i.Id.Symbol))}; the strategy trades on {Describe(wants, timeframe)}); Ctrl+C ends the run");
         return new LiveFeedSource(feed, self => new LiveRecorder(feed, symbols, options, writer, time, logs.CreateLogger("Keel.Venues.Recording"))
         {
             CandleCompleted = c =>
@@ -96,7 +105,7 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
                 }
             },
             HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
-        }, observer, stop);
+        }, observer, stopEndsSession, stop);
     }
 
     /// <summary>

@@ -49,7 +49,7 @@ public abstract class RunWiring
         RunMode.Backtest => BacktestWiring.Instance,
         RunMode.PaperReplay => PaperReplayWiring.Instance,
         RunMode.PaperLive => PaperLiveWiring.Instance,
-        RunMode.Live => throw new UsageException("live trading needs the venues' execution adapters, which are not in this Keel yet; use paper --venue to trade a live feed on paper"),
+        RunMode.Live => LiveWiring.Instance,
         _ => throw new UsageException($"run mode {(int)mode} is not one this Keel knows"),
     };
 
@@ -60,6 +60,15 @@ public abstract class RunWiring
     public abstract bool HasProgress { get; }
 
     public virtual VenueWiring Venue => VenueWirings.Simulated;
+
+    /// <summary>The venue of one run (a live wiring opens its broker connection here); by default <see cref="Venue"/>.</summary>
+    public virtual VenueWiring CreateVenue(FeedContext context) => Venue;
+
+    /// <summary>
+    /// The prefix of the run's client order ids. A venue account outlives runs, so a live run's ids carry the run id
+    /// (<c>K&lt;run&gt;-1</c>, <c>K&lt;run&gt;-2</c>, …): unique at the venue, and the same again after a restart.
+    /// </summary>
+    public virtual string OrderIdPrefix(string? runId) => "O-";
 
     /// <summary>
     /// The ticks that drive a strategy which declares <paramref name="liveData"/> (<see cref="KernelOptions.StrategyTicks"/>):
@@ -218,4 +227,42 @@ public sealed class PaperLiveWiring : RunWiring
 
     public override Exception NoData(RunSpec spec) =>
         new DataFormatException(spec.Venue ?? "the feed", 0, 0, null, "sent no complete candle before the run ended; nothing to report");
+}
+
+/// <summary>
+/// Live trading: a venue's live market data drives the strategy (as in paper on a live feed) and its orders go to the
+/// venue through a <see cref="Live.LiveExecutionClient"/> — journaled before they are sent, reconciled at start,
+/// periodically and after a lost answer. A stop (Ctrl+C, SIGTERM) stops the session part-way; <c>keel resume</c>
+/// continues it from its snapshot after reconciling.
+/// </summary>
+public sealed class LiveWiring : RunWiring
+{
+    public static LiveWiring Instance { get; } = new();
+
+    public override bool Resumable => true;
+
+    public override bool HasProgress => false;
+
+    public override IClock CreateClock(TimeProvider time) => new WallClock(time);
+
+    public override MarketDataKinds StrategyTicks(MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
+
+    public override string OrderIdPrefix(string? runId) => $"K{runId ?? throw new UsageException("live runs are always recorded; --db none cannot be used")}-";
+
+    public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct) => LiveFeedSource.Start(context, ct, stopEndsSession: true);
+
+    public override VenueWiring CreateVenue(FeedContext context)
+    {
+        var open = context.Services.Venues ?? throw new UsageException("this host cannot trade on venues");
+        var runId = context.RunId ?? throw new UsageException("live runs are always recorded; --db none cannot be used");
+        var logger = context.Services.LoggerFactory.CreateLogger("Keel.Runtime.Live");
+        return (settings, portfolio, instruments) =>
+        {
+            var client = new Live.LiveExecutionClient(open(context.Spec), Live.LiveExecutionOptions.From(context.Spec.Live), runId, context.Services.Time, logger);
+            return new SessionVenue(client, [], null, _ => { }) { Hooks = client };
+        };
+    }
+
+    public override Exception NoData(RunSpec spec) =>
+        new DataFormatException(spec.Venue ?? "the feed", 0, 0, null, "sent no market data before the run ended; nothing to report");
 }

@@ -1,0 +1,241 @@
+using Keel.Domain;
+using Keel.Domain.Events;
+using Keel.Domain.Orders;
+using Keel.Engine.Kernel;
+using Keel.Engine.Ports;
+
+namespace Keel.Runtime.Live;
+
+/// <summary>A start stopped because the venue differs from the run in ways Keel cannot explain; the message is the report.</summary>
+public sealed class ReconciliationException : Exception
+{
+    public ReconciliationException(ReconciliationReport report)
+        : base($"{report.Summary()}{Environment.NewLine}{report.Render()}")
+    {
+        Report = report;
+    }
+
+    public ReconciliationException()
+        : this("reconciliation stopped the run")
+    {
+    }
+
+    public ReconciliationException(string message)
+        : base(message)
+    {
+        Report = new ReconciliationReport([], [], false, null);
+    }
+
+    public ReconciliationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Report = new ReconciliationReport([], [], false, null);
+    }
+
+    public ReconciliationReport Report { get; }
+}
+
+/// <summary>
+/// Brings a live run and its venue into agreement: reads Keel's book on the kernel thread, the venue's (open orders,
+/// fills since the watermark, positions, a lookup of every working order the venue does not list) off it, compares
+/// them (<see cref="Reconciliation.Compare"/>) against Keel's book as it is by then, and applies the actions on the
+/// kernel thread as order events — so they are journaled like everything else and a fill is never booked twice.
+/// </summary>
+public sealed class LiveReconciler
+{
+    private readonly LiveExecutionClient _client;
+    private VenueWatermark? _watermark;
+    private int _rounds;
+
+    internal LiveReconciler(LiveExecutionClient client)
+    {
+        _client = client;
+    }
+
+    /// <summary>The newest report (null before the first round).</summary>
+    public ReconciliationReport? Last { get; private set; }
+
+    /// <summary>Rounds completed.</summary>
+    public int Rounds => Volatile.Read(ref _rounds);
+
+    /// <summary>Raised after each round with its report (on the kernel thread).</summary>
+    public event Action<ReconciliationReport>? Reconciled;
+
+    /// <summary>The first round, on the kernel thread before it trades: a difference Keel cannot explain stops the start unless adopting.</summary>
+    internal void ReconcileAtStart(TradingKernel kernel, CancellationToken ct)
+    {
+        var book = Capture(kernel);
+        var venue = ReadVenueAsync(book, ct).GetAwaiter().GetResult();
+        var report = Reconciliation.Compare(Capture(kernel), venue, new ReconcileOptions(_client.Options.Adopt));
+        if (report.MustStop)
+        {
+            throw new ReconciliationException(report);
+        }
+
+        Apply(kernel, report);
+    }
+
+    /// <summary>A round while the run trades.</summary>
+    internal async Task ReconcileAsync(CancellationToken ct)
+    {
+        var book = await _client.OnKernel(Capture).WaitAsync(ct).ConfigureAwait(false);
+        var venue = await ReadVenueAsync(book, ct).ConfigureAwait(false);
+        await _client.OnKernel(k =>
+        {
+            // Compared with the book as it is now: events that arrived meanwhile are not undone or done twice.
+            var report = Reconciliation.Compare(Capture(k), venue, new ReconcileOptions(_client.Options.Adopt));
+            if (report.MustStop)
+            {
+                // While trading, a difference nobody can explain is critical: the run halts new orders and says why.
+                var summary = report.Summary();
+                LiveLog.Unexplained(_client.Log, _client.RunId, _client.Name, summary);
+                k.Halt($"reconciliation with {_client.Name}: {summary}");
+                Finish(report);
+                return 0;
+            }
+
+            Apply(k, report);
+            return 0;
+        }).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Keel's side, read on the kernel thread.</summary>
+    internal KeelBook Capture(TradingKernel kernel)
+    {
+        var open = new List<KeelOrder>();
+        foreach (var o in kernel.OpenOrders)
+        {
+            if (o.Status != OrderStatus.Pending)
+            {
+                open.Add(Describe(o));
+            }
+        }
+
+        var completed = kernel.Orders.Recent.Select(Describe).ToList();
+        var positions = new Dictionary<InstrumentId, Quantity>();
+        foreach (var instrument in kernel.Instruments)
+        {
+            var q = kernel.Position(instrument);
+            if (!q.IsZero)
+            {
+                positions[instrument] = q;
+            }
+        }
+
+        var adopted = kernel.OpenOrders.Concat(kernel.Orders.Recent).Where(o => o.Tag == "adopted").SelectMany(o => o.Fills).Select(f => f.TradeId).ToList();
+        return new KeelBook(kernel.Orders.IdPrefix, kernel.Instruments, open, completed, positions, adopted);
+    }
+
+    private static KeelOrder Describe(Order o) =>
+        new(o.Id, o.Instrument, o.Side, o.Quantity, o.FilledQuantity, o.Status, o.VenueOrderId, o.Fills.Select(f => f.TradeId).ToList());
+
+    /// <summary>The venue's side, read off the kernel thread. A query that fails fails the round (nothing is assumed).</summary>
+    private async Task<VenueBook> ReadVenueAsync(KeelBook book, CancellationToken ct)
+    {
+        var port = _client.Port;
+        var open = await port.GetOpenOrdersAsync(ct).ConfigureAwait(false);
+        var fills = await port.GetFillsSinceAsync(_watermark, ct).ConfigureAwait(false);
+        var positions = await port.GetPositionsAsync(ct).ConfigureAwait(false);
+        var listed = new HashSet<ClientOrderId>(open.Where(o => o.ClientOrderId is not null).Select(o => o.ClientOrderId!.Value));
+        var listedVenue = new HashSet<VenueOrderId>(open.Select(o => o.VenueOrderId));
+        var lookups = new Dictionary<ClientOrderId, VenueOrder?>();
+        foreach (var o in book.Orders)
+        {
+            if (listed.Contains(o.ClientOrderId) || (o.VenueOrderId is { } v && listedVenue.Contains(v)))
+            {
+                continue;
+            }
+
+            lookups[o.ClientOrderId] = o.VenueOrderId is { } venueId
+                ? await port.GetOrderByVenueIdAsync(venueId, ct).ConfigureAwait(false)
+                : await port.GetOrderAsync(o.ClientOrderId, ct).ConfigureAwait(false);
+        }
+
+        return new VenueBook(open, fills.Fills, fills.Next, positions, lookups);
+    }
+
+    /// <summary>Applies a report's actions on the kernel thread, as order events and adoptions, then keeps its watermark.</summary>
+    private void Apply(TradingKernel kernel, ReconciliationReport report)
+    {
+        var now = Timestamp.FromDateTimeOffset(_client.Time.GetUtcNow());
+        foreach (var a in report.Actions)
+        {
+            switch (a.Kind)
+            {
+                case ReconcileActionKind.Accept when a.ClientOrderId is { } id && a.VenueOrderId is { } venueId:
+                    kernel.ProcessVenueEvent(new OrderAccepted(id, venueId, now, now));
+                    break;
+                case ReconcileActionKind.ApplyFill when a.Fill is { } f && a.ClientOrderId is { } id:
+                    kernel.ProcessVenueEvent(new OrderFilled(id, f.VenueOrderId, f.ExecutionId, f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.Time, now));
+                    break;
+                case ReconcileActionKind.Finish when a.ClientOrderId is { } id && a.Status is { } status:
+                    if (FinalEvent(id, status, a.VenueSays, now) is { } final && kernel.GetOrder(id) is { IsComplete: false })
+                    {
+                        kernel.ProcessVenueEvent(final);
+                    }
+
+                    break;
+                case ReconcileActionKind.ResendOnce when a.ClientOrderId is { } id:
+                    if (kernel.GetOrder(id) is { IsComplete: false } order)
+                    {
+                        _client.TryResend(order);
+                    }
+
+                    break;
+                case ReconcileActionKind.CloseMissing when a.ClientOrderId is { } id:
+                    if (kernel.GetOrder(id) is { IsComplete: false })
+                    {
+                        kernel.ProcessVenueEvent(new OrderCanceled(id, $"adopted: {a.VenueSays}", now, now));
+                    }
+
+                    break;
+                case ReconcileActionKind.AdoptFill when a.Fill is { } f:
+                    kernel.AdoptExecution(f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.ExecutionId, f.VenueOrderId, f.Time, a.Effect);
+                    break;
+                case ReconcileActionKind.AdjustPosition when a.Quantity is { } target:
+                    var held = kernel.Position(a.Instrument);
+                    var delta = target - held;
+                    if (!delta.IsZero)
+                    {
+                        var price = a.Price ?? kernel.Portfolio.GetPosition(a.Instrument)?.AverageEntryPrice ?? Price.Zero;
+                        var side = delta.IsPositive ? OrderSide.Buy : OrderSide.Sell;
+                        var n = Interlocked.Increment(ref _rounds);
+                        kernel.AdoptExecution(a.Instrument, side, delta.Abs(), price, Money.Zero, new TradeId($"adjust-{_client.RunId}-{n}"), new VenueOrderId(string.Empty), now, a.Effect);
+                    }
+
+                    break;
+                case ReconcileActionKind.AdoptOrder:
+                    // A foreign working order is listed, not tracked: its fills are adopted when they come (docs/live.md).
+                    break;
+            }
+        }
+
+        if (report.NextWatermark is { } next)
+        {
+            _watermark = next;
+        }
+
+        Finish(report);
+    }
+
+    private void Finish(ReconciliationReport report)
+    {
+        Last = report;
+        Interlocked.Increment(ref _rounds);
+        if (!report.IsClean && _client.Log.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            var summary = report.Summary();
+            LiveLog.Reconciled(_client.Log, _client.RunId, _client.Name, summary);
+        }
+
+        Reconciled?.Invoke(report);
+    }
+
+    private static OrderEvent? FinalEvent(ClientOrderId id, OrderStatus status, string venueSays, Timestamp now) => status switch
+    {
+        OrderStatus.Canceled => new OrderCanceled(id, venueSays, now, now),
+        OrderStatus.Expired => new OrderExpired(id, now, now),
+        OrderStatus.Rejected => new OrderRejected(id, venueSays, now, now),
+        _ => null,
+    };
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Keel.Domain;
+using Keel.Runtime;
+using Keel.Sandbox;
+using Keel.Storage;
+using Keel.Tests.Runtime;
+using Keel.Tests.Sandbox;
+using Keel.Tests.Support;
+using Keel.Tests.Venues;
+using Keel.Venues.Alpaca.Trading;
+
+namespace Keel.Tests.Live;
+
+/// <summary>
+/// <c>keel live</c> through the run host against the sandbox's Alpaca: the sandbox replays real ORCL bars as trades and
+/// matches the run's orders on them. Every order the run journaled is at the venue exactly once, under the run's client
+/// ids, and the run's position is the venue's.
+/// </summary>
+public sealed class LiveRunTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task SmaCross_LiveOnAlpaca_EveryJournaledOrderIsAtTheVenueOnce_AndPositionsAgree()
+    {
+        var file = OrclSince(2012);
+        var options = new SandboxOptions { Speed = double.PositiveInfinity };
+        options.Series.Add(new SandboxSeries("ORCL", file));
+        await using var sandbox = await SandboxServer.StartAsync(options);
+        var db = _dir.File("keel.db");
+        var (outcome, runId) = await RunLive(sandbox, db, file);
+        Assert.Equal(RunEnd.Stopped, outcome.End);
+
+        var journal = Journal(db, runId);
+        Assert.True(journal.Submitted.Count >= 4, $"the run submitted {journal.Submitted.Count} orders");
+        Assert.All(journal.Submitted, id => Assert.StartsWith($"K{runId}-", id, StringComparison.Ordinal));
+
+        await using var venue = Venue(sandbox);
+        var atVenue = await AllOrders(sandbox);
+        var ours = atVenue.Where(o => o.ClientOrderId?.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).ToList();
+
+        // Nothing doubled: one venue order per client id; nothing lost: every journaled order reached the venue.
+        Assert.Equal(ours.Count, ours.Select(o => o.ClientOrderId).Distinct().Count());
+        Assert.Equal(journal.Submitted.OrderBy(x => x, StringComparer.Ordinal), ours.Select(o => o.ClientOrderId!).OrderBy(x => x, StringComparer.Ordinal));
+
+        // The venue is the truth for positions: the run booked exactly its fills.
+        var positions = await venue.GetPositionsAsync();
+        var venueQty = positions.SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero;
+        Assert.Equal(venueQty, journal.Position);
+        Assert.Equal(journal.Fills, journal.Fills.Distinct().ToList());
+    }
+
+    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null)
+    {
+        var services = new RunServices
+        {
+            Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()),
+            Venues = _ => new AlpacaTradingVenue(new AlpacaTradingOptions
+            {
+                Key = "sandbox-key",
+                Secret = "sandbox-secret",
+                BaseUrl = sandbox.AlpacaRestBase,
+                StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/stream"),
+                RequestTimeout = TimeSpan.FromSeconds(5),
+                QueryRetryDelay = TimeSpan.FromMilliseconds(50),
+                ReconnectDelay = TimeSpan.FromMilliseconds(50),
+                ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            }),
+        };
+        await using var host = new RunHost(services);
+        var spec = RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
+        {
+            DataFiles = ["live:alpaca:ORCL"],
+            Symbols = ["ORCL"],
+            Venue = "alpaca",
+            Timeframe = "1d",
+            Stake = Quantity.From(10),
+            Commission = 0m,
+            Brokerage = "alpaca",
+            Live = live ?? new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1 },
+        };
+        var run = host.Start(spec);
+        await sandbox.ReplayCompleted.WaitAsync(Patience);
+        int candles = File.ReadLines(file).Count() - 2;
+        await SandboxTesting.Eventually(() => Stored(db) >= candles, "every candle recorded", Patience);
+
+        // Settled: every order the run sent has its answer (none submitted or unknown).
+        await SandboxTesting.Eventually(() => Journal(db, run.RunId!).Unsettled == 0, "every order answered", Patience);
+        run.Stop();
+        return (await run.Completion.WaitAsync(Patience), run.RunId!);
+    }
+
+    private static int Stored(string db)
+    {
+        using var store = KeelStore.Open(db);
+        return store.TickCounts("ORCL", "1d").Count(kv => kv.Value > 0);
+    }
+
+    internal static AlpacaTradingVenue Venue(SandboxServer sandbox) => new(new AlpacaTradingOptions
+    {
+        Key = "sandbox-key",
+        Secret = "sandbox-secret",
+        BaseUrl = sandbox.AlpacaRestBase,
+        RequestTimeout = TimeSpan.FromSeconds(5),
+    });
+
+    /// <summary>Every order the sandbox's account holds, open or closed, as Alpaca's REST API lists them.</summary>
+    internal static async Task<List<(string? ClientOrderId, string Status)>> AllOrdersRaw(SandboxServer sandbox)
+    {
+        using var http = new HttpClient { BaseAddress = sandbox.AlpacaRestBase };
+        http.DefaultRequestHeaders.Add("APCA-API-KEY-ID", "sandbox-key");
+        http.DefaultRequestHeaders.Add("APCA-API-SECRET-KEY", "sandbox-secret");
+        var json = await http.GetStringAsync("/v2/orders?status=all&limit=500&direction=asc");
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.EnumerateArray().Select(o => (o.GetProperty("client_order_id").GetString(), o.GetProperty("status").GetString()!))];
+    }
+
+    private static async Task<List<(string? ClientOrderId, string Status)>> AllOrders(SandboxServer sandbox) => await AllOrdersRaw(sandbox);
+
+    /// <summary>What the run's journal says: orders submitted (by client id), fills (by execution id), the net position, orders not yet answered.</summary>
+    internal static (List<string> Submitted, List<string> Fills, Quantity Position, int Unsettled) Journal(string db, string runId)
+    {
+        using var store = KeelStore.Open(db);
+        var submitted = new List<string>();
+        var fills = new List<string>();
+        var last = new Dictionary<string, string>();
+        var position = Quantity.Zero;
+        long since = 0;
+        while (true)
+        {
+            var page = store.ReadEvents(runId, since, 1000);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var e in page)
+            {
+                since = e.Sequence;
+                if (!e.Type.StartsWith("order.", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                using var doc = JsonDocument.Parse(e.Payload);
+                var id = doc.RootElement.GetProperty("order").GetString()!;
+                last[id] = e.Type;
+                if (e.Type == "order.submitted")
+                {
+                    submitted.Add(id);
+                }
+                else if (e.Type == "order.filled")
+                {
+                    fills.Add(doc.RootElement.GetProperty("trade").GetString()!);
+                    var q = Quantity.Parse(doc.RootElement.GetProperty("quantity").GetString()!);
+                    position += doc.RootElement.GetProperty("side").GetString() == "buy" ? q : -q;
+                }
+            }
+        }
+
+        int unsettled = last.Values.Count(t => t is "order.submitted" or "order.unknown");
+        return (submitted, fills, position, unsettled);
+    }
+
+    private string OrclSince(int year)
+    {
+        var file = _dir.File("orcl.txt");
+        var source = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "samples", "data", "orcl-1995-2014.txt"));
+        File.WriteAllLines(file, [source[0], .. source.Skip(1).Where(l => string.CompareOrdinal(l, year.ToString(System.Globalization.CultureInfo.InvariantCulture)) >= 0)]);
+        return file;
+    }
+}
