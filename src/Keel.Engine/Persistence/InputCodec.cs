@@ -20,10 +20,10 @@ public static class InputCodec
 {
     // One writer per thread, reused: encoding an input allocates only the payload string and the record.
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
+    private static ArrayBufferWriter<byte>? _threadBuffer;
 
     [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    private static Utf8JsonWriter? _threadWriter;
 
     /// <summary>
     /// The record of <paramref name="item"/>, taken by the kernel as input number <paramref name="sequence"/> at
@@ -33,9 +33,9 @@ public static class InputCodec
     public static InputRecord Encode(long sequence, Timestamp clock, in InboxItem item)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 1);
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
-        var w = t_writer ??= new Utf8JsonWriter(buffer);
+        var w = _threadWriter ??= new Utf8JsonWriter(buffer);
         w.Reset(buffer);
         InputKind kind;
         try
