@@ -115,6 +115,11 @@ internal static class RunsCommand
                     ("Snapshots", snapshot is null ? "0" : $"{counts.Snapshots:N0} (latest at event {snapshot.Sequence}, {snapshot.DataEvents:N0} bars)"),
                     ("Checkpoints", counts.Checkpoints.ToString("N0", CultureInfo.InvariantCulture)),
                 };
+                if (counts.Inputs > 0)
+                {
+                    // Only live runs journal their inputs; a backtest's table stays as it was.
+                    rows.Add(("Inputs", counts.Inputs.ToString("N0", CultureInfo.InvariantCulture)));
+                }
                 if (checkpoint is not null)
                 {
                     rows.Add((string.Empty, string.Empty));

@@ -31,7 +31,7 @@ public sealed record RunRecord(
 public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, string Payload);
 
 /// <summary>How many records a run has in each table.</summary>
-public sealed record RunCounts(long Events, long Orders, long Fills, long Trades, long Snapshots, long Checkpoints);
+public sealed record RunCounts(long Events, long Orders, long Fills, long Trades, long Snapshots, long Checkpoints, long Inputs);
 
 /// <summary>An interval [From, To) of a candle series a live feed lost, and why.</summary>
 public sealed record CandleGap(string Symbol, string Timeframe, Timestamp From, Timestamp To, string Reason, Timestamp RecordedAt);
@@ -179,6 +179,12 @@ public abstract class KeelStore : IRunJournal, IDisposable
     public abstract void Write(JournalBatch batch);
 
     public abstract IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> of a run's journaled inputs with a sequence after <paramref name="afterSequence"/>,
+    /// in sequence order (page on with the last sequence read).
+    /// </summary>
+    public abstract IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit);
 
     /// <summary>A run's snapshots, newest first (payloads included).</summary>
     public abstract IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit);

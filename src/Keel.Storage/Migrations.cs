@@ -154,6 +154,16 @@ public static class Migrations
                 PRIMARY KEY (symbol, timeframe, gap_from)
             ) WITHOUT ROWID;
             """),
+        new(3, "input journal: what the kernel took from its inbox, for replay and exact restart", """
+            CREATE TABLE inputs (
+                run_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                clock INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static IReadOnlyList<Migration> Postgres { get; } =
@@ -297,6 +307,16 @@ public static class Migrations
                 reason TEXT NOT NULL,
                 recorded_at BIGINT NOT NULL,
                 PRIMARY KEY (symbol, timeframe, gap_from)
+            );
+            """),
+        new(3, "input journal: what the kernel took from its inbox, for replay and exact restart", """
+            CREATE TABLE inputs (
+                run_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                clock BIGINT NOT NULL,
+                kind SMALLINT NOT NULL,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)
             );
             """),
     ];

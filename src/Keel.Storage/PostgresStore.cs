@@ -411,6 +411,11 @@ public sealed class PostgresStore : KeelStore
                 copy.Complete();
             }
 
+            if (batch.Inputs.Count > 0)
+            {
+                WriteInputs(c, tx, run, batch.Inputs);
+            }
+
             if (batch.Snapshot is SnapshotRecord s)
             {
                 using var cmd = new NpgsqlCommand("""
@@ -469,6 +474,40 @@ public sealed class PostgresStore : KeelStore
         }
     }
 
+    /// <summary>
+    /// Inputs in one statement (arrays expanded with <c>unnest</c>). Unlike events, an input already stored is kept as it
+    /// is (<c>ON CONFLICT DO NOTHING</c>, not delete and copy): a resumed run writes the inputs it replays again, and the
+    /// first record of an input is the one that happened.
+    /// </summary>
+    private static void WriteInputs(NpgsqlConnection c, NpgsqlTransaction tx, string run, List<InputRecord> inputs)
+    {
+        int n = inputs.Count;
+        var seq = new long[n];
+        var clock = new long[n];
+        var kind = new short[n];
+        var payload = new string[n];
+        for (int i = 0; i < n; i++)
+        {
+            var x = inputs[i];
+            seq[i] = x.Sequence;
+            clock[i] = x.Clock.UnixNanos;
+            kind[i] = (short)x.Kind;
+            payload[i] = x.Payload;
+        }
+
+        using var cmd = new NpgsqlCommand("""
+            INSERT INTO inputs (run_id, seq, clock, kind, payload)
+            SELECT @run, u.seq, u.clock, u.kind, u.payload FROM unnest(@seq, @clock, @kind, @payload) AS u(seq, clock, kind, payload)
+            ON CONFLICT (run_id, seq) DO NOTHING
+            """, c, tx);
+        cmd.Parameters.AddWithValue("run", run);
+        cmd.Parameters.AddWithValue("seq", seq);
+        cmd.Parameters.AddWithValue("clock", clock);
+        cmd.Parameters.AddWithValue("kind", kind);
+        cmd.Parameters.AddWithValue("payload", payload);
+        cmd.ExecuteNonQuery();
+    }
+
     /// <summary>Money as NUMERIC through decimal: exact whenever it fits decimal's 28 digits, and refused (never rounded) when not.</summary>
     private static decimal Numeric(Money m)
     {
@@ -518,6 +557,22 @@ public sealed class PostgresStore : KeelStore
         return list;
     });
 
+    public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Run("read inputs", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT seq, clock, kind, payload FROM inputs WHERE run_id = @run AND seq > @after ORDER BY seq LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        cmd.Parameters.AddWithValue("after", afterSequence);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var list = new List<InputRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new InputRecord(r.GetInt64(0), Timestamp.FromUnixNanos(r.GetInt64(1)), (InputKind)r.GetInt16(2), r.GetString(3)));
+        }
+
+        return list;
+    });
+
     public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Run("read snapshots", c =>
     {
         using var cmd = new NpgsqlCommand("SELECT seq, data_events, payload, checksum, created_at FROM snapshots WHERE run_id = @run ORDER BY seq DESC LIMIT @limit", c);
@@ -553,7 +608,7 @@ public sealed class PostgresStore : KeelStore
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"));
+        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
     });
 
     public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null) => Run("import candles", c =>

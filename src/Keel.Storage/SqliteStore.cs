@@ -361,6 +361,7 @@ public sealed class SqliteStore : KeelStore
                 }
 
                 InsertRows(db, s["trade"], s["trade*"], 14, batch.Trades, (st, o, t) => BindTrade(st, o, run, t));
+                InsertRows(db, s["input"], s["input*"], 5, batch.Inputs, (st, o, i) => BindInput(st, o, run, i));
 
                 if (batch.Snapshot is SnapshotRecord snap)
                 {
@@ -503,6 +504,15 @@ public sealed class SqliteStore : KeelStore
         raw.sqlite3_bind_text(st, o + 5, payloadBuffer.WrittenSpan);
     }
 
+    private static void BindInput(sqlite3_stmt st, int o, string run, InputRecord i)
+    {
+        Bind(st, o + 1, run);
+        raw.sqlite3_bind_int64(st, o + 2, i.Sequence);
+        raw.sqlite3_bind_int64(st, o + 3, i.Clock.UnixNanos);
+        raw.sqlite3_bind_int(st, o + 4, (int)i.Kind);
+        Bind(st, o + 5, i.Payload);
+    }
+
     private static Dictionary<string, sqlite3_stmt> PrepareJournal(SqliteConnection c)
     {
         var db = c.Handle!;
@@ -541,9 +551,11 @@ public sealed class SqliteStore : KeelStore
                     total_return = excluded.total_return, pnl = excluded.pnl, win_rate = excluded.win_rate, max_drawdown = excluded.max_drawdown,
                     sharpe = excluded.sharpe, profit_factor = excluded.profit_factor, created_at = excluded.created_at
                 """,
+            // An input already stored stays as it is: a resumed run writes the inputs it replays again.
+            ["input"] = "INSERT INTO inputs (run_id, seq, clock, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, seq) DO NOTHING",
             ["progress"] = "UPDATE runs SET status = ?1, progress = ?2, last_sequence = MAX(last_sequence, ?3), updated_at = ?4, error = ?5 WHERE id = ?6",
         };
-        foreach (var name in (string[])["event", "order", "fill", "trade"])
+        foreach (var name in (string[])["event", "order", "fill", "trade", "input"])
         {
             sql[name + "*"] = ManyRowsSql(sql[name]);
         }
@@ -601,6 +613,23 @@ public sealed class SqliteStore : KeelStore
         return list;
     });
 
+    public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Control("read inputs", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, clock, kind, payload FROM inputs WHERE run_id = $run AND seq > $after ORDER BY seq LIMIT $limit";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var list = new List<InputRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new InputRecord(r.GetInt64(0), Timestamp.FromUnixNanos(r.GetInt64(1)), (InputKind)r.GetByte(2), r.GetString(3)));
+        }
+
+        return list;
+    });
+
     public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Control("read snapshots", c =>
     {
         using var cmd = c.CreateCommand();
@@ -638,7 +667,7 @@ public sealed class SqliteStore : KeelStore
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"));
+        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
     });
 
     public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null)

@@ -107,6 +107,9 @@ public sealed class JournalBatch(string runId)
 
     public List<Trade> Trades { get; } = [];
 
+    /// <summary>Inputs the kernel took, in sequence order (live runs; see <see cref="InputCodec"/>).</summary>
+    public List<InputRecord> Inputs { get; } = [];
+
     public MetricsCheckpoint? Checkpoint { get; set; }
 
     /// <summary>
@@ -138,7 +141,7 @@ public sealed class JournalBatch(string runId)
 
     public RunProgress? Progress { get; set; }
 
-    public int Count => Events.Count + Orders.Count + Fills.Count + Positions.Count + Trades.Count;
+    public int Count => Events.Count + Orders.Count + Fills.Count + Positions.Count + Trades.Count + Inputs.Count;
 
     public bool IsEmpty => Count == 0 && Checkpoint is null && !HasSnapshot && Progress is null;
 
