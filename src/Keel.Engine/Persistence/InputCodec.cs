@@ -228,6 +228,7 @@ public static class InputCodec
         OrderExpired => "expired"u8,
         OrderReplaced => "replaced"u8,
         OrderFilled => "filled"u8,
+        OrderStatusUnknown => "unknown"u8,
         _ => throw new ArgumentException($"order event {e.GetType().Name} has no input encoding", nameof(e)),
     };
 
@@ -257,6 +258,9 @@ public static class InputCodec
                 break;
             case OrderReplaced x:
                 WriteText(w, "replaced_by"u8, x.ReplacedBy.Value);
+                break;
+            case OrderStatusUnknown x:
+                WriteText(w, "reason"u8, x.Reason);
                 break;
             case OrderFilled f:
                 WriteText(w, "venue_order"u8, f.VenueOrderId.Value);
@@ -296,6 +300,7 @@ public static class InputCodec
             "canceled" => new OrderCanceled(id, r.Text("reason"), tsEvent, tsInit),
             "expired" => new OrderExpired(id, tsEvent, tsInit),
             "replaced" => new OrderReplaced(id, r.OrderId("replaced_by"), tsEvent, tsInit),
+            "unknown" => new OrderStatusUnknown(id, r.Text("reason")!, tsEvent, tsInit),
             "filled" => new OrderFilled(
                 id,
                 new VenueOrderId(r.Text("venue_order")!),
@@ -307,7 +312,7 @@ public static class InputCodec
                 Money.FromRaw(r.Int128("commission")),
                 tsEvent,
                 tsInit),
-            _ => throw r.Fail($"field 'event' was \"{name}\"; it must name an order event (submitted, accepted, rejected, denied, pending_cancel, cancel_rejected, canceled, expired, replaced, filled)"),
+            _ => throw r.Fail($"field 'event' was \"{name}\"; it must name an order event (submitted, accepted, rejected, denied, pending_cancel, cancel_rejected, canceled, expired, replaced, filled, unknown)"),
         };
     }
 

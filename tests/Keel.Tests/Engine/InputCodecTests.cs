@@ -104,6 +104,7 @@ public sealed class InputCodecTests
             new OrderCanceled(id, "expired at session end 🚀", t1, t2),
             new OrderExpired(id, t1, t2),
             new OrderReplaced(id, longest, t1, t2),
+            new OrderStatusUnknown(id, "alpaca: the connection was reset after sending; looking it up", t1, t2),
             new OrderFilled(id, new VenueOrderId("V-1"), new TradeId("T-1"), Eur, OrderSide.Buy, Quantity.Parse("0.000000001"), Nine, Money.Parse("0.000000000000000001"), t1, t2),
             new OrderFilled(id, new VenueOrderId("V-2"), new TradeId("T-2"), Eur, OrderSide.Sell, Quantity.FromRaw(long.MaxValue), Negative, Money.Parse("-123.456789012345678901"), t1, t2),
             new OrderFilled(id, default, default, default, (OrderSide)99, Quantity.FromRaw(long.MinValue), Smallest, Money.FromRaw(Int128.MaxValue), Timestamp.MaxValue, Timestamp.MinValue),
