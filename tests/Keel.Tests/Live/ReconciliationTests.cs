@@ -377,6 +377,31 @@ public sealed class ReconciliationTests
     }
 
     [Fact]
+    public void Compare_AdoptedExternalOrder_RecognisedByVenueIdWithItsFills()
+    {
+        var keel = Keel([Order(4, OrderStatus.Accepted, venueId: "X1")]);
+        var venue = Venue(
+            open: [VOrder(new ClientOrderId("other-1"), "X1", OrderStatus.PartiallyFilled, filled: 2)],
+            fills: [Fill("F1", new ClientOrderId("other-1"), "X1", 2)],
+            positions: [(Aapl, 2, 100)]);
+
+        var report = Reconciliation.Compare(keel, venue, Stop);
+
+        var action = Assert.Single(report.Actions);
+        Assert.Equal((ReconcileActionKind.ApplyFill, Id(4)), (action.Kind, action.ClientOrderId!.Value));
+        Assert.Empty(report.Differences);
+    }
+
+    [Fact]
+    public void Compare_FillAdoptedEarlier_NotAdoptedAgain()
+    {
+        var keel = Keel([], positions: [(Aapl, 0)]) with { AdoptedTradeIds = [new TradeId("H1")] };
+        var venue = Venue(fills: [Fill("H1", null, "X9", 10, side: OrderSide.Sell)], positions: [(Aapl, 0, 0)]);
+
+        Assert.True(Reconciliation.Compare(keel, venue, Adopt).IsClean);
+    }
+
+    [Fact]
     public void Compare_PositionOnInstrumentTheRunDoesNotTrade_InformationOnly()
     {
         var keel = Keel([]);
