@@ -377,7 +377,7 @@ public static class Reconciliation
             {
                 var held = _keel.Positions.TryGetValue(instrument, out var q) ? q : Quantity.Zero;
                 var projected = held + (_delta.TryGetValue(instrument, out var d) ? d : Quantity.Zero);
-                var theirs = venue.TryGetValue(instrument, out var vp) ? vp : null;
+                var theirs = venue.TryGetValue(instrument, out var vp) && !vp.Quantity.IsZero ? vp : null;
                 var target = theirs?.Quantity ?? Quantity.Zero;
                 if (projected == target)
                 {
