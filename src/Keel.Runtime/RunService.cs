@@ -390,6 +390,7 @@ public static class RunService
             SnapshotEvery = TimeSpan.FromSeconds(spec.SnapshotSeconds),
             ResumeFrom = snapshot?.Payload,
             Progress = () => Volatile.Read(ref fraction) * 100,
+            Inputs = run.Wiring.JournalsInputs ? new InputJournal(store.Counts(runId!).Inputs) : null,
         };
         if (store is not null)
         {

@@ -25,7 +25,7 @@ public static class RunSpecJson
             w.WriteStartArray("data");
             foreach (var d in s.DataFiles)
             {
-                w.WriteStringValue(RunSpec.IsStoreSource(d) ? d : Path.GetFullPath(d));
+                w.WriteStringValue(RunSpec.IsStoreSource(d) || RunSpec.IsLiveSource(d) ? d : Path.GetFullPath(d));
             }
 
             w.WriteEndArray();

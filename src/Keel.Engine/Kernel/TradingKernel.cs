@@ -143,6 +143,13 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     /// <summary>The instruments the run trades.</summary>
     public IReadOnlyList<InstrumentId> Instruments => [.. _slots.Values.Select(s => s.Instrument.Id)];
 
+    /// <summary>Journals a fact from outside the kernel's own decisions (a live venue's reconciliation) as a notice.</summary>
+    public void Annotate(NoticeLevel level, string code, string message)
+    {
+        Notice(level, code, message);
+        Drain();
+    }
+
     /// <summary>
     /// Stops new orders (the circuit breaker opens; reducing orders included) and journals why as an error notice: a
     /// live venue that differs from the run in ways nobody can explain. An operator resets the breaker when it is resolved.

@@ -135,6 +135,9 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         // Before the first trade: what the venue holds against what the run holds (after a resume, its snapshot).
         Reconciler.ReconcileAtStart(kernel, ct);
         AfterItem(kernel);
+
+        // What the start reconciliation applied is on record before the first trade.
+        _journal?.Hand();
         _sender = Task.Run(SendLoop, CancellationToken.None);
         _reconciling = Task.Run(ReconcileLoop, CancellationToken.None);
     }

@@ -73,6 +73,7 @@ public sealed class LiveReconciler
         }
 
         Apply(kernel, report);
+        kernel.Annotate(NoticeLevel.Info, "reconciled", $"at start with {_client.Name}: {report.Summary()}");
     }
 
     /// <summary>A round while the run trades.</summary>
@@ -95,6 +96,11 @@ public sealed class LiveReconciler
             }
 
             Apply(k, report);
+            if (!report.IsClean)
+            {
+                k.Annotate(NoticeLevel.Warning, "reconciled", $"with {_client.Name}: {report.Summary()}");
+            }
+
             return 0;
         }).WaitAsync(ct).ConfigureAwait(false);
     }

@@ -191,7 +191,8 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
         }
     }
 
-    private void HandIfFull()
+    /// <summary>Hands the current batch when it is full (callers that add records to <see cref="Current"/> themselves).</summary>
+    public void HandIfFull()
     {
         if (_current.Count >= _batchSize)
         {

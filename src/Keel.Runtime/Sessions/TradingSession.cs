@@ -118,6 +118,31 @@ public sealed record SessionPersistence
 
     /// <summary>Progress of the data source, 0–100, for the run record.</summary>
     public Func<double>? Progress { get; init; }
+
+    /// <summary>
+    /// Journal every input the kernel consumes (bars, ticks, order events, outside orders, commands), in order with the
+    /// wall time it was taken at (live runs: the record a replay re-runs). Null: inputs are not journaled.
+    /// </summary>
+    public InputJournal? Inputs { get; init; }
+}
+
+/// <summary>Where a live session's inputs are numbered from: after the last one already stored (a resumed run continues it).</summary>
+public sealed class InputJournal(long lastStored)
+{
+    private long _last = lastStored;
+
+    /// <summary>The sequence of the last input journaled.</summary>
+    public long Last => _last;
+
+    /// <summary>Adds one input to the journal's current batch (kernel thread).</summary>
+    public void Record(JournalRecorder journal, TimeProvider time, in InboxItem item)
+    {
+        if (item.Kind is InboxItemKind.Bar or InboxItemKind.Tick or InboxItemKind.OrderEvent or InboxItemKind.External or InboxItemKind.Command)
+        {
+            journal.Current.Inputs.Add(InputCodec.Encode(++_last, Timestamp.FromDateTimeOffset(time.GetUtcNow()), item));
+            journal.HandIfFull();
+        }
+    }
 }
 
 public sealed class SessionResult
@@ -350,6 +375,11 @@ public static class TradingSession
                 link?.AfterItem?.Invoke(kernel);
                 venue.Hooks?.AfterItem(kernel);
             };
+        }
+
+        if (persistence?.Inputs is { } inputs)
+        {
+            loop.BeforeItem = (in InboxItem item) => inputs.Record(journal!, persistence.Time, item);
         }
 
         link?.Attached?.Invoke(inbox, bus, kernel);

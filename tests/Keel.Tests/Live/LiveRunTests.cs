@@ -26,7 +26,7 @@ public sealed class LiveRunTests : IDisposable
     [Fact]
     public async Task SmaCross_LiveOnAlpaca_EveryJournaledOrderIsAtTheVenueOnce_AndPositionsAgree()
     {
-        var file = OrclSince(2012);
+        var file = OrclSince(_dir, 2012);
         var options = new SandboxOptions { Speed = double.PositiveInfinity };
         options.Series.Add(new SandboxSeries("ORCL", file));
         await using var sandbox = await SandboxServer.StartAsync(options);
@@ -51,12 +51,17 @@ public sealed class LiveRunTests : IDisposable
         var venueQty = positions.SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero;
         Assert.Equal(venueQty, journal.Position);
         Assert.Equal(journal.Fills, journal.Fills.Distinct().ToList());
+
+        // Every input the kernel took is journaled (the candles, the venue's events), in sequence.
+        using var store = KeelStore.Open(db);
+        var inputs = store.ReadInputs(runId, 0, 100_000);
+        Assert.Equal(Enumerable.Range(1, inputs.Count).Select(i => (long)i), inputs.Select(i => i.Sequence));
+        Assert.Contains(inputs, i => i.Kind == Keel.Engine.Persistence.InputKind.Bar);
+        Assert.Contains(inputs, i => i.Kind == Keel.Engine.Persistence.InputKind.OrderEvent);
     }
 
-    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null)
+    internal static RunServices Services(SandboxServer sandbox) => new()
     {
-        var services = new RunServices
-        {
             Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()),
             Venues = _ => new AlpacaTradingVenue(new AlpacaTradingOptions
             {
@@ -69,8 +74,11 @@ public sealed class LiveRunTests : IDisposable
                 ReconnectDelay = TimeSpan.FromMilliseconds(50),
                 ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             }),
-        };
-        await using var host = new RunHost(services);
+    };
+
+    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null)
+    {
+        await using var host = new RunHost(Services(sandbox));
         var spec = RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
         {
             DataFiles = ["live:alpaca:ORCL"],
@@ -121,13 +129,14 @@ public sealed class LiveRunTests : IDisposable
     private static async Task<List<(string? ClientOrderId, string Status)>> AllOrders(SandboxServer sandbox) => await AllOrdersRaw(sandbox);
 
     /// <summary>What the run's journal says: orders submitted (by client id), fills (by execution id), the net position, orders not yet answered.</summary>
-    internal static (List<string> Submitted, List<string> Fills, Quantity Position, int Unsettled) Journal(string db, string runId)
+    internal static (List<string> Submitted, List<string> Fills, Quantity Position, int Unsettled, int Unknown) Journal(string db, string runId)
     {
         using var store = KeelStore.Open(db);
         var submitted = new List<string>();
         var fills = new List<string>();
         var last = new Dictionary<string, string>();
         var position = Quantity.Zero;
+        int unknown = 0;
         long since = 0;
         while (true)
         {
@@ -148,6 +157,11 @@ public sealed class LiveRunTests : IDisposable
                 using var doc = JsonDocument.Parse(e.Payload);
                 var id = doc.RootElement.GetProperty("order").GetString()!;
                 last[id] = e.Type;
+                if (e.Type == "order.unknown")
+                {
+                    unknown++;
+                }
+
                 if (e.Type == "order.submitted")
                 {
                     submitted.Add(id);
@@ -162,14 +176,14 @@ public sealed class LiveRunTests : IDisposable
         }
 
         int unsettled = last.Values.Count(t => t is "order.submitted" or "order.unknown");
-        return (submitted, fills, position, unsettled);
+        return (submitted, fills, position, unsettled, unknown);
     }
 
-    private string OrclSince(int year)
+    internal static string OrclSince(TempDir dir, int year, string until = "9999")
     {
-        var file = _dir.File("orcl.txt");
+        var file = dir.File("orcl.txt");
         var source = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "samples", "data", "orcl-1995-2014.txt"));
-        File.WriteAllLines(file, [source[0], .. source.Skip(1).Where(l => string.CompareOrdinal(l, year.ToString(System.Globalization.CultureInfo.InvariantCulture)) >= 0)]);
+        File.WriteAllLines(file, [source[0], .. source.Skip(1).Where(l => string.CompareOrdinal(l, year.ToString(System.Globalization.CultureInfo.InvariantCulture)) >= 0 && string.CompareOrdinal(l, until) < 0)]);
         return file;
     }
 }

@@ -1,0 +1,130 @@
+using Keel.Domain;
+using Keel.Runtime;
+using Keel.Runtime.Live;
+using Keel.Sandbox;
+using Keel.Storage;
+using Keel.Tests.Sandbox;
+using Keel.Tests.Support;
+
+namespace Keel.Tests.Live;
+
+/// <summary>
+/// The venue faults a live run must survive without losing or doubling anything: answers lost after the order was
+/// placed, and a position closed by hand while the run was stopped (refused with a report, or adopted).
+/// </summary>
+public sealed class LiveReconcileTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task LostAnswers_AreUnknownUntilALookupFindsTheOrders_AndNothingIsSentTwice()
+    {
+        var file = LiveRunTests.OrclSince(_dir, 2012);
+        await using var sandbox = await Start(file);
+        using (var control = SandboxTesting.Alpaca(sandbox, auth: false))
+        {
+            // The sandbox places the next two orders, then cuts the connection before answering.
+            var (status, _) = await Trading.PostAsync(control, "/_sandbox/alpaca/faults", """{"lose_response_next":2}""");
+            Assert.Equal(200, status);
+        }
+
+        var db = _dir.File("keel.db");
+        var (outcome, runId) = await LiveRunTests.RunLive(sandbox, db, file);
+        Assert.Equal(RunEnd.Stopped, outcome.End);
+
+        var journal = LiveRunTests.Journal(db, runId);
+        Assert.Equal(2, journal.Unknown);
+        var ours = (await LiveRunTests.AllOrdersRaw(sandbox)).Where(o => o.ClientOrderId?.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(ours.Count, ours.Select(o => o.ClientOrderId).Distinct().Count());
+        Assert.Equal(journal.Submitted.Order(StringComparer.Ordinal), ours.Select(o => o.ClientOrderId!).Order(StringComparer.Ordinal));
+        await using var venue = LiveRunTests.Venue(sandbox);
+        var venueQty = (await venue.GetPositionsAsync()).SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero;
+        Assert.Equal(venueQty, journal.Position);
+    }
+
+    [Fact]
+    public async Task ATradeByHand_StopsTheResumeWithAReport_UnlessAdopted_ThenTheRunHoldsTheVenuesPosition()
+    {
+        var file = LiveRunTests.OrclSince(_dir, 2012);
+        await using var sandbox = await Start(file);
+        var db = _dir.File("keel.db");
+        // --cancel-on-stop: the run's orders still working when it stops are cancelled at the venue.
+        var (_, runId) = await LiveRunTests.RunLive(sandbox, db, file, new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1, CancelOnStop = true });
+        var before = LiveRunTests.Journal(db, runId);
+        Assert.DoesNotContain(await LiveRunTests.AllOrdersRaw(sandbox), o => o.Status is "new" or "accepted" or "partially_filled");
+        int ordersBefore = (await LiveRunTests.AllOrdersRaw(sandbox)).Count;
+
+        // A resume with nothing changed at the venue reconciles clean and sends nothing again.
+        var resumed = await Resume(sandbox, db, runId, adopt: false);
+        Assert.Equal(RunEnd.Stopped, resumed.End);
+        Assert.Equal(ordersBefore, (await LiveRunTests.AllOrdersRaw(sandbox)).Count);
+
+        // While the run is stopped someone buys 7 ORCL in the broker's app; it fills at 30.
+        using (var http = SandboxTesting.Alpaca(sandbox))
+        {
+            var (status, body) = await Trading.PostAsync(http, "/v2/orders", """{"symbol":"ORCL","qty":"7","side":"buy","type":"market","time_in_force":"day","client_order_id":"by-hand-1"}""");
+            Assert.True(status == 200, body.ToString());
+            (status, body) = await Trading.PostAsync(http, "/_sandbox/alpaca/prices", """{"symbol":"ORCL","prices":["30"]}""");
+            Assert.True(status == 200, body.ToString());
+        }
+
+        var expected = before.Position + Quantity.From(7);
+        await using (var venue = LiveRunTests.Venue(sandbox))
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (((await venue.GetPositionsAsync()).SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero) != expected)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the trade by hand never filled at the venue: positions {string.Join("; ", await venue.GetPositionsAsync())}, expected {expected}");
+                await Task.Delay(20);
+            }
+        }
+
+        var refused = await Assert.ThrowsAsync<ReconciliationException>(() => Resume(sandbox, db, runId, adopt: false));
+        Assert.Contains("MUST STOP", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("ORCL", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before.Position, LiveRunTests.Journal(db, runId).Position);
+
+        var adopted = await Resume(sandbox, db, runId, adopt: true);
+        Assert.Equal(RunEnd.Stopped, adopted.End);
+        Assert.Equal(expected, LiveRunTests.Journal(db, runId).Position);
+        Assert.Equal(ordersBefore + 1, (await LiveRunTests.AllOrdersRaw(sandbox)).Count);
+    }
+
+    private static async Task<SandboxServer> Start(string file)
+    {
+        var options = new SandboxOptions { Speed = double.PositiveInfinity };
+        options.Series.Add(new SandboxSeries("ORCL", file));
+        return await SandboxServer.StartAsync(options);
+    }
+
+    /// <summary>Resumes the run: reconciled (or refused) at start, then stopped once it is running again.</summary>
+    private static async Task<RunOutcome> Resume(SandboxServer sandbox, string db, string runId, bool adopt)
+    {
+        await using var host = new RunHost(LiveRunTests.Services(sandbox));
+        var (record, spec) = RunHost.FindRecorded(db, runId);
+        var run = host.Resume(record, spec with { Live = spec.Live! with { Adopt = adopt } });
+        int rounds = Reconciliations(db, runId);
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!run.Completion.IsCompleted && Reconciliations(db, runId) == rounds)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        if (!run.Completion.IsCompleted)
+        {
+            run.Stop();
+        }
+
+        return await run.Completion.WaitAsync(Patience);
+    }
+
+    /// <summary>How many start reconciliations the run's journal records.</summary>
+    private static int Reconciliations(string db, string runId)
+    {
+        using var store = KeelStore.Open(db);
+        return store.ReadEvents(runId, 0, 100_000).Count(e => e.Type == "notice.reconciled");
+    }
+}
