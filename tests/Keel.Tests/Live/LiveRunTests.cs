@@ -62,18 +62,18 @@ public sealed class LiveRunTests : IDisposable
 
     internal static RunServices Services(SandboxServer sandbox) => new()
     {
-            Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()),
-            Venues = _ => new AlpacaTradingVenue(new AlpacaTradingOptions
-            {
-                Key = "sandbox-key",
-                Secret = "sandbox-secret",
-                BaseUrl = sandbox.AlpacaRestBase,
-                StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/stream"),
-                RequestTimeout = TimeSpan.FromSeconds(5),
-                QueryRetryDelay = TimeSpan.FromMilliseconds(50),
-                ReconnectDelay = TimeSpan.FromMilliseconds(50),
-                ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
-            }),
+        Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()),
+        Venues = _ => new AlpacaTradingVenue(new AlpacaTradingOptions
+        {
+            Key = "sandbox-key",
+            Secret = "sandbox-secret",
+            BaseUrl = sandbox.AlpacaRestBase,
+            StreamUrl = new Uri(sandbox.AlpacaStreamBase, "/stream"),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            QueryRetryDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+        }),
     };
 
     internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null)
