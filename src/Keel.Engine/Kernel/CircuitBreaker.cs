@@ -46,6 +46,9 @@ public sealed class CircuitBreaker
         }
     }
 
+    /// <summary>Opens the breaker now, whatever the error count (an operator's or a reconciliation's halt).</summary>
+    public void Trip() => IsOpen = true;
+
     public void Reset()
     {
         IsOpen = false;

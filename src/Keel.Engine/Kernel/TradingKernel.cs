@@ -156,7 +156,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     /// </summary>
     public void Halt(string reason)
     {
-        _breaker.Restore(_breaker.ConsecutiveErrors, isOpen: true, _breaker.TotalErrors);
+        _breaker.Trip();
         Notice(NoticeLevel.Error, "halted", reason);
         Drain();
     }

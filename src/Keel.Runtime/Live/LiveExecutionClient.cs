@@ -129,8 +129,8 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
     public void Start(TradingKernel kernel, CancellationToken ct)
     {
-        var inbox = _inbox ?? throw new InvalidOperationException("the live execution client was not attached to a session");
-        _port.ConnectAsync(new InboxSink(this, inbox), ct).GetAwaiter().GetResult();
+        _ = _inbox ?? throw new InvalidOperationException("the live execution client was not attached to a session");
+        _port.ConnectAsync(new InboxSink(this), ct).GetAwaiter().GetResult();
 
         // Before the first trade: what the venue holds against what the run holds (after a resume, its snapshot).
         Reconciler.ReconcileAtStart(kernel, ct);
@@ -485,21 +485,9 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
     private readonly record struct Outgoing(object Command, long Ticket);
 
-    /// <summary>The venue's stream writes its order events into the kernel's inbox.</summary>
-    private sealed class InboxSink(LiveExecutionClient client, Inbox inbox) : IOrderEventSink
+    /// <summary>The venue's stream writes its order events into the kernel's inbox, as the client's own answers do.</summary>
+    private sealed class InboxSink(LiveExecutionClient client) : IOrderEventSink
     {
-        public void OnOrderEvent(OrderEvent orderEvent)
-        {
-            if (!inbox.TryWrite(InboxItem.ForOrderEvent(orderEvent)))
-            {
-                try
-                {
-                    inbox.Write(InboxItem.ForOrderEvent(orderEvent), client._stopping.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        }
+        public void OnOrderEvent(OrderEvent orderEvent) => client.Post(orderEvent);
     }
 }

@@ -64,9 +64,10 @@ public sealed class LiveReconciler
     /// <summary>The first round, on the kernel thread before it trades: a difference Keel cannot explain stops the start unless adopting.</summary>
     internal void ReconcileAtStart(TradingKernel kernel, CancellationToken ct)
     {
+        // Nothing runs on the kernel meanwhile: the book read before the queries is still the kernel's.
         var book = Capture(kernel);
         var venue = ReadVenueAsync(book, ct).GetAwaiter().GetResult();
-        var report = Reconciliation.Compare(Capture(kernel), venue, new ReconcileOptions(_client.Options.Adopt));
+        var report = Reconciliation.Compare(book, venue, new ReconcileOptions(_client.Options.Adopt));
         if (report.MustStop)
         {
             throw new ReconciliationException(report);
@@ -205,8 +206,8 @@ public sealed class LiveReconciler
                     {
                         var price = a.Price ?? kernel.Portfolio.GetPosition(a.Instrument)?.AverageEntryPrice ?? Price.Zero;
                         var side = delta.IsPositive ? OrderSide.Buy : OrderSide.Sell;
-                        var n = Interlocked.Increment(ref _rounds);
-                        kernel.AdoptExecution(a.Instrument, side, delta.Abs(), price, Money.Zero, new TradeId($"adjust-{_client.RunId}-{n}"), new VenueOrderId(string.Empty), now, a.Effect);
+                        // The kernel's sequence makes the id unique and the same again when the session is replayed.
+                        kernel.AdoptExecution(a.Instrument, side, delta.Abs(), price, Money.Zero, new TradeId($"adjust-{_client.RunId}-{kernel.Sequence}"), new VenueOrderId(string.Empty), now, a.Effect);
                     }
 
                     break;

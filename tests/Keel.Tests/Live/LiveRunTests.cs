@@ -39,7 +39,7 @@ public sealed class LiveRunTests : IDisposable
         Assert.All(journal.Submitted, id => Assert.StartsWith($"K{runId}-", id, StringComparison.Ordinal));
 
         await using var venue = Venue(sandbox);
-        var atVenue = await AllOrders(sandbox);
+        var atVenue = await AllOrdersRaw(sandbox);
         var ours = atVenue.Where(o => o.ClientOrderId?.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).ToList();
 
         // Nothing doubled: one venue order per client id; nothing lost: every journaled order reached the venue.
@@ -76,7 +76,7 @@ public sealed class LiveRunTests : IDisposable
         }),
     };
 
-    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null)
+    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null, Func<string, Task<bool>>? settled = null)
     {
         await using var host = new RunHost(Services(sandbox));
         var spec = RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
@@ -97,6 +97,15 @@ public sealed class LiveRunTests : IDisposable
 
         // Settled: every order the run sent has its answer (none submitted or unknown).
         await SandboxTesting.Eventually(() => Journal(db, run.RunId!).Unsettled == 0, "every order answered", Patience);
+        if (settled is not null)
+        {
+            using var timeout = new CancellationTokenSource(Patience);
+            while (!await settled(run.RunId!))
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+
         run.Stop();
         return (await run.Completion.WaitAsync(Patience), run.RunId!);
     }
@@ -125,8 +134,6 @@ public sealed class LiveRunTests : IDisposable
         using var doc = JsonDocument.Parse(json);
         return [.. doc.RootElement.EnumerateArray().Select(o => (o.GetProperty("client_order_id").GetString(), o.GetProperty("status").GetString()!))];
     }
-
-    private static async Task<List<(string? ClientOrderId, string Status)>> AllOrders(SandboxServer sandbox) => await AllOrdersRaw(sandbox);
 
     /// <summary>What the run's journal says: orders submitted (by client id), fills (by execution id), the net position, orders not yet answered.</summary>
     internal static (List<string> Submitted, List<string> Fills, Quantity Position, int Unsettled, int Unknown) Journal(string db, string runId)
