@@ -391,6 +391,7 @@ public static class RunService
             ResumeFrom = snapshot?.Payload,
             Progress = () => Volatile.Read(ref fraction) * 100,
             Inputs = run.Wiring.JournalsInputs ? new InputJournal(store.Counts(runId!).Inputs) : null,
+            SnapshotOnOrderChange = run.Wiring.SnapshotsOnOrderChange,
         };
         if (store is not null)
         {

@@ -207,6 +207,11 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         }
     }
 
+    /// <summary>The fill watermark reached, kept in the run's snapshots so a restart asks the venue only for newer fills.</summary>
+    public string? CaptureState() => Reconciler.Watermark?.Value;
+
+    public void RestoreState(string? state) => Reconciler.Watermark = state is null ? null : new VenueWatermark(state);
+
     public async ValueTask DisposeAsync()
     {
         _outbox.Writer.TryComplete();

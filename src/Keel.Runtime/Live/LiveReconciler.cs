@@ -44,13 +44,15 @@ public sealed class ReconciliationException : Exception
 public sealed class LiveReconciler
 {
     private readonly LiveExecutionClient _client;
-    private VenueWatermark? _watermark;
     private int _rounds;
 
     internal LiveReconciler(LiveExecutionClient client)
     {
         _client = client;
     }
+
+    /// <summary>Where the next round asks the venue for fills from (kernel thread; kept in snapshots).</summary>
+    public VenueWatermark? Watermark { get; internal set; }
 
     /// <summary>The newest report (null before the first round).</summary>
     public ReconciliationReport? Last { get; private set; }
@@ -141,7 +143,7 @@ public sealed class LiveReconciler
     {
         var port = _client.Port;
         var open = await port.GetOpenOrdersAsync(ct).ConfigureAwait(false);
-        var fills = await port.GetFillsSinceAsync(_watermark, ct).ConfigureAwait(false);
+        var fills = await port.GetFillsSinceAsync(Watermark, ct).ConfigureAwait(false);
         var positions = await port.GetPositionsAsync(ct).ConfigureAwait(false);
         var listed = new HashSet<ClientOrderId>(open.Where(o => o.ClientOrderId is not null).Select(o => o.ClientOrderId!.Value));
         var listedVenue = new HashSet<VenueOrderId>(open.Select(o => o.VenueOrderId));
@@ -219,7 +221,7 @@ public sealed class LiveReconciler
 
         if (report.NextWatermark is { } next)
         {
-            _watermark = next;
+            Watermark = next;
         }
 
         Finish(report);

@@ -37,6 +37,9 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
 
     public JournalBatch Current => _current;
 
+    /// <summary>Order events journaled so far (a live session snapshots when it changes).</summary>
+    public long OrderUpdates { get; private set; }
+
     /// <summary>
     /// Stops recording: later events are not journaled. Used when a run stops part-way, so the journal ends exactly at
     /// its last snapshot and a resume writes what follows.
@@ -52,6 +55,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
 
         _current.Events.Add(new JournalEvent(sequence, JournalEventTypes.Of(evt.Event), evt.Event.TsEvent, evt.Event));
         _current.SetOrder(OrderRecord.Of(evt.Order));
+        OrderUpdates++;
         HandIfFull();
     }
 

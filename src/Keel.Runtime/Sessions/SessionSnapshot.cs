@@ -11,7 +11,8 @@ namespace Keel.Runtime.Sessions;
 /// <summary>
 /// Everything a session snapshot holds: one record of records, written and read by <see cref="SnapshotJsonContext"/>.
 /// <paramref name="Exchange"/> is null for a venue that keeps no state here (a live broker); <paramref name="Strategy"/>
-/// is the strategy's state as its own codec wrote it; <paramref name="OrdersCsv"/> is null when orders.csv is not written.
+/// is the strategy's state as its own codec wrote it; <paramref name="OrdersCsv"/> is null when orders.csv is not written;
+/// <paramref name="Venue"/> is a live venue client's own state (its fill watermark), absent for the simulated exchange.
 /// </summary>
 public sealed record SessionSnapshot(
     int Format,
@@ -25,7 +26,8 @@ public sealed record SessionSnapshot(
     TradeTrackerSnapshot Trades,
     OrderCountsSnapshot OrderCounts,
     OrdersCsvSnapshot? OrdersCsv,
-    OutputLengths Outputs);
+    OutputLengths Outputs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Venue = null);
 
 /// <summary>Lengths of the output files when the snapshot was taken (null: the output is not written); a resume truncates them to these.</summary>
 public sealed record OutputLengths(long? Orders, long? Fills, long? Trades, long? Equity);

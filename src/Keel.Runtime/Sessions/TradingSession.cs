@@ -57,6 +57,12 @@ public interface ISessionVenueHooks
 
     /// <summary>After the loop ended, before the final snapshot: finish sending (within a deadline) and disconnect. Idempotent.</summary>
     void Stop(TradingKernel kernel);
+
+    /// <summary>The venue client's own state for a snapshot (a fill watermark); null when it has none.</summary>
+    string? CaptureState();
+
+    /// <summary>Restores what <see cref="CaptureState"/> gave, before <see cref="Start"/>.</summary>
+    void RestoreState(string? state);
 }
 
 /// <summary>Builds a session's venue from its settings, portfolio and instruments: one per mode's wiring.</summary>
@@ -118,6 +124,12 @@ public sealed record SessionPersistence
 
     /// <summary>Progress of the data source, 0–100, for the run record.</summary>
     public Func<double>? Progress { get; init; }
+
+    /// <summary>
+    /// Also snapshot after every inbox item that changed an order (live trading): an order is sent only once a snapshot
+    /// holding it is committed, so a restart always knows every order the venue may have.
+    /// </summary>
+    public bool SnapshotOnOrderChange { get; init; }
 
     /// <summary>
     /// Journal every input the kernel consumes (bars, ticks, order events, outside orders, commands), in order with the
@@ -326,7 +338,7 @@ public static class TradingSession
 
         var inbox = new Inbox(batchSize: settings.BarBatchSize);
         var loop = new KernelLoop(kernel, inbox);
-        var state = new SnapshotParts(kernel, portfolio, venue.State, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
+        var state = new SnapshotParts(kernel, portfolio, venue.State, venue.Hooks, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
         var encoder = persistence is null ? null : new SnapshotEncoder();
         if (persistence?.ResumeFrom is string resumeFrom)
@@ -344,11 +356,11 @@ public static class TradingSession
             long lastSnapshotSequence = kernel.Sequence;
             long lastSnapshotTicks = persistence.Time.GetTimestamp();
             bool paused = kernel.State == KernelState.Paused;
+            long lastSnapshotOrders = journal!.OrderUpdates;
             loop.AfterItem = () =>
             {
                 link?.AfterItem?.Invoke(kernel);
                 journal!.ThrowIfFailed();
-                venue.Hooks?.AfterItem(kernel);
                 bool nowPaused = kernel.State == KernelState.Paused;
                 if (nowPaused != paused)
                 {
@@ -359,12 +371,18 @@ public static class TradingSession
                     lastSnapshotTicks = persistence.Time.GetTimestamp();
                 }
                 else if (kernel.Sequence - lastSnapshotSequence >= persistence.SnapshotEveryEvents
-                    || persistence.Time.GetElapsedTime(lastSnapshotTicks) >= persistence.SnapshotEvery)
+                    || persistence.Time.GetElapsedTime(lastSnapshotTicks) >= persistence.SnapshotEvery
+                    || (persistence.SnapshotOnOrderChange && journal.OrderUpdates != lastSnapshotOrders))
                 {
                     TakeSnapshot(paused ? RunStatus.Paused : RunStatus.Running);
                     lastSnapshotSequence = kernel.Sequence;
                     lastSnapshotTicks = persistence.Time.GetTimestamp();
                 }
+
+                lastSnapshotOrders = journal.OrderUpdates;
+
+                // Last: the venue's commands of this item go out once the batch (with its snapshot) is committed.
+                venue.Hooks?.AfterItem(kernel);
             };
         }
 
@@ -568,6 +586,7 @@ public static class TradingSession
         TradingKernel kernel,
         Portfolio portfolio,
         ISnapshotable<ExchangeSnapshot>? exchange,
+        ISessionVenueHooks? hooks,
         IStrategyHost strategy,
         PerformanceTracker performance,
         TradeTracker trades,
@@ -598,7 +617,8 @@ public static class TradingSession
                 trades.Capture(),
                 counter.Capture(),
                 ordersWriter?.Capture(),
-                new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position));
+                new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position),
+                hooks?.CaptureState());
         }
 
         /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
@@ -627,6 +647,7 @@ public static class TradingSession
                 }
 
                 strategy.RestoreState(snapshot.Strategy);
+                hooks?.RestoreState(snapshot.Venue);
                 performance.Restore(snapshot.Performance);
                 trades.Restore(snapshot.Trades);
                 counter.Restore(snapshot.OrderCounts);

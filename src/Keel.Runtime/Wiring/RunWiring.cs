@@ -73,6 +73,9 @@ public abstract class RunWiring
     /// <summary>Whether the run journals every input its kernel consumes (live trading: for replay and audit).</summary>
     public virtual bool JournalsInputs => false;
 
+    /// <summary>Whether the run snapshots after every item that changed an order (live trading: a restart knows every order it sent).</summary>
+    public virtual bool SnapshotsOnOrderChange => false;
+
     /// <summary>
     /// The ticks that drive a strategy which declares <paramref name="liveData"/> (<see cref="KernelOptions.StrategyTicks"/>):
     /// by default every tick the data holds (a backtest on tick data); other ticks are for the venue only.
@@ -251,6 +254,8 @@ public sealed class LiveWiring : RunWiring
     public override MarketDataKinds StrategyTicks(MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
 
     public override bool JournalsInputs => true;
+
+    public override bool SnapshotsOnOrderChange => true;
 
     public override string OrderIdPrefix(string? runId) => $"K{runId ?? throw new UsageException("live runs are always recorded; --db none cannot be used")}-";
 
