@@ -229,6 +229,15 @@ internal sealed class CliLogging : IDisposable
         {
             return Fail(ex.Message, 1);
         }
+        catch (Keel.Runtime.Live.ReconciliationException ex)
+        {
+            // The venue differs from the run in ways Keel cannot explain: the report, and nothing changed.
+            return Fail($"{ex.Message}{Environment.NewLine}resolve the differences at the venue, or continue with: keel live --resume ID --adopt", 4);
+        }
+        catch (Keel.Engine.Ports.VenueQueryException ex)
+        {
+            return Fail($"the venue did not answer: {ex.Message}", 1);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return Fail("interrupted; no results were written", 130);

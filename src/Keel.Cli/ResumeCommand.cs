@@ -27,7 +27,7 @@ internal static class ResumeCommand
     }
 
     /// <summary>Continues run <paramref name="id"/> (any mode that can be resumed; a live run reconciles first).</summary>
-    internal static int Continue(string id, string? db, string? configPath, string? outDir, bool quiet, CliLogging logging, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog, CancellationToken ct)
+    internal static int Continue(string id, string? db, string? configPath, string? outDir, bool quiet, CliLogging logging, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor> catalog, CancellationToken ct, bool adopt = false)
     {
         var settings = CliConfig.Load(configPath);
         var target = CliConfig.ResolveDb(db, settings)
@@ -48,6 +48,12 @@ internal static class ResumeCommand
         if (outDir is not null)
         {
             spec = spec with { OutDir = outDir };
+        }
+
+        if (adopt)
+        {
+            // For this start only: the stored run keeps its own setting.
+            spec = spec with { Live = (spec.Live ?? throw new UsageException($"--adopt is for live runs; run {run.Id} is a {spec.Kind} run")) with { Adopt = true } };
         }
 
         return RunCommand.Run(spec, run, logging, ct, catalog);

@@ -31,7 +31,7 @@ internal static class RunCommand
             command.Options.Add(resume);
             command.SetAction((parse, ct) => Task.Run(
                 () => parse.GetValue(resume) is string id
-                    ? logging.Guard(() => ResumeCommand.Continue(id, parse.GetValue(options.Db), parse.GetValue(options.Config), null, parse.GetValue(options.Quiet), logging, catalog, ct), ct)
+                    ? logging.Guard(() => ResumeCommand.Continue(id, parse.GetValue(options.Db), parse.GetValue(options.Config), null, parse.GetValue(options.Quiet), logging, catalog, ct, parse.GetValue(options.Adopt)), ct)
                     : Execute(options, parse, logging, ct),
                 CancellationToken.None));
             return command;

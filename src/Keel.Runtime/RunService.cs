@@ -74,6 +74,9 @@ public sealed class RunServices
     /// <summary>Opens a venue's trading connection for a live run; the host resolves credentials and endpoints.</summary>
     public Func<RunSpec, IVenuePort>? Venues { get; init; }
 
+    /// <summary>A crash drill for live runs (<see cref="Live.LiveExecutionOptions.Drill"/>); null in normal runs.</summary>
+    public Action<string, long>? CrashDrill { get; init; }
+
     /// <summary>
     /// How many of a run's newest events its handle keeps in memory for subscribers, as a power of two (12 = 4,096);
     /// older ones are read from the store.

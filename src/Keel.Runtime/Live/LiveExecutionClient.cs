@@ -33,6 +33,13 @@ public sealed record LiveExecutionOptions
     /// <summary>Cancel the run's working orders when it stops.</summary>
     public bool CancelOnStop { get; init; }
 
+    /// <summary>
+    /// A crash drill: called with <c>before-send</c> or <c>after-send</c> and the request's number (1, 2, … in this
+    /// process) just before a request leaves and just after its answer came, before the answer is recorded. The crash
+    /// tests kill the process there (<c>KEEL_CRASH_DRILL=before-send:3</c>); null in normal runs.
+    /// </summary>
+    public Action<string, long>? Drill { get; init; }
+
     /// <summary>How long a stopping run waits for its last requests (cancels) to be answered.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(4);
 
@@ -338,13 +345,17 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         }
     }
 
+    private long _requests;
+
     private async Task SendOne(object command, CancellationToken ct)
     {
+        long n = ++_requests;
+        _options.Drill?.Invoke("before-send", n);
         switch (command)
         {
             case SubmitOrder s:
                 MarkSent(s.ClientOrderId);
-                Answer([s.ClientOrderId], await WithRateLimit(c => _port.SubmitAsync(s, c), ct).ConfigureAwait(false), single: true);
+                Answer([s.ClientOrderId], Drilled(n, await WithRateLimit(c => _port.SubmitAsync(s, c), ct).ConfigureAwait(false)), single: true);
                 break;
             case SubmitOrderList l:
                 foreach (var o in l.Orders)
@@ -352,14 +363,14 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
                     MarkSent(o.ClientOrderId);
                 }
 
-                Answer([.. l.Orders.Select(o => o.ClientOrderId)], await WithRateLimit(c => _port.SubmitListAsync(l, c), ct).ConfigureAwait(false), single: false);
+                Answer([.. l.Orders.Select(o => o.ClientOrderId)], Drilled(n, await WithRateLimit(c => _port.SubmitListAsync(l, c), ct).ConfigureAwait(false)), single: false);
                 break;
             case ReplaceOrder r:
                 MarkSent(r.Replacement.ClientOrderId);
-                Answer([r.Replacement.ClientOrderId], await WithRateLimit(c => _port.ReplaceAsync(r, c), ct).ConfigureAwait(false), single: true);
+                Answer([r.Replacement.ClientOrderId], Drilled(n, await WithRateLimit(c => _port.ReplaceAsync(r, c), ct).ConfigureAwait(false)), single: true);
                 break;
             case CancelOrder c:
-                var outcome = await WithRateLimit(x => _port.CancelAsync(c, x), ct).ConfigureAwait(false);
+                var outcome = Drilled(n, await WithRateLimit(x => _port.CancelAsync(c, x), ct).ConfigureAwait(false));
                 Sent++;
                 if (_log.IsEnabled(LogLevel.Debug))
                 {
@@ -382,6 +393,12 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
                 break;
         }
+    }
+
+    private VenueOutcome Drilled(long n, VenueOutcome outcome)
+    {
+        _options.Drill?.Invoke("after-send", n);
+        return outcome;
     }
 
     private void MarkSent(ClientOrderId id)

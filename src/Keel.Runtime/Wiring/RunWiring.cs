@@ -268,7 +268,8 @@ public sealed class LiveWiring : RunWiring
         var logger = context.Services.LoggerFactory.CreateLogger("Keel.Runtime.Live");
         return (settings, portfolio, instruments) =>
         {
-            var client = new Live.LiveExecutionClient(open(context.Spec), Live.LiveExecutionOptions.From(context.Spec.Live), runId, context.Services.Time, logger);
+            var options = Live.LiveExecutionOptions.From(context.Spec.Live) with { Drill = context.Services.CrashDrill };
+            var client = new Live.LiveExecutionClient(open(context.Spec), options, runId, context.Services.Time, logger);
             return new SessionVenue(client, [], null, _ => { }) { Hooks = client };
         };
     }
