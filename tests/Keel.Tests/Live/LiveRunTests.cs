@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Keel.Domain;
+using Keel.Engine.Ports;
 using Keel.Runtime;
 using Keel.Sandbox;
 using Keel.Storage;
@@ -8,6 +9,7 @@ using Keel.Tests.Sandbox;
 using Keel.Tests.Support;
 using Keel.Tests.Venues;
 using Keel.Venues.Alpaca.Trading;
+using Keel.Venues.Oanda.Trading;
 
 namespace Keel.Tests.Live;
 
@@ -60,10 +62,41 @@ public sealed class LiveRunTests : IDisposable
         Assert.Contains(inputs, i => i.Kind == Keel.Engine.Persistence.InputKind.OrderEvent);
     }
 
-    internal static RunServices Services(SandboxServer sandbox) => new()
+    [Fact]
+    public async Task SmaCross_LiveOnOanda_EveryJournaledOrderIsAtTheVenue_FillsOnce_AndPositionsAgree()
     {
-        Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()),
-        Venues = _ => new AlpacaTradingVenue(new AlpacaTradingOptions
+        // Real 5-minute bars replayed as OANDA prices (IDX_USD), 5-minute candles drive the strategy.
+        var file = SandboxFeeds.SampleFile(_dir.Path, 400);
+        var options = new SandboxOptions { Speed = double.PositiveInfinity, HalfSpread = 0.25m };
+        options.Series.Add(new SandboxSeries("IDX_USD", file));
+        await using var sandbox = await SandboxServer.StartAsync(options);
+        var db = _dir.File("keel.db");
+        await using var venue = Port(sandbox, "oanda");
+        var (outcome, runId) = await RunLive(sandbox, db, file, venue: "oanda", symbol: "IDX_USD", timeframe: "5m", settled: async id =>
+            Journal(db, id).Position == ((await venue.GetPositionsAsync()).SingleOrDefault(p => p.Instrument.Symbol == "IDX_USD")?.Quantity ?? Quantity.Zero));
+        Assert.Equal(RunEnd.Stopped, outcome.End);
+
+        var journal = Journal(db, runId);
+        Assert.True(journal.Submitted.Count >= 4, $"the run submitted {journal.Submitted.Count} orders");
+        foreach (var id in journal.Submitted)
+        {
+            var order = await venue.GetOrderAsync(new ClientOrderId(id));
+            Assert.True(order is not null, $"order {id} is not at OANDA");
+        }
+
+        var fills = (await venue.GetFillsSinceAsync(null)).Fills.Where(f => f.ClientOrderId?.Value.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).Select(f => f.ExecutionId.Value).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(fills);
+        Assert.Equal(fills, journal.Fills.Order(StringComparer.Ordinal));
+    }
+
+    internal static RunServices Services(SandboxServer sandbox, string venue = "alpaca") => new()
+    {
+        Feeds = _ => SandboxFeeds.Create(venue, sandbox, SandboxFeeds.Fast()),
+        Venues = _ => Port(sandbox, venue),
+    };
+
+    internal static IVenuePort Port(SandboxServer sandbox, string venue) => venue == "alpaca"
+        ? new AlpacaTradingVenue(new AlpacaTradingOptions
         {
             Key = "sandbox-key",
             Secret = "sandbox-secret",
@@ -73,27 +106,38 @@ public sealed class LiveRunTests : IDisposable
             QueryRetryDelay = TimeSpan.FromMilliseconds(50),
             ReconnectDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
-        }),
-    };
+        })
+        : new OandaTradingVenue(new OandaTradingOptions
+        {
+            Token = "sandbox-token",
+            Account = "101-001-0000001-001",
+            RestUrl = sandbox.OandaRestBase,
+            StreamUrl = sandbox.OandaStreamBase,
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            QueryRetryDelay = TimeSpan.FromMilliseconds(50),
+            StreamBackoff = TimeSpan.FromMilliseconds(50),
+            StreamBackoffMax = TimeSpan.FromMilliseconds(500),
+        });
 
-    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(SandboxServer sandbox, string db, string file, LiveSettings? live = null, Func<string, Task<bool>>? settled = null)
+    internal static async Task<(RunOutcome Outcome, string RunId)> RunLive(
+        SandboxServer sandbox, string db, string file, LiveSettings? live = null, Func<string, Task<bool>>? settled = null, string venue = "alpaca", string symbol = "ORCL", string timeframe = "1d")
     {
-        await using var host = new RunHost(Services(sandbox));
+        await using var host = new RunHost(Services(sandbox, venue));
         var spec = RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
         {
-            DataFiles = ["live:alpaca:ORCL"],
-            Symbols = ["ORCL"],
-            Venue = "alpaca",
-            Timeframe = "1d",
+            DataFiles = [$"live:{venue}:{symbol}"],
+            Symbols = [symbol],
+            Venue = venue,
+            Timeframe = timeframe,
             Stake = Quantity.From(10),
             Commission = 0m,
-            Brokerage = "alpaca",
+            Brokerage = venue,
             Live = live ?? new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1 },
         };
         var run = host.Start(spec);
         await sandbox.ReplayCompleted.WaitAsync(Patience);
         int candles = File.ReadLines(file).Count() - 2;
-        await SandboxTesting.Eventually(() => Stored(db) >= candles, "every candle recorded", Patience);
+        await SandboxTesting.Eventually(() => Stored(db, symbol, timeframe) >= candles, "every candle recorded", Patience);
 
         // Settled: every order the run sent has its answer (none submitted or unknown).
         await SandboxTesting.Eventually(() => Journal(db, run.RunId!).Unsettled == 0, "every order answered", Patience);
@@ -110,10 +154,10 @@ public sealed class LiveRunTests : IDisposable
         return (await run.Completion.WaitAsync(Patience), run.RunId!);
     }
 
-    private static int Stored(string db)
+    private static int Stored(string db, string symbol, string timeframe)
     {
         using var store = KeelStore.Open(db);
-        return store.TickCounts("ORCL", "1d").Count(kv => kv.Value > 0);
+        return store.TickCounts(symbol, timeframe).Count(kv => kv.Value > 0);
     }
 
     internal static AlpacaTradingVenue Venue(SandboxServer sandbox) => new(new AlpacaTradingOptions
