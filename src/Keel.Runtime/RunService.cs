@@ -207,7 +207,7 @@ public static class RunService
         var parameters = StrategyParameters.Parse(descriptor.Name, spec.Parameters);
         var host = descriptor.Create(new StrategyContext(parameters, instruments, spec.Stake));
 
-        var store = spec.Db is null ? null : KeelStore.Open(spec.Db);
+        var store = spec.Db is null ? null : KeelStore.Open(spec.Db, new StoreOptions { SyncEveryCommit = wiring.SnapshotsOnOrderChange });
         try
         {
             string? runId = resume?.Id;

@@ -47,6 +47,13 @@ public sealed record StoreOptions
 
     /// <summary>SQLite only: the most pages the database may grow to (a size cap; 0 = none).</summary>
     public long SqliteMaxPages { get; init; }
+
+    /// <summary>
+    /// SQLite only: every commit reaches the disk before it returns (<c>synchronous=FULL</c>), so it survives a power
+    /// loss, not only a crash of the process (the default, <c>NORMAL</c> in WAL mode). Live trading sets it: an order is
+    /// sent only after its journal entry is durable. PostgreSQL commits are durable by default.
+    /// </summary>
+    public bool SyncEveryCommit { get; init; }
 }
 
 /// <summary>A storage failure, with the database named and the cause in words.</summary>
