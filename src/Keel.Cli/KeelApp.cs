@@ -39,6 +39,7 @@ public static class KeelApp
         root.Subcommands.Add(RunCommand.Create(paper: true, catalog, logging));
         root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging, live: true));
         root.Subcommands.Add(ResumeCommand.Create(catalog, logging));
+        root.Subcommands.Add(ReplayCommand.Create(catalog, logging));
         root.Subcommands.Add(RunsCommand.Create(logging));
         root.Subcommands.Add(DataCommand.Create(logging));
         root.Subcommands.Add(StrategiesCommand.Create(catalog));

@@ -350,23 +350,7 @@ public static class RunService
                 Slippage = spec.Slippage > 0 ? new PercentSlippage(spec.Slippage) : NoSlippage.Instance,
                 VolumeParticipation = spec.VolumeParticipation,
             },
-            Kernel = new KernelOptions
-            {
-                Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders)
-                {
-                    MaxDailyLoss = spec.MaxDailyLoss,
-                    MaxDrawdown = spec.MaxDrawdown,
-                    WarningFraction = spec.RiskWarning,
-                    MaxOrdersPerWindow = spec.MaxOrdersPerMinute,
-                    MaxSymbolExposure = spec.MaxExposure ?? RiskLimits.None.MaxSymbolExposure,
-                    MaxTotalExposure = spec.MaxTotalExposure,
-                    PatternDayTrader = spec.PatternDayTrader,
-                },
-                StrategyTicks = run.Wiring.StrategyTicks(run.Descriptor.LiveData),
-                ClientOrderIdPrefix = run.Wiring.OrderIdPrefix(runId),
-                Brokerage = BrokerageModels.Create(spec.Brokerage)
-                    ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),
-            },
+            Kernel = KernelOptionsFor(spec, run.Wiring, run.Descriptor, runId),
             Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
             Venue = run.Wiring.CreateVenue(context),
         };
@@ -585,6 +569,25 @@ public static class RunService
             }
         }
     }
+
+    /// <summary>The kernel's options for a run of <paramref name="spec"/>: its risk limits, ticks, client ids and brokerage model.</summary>
+    internal static KernelOptions KernelOptionsFor(RunSpec spec, RunWiring wiring, StrategyDescriptor descriptor, string? runId) => new()
+    {
+        Risk = new RiskLimits(spec.MaxPosition, spec.MaxOrderNotional, spec.MaxOpenOrders)
+        {
+            MaxDailyLoss = spec.MaxDailyLoss,
+            MaxDrawdown = spec.MaxDrawdown,
+            WarningFraction = spec.RiskWarning,
+            MaxOrdersPerWindow = spec.MaxOrdersPerMinute,
+            MaxSymbolExposure = spec.MaxExposure ?? RiskLimits.None.MaxSymbolExposure,
+            MaxTotalExposure = spec.MaxTotalExposure,
+            PatternDayTrader = spec.PatternDayTrader,
+        },
+        StrategyTicks = wiring.StrategyTicks(descriptor.LiveData),
+        ClientOrderIdPrefix = wiring.OrderIdPrefix(runId),
+        Brokerage = BrokerageModels.Create(spec.Brokerage)
+            ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),
+    };
 
     private static ICommissionModel CommissionModel(RunSpec spec)
     {

@@ -28,6 +28,9 @@ public sealed record RunRecord(
     string? Metrics);
 
 /// <summary>An event as read back from the journal.</summary>
+/// <summary>An order as the journal's orders table holds it: its terms as stored text, and its latest status.</summary>
+public sealed record StoredOrder(string Id, long Number, string Instrument, string Side, string Type, string Quantity, string? LimitPrice, string? StopPrice, string TimeInForce, string Status);
+
 public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, string Payload);
 
 /// <summary>How many records a run has in each table.</summary>
@@ -192,6 +195,9 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// in sequence order (page on with the last sequence read).
     /// </summary>
     public abstract IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit);
+
+    /// <summary>A run's orders with their terms and latest status, in creation order (a replay compares its orders with these).</summary>
+    public abstract IReadOnlyList<StoredOrder> ReadOrders(string runId);
 
     /// <summary>A run's snapshots, newest first (payloads included).</summary>
     public abstract IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit);

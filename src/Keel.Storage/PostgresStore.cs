@@ -557,6 +557,20 @@ public sealed class PostgresStore : KeelStore
         return list;
     });
 
+    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Run("read orders", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status FROM orders WHERE run_id = @run ORDER BY number, client_order_id", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        var list = new List<StoredOrder>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredOrder(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8), r.GetString(9)));
+        }
+
+        return list;
+    });
+
     public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Run("read inputs", c =>
     {
         using var cmd = new NpgsqlCommand("SELECT seq, clock, kind, payload FROM inputs WHERE run_id = @run AND seq > @after ORDER BY seq LIMIT @limit", c);

@@ -613,6 +613,21 @@ public sealed class SqliteStore : KeelStore
         return list;
     });
 
+    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Control("read orders", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status FROM orders WHERE run_id = $run ORDER BY number, client_order_id";
+        cmd.Parameters.AddWithValue("$run", runId);
+        var list = new List<StoredOrder>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredOrder(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8), r.GetString(9)));
+        }
+
+        return list;
+    });
+
     public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Control("read inputs", c =>
     {
         using var cmd = c.CreateCommand();

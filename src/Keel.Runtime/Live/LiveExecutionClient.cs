@@ -83,6 +83,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     private readonly SemaphoreSlim _reconcileSoon = new(0, 1);
     private Inbox? _inbox;
     private JournalRecorder? _journal;
+    private InboxItemObserver? _recordInput;
     private Task? _sender;
     private Task? _reconciling;
     private bool _stopped;
@@ -128,10 +129,21 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
     // ---- ISessionVenueHooks ----
 
-    public void Attach(Inbox inbox, JournalRecorder? journal, TradingKernel kernel)
+    public void Attach(Inbox inbox, JournalRecorder? journal, TradingKernel kernel, InboxItemObserver? recordInput)
     {
         _inbox = inbox;
         _journal = journal;
+        _recordInput = recordInput;
+    }
+
+    /// <summary>
+    /// Hands the kernel an event found by reconciliation, on the kernel thread, journaled as an input first like
+    /// everything the kernel takes — so a replay of the session applies it at the same point.
+    /// </summary>
+    internal void Apply(TradingKernel kernel, OrderEvent e)
+    {
+        _recordInput?.Invoke(InboxItem.ForOrderEvent(e));
+        kernel.ProcessVenueEvent(e);
     }
 
     public void Start(TradingKernel kernel, CancellationToken ct)

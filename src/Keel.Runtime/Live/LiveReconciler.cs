@@ -172,15 +172,15 @@ public sealed class LiveReconciler
             switch (a.Kind)
             {
                 case ReconcileActionKind.Accept when a.ClientOrderId is { } id && a.VenueOrderId is { } venueId:
-                    kernel.ProcessVenueEvent(new OrderAccepted(id, venueId, now, now));
+                    _client.Apply(kernel, new OrderAccepted(id, venueId, now, now));
                     break;
                 case ReconcileActionKind.ApplyFill when a.Fill is { } f && a.ClientOrderId is { } id:
-                    kernel.ProcessVenueEvent(new OrderFilled(id, f.VenueOrderId, f.ExecutionId, f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.Time, now));
+                    _client.Apply(kernel, new OrderFilled(id, f.VenueOrderId, f.ExecutionId, f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.Time, now));
                     break;
                 case ReconcileActionKind.Finish when a.ClientOrderId is { } id && a.Status is { } status:
                     if (FinalEvent(id, status, a.VenueSays, now) is { } final && kernel.GetOrder(id) is { IsComplete: false })
                     {
-                        kernel.ProcessVenueEvent(final);
+                        _client.Apply(kernel, final);
                     }
 
                     break;
@@ -194,7 +194,7 @@ public sealed class LiveReconciler
                 case ReconcileActionKind.CloseMissing when a.ClientOrderId is { } id:
                     if (kernel.GetOrder(id) is { IsComplete: false })
                     {
-                        kernel.ProcessVenueEvent(new OrderCanceled(id, $"adopted: {a.VenueSays}", now, now));
+                        _client.Apply(kernel, new OrderCanceled(id, $"adopted: {a.VenueSays}", now, now));
                     }
 
                     break;

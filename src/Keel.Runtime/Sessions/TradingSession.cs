@@ -46,8 +46,12 @@ public sealed record SessionVenue(IExecutionVenue Venue, IReadOnlyList<IMarketDa
 /// </summary>
 public interface ISessionVenueHooks
 {
-    /// <summary>Before anything is read: where the venue posts what it says (the inbox), and the journal to wait on before sending.</summary>
-    void Attach(Inbox inbox, JournalRecorder? journal, TradingKernel kernel);
+    /// <summary>
+    /// Before anything is read: where the venue posts what it says (the inbox), the journal to wait on before sending,
+    /// and where to journal an input it hands the kernel directly (an event a reconciliation applies; null: inputs are
+    /// not journaled).
+    /// </summary>
+    void Attach(Inbox inbox, JournalRecorder? journal, TradingKernel kernel, InboxItemObserver? recordInput);
 
     /// <summary>After a resume restored the kernel, before it trades: connect and reconcile. Throws to stop the start.</summary>
     void Start(TradingKernel kernel, CancellationToken ct);
@@ -395,13 +399,15 @@ public static class TradingSession
             };
         }
 
+        InboxItemObserver? recordInput = null;
         if (persistence?.Inputs is { } inputs)
         {
-            loop.BeforeItem = (in InboxItem item) => inputs.Record(journal!, persistence.Time, item);
+            recordInput = (in InboxItem item) => inputs.Record(journal!, persistence.Time, item);
+            loop.BeforeItem = recordInput;
         }
 
         link?.Attached?.Invoke(inbox, bus, kernel);
-        venue.Hooks?.Attach(inbox, journal, kernel);
+        venue.Hooks?.Attach(inbox, journal, kernel, recordInput);
         if (persistence is not null)
         {
             // The snapshot serializer's first use JIT-compiles a few thousand generic methods (System.Text.Json metadata

@@ -44,6 +44,10 @@ public sealed class LiveCliTests : IDisposable
         }
 
         Assert.DoesNotContain(await LiveRunTests.AllOrdersRaw(sandbox), o => o.Status is "new" or "accepted" or "partially_filled");
+        var replay = CliRunner.Run(_dir.Path, env, "replay", runId, "--db", db, "-q");
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("identical", replay.Stdout, StringComparison.Ordinal);
+
         var before = LiveRunTests.Journal(db, runId);
         using (var http = SandboxTesting.Alpaca(sandbox))
         {

@@ -56,6 +56,9 @@ public sealed class LiveReconcileTests : IDisposable
         Assert.Equal(journal.Submitted.Order(StringComparer.Ordinal), ours.Select(o => o.ClientOrderId!).Order(StringComparer.Ordinal));
         var venueQty = (await venue.GetPositionsAsync()).SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero;
         Assert.Equal(venueQty, journal.Position);
+
+        // What reconciliation applied (acceptances, fills) was journaled as inputs too: the replay is exact.
+        LiveRunTests.AssertReplaysExactly(db, runId);
     }
 
     [Fact]

@@ -60,6 +60,8 @@ public sealed class LiveRunTests : IDisposable
         Assert.Equal(Enumerable.Range(1, inputs.Count).Select(i => (long)i), inputs.Select(i => i.Sequence));
         Assert.Contains(inputs, i => i.Kind == Keel.Engine.Persistence.InputKind.Bar);
         Assert.Contains(inputs, i => i.Kind == Keel.Engine.Persistence.InputKind.OrderEvent);
+        store.Dispose();
+        AssertReplaysExactly(db, runId);
     }
 
     [Fact]
@@ -87,6 +89,20 @@ public sealed class LiveRunTests : IDisposable
         var fills = (await venue.GetFillsSinceAsync(null)).Fills.Where(f => f.ClientOrderId?.Value.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).Select(f => f.ExecutionId.Value).Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(fills);
         Assert.Equal(fills, journal.Fills.Order(StringComparer.Ordinal));
+        AssertReplaysExactly(db, runId);
+    }
+
+    /// <summary><c>keel replay</c>'s proof: the run's journaled inputs, re-run through a fresh kernel, create exactly its orders.</summary>
+    internal static void AssertReplaysExactly(string db, string runId)
+    {
+        var (_, spec) = RunHost.FindRecorded(db, runId);
+        using var store = KeelStore.Open(db);
+        var result = Keel.Runtime.Live.LiveReplay.Run(store, runId, spec, new RunServices());
+        Assert.True(result.Identical, string.Join(Environment.NewLine, result.Differences));
+        var journal = Journal(db, runId);
+        Assert.Equal(journal.Submitted.Count, result.Orders);
+        Assert.Equal(journal.Fills.Count, result.Fills);
+        Assert.True(result.Inputs > 0);
     }
 
     internal static RunServices Services(SandboxServer sandbox, string venue = "alpaca") => new()
