@@ -379,6 +379,7 @@ public static class RunService
             Progress = () => Volatile.Read(ref fraction) * 100,
             Inputs = run.Wiring.JournalsInputs ? new InputJournal(store.Counts(runId!).Inputs) : null,
             SnapshotOnOrderChange = run.Wiring.SnapshotsOnOrderChange,
+            InputsAfter = run.Wiring.JournalsInputs ? after => StoredInputs(store, runId!, after) : null,
         };
         if (store is not null)
         {
@@ -567,6 +568,25 @@ public static class RunService
             {
                 throw new UsageException($"--stake {spec.Stake} is not a whole number of lots of {i.Id.Symbol} (lot size {i.LotSize}); every signal's order would be refused. Use a multiple of {i.LotSize}, or --lot-size to trade fractions");
             }
+        }
+    }
+
+    private static IEnumerable<InputRecord> StoredInputs(KeelStore store, string runId, long after)
+    {
+        while (true)
+        {
+            var page = store.ReadInputs(runId, after, 10_000);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+
+            foreach (var record in page)
+            {
+                yield return record;
+            }
+
+            after = page[^1].Sequence;
         }
     }
 

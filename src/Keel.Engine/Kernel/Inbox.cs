@@ -270,6 +270,13 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
     /// <summary>Runs the loop on the calling thread (backtests).</summary>
     public LoopOutcome Run(CancellationToken ct) => RunAsync(ct).GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Hands one item to the kernel on the calling thread, outside the loop (no <see cref="BeforeItem"/>, no
+    /// <see cref="AfterItem"/>): a resumed live session re-running the inputs it had journaled after its snapshot.
+    /// Returns the outcome when the item ends the run.
+    /// </summary>
+    public LoopOutcome? Step(in InboxItem item) => Dispatch(in item);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private LoopOutcome? Dispatch(in InboxItem item)
     {

@@ -149,6 +149,11 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     public void Start(TradingKernel kernel, CancellationToken ct)
     {
         _ = _inbox ?? throw new InvalidOperationException("the live execution client was not attached to a session");
+
+        // Commands given while the session re-ran its journal (a restart) are not sent as they are: the start
+        // reconciliation looks every unanswered order up and sends it once if the venue never got it. A cancel may be
+        // asked again safely, so cancels go out.
+        _held.RemoveAll(c => c is not CancelOrder);
         _port.ConnectAsync(new InboxSink(this), ct).GetAwaiter().GetResult();
 
         // Before the first trade: what the venue holds against what the run holds (after a resume, its snapshot).

@@ -12,7 +12,8 @@ namespace Keel.Runtime.Sessions;
 /// Everything a session snapshot holds: one record of records, written and read by <see cref="SnapshotJsonContext"/>.
 /// <paramref name="Exchange"/> is null for a venue that keeps no state here (a live broker); <paramref name="Strategy"/>
 /// is the strategy's state as its own codec wrote it; <paramref name="OrdersCsv"/> is null when orders.csv is not written;
-/// <paramref name="Venue"/> is a live venue client's own state (its fill watermark), absent for the simulated exchange.
+/// <paramref name="Venue"/> is a live venue client's own state (its fill watermark), absent for the simulated exchange;
+/// <paramref name="Inputs"/> is the sequence of the last journaled input the snapshot includes (live runs only).
 /// </summary>
 public sealed record SessionSnapshot(
     int Format,
@@ -27,7 +28,8 @@ public sealed record SessionSnapshot(
     OrderCountsSnapshot OrderCounts,
     OrdersCsvSnapshot? OrdersCsv,
     OutputLengths Outputs,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Venue = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Venue = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Inputs = null);
 
 /// <summary>Lengths of the output files when the snapshot was taken (null: the output is not written); a resume truncates them to these.</summary>
 public sealed record OutputLengths(long? Orders, long? Fills, long? Trades, long? Equity);

@@ -140,6 +140,12 @@ public sealed record SessionPersistence
     /// wall time it was taken at (live runs: the record a replay re-runs). Null: inputs are not journaled.
     /// </summary>
     public InputJournal? Inputs { get; init; }
+
+    /// <summary>
+    /// The journaled inputs after a sequence, in order (live runs): a resumed session re-runs those its snapshot does
+    /// not include before it reconciles and trades, so it continues exactly where the last session got to.
+    /// </summary>
+    public Func<long, IEnumerable<InputRecord>>? InputsAfter { get; init; }
 }
 
 /// <summary>Where a live session's inputs are numbered from: after the last one already stored (a resumed run continues it).</summary>
@@ -342,12 +348,13 @@ public static class TradingSession
 
         var inbox = new Inbox(batchSize: settings.BarBatchSize);
         var loop = new KernelLoop(kernel, inbox);
-        var state = new SnapshotParts(kernel, portfolio, venue.State, venue.Hooks, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
+        var state = new SnapshotParts(kernel, portfolio, venue.State, venue.Hooks, persistence?.Inputs, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
         var encoder = persistence is null ? null : new SnapshotEncoder();
+        long inputsInSnapshot = 0;
         if (persistence?.ResumeFrom is string resumeFrom)
         {
-            loop.DataEvents = state.Load(resumeFrom);
+            (loop.DataEvents, inputsInSnapshot) = state.Load(resumeFrom);
         }
 
         if (persistence is not null)
@@ -459,6 +466,29 @@ public static class TradingSession
             IsBackground = true,
             Name = "keel-feeder",
         };
+
+        if (persistence?.InputsAfter is { } inputsAfter && persistence.Inputs is { Last: > 0 } journaled && journaled.Last > inputsInSnapshot)
+        {
+            // Journal replay: what the last session took after its snapshot (up to a crash), through the same kernel.
+            // Commands it gives are held by the venue and settled by the start reconciliation; nothing is journaled twice.
+            if (kernel.State == KernelState.Created)
+            {
+                kernel.Start();
+            }
+
+            foreach (var record in inputsAfter(inputsInSnapshot))
+            {
+                var item = InputCodec.Decode(record);
+                if (item.Kind != InboxItemKind.Command || item.Command != KernelCommand.Stop)
+                {
+                    loop.Step(in item);
+                    if (item.Kind is InboxItemKind.Bar or InboxItemKind.Tick)
+                    {
+                        loop.DataEvents++;
+                    }
+                }
+            }
+        }
 
         LoopOutcome outcome;
         try
@@ -593,6 +623,7 @@ public static class TradingSession
         Portfolio portfolio,
         ISnapshotable<ExchangeSnapshot>? exchange,
         ISessionVenueHooks? hooks,
+        InputJournal? inputs,
         IStrategyHost strategy,
         PerformanceTracker performance,
         TradeTracker trades,
@@ -624,11 +655,12 @@ public static class TradingSession
                 counter.Capture(),
                 ordersWriter?.Capture(),
                 new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position),
-                hooks?.CaptureState());
+                hooks?.CaptureState(),
+                inputs?.Last);
         }
 
-        /// <summary>Restores every part; returns how many market data events the run had processed.</summary>
-        public long Load(string payload)
+        /// <summary>Restores every part; returns how many market data events the run had processed, and the last input it included.</summary>
+        public (long DataEvents, long Inputs) Load(string payload)
         {
             var snapshot = Read(payload);
             if (snapshot.StrategyName != strategy.Name)
@@ -662,7 +694,7 @@ public static class TradingSession
                     ordersWriter.Restore(snapshot.OrdersCsv, kernel.GetOrder);
                 }
 
-                return snapshot.DataEvents;
+                return (snapshot.DataEvents, snapshot.Inputs ?? 0);
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException)
             {

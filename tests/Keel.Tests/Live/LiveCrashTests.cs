@@ -113,6 +113,10 @@ public sealed class LiveCrashTests : IDisposable
             var venueQty = (await venue.GetPositionsAsync()).SingleOrDefault(p => p.Instrument.Symbol == "ORCL")?.Quantity ?? Quantity.Zero;
             Assert.Equal(venueQty, journal.Position);
         }
+
+        // Each restart re-ran what the crashed session had journaled after its snapshot, so the journal holds one
+        // consistent history: replayed from the start, it creates exactly the run's orders.
+        LiveRunTests.AssertReplaysExactly(db, runId!);
     }
 
     private static async Task<bool> Exited(CliRunner.Child child, TimeSpan within)
