@@ -33,17 +33,22 @@ internal sealed class RunOptions
         Add(Params);
         Add(Stake);
         Add(Cash);
-        Add(Commission);
-        Add(CommissionPerShare);
-        Add(CommissionMinimum);
-        Add(CommissionPerOrder);
-        Add(Slippage);
-        Add(FillAt);
-        Add(VolumeParticipation);
-        Add(From);
-        Add(To);
-        Add(Out);
-        Add(Symbol);
+        if (!live)
+        {
+            // How the simulated exchange fills, and which part of a file is read: a live venue fills by itself.
+            Add(Commission);
+            Add(CommissionPerShare);
+            Add(CommissionMinimum);
+            Add(CommissionPerOrder);
+            Add(Slippage);
+            Add(FillAt);
+            Add(VolumeParticipation);
+            Add(From);
+            Add(To);
+            Add(Out);
+            Add(Symbol);
+        }
+
         Add(AssetClass);
         Add(TickSize);
         Add(LotSize);
