@@ -10,6 +10,11 @@ if (args.Length > 0 && args[0] == "latency")
     return await Keel.Benchmarks.FeedLatency.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "tick-to-order")
+{
+    return Keel.Benchmarks.TickToOrder.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "before-send")
 {
     return await Keel.Benchmarks.JournalBeforeSend.Run(args[1..]);
