@@ -134,6 +134,8 @@ public sealed partial class AlpacaTradingVenue
                 {
                     if (coid is { } id && ApplyFill(Track(a.OrderId, id, a.Symbol, a.Side), a.ExecutionId, a.OrderId, a.CumQty, a.Qty, a.Price, a.Time))
                     {
+                        // Counted as it is delivered: whoever sees the fill sees the count.
+                        Counters.CaughtUp(1);
                         newFills++;
                     }
                 }
@@ -170,7 +172,6 @@ public sealed partial class AlpacaTradingVenue
 
             if (newFills + events > 0)
             {
-                Counters.CaughtUp(newFills);
                 VenueLog.CaughtUp(_log, VenueName, newFills, events);
             }
         }
