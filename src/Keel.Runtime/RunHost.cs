@@ -87,6 +87,7 @@ public sealed class RunHandle
     private PreparedRun? _run;
     private int _status = (int)RunStatus.Created;
     private long _progressBits;
+    private long _feedTicks;
 
     internal RunHandle(RunSpec spec, IRunObserver observer)
     {
@@ -104,6 +105,9 @@ public sealed class RunHandle
     /// <summary>How far through its data the run is, 0–100 (0 for a live feed).</summary>
     public double Progress => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _progressBits));
 
+    /// <summary>Ticks a live feed has handed the run so far (0 for a file): with <see cref="QueryAsync"/>, how a host knows the run has taken everything the feed delivered.</summary>
+    public long FeedTicks => Interlocked.Read(ref _feedTicks);
+
     /// <summary>Sequence number of the newest event so far.</summary>
     public long LastSequence => _events.LastSequence;
 
@@ -120,6 +124,34 @@ public sealed class RunHandle
         _run is { Services.KeepEvents: false }
             ? throw new InvalidOperationException("this host does not keep run events (RunServices.KeepEvents is off)")
             : _events.ReadAsync(afterSequence, ct);
+
+    /// <summary>
+    /// Runs <paramref name="query"/> on the kernel's thread, after everything already in its inbox and between two inputs,
+    /// and returns its result: a consistent read of the run's orders, positions and state. The query must only read,
+    /// and quickly: the kernel waits for it. It is not an input (a live run does not journal it).
+    /// </summary>
+    public async Task<T> QueryAsync<T>(Func<TradingKernel, T> query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await PostAsync(InboxItem.ForCall(k =>
+        {
+            try
+            {
+                answer.TrySetResult(query(k));
+            }
+            catch (Exception ex)
+            {
+                answer.TrySetException(ex);
+            }
+        }), ct).ConfigureAwait(false);
+        if (await Task.WhenAny(answer.Task, Completion).WaitAsync(ct).ConfigureAwait(false) != answer.Task)
+        {
+            throw new InvalidOperationException($"run {RunId ?? Spec.Strategy} ended before it answered the query");
+        }
+
+        return await answer.Task.ConfigureAwait(false);
+    }
 
     public Task PauseAsync(CancellationToken ct = default) => PostAsync(InboxItem.ForCommand(KernelCommand.Pause), ct);
 
@@ -266,6 +298,12 @@ public sealed class RunHandle
         public void Note(string message) => inner.Note(message);
 
         public void Resuming(string message) => inner.Resuming(message);
+
+        public void FeedTick()
+        {
+            Interlocked.Increment(ref handle._feedTicks);
+            inner.FeedTick();
+        }
 
         public void Progress(long done, long total)
         {

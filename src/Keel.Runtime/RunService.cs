@@ -34,6 +34,11 @@ public interface IRunObserver
 
     /// <summary>Progress of the data source, for a progress bar; called from the feeder's thread.</summary>
     void Progress(long done, long total);
+
+    /// <summary>A live feed handed the run one more tick (after candle aggregation, with what it made already in the kernel's inbox); called from the feed's thread.</summary>
+    void FeedTick()
+    {
+    }
 }
 
 /// <summary>An observer that ignores everything (tests, servers that only read the event stream).</summary>

@@ -15,6 +15,13 @@ public sealed class SandboxOptions
     /// <summary>Time compression of the replay: 60 sends an hour of data in a minute; <see cref="double.PositiveInfinity"/> = as fast as possible.</summary>
     public double Speed { get; set; } = 1;
 
+    /// <summary>
+    /// The replay waits for <see cref="SandboxServer.StepAsync"/> and publishes one event (a tick or a finished bar) per
+    /// step, whatever <see cref="Speed"/> says: a test decides when the market moves, so runs on the sandbox are
+    /// deterministic. The generator is not affected.
+    /// </summary>
+    public bool Lockstep { get; set; }
+
     /// <summary>Bar files replayed as ticks; both venues serve every series.</summary>
     public IList<SandboxSeries> Series { get; } = [];
 
@@ -67,6 +74,12 @@ public sealed class SandboxOptions
 /// EUR_USD-style); <paramref name="Timeframe"/> (e.g. 1m, 5m, M5, 1h, 1d) overrides the interval inferred from the data.
 /// </summary>
 public sealed record SandboxSeries(string Symbol, string Path, string? Timeframe = null);
+
+/// <summary>
+/// One event a lockstep replay published: on which venue, whether it was a tick (else a finished bar), its symbol, venue
+/// time and price, and how many data messages went to that venue's clients for it (a trade and a quote are two).
+/// </summary>
+public sealed record SandboxStep(string Venue, bool IsTick, string Symbol, Keel.Domain.Timestamp Time, Keel.Domain.Price Price, long Messages);
 
 /// <summary>Random-walk ticks for <paramref name="Symbols"/>, <paramref name="TicksPerSecond"/> in total, deterministic by <paramref name="Seed"/>; timestamps are the wall clock.</summary>
 public sealed record SandboxGenerator(IReadOnlyList<string> Symbols, int TicksPerSecond, decimal StartPrice = 100m, int Seed = 42)

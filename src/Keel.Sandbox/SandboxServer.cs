@@ -31,12 +31,14 @@ public sealed class SandboxServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping;
     private readonly VenueFeed _alpacaFeed;
     private readonly VenueFeed _oandaFeed;
+    private readonly Trading.Alpaca.AlpacaTradingApi _alpacaTrading;
     private readonly TaskCompletionSource _replayCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     private SandboxServer(WebApplication alpacaApp, WebApplication oandaApp, CancellationTokenSource stopping, VenueFeed alpacaFeed, VenueFeed oandaFeed,
-        SandboxFaults faults, SandboxStats stats, Uri alpaca, Uri oanda)
+        Trading.Alpaca.AlpacaTradingApi alpacaTrading, SandboxFaults faults, SandboxStats stats, Uri alpaca, Uri oanda)
     {
+        _alpacaTrading = alpacaTrading;
         _alpacaApp = alpacaApp;
         _oandaApp = oandaApp;
         _stopping = stopping;
@@ -100,6 +102,33 @@ public sealed class SandboxServer : IAsyncDisposable
     /// <summary>Completes when the OANDA stream has replayed every series and written it to the clients connected at the end.</summary>
     public Task OandaReplayCompleted => _oandaFeed.ReplayCompleted;
 
+    /// <summary>
+    /// With <see cref="SandboxOptions.Lockstep"/>: publishes the next replayed event on each venue whose replay has started
+    /// (a client subscribed). A tick fills the trading account's orders first; <paramref name="afterTrading"/> runs
+    /// before the tick reaches the market data clients (a test waits there for the fills to be booked, as a simulated
+    /// exchange books them before the strategy sees the tick); the call returns once the event is written to every
+    /// client. Returns the last venue's step, or null when no replay has anything left.
+    /// </summary>
+    public async Task<SandboxStep?> StepAsync(Func<SandboxStep, Task>? afterTrading = null, CancellationToken cancellationToken = default)
+    {
+        SandboxStep? last = null;
+        foreach (var feed in new[] { _alpacaFeed, _oandaFeed })
+        {
+            if (await feed.StepAsync(afterTrading, cancellationToken).ConfigureAwait(false) is { } step)
+            {
+                last = step;
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>
+    /// The simulated Alpaca account's net position in <paramref name="symbol"/> and its open orders there, read in process:
+    /// no request, so no fault and no rate limit touches it (a test compares a run's book with it between steps).
+    /// </summary>
+    public (Quantity Position, int OpenOrders) AlpacaBook(string symbol) => _alpacaTrading.Account.Holdings(symbol);
+
     /// <summary>Loads the series, binds both ports and starts serving. Bad data throws <see cref="Keel.Engine.Data.DataFormatException"/>; a busy port throws <see cref="IOException"/>.</summary>
     public static Task<SandboxServer> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default) =>
         StartAsync(options, null, cancellationToken);
@@ -152,7 +181,7 @@ public sealed class SandboxServer : IAsyncDisposable
             {
                 e.Primary = AlpacaWire.StreamBar(e);
             }
-        }, stopping.Token)
+        }, stopping.Token, options.Lockstep)
         { Logger = log };
         var oandaFeed = new VenueFeed("oanda", stats.Oanda, loaded, generator, options.Speed, time, e =>
         {
@@ -161,7 +190,7 @@ public sealed class SandboxServer : IAsyncDisposable
                 e.Primary = OandaWire.Price(e, halfSpread, Decimals(e.Symbol), unixTimes: false);
                 oandaAccount.OnPrice(e.Symbol, e.Time, e.Price);
             }
-        }, stopping.Token)
+        }, stopping.Token, options.Lockstep)
         { Logger = log };
         oandaFeed.AddSymbols(options.OandaInstruments);
         var faults = new SandboxFaults(time, () => Drop(alpacaFeed, oandaFeed));
@@ -200,7 +229,7 @@ public sealed class SandboxServer : IAsyncDisposable
             var oandaUri = await StartAppAsync(oandaApp, "OANDA", options.Host, options.OandaPort, cancellationToken).ConfigureAwait(false);
             SandboxLog.Listening(log, "Alpaca", alpacaUri);
             SandboxLog.Listening(log, "OANDA", oandaUri);
-            return new SandboxServer(alpacaApp, oandaApp, stopping, alpacaFeed, oandaFeed, faults, stats, alpacaUri, oandaUri);
+            return new SandboxServer(alpacaApp, oandaApp, stopping, alpacaFeed, oandaFeed, trading, faults, stats, alpacaUri, oandaUri);
         }
         catch
         {

@@ -103,6 +103,8 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
                 {
                     self.Write(InboxItem.ForTick(t));
                 }
+
+                observer.FeedTick();
             },
             HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
         }, observer, stopEndsSession, stop);

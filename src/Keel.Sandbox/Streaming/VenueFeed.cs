@@ -21,14 +21,17 @@ internal sealed class VenueFeed
     private readonly Dictionary<string, MarketEvent> _last = new(StringComparer.Ordinal);
     private readonly HashSet<string> _symbols = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _replayCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Threading.Channels.Channel<StepRequest>? _steps;
+    private volatile bool _replayDone;
     private readonly Lock _gate = new();
     private long _nextTradeId;
     private int _started;
     private Task _running = Task.CompletedTask;
 
     public VenueFeed(string venue, VenueStats stats, IReadOnlyList<SeriesData> series, SandboxGenerator? generator, double speed, TimeProvider time,
-        Action<MarketEvent> encode, CancellationToken stopping)
+        Action<MarketEvent> encode, CancellationToken stopping, bool lockstep = false)
     {
+        _steps = lockstep ? System.Threading.Channels.Channel.CreateUnbounded<StepRequest>() : null;
         Venue = venue;
         _stats = stats;
         _series = series;
@@ -88,6 +91,29 @@ internal sealed class VenueFeed
         var replay = _series.Count > 0 ? Task.Run(() => ReplayAsync(_stopping), CancellationToken.None) : Task.CompletedTask;
         var generate = _generator is not null ? Task.Run(() => GenerateAsync(_generator, _stopping), CancellationToken.None) : Task.CompletedTask;
         _running = Task.WhenAll(replay, generate);
+    }
+
+    /// <summary>
+    /// Lockstep only: publishes the replay's next event (a tick or a finished bar). A tick is first applied to the trading
+    /// account (orders fill and their updates go out on the trade stream), then <paramref name="afterTrading"/> runs, then
+    /// the tick is delivered to the market data clients and written out. Null when the replay has ended or not started.
+    /// </summary>
+    public async Task<SandboxStep?> StepAsync(Func<SandboxStep, Task>? afterTrading, CancellationToken ct)
+    {
+        if (_steps is null)
+        {
+            throw new InvalidOperationException("the sandbox is not in lockstep (SandboxOptions.Lockstep)");
+        }
+
+        if (!Started || _replayDone)
+        {
+            return null;
+        }
+
+        var request = new StepRequest(afterTrading);
+        await _steps.Writer.WriteAsync(request, ct).ConfigureAwait(false);
+        using var registration = ct.Register(() => request.Done.TrySetCanceled(ct));
+        return await request.Done.Task.ConfigureAwait(false);
     }
 
     /// <summary>Waits for the replay and generator loops to end (after the server stopped).</summary>
@@ -170,10 +196,24 @@ internal sealed class VenueFeed
             long start = _time.GetTimestamp();
             long? first = null;
             long count = 0;
-            while (cursor.TryNext(out var e))
+            while (true)
             {
+                StepRequest? step = _steps is null ? null : await _steps.Reader.ReadAsync(ct).ConfigureAwait(false);
+                if (!cursor.TryNext(out var e))
+                {
+                    _replayDone = true;
+                    step?.Done.TrySetResult(null);
+                    break;
+                }
+
                 ct.ThrowIfCancellationRequested();
                 first ??= e.Time;
+                if (step is not null)
+                {
+                    await StepAsync(e, step, ct).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (!asFastAsPossible)
                 {
                     double due = (e.Time - first.Value) / 1e9 / _speed;
@@ -198,6 +238,10 @@ internal sealed class VenueFeed
 
             SandboxLog.ReplayCompleted(Logger, Venue);
             _replayCompleted.TrySetResult();
+            while (_steps is not null && _steps.Reader.TryRead(out var late))
+            {
+                late.Done.TrySetResult(null);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -257,7 +301,28 @@ internal sealed class VenueFeed
         }
     }
 
-    private async ValueTask PublishAsync(MarketEvent e, bool backpressure, CancellationToken ct)
+    private async Task StepAsync(MarketEvent e, StepRequest request, CancellationToken ct)
+    {
+        try
+        {
+            long sent = _stats.MessagesSent;
+            var step = new SandboxStep(Venue, e.Kind == MarketEventKind.Tick, e.Symbol, Keel.Domain.Timestamp.FromUnixNanos(e.Time), Keel.Domain.Price.FromRaw(e.Price), 0);
+            await PublishAsync(e, backpressure: true, ct, request.AfterTrading is null ? null : () => request.AfterTrading(step)).ConfigureAwait(false);
+            foreach (var session in _sessions.Values)
+            {
+                await session.FlushAsync().WaitAsync(ct).ConfigureAwait(false);
+            }
+
+            request.Done.TrySetResult(step with { Messages = _stats.MessagesSent - sent });
+        }
+        catch (Exception ex)
+        {
+            request.Done.TrySetException(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask PublishAsync(MarketEvent e, bool backpressure, CancellationToken ct, Func<Task>? afterEncode = null)
     {
         if (e.Kind == MarketEventKind.Tick)
         {
@@ -265,6 +330,11 @@ internal sealed class VenueFeed
         }
 
         _encode(e);
+        if (afterEncode is not null)
+        {
+            await afterEncode().ConfigureAwait(false);
+        }
+
         StreamSession[] targets;
         lock (_gate)
         {
@@ -292,4 +362,11 @@ internal sealed class VenueFeed
             _stats.Lost();
         }
     }
+}
+
+internal sealed class StepRequest(Func<SandboxStep, Task>? afterTrading)
+{
+    public Func<SandboxStep, Task>? AfterTrading { get; } = afterTrading;
+
+    public TaskCompletionSource<SandboxStep?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

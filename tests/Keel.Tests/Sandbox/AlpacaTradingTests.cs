@@ -284,6 +284,41 @@ public class AlpacaTradingTests
     }
 
     [Fact]
+    public async Task Chaos_ServerErrorsAboutOneSubmissionInTwo_AndIsCheckedAndCleared()
+    {
+        await using var server = await StartAsync();
+        using var http = Alpaca(server);
+        await Trading.PricesAsync(http, "AAPL", "100");
+        var (bad, body) = await Trading.PostAsync(http, "/_sandbox/alpaca/faults", """{"chaos":1.5}""");
+        Assert.Equal(422, bad);
+        Assert.Contains("chaos (a probability 0–1)", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // In process, so the control requests themselves are not rate-limited.
+        server.Faults.AlpacaTrading.ChaosSeed = 3;
+        server.Faults.AlpacaTrading.Chaos = 0.5;
+        int failed = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            using var once = Alpaca(server);
+            try
+            {
+                var (status, _) = await Trading.PostAsync(once, "/v2/orders", $$"""{"symbol":"AAPL","qty":"1","side":"buy","type":"limit","limit_price":"90","time_in_force":"gtc","client_order_id":"chaos-{{i}}"}""");
+                failed += status == 200 ? 0 : 1;
+            }
+            catch (HttpRequestException)
+            {
+                failed++; // the answer was lost
+            }
+        }
+
+        // Each submission draws a rate limit, a 500 and a lost answer at one in two each: about seven in eight fail.
+        Assert.InRange(failed, 25, 39);
+        Assert.Equal(0.5, (await GetJsonAsync(http, "/_sandbox/alpaca/faults")).GetProperty("chaos").GetDouble());
+        await Trading.PostAsync(http, "/_sandbox/alpaca/faults", """{"reset":true}""");
+        Assert.Equal(0, server.Faults.AlpacaTrading.Chaos);
+    }
+
+    [Fact]
     public async Task LostResponse_TheOrderExistsThoughTheClientGotNoAnswer()
     {
         await using var server = await StartAsync();

@@ -336,6 +336,16 @@ internal sealed class AlpacaAccount : IOrderEventSink
         }
     }
 
+    /// <summary>The account's net position in <paramref name="symbol"/> and how many of its orders are open, read directly (no request, no faults).</summary>
+    public (Quantity Position, int OpenOrders) Holdings(string symbol)
+    {
+        lock (_gate)
+        {
+            var position = _portfolio.Positions.FirstOrDefault(p => p.Instrument.Symbol == symbol);
+            return (position?.Quantity ?? Quantity.Zero, _orders.Count(o => o.IsOpen && o.Symbol == symbol));
+        }
+    }
+
     public ApiResult Positions()
     {
         lock (_gate)

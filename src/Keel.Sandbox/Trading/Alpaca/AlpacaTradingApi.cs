@@ -97,6 +97,7 @@ internal sealed class AlpacaTradingApi
         context.Response.Headers["X-Request-ID"] = Guid.NewGuid().ToString("N");
         if (limited)
         {
+            _feed.Stats.Limited();
             long wait = f.RetryAfterS > 0 ? f.RetryAfterS : Math.Max(1, reset - _time.GetUtcNow().ToUnixTimeSeconds());
             context.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
             SandboxLog.TradingFault(_log, "rate_limit_next", context.Request.Path.Value ?? string.Empty);
@@ -473,10 +474,15 @@ internal sealed class AlpacaTradingApi
             bool isCount = p.Name is "rate_limit_next" or "server_error_next" or "lose_response_next" or "duplicate_events_next" or "drop_fill_events_next" or "stall_ms"
                 or "out_of_order_next" or "retry_after_s";
             bool isFlag = p.Name is "silent_stream" or "reset" or "drop_stream";
-            bool ok = isCount ? p.Value.TryGetInt32(out int n) && n >= 0 : isFlag && p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False;
+            bool ok = p.Name switch
+            {
+                "chaos" => p.Value.TryGetDouble(out double chance) && chance is >= 0 and <= 1,
+                "chaos_seed" => p.Value.TryGetInt32(out _),
+                _ => isCount ? p.Value.TryGetInt32(out int n) && n >= 0 : isFlag && p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False,
+            };
             if (!ok)
             {
-                return ApiResult.Invalid($"'{p.Name}' was {p.Value.GetRawText()}; expected rate_limit_next, server_error_next, lose_response_next, duplicate_events_next, drop_fill_events_next, out_of_order_next, retry_after_s, stall_ms (a count ≥ 0) or silent_stream, drop_stream, reset (true/false)");
+                return ApiResult.Invalid($"'{p.Name}' was {p.Value.GetRawText()}; expected rate_limit_next, server_error_next, lose_response_next, duplicate_events_next, drop_fill_events_next, out_of_order_next, retry_after_s, stall_ms (a count ≥ 0), silent_stream, drop_stream, reset (true/false), chaos (a probability 0–1) or chaos_seed (an integer)");
             }
         }
 
@@ -503,6 +509,12 @@ internal sealed class AlpacaTradingApi
                     break;
                 case "drop_fill_events_next":
                     f.DropFillEventsNext = p.Value.GetInt32();
+                    break;
+                case "chaos":
+                    f.Chaos = p.Value.GetDouble();
+                    break;
+                case "chaos_seed":
+                    f.ChaosSeed = p.Value.GetInt32();
                     break;
                 case "stall_ms":
                     f.StallMs = p.Value.GetInt32();
@@ -537,6 +549,7 @@ internal sealed class AlpacaTradingApi
         w.WriteNumber("duplicate_events_next", f.DuplicateEventsNext);
         w.WriteNumber("drop_fill_events_next", f.DropFillEventsNext);
         w.WriteNumber("stall_ms", f.StallMs);
+        w.WriteNumber("chaos", f.Chaos);
         w.WriteBoolean("silent_stream", f.SilentStream);
         w.WriteNumber("out_of_order_next", f.OutOfOrderNext);
         w.WriteNumber("retry_after_s", f.RetryAfterS);

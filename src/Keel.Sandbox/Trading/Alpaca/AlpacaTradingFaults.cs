@@ -15,6 +15,9 @@ public sealed class AlpacaTradingFaults
     private volatile bool _silentStream;
     private int _outOfOrderNext;
     private int _retryAfterS;
+    private readonly Lock _chaosGate = new();
+    private Random _random = new(7);
+    private double _chaos;
 
     /// <summary>The next N trading requests answer 429 with <c>Retry-After</c> and <c>X-Ratelimit-Remaining: 0</c>.</summary>
     public int RateLimitNext
@@ -79,6 +82,30 @@ public sealed class AlpacaTradingFaults
         set => Volatile.Write(ref _retryAfterS, Math.Max(0, value));
     }
 
+    /// <summary>
+    /// Chaos: besides the counted faults above, each trading request is rate-limited, each order submission answered
+    /// 500 or has its answer lost, and each trade_updates event duplicated, dropped (fills) or sent out of order, each
+    /// independently with this probability (0 = off, 0.1 = one in ten). Drawn from a generator seeded by
+    /// <see cref="ChaosSeed"/>.
+    /// </summary>
+    public double Chaos
+    {
+        get => Volatile.Read(ref _chaos);
+        set => Volatile.Write(ref _chaos, Math.Clamp(value, 0, 1));
+    }
+
+    /// <summary>Seed of the chaos draws (setting it restarts the sequence).</summary>
+    public int ChaosSeed
+    {
+        set
+        {
+            lock (_chaosGate)
+            {
+                _random = new Random(value);
+            }
+        }
+    }
+
     /// <summary>Switches every trading fault off.</summary>
     public void Reset()
     {
@@ -91,17 +118,32 @@ public sealed class AlpacaTradingFaults
         SilentStream = false;
         OutOfOrderNext = 0;
         RetryAfterS = 0;
+        Chaos = 0;
     }
 
-    internal bool TryTakeRateLimit() => SandboxFaults.TryTake(ref _rateLimitNext);
+    internal bool TryTakeRateLimit() => SandboxFaults.TryTake(ref _rateLimitNext) || Roll();
 
-    internal bool TryTakeServerError() => SandboxFaults.TryTake(ref _serverErrorNext);
+    internal bool TryTakeServerError() => SandboxFaults.TryTake(ref _serverErrorNext) || Roll();
 
-    internal bool TryTakeLoseResponse() => SandboxFaults.TryTake(ref _loseResponseNext);
+    internal bool TryTakeLoseResponse() => SandboxFaults.TryTake(ref _loseResponseNext) || Roll();
 
-    internal bool TryTakeDuplicate() => SandboxFaults.TryTake(ref _duplicateEventsNext);
+    internal bool TryTakeDuplicate() => SandboxFaults.TryTake(ref _duplicateEventsNext) || Roll();
 
-    internal bool TryTakeDropFill() => SandboxFaults.TryTake(ref _dropFillEventsNext);
+    internal bool TryTakeDropFill() => SandboxFaults.TryTake(ref _dropFillEventsNext) || Roll();
 
-    internal bool TryTakeOutOfOrder() => SandboxFaults.TryTake(ref _outOfOrderNext);
+    internal bool TryTakeOutOfOrder() => SandboxFaults.TryTake(ref _outOfOrderNext) || Roll();
+
+    private bool Roll()
+    {
+        double chaos = Chaos;
+        if (chaos <= 0)
+        {
+            return false;
+        }
+
+        lock (_chaosGate)
+        {
+            return _random.NextDouble() < chaos;
+        }
+    }
 }
