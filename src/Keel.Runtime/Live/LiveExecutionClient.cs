@@ -78,7 +78,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     private readonly List<object> _held = [];
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<ClientOrderId, long> _sentAt = [];
-    private readonly HashSet<ClientOrderId> _resent = [];
+    private readonly Dictionary<ClientOrderId, int> _resent = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reconcileSoon = new(0, 1);
     private Inbox? _inbox;
@@ -263,16 +263,20 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         }
     }
 
+    /// <summary>How many times an order the venue does not have is sent again before Keel leaves it to the operator.</summary>
+    internal const int MaxResends = 5;
+
     /// <summary>
-    /// Sends an order the venue does not have, once, under its own client id: after a restart (its journal says it was
-    /// submitted, the venue has never seen it) or after a lost answer the venue still does not show after
-    /// <see cref="LiveExecutionOptions.ResendAfter"/>. Returns false when it may not go (too soon, or sent again already).
-    /// Called on the kernel thread.
+    /// Sends an order the venue does not have again, under its own client id (the venue refuses a second order with it):
+    /// after a restart (its journal says it was submitted, the venue has never seen it) or after a lost answer the venue
+    /// still does not show <see cref="LiveExecutionOptions.ResendAfter"/> after the last send. Each time the venue was
+    /// asked first; at most <see cref="MaxResends"/> times (a venue that keeps failing is then the operator's: the order
+    /// stays unknown and every round says so). Returns false when it may not go. Called on the kernel thread.
     /// </summary>
     internal bool TryResend(Order order)
     {
-        var now = _time.GetTimestamp();
-        if (_resent.Contains(order.Id))
+        int sent = _resent.GetValueOrDefault(order.Id);
+        if (sent >= MaxResends)
         {
             return false;
         }
@@ -285,7 +289,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
             }
         }
 
-        _resent.Add(order.Id);
+        _resent[order.Id] = sent + 1;
         _held.Add(SubmitOrder.From(order, Timestamp.FromDateTimeOffset(_time.GetUtcNow())));
         LiveLog.Resending(_log, _runId, order.Id.Value, _port.Name);
         return true;

@@ -37,4 +37,7 @@ internal static partial class LiveLog
 
     [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "run {RunId}: {Venue} differs from the run in ways it cannot explain: {Summary}")]
     public static partial void Unexplained(ILogger logger, string runId, string venue, string summary);
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "run {RunId}: {Venue} differs from the run in a way it cannot explain yet; checking again before halting")]
+    public static partial void Unconfirmed(ILogger logger, string runId, string venue);
 }

@@ -79,23 +79,49 @@ public sealed class LiveReconciler
         kernel.Annotate(NoticeLevel.Info, "reconciled", $"at start with {_client.Name}: {report.Summary()}");
     }
 
-    /// <summary>A round while the run trades.</summary>
+    /// <summary>
+    /// A round while the run trades. The venue is read over several requests while the market and the run go on, so one
+    /// round can catch an order after its fill but before the fill is listed; a difference Keel cannot explain is
+    /// therefore confirmed by a second, fresh round before the run halts on it (a real one is still there).
+    /// </summary>
     internal async Task ReconcileAsync(CancellationToken ct)
+    {
+        if (await RoundAsync(confirming: false, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        LiveLog.Unconfirmed(_client.Log, _client.RunId, _client.Name);
+        await Task.Delay(ConfirmDelay, _client.Time, ct).ConfigureAwait(false);
+        await RoundAsync(confirming: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the confirming round waits for events in flight to arrive.</summary>
+    internal static TimeSpan ConfirmDelay { get; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>One round; false when it found a difference it cannot explain and did not halt (not <paramref name="confirming"/>).</summary>
+    private async Task<bool> RoundAsync(bool confirming, CancellationToken ct)
     {
         var book = await _client.OnKernel(Capture).WaitAsync(ct).ConfigureAwait(false);
         var venue = await ReadVenueAsync(book, ct).ConfigureAwait(false);
-        await _client.OnKernel(k =>
+        return await _client.OnKernel(k =>
         {
             // Compared with the book as it is now: events that arrived meanwhile are not undone or done twice.
             var report = Reconciliation.Compare(Capture(k), venue, new ReconcileOptions(_client.Options.Adopt));
             if (report.MustStop)
             {
+                if (!confirming)
+                {
+                    return false;
+                }
+
                 // While trading, a difference nobody can explain is critical: the run halts new orders and says why.
-                var summary = report.Summary();
+                var summary = report.Summary() + ": " + string.Join("; ", report.Differences.Where(d => !d.IsInformation)
+                    .Select(d => $"{d.Kind} {d.Instrument} {d.ClientOrderId?.Value ?? d.VenueOrderId?.Value}: Keel holds {d.KeelHolds}, the venue says {d.VenueSays}"));
                 LiveLog.Unexplained(_client.Log, _client.RunId, _client.Name, summary);
                 k.Halt($"reconciliation with {_client.Name}: {summary}");
                 Finish(report);
-                return 0;
+                return true;
             }
 
             Apply(k, report);
@@ -104,7 +130,7 @@ public sealed class LiveReconciler
                 k.Annotate(NoticeLevel.Warning, "reconciled", $"with {_client.Name}: {report.Summary()}");
             }
 
-            return 0;
+            return true;
         }).WaitAsync(ct).ConfigureAwait(false);
     }
 

@@ -61,7 +61,7 @@ public sealed class LiveChaosTests : IDisposable
         var trading = faults.AlpacaTrading;
         if (chaos)
         {
-            trading.ChaosSeed = 11;
+            trading.ChaosSeed = 1; // this seed once halted a run on a reconciliation that read the venue mid-change (now confirmed first)
             trading.RetryAfterS = 1;
             trading.Chaos = 0.10;
         }
