@@ -57,6 +57,13 @@ public sealed record RunSpec
 
     public required bool FillAtClose { get; init; }
 
+    /// <summary>
+    /// Backtest: replay each bar as four trade ticks (<see cref="Keel.Engine.Data.BarTicks"/>, as the sandbox's feeds do)
+    /// before the bar itself, so a strategy that trades on ticks (ladder) runs as it would live, and orders fill on those
+    /// ticks. The strategy gets the ticks when it trades on them and the bar when it trades on bars.
+    /// </summary>
+    public bool BarTicks { get; init; }
+
     public required decimal? VolumeParticipation { get; init; }
 
     public required Timestamp? From { get; init; }

@@ -56,6 +56,10 @@ public static class RunSpecJson
             w.WriteString("commissionPerOrder", s.CommissionPerOrder.ToString());
             w.WriteString("slippage", s.Slippage.ToString(CultureInfo.InvariantCulture));
             w.WriteBoolean("fillAtClose", s.FillAtClose);
+            if (s.BarTicks)
+            {
+                w.WriteBoolean("barTicks", true);
+            }
             Opt(w, "volumeParticipation", s.VolumeParticipation?.ToString(CultureInfo.InvariantCulture));
             if (s.From is Timestamp from)
             {
@@ -189,6 +193,7 @@ public static class RunSpecJson
                 CommissionPerOrder = Money.Parse(R("commissionPerOrder")),
                 Slippage = D("slippage"),
                 FillAtClose = e.GetProperty("fillAtClose").GetBoolean(),
+                BarTicks = e.TryGetProperty("barTicks", out var bt) && bt.ValueKind == JsonValueKind.True,
                 VolumeParticipation = S("volumeParticipation") is string vp ? decimal.Parse(vp, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
                 From = L("from") is long from ? Timestamp.FromUnixNanos(from) : null,
                 To = L("to") is long to ? Timestamp.FromUnixNanos(to) : null,

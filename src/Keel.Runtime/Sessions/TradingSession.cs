@@ -244,6 +244,100 @@ public sealed class HistoricalFeeder(IBarReader reader, Action<long, long>? prog
 }
 
 /// <summary>
+/// A backtest with <see cref="RunSpec.BarTicks"/>: each bar as its four trade ticks (<see cref="BarTicks"/>), then the
+/// bar, one input each, as fast as the kernel takes them. Ticks go in when the strategy trades on ticks, bars when it
+/// trades on bars (the same rule as a live feed). Each instrument's bar interval is the smallest gap among its first
+/// 64 bars, as the sandbox infers it from a file. A resumed run skips <paramref name="skip"/> inputs.
+/// </summary>
+public sealed class BarTickFeeder(IBarReader reader, MarketDataKinds wants, long skip = 0, Action<long, long>? progress = null) : IDataFeeder
+{
+    private const int Lookahead = 64;
+
+    public void Run(Inbox inbox, CancellationToken ct)
+    {
+        bool ticks = (wants & (MarketDataKinds.Trades | MarketDataKinds.Quotes)) != 0;
+        bool bars = (wants & MarketDataKinds.Bars) != 0 || !ticks;
+        var ahead = new Queue<Bar>();
+        while (ahead.Count < Lookahead && reader.TryRead(out var first))
+        {
+            ahead.Enqueue(first);
+        }
+
+        var intervals = Intervals(ahead);
+        Span<BarTick> split = stackalloc BarTick[BarTicks.PerBar];
+        long toSkip = skip, read = 0;
+        while (ahead.Count > 0 || reader.TryRead(out var next) && Enqueue(ahead, next))
+        {
+            var bar = ahead.Dequeue();
+            if (ticks)
+            {
+                BarTicks.Split(bar, intervals.GetValueOrDefault(bar.Instrument, Timestamp.NanosPerDay), split);
+                foreach (var t in split)
+                {
+                    if (toSkip > 0)
+                    {
+                        toSkip--;
+                        continue;
+                    }
+
+                    inbox.Write(InboxItem.ForTick(BarTicks.Trade(bar, t)), ct);
+                }
+            }
+
+            if (bars)
+            {
+                if (toSkip > 0)
+                {
+                    toSkip--;
+                }
+                else
+                {
+                    inbox.Write(InboxItem.ForBar(bar), ct);
+                }
+            }
+
+            if (progress is not null && ++read % 1024 == 0)
+            {
+                var (done, total) = reader.Progress;
+                progress(done, total);
+            }
+        }
+
+        if (progress is not null)
+        {
+            var (done, total) = reader.Progress;
+            progress(done, total);
+        }
+
+        inbox.Write(InboxItem.EndOfData, ct);
+    }
+
+    private static bool Enqueue(Queue<Bar> queue, in Bar bar)
+    {
+        queue.Enqueue(bar);
+        return true;
+    }
+
+    private static Dictionary<InstrumentId, long> Intervals(IEnumerable<Bar> bars)
+    {
+        var last = new Dictionary<InstrumentId, long>();
+        var smallest = new Dictionary<InstrumentId, long>();
+        foreach (var b in bars)
+        {
+            if (last.TryGetValue(b.Instrument, out long previous) && b.Time.UnixNanos > previous)
+            {
+                long gap = b.Time.UnixNanos - previous;
+                smallest[b.Instrument] = Math.Min(smallest.GetValueOrDefault(b.Instrument, long.MaxValue), gap);
+            }
+
+            last[b.Instrument] = b.Time.UnixNanos;
+        }
+
+        return smallest;
+    }
+}
+
+/// <summary>
 /// Replays bars one at a time at wall-clock pace × <c>speed</c> (paper trading on recorded data). Bars are delivered
 /// exactly as a live feed would deliver them: individually, through the inbox, from another thread.
 /// </summary>

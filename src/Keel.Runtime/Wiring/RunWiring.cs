@@ -94,7 +94,7 @@ public abstract class RunWiring
     }
 
     /// <summary>The bars of a file or store run, merged in time order, windowed, skipping what a snapshot already processed.</summary>
-    protected static IBarReader OpenBars(FeedContext context)
+    protected static IBarReader OpenBars(FeedContext context, bool skip = true)
     {
         var spec = context.Spec;
         var readers = new List<IBarReader>();
@@ -121,7 +121,7 @@ public abstract class RunWiring
         }
 
         IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
-        return context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
+        return skip && context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
     }
 
     /// <summary>A feeder over a bar reader, which it disposes.</summary>
@@ -148,6 +148,13 @@ public sealed class BacktestWiring : RunWiring
 
     public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct)
     {
+        if (context.Spec.BarTicks)
+        {
+            // Several inputs per bar: the feeder skips what a snapshot already processed, input by input.
+            var all = OpenBars(context, skip: false);
+            return new ReaderFeed(all, new BarTickFeeder(all, context.LiveData, context.SkipDataEvents, context.Progress), ct);
+        }
+
         var reader = OpenBars(context);
         return new ReaderFeed(reader, new HistoricalFeeder(reader, context.Progress), ct);
     }

@@ -1,4 +1,5 @@
 using Keel.Domain;
+using Keel.Engine.Data;
 
 namespace Keel.Sandbox.Market;
 

@@ -6,9 +6,6 @@ using Keel.Engine.Data.Live;
 
 namespace Keel.Sandbox.Market;
 
-/// <summary>One tick a replayed bar turns into: its offset inside the bar, price and size (raw fixed-point).</summary>
-internal readonly record struct BarTick(long Offset, long Price, long Size);
-
 /// <summary>A bar as served by the REST APIs: OHLCV, tick count and the VWAP of its ticks.</summary>
 internal readonly record struct ServedBar(long Time, long Open, long High, long Low, long Close, long Volume, int Ticks, decimal Vwap);
 
@@ -130,24 +127,8 @@ internal sealed class SeriesData
         return d;
     }
 
-    /// <summary>
-    /// The four ticks of a bar at t + 0, d/4, d/2, 3d/4: open, the extreme nearer the open (high on a tie), the other
-    /// extreme, close. Sizes split the volume exactly: a quarter each (whole units when the volume is whole), the
-    /// remainder on the close.
-    /// </summary>
-    public static void Ticks(in Bar bar, long interval, Span<BarTick> ticks)
-    {
-        long o = bar.Open.Raw, h = bar.High.Raw, l = bar.Low.Raw, c = bar.Close.Raw, v = bar.Volume.Raw;
-        bool highFirst = h - o <= o - l;
-        long unit = v % Quantity.Scale == 0 ? Quantity.Scale : 1;
-        long quarter = v / unit / 4 * unit;
-        long last = v - (3 * quarter);
-        long step = interval / 4;
-        ticks[0] = new BarTick(0, o, quarter);
-        ticks[1] = new BarTick(step, highFirst ? h : l, quarter);
-        ticks[2] = new BarTick(2 * step, highFirst ? l : h, quarter);
-        ticks[3] = new BarTick(3 * step, c, last);
-    }
+    /// <summary>The four ticks of a bar (<see cref="BarTicks.Split"/>): what a backtest with <c>--bar-ticks</c> replays too.</summary>
+    public static void Ticks(in Bar bar, long interval, Span<BarTick> ticks) => BarTicks.Split(bar, interval, ticks);
 
     /// <summary>The bars aggregated to <paramref name="interval"/> (a multiple of the file's, aligned since the epoch), cached.</summary>
     public ServedBar[] Aggregate(long interval) => _aggregates.GetOrAdd(interval, Build);

@@ -12,6 +12,33 @@ public class CliTests
             "--commission", "0.001", "--cash", "100000", "--out", outDir];
 
     [Fact]
+    public void Backtest_BarTicks_LetsTheLadderTradeWithinTheDay_AndPaperRefusesIt()
+    {
+        using var tmp = new TempDir();
+        var data = Path.Combine(tmp.Path, "orcl-2010.txt");
+        var source = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "samples", "data", "orcl-1995-2014.txt"));
+        File.WriteAllLines(data, [source[0], .. source.Skip(1).Where(l => l.StartsWith("2010", StringComparison.Ordinal))]);
+        var levels = Path.Combine(TestPaths.RepoRoot, "samples", "strategies", "ladder-orcl.csv");
+        string[] command = ["backtest", "--data", data, "--strategy", "ladder", "--param", $"levels={levels}", "--param", "cancel_distance=0.01", "--cash", "20000", "--db", "none"];
+
+        var onBars = CliRunner.Run(tmp.Path, null, [.. command, "--out", "bars"]);
+        Assert.True(onBars.ExitCode == 0, onBars.ToString());
+        var onTicks = CliRunner.Run(tmp.Path, null, [.. command, "--bar-ticks", "--out", "ticks"]);
+        Assert.True(onTicks.ExitCode == 0, onTicks.ToString());
+
+        // On bars the ladder decides at each close (orders stamped at midnight); on ticks also within the day (06:00, 12:00, 18:00).
+        static List<string> Created(string folder) => [.. File.ReadLines(Path.Combine(folder, "orders.csv")).Skip(1).Select(l => l.Split(',')[10])];
+        var ticks = Created(Path.Combine(tmp.Path, "ticks"));
+        Assert.Contains(ticks, t => t.EndsWith("T12:00:00Z", StringComparison.Ordinal));
+        Assert.All(Created(Path.Combine(tmp.Path, "bars")), t => Assert.EndsWith("T00:00:00Z", t, StringComparison.Ordinal));
+        Assert.NotEqual(Created(Path.Combine(tmp.Path, "bars")), ticks);
+
+        var paper = CliRunner.Run(tmp.Path, null, ["paper", "--replay", data, "--strategy", "ladder", "--param", $"levels={levels}", "--bar-ticks", "--db", "none"]);
+        Assert.Equal(2, paper.ExitCode);
+        Assert.Contains("--bar-ticks is for backtests", paper.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Backtest_IssueCommandForm_WritesAllOutputsAndPrintsSummary()
     {
         using var tmp = new TempDir();

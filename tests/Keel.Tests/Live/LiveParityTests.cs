@@ -48,6 +48,37 @@ public sealed class LiveParityTests : IDisposable
         Assert.Equal(Fills(backtest, lastBar, prices: false), Fills(live, lastBar, prices: false));
     }
 
+    [Fact]
+    public async Task Ladder_BacktestOnBarTicks_Paper_AndLive_PlaceAndFillTheSameOrders()
+    {
+        // ORCL's 2010 daily bars cross the sample ladder's levels (22–34) many times. The ladder trades on every price:
+        // live and on paper on the sandbox's four trades a bar, in the backtest on the same four ticks (--bar-ticks).
+        var file = LiveRunTests.OrclSince(_dir, 2010, until: "2011");
+        var levels = _dir.File("levels.csv");
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "samples", "strategies", "ladder-orcl.csv"), levels);
+        RunSpec Ladder(RunSpec s) => s with
+        {
+            Strategy = "ladder",
+            Parameters = [$"levels={levels}", "cancel_distance=0.01"],
+            Cash = Money.From(20_000),
+            BarTicks = s.Mode == RunMode.Backtest,
+        };
+
+        var backtest = await Backtest(file, Ladder);
+        var paper = await OnSandbox(file, RunMode.PaperLive, Ladder);
+        var live = await OnSandbox(file, RunMode.Live, Ladder);
+
+        static List<string> Orders(IEnumerable<PlacedOrder> orders) =>
+            [.. orders.Select(o => $"{o.Created} {o.Order.Side} {o.Order.Type} {o.Order.Quantity} {o.Order.LimitPrice} {o.Order.Status} {string.Join('+', o.Fills.Select(f => $"{f.Quantity}@{f.Price}"))}")];
+
+        var expected = Orders(backtest);
+        Assert.True(expected.Count >= 6, $"the backtest placed only {expected.Count} orders");
+        Assert.Contains(backtest, o => o.Order.Status == "canceled");
+        Assert.Contains(backtest, o => o.Order.Status == "filled");
+        Assert.Equal(expected, Orders(paper));
+        Assert.Equal(expected, Orders(live));
+    }
+
     /// <summary>An order as the journal holds it: its row, when it was submitted (kernel time) and its fills in order.</summary>
     internal sealed record PlacedOrder(StoredOrder Order, Timestamp Created, List<(string Quantity, string Price)> Fills);
 
@@ -78,7 +109,7 @@ public sealed class LiveParityTests : IDisposable
         return [.. orders.Values.OrderBy(o => o.Order.Number)];
     }
 
-    private static RunSpec Spec(RunMode mode, string db, string file) => RunHostTests.Spec(mode, db, null, fast: 3, slow: 8) with
+    private static RunSpec Spec(RunMode mode, string db, string file, Func<RunSpec, RunSpec>? strategy = null) => (strategy ?? (s => s))(RunHostTests.Spec(mode, db, null, fast: 3, slow: 8) with
     {
         DataFiles = mode == RunMode.Backtest ? [file] : ["live:alpaca:ORCL"],
         Symbols = ["ORCL"],
@@ -88,28 +119,28 @@ public sealed class LiveParityTests : IDisposable
         Commission = 0m,
         Brokerage = mode == RunMode.Live ? "alpaca" : "none",
         Live = mode == RunMode.Live ? new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1 } : null,
-    };
+    });
 
-    private async Task<List<PlacedOrder>> Backtest(string file)
+    private async Task<List<PlacedOrder>> Backtest(string file, Func<RunSpec, RunSpec>? strategy = null)
     {
-        var db = _dir.File("backtest.db");
+        var db = _dir.File($"backtest-{Guid.NewGuid():N}.db");
         await using var host = new RunHost();
-        var run = host.Start(Spec(RunMode.Backtest, db, file));
+        var run = host.Start(Spec(RunMode.Backtest, db, file, strategy));
         await run.Completion.WaitAsync(Patience);
         return Placed(db, run.RunId!);
     }
 
-    private async Task<List<PlacedOrder>> OnSandbox(string file, RunMode mode)
+    private async Task<List<PlacedOrder>> OnSandbox(string file, RunMode mode, Func<RunSpec, RunSpec>? strategy = null)
     {
         var options = new SandboxOptions { Lockstep = true };
         options.Series.Add(new SandboxSeries("ORCL", file));
         await using var sandbox = await SandboxServer.StartAsync(options);
-        var db = _dir.File($"{mode}.db");
+        var db = _dir.File($"{mode}-{Guid.NewGuid():N}.db");
         var services = mode == RunMode.Live
             ? LiveRunTests.Services(sandbox)
             : new RunServices { Feeds = _ => SandboxFeeds.Create("alpaca", sandbox, SandboxFeeds.Fast()) };
         await using var host = new RunHost(services);
-        var run = host.Start(Spec(mode, db, file));
+        var run = host.Start(Spec(mode, db, file, strategy));
         var lockstep = new Lockstep(sandbox, run, venue: mode == RunMode.Live, "ORCL", Patience);
         int steps = await lockstep.RunToEndAsync();
         Assert.Equal(5 * (File.ReadLines(file).Count() - 1), steps);
