@@ -164,6 +164,12 @@ public interface IVenuePort : IAsyncDisposable
     /// <summary>The venue's name in logs and records: <c>simulated</c>, <c>alpaca</c>, <c>oanda</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// The account this port trades, for people and for the one-live-run-per-account lock: venue, address and account
+    /// (never a secret). Two ports with the same value trade the same positions.
+    /// </summary>
+    string Account => Name;
+
     /// <summary>Opens the venue's event stream (and reconnects it when it drops) and delivers order events to <paramref name="sink"/>.</summary>
     Task ConnectAsync(IOrderEventSink sink, CancellationToken ct = default);
 

@@ -79,6 +79,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<ClientOrderId, long> _sentAt = [];
     private readonly Dictionary<ClientOrderId, int> _resent = [];
+    private int _portReleased;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reconcileSoon = new(0, 1);
     private Inbox? _inbox;
@@ -229,6 +230,28 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         {
             LiveLog.DisconnectFailed(_log, _runId, _port.Name, ex.InnerException?.Message ?? ex.Message);
         }
+
+        // Nothing of this session may reach the venue any more (a request waiting to be retried, a stream reconnecting):
+        // the port goes with the session. Then another run (or this one, resumed) may take the account.
+        ReleasePort();
+        AccountLock?.Dispose();
+    }
+
+    private void ReleasePort()
+    {
+        if (Interlocked.Exchange(ref _portReleased, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _port.DisposeAsync().AsTask().Wait(_options.StopTimeout);
+        }
+        catch (AggregateException ex)
+        {
+            LiveLog.DisconnectFailed(_log, _runId, _port.Name, ex.InnerException?.Message ?? ex.Message);
+        }
     }
 
     /// <summary>The fill watermark reached, kept in the run's snapshots so a restart asks the venue only for newer fills.</summary>
@@ -236,11 +259,19 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
     public void RestoreState(string? state) => Reconciler.Watermark = state is null ? null : new VenueWatermark(state);
 
+    /// <summary>The run's hold on its venue account (<see cref="Live.AccountLock"/>), released with the client.</summary>
+    internal AccountLock? AccountLock { get; init; }
+
     public async ValueTask DisposeAsync()
     {
         _outbox.Writer.TryComplete();
         _stopping.Cancel();
-        await _port.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _portReleased, 1) == 0)
+        {
+            await _port.DisposeAsync().ConfigureAwait(false);
+        }
+
+        AccountLock?.Dispose();
         _stopping.Dispose();
         _reconcileSoon.Dispose();
     }

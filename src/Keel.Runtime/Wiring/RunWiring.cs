@@ -276,7 +276,19 @@ public sealed class LiveWiring : RunWiring
         return (settings, portfolio, instruments) =>
         {
             var options = Live.LiveExecutionOptions.From(context.Spec.Live) with { Drill = context.Services.CrashDrill };
-            var client = new Live.LiveExecutionClient(open(context.Spec), options, runId, context.Services.Time, logger);
+            var port = open(context.Spec);
+            Live.AccountLock accountLock;
+            try
+            {
+                accountLock = Live.AccountLock.Acquire(port.Account, runId);
+            }
+            catch
+            {
+                port.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+
+            var client = new Live.LiveExecutionClient(port, options, runId, context.Services.Time, logger) { AccountLock = accountLock };
             return new SessionVenue(client, [], null, _ => { }) { Hooks = client };
         };
     }

@@ -79,8 +79,76 @@ public sealed class LiveParityTests : IDisposable
         Assert.Equal(expected, Orders(live));
     }
 
+    [Fact]
+    public async Task SmaCross_ThroughTheEnhancedRiskGate_DeniesTheSameOrdersInABacktestAndLive()
+    {
+        // An exposure limit of 400 in ORCL: 10 shares are allowed while ORCL is below 40, denied above it (mid-2014 on).
+        var file = LiveRunTests.OrclSince(_dir, 2014);
+        var lastBar = Timestamp.Parse(File.ReadLines(file).Last().Split(',')[0]);
+        static RunSpec Limited(RunSpec s) => s with { MaxExposure = new Dictionary<string, Money>(StringComparer.Ordinal) { ["ORCL"] = Money.From(400) } };
+
+        var backtest = await Backtest(file, Limited);
+        var live = await OnSandbox(file, RunMode.Live, Limited);
+
+        static List<string> Decisions(IEnumerable<PlacedOrder> orders, Timestamp before) =>
+            [.. orders.Where(o => o.Order.Status == "denied" || o.Created < before).Select(o => $"{o.Order.Side} {o.Order.Quantity} {o.Order.Status}")];
+        var expected = Decisions(backtest, lastBar);
+        Assert.Contains(backtest, o => o.Order.Status == "denied");
+        Assert.Contains(backtest, o => o.Order.Status == "filled");
+        Assert.Equal(expected, Decisions(live, lastBar));
+
+        // A denied order never reaches the venue; the journal says why.
+        Assert.All(live.Where(o => o.Order.Status == "denied"), o => Assert.Empty(o.Fills));
+        Assert.Contains("exposure in ORCL would reach", DeniedReasons(live).First(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ladder_Live_ItsLevelsFileChangesOnlyWithConfirmedFills()
+    {
+        // Seed 000: the ladder CSV is the book of record. Written back after every fill (write_back), it must hold exactly
+        // the venue's position at every moment between two market events: never an order that is only working.
+        var file = LiveRunTests.OrclSince(_dir, 2010, until: "2011");
+        var levels = _dir.File("levels-live.csv");
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "samples", "strategies", "ladder-orcl.csv"), levels);
+        var options = new SandboxOptions { Lockstep = true };
+        options.Series.Add(new SandboxSeries("ORCL", file));
+        await using var sandbox = await SandboxServer.StartAsync(options);
+        var db = _dir.File("ladder-live.db");
+        await using var host = new RunHost(LiveRunTests.Services(sandbox));
+        var run = host.Start(Spec(RunMode.Live, db, file, s => s with
+        {
+            Strategy = "ladder",
+            Parameters = [$"levels={levels}", "cancel_distance=0.01", "write_back=true"],
+            Cash = Money.From(20_000),
+        }));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lockstep = new Lockstep(sandbox, run, venue: true, "ORCL", Patience)
+        {
+            BeforeStep = step =>
+            {
+                var held = LadderHeld(levels);
+                Assert.Equal(sandbox.AlpacaBook("ORCL").Position, held);
+                seen.Add(held.ToString());
+                return Task.CompletedTask;
+            },
+        };
+        await lockstep.RunToEndAsync();
+        run.Stop();
+        await run.Completion.WaitAsync(Patience);
+
+        Assert.True(seen.Count >= 4, $"the ladder's holdings took only {seen.Count} values: {string.Join(", ", seen)}");
+        Assert.Equal(sandbox.AlpacaBook("ORCL").Position, LadderHeld(levels));
+        Assert.Equal(LiveRunTests.Journal(db, run.RunId!).Position, LadderHeld(levels));
+        Assert.Contains(Keel.Strategies.LadderFile.Read(levels), l => l.Profit > Money.Zero);
+    }
+
+    private static Quantity LadderHeld(string levels) =>
+        Keel.Strategies.LadderFile.Read(levels).Aggregate(Quantity.Zero, (sum, l) => sum + l.Held);
+
+    private List<string> DeniedReasons(IEnumerable<PlacedOrder> orders) => [.. orders.Where(o => o.Order.Status == "denied").Select(o => o.Reason ?? string.Empty)];
+
     /// <summary>An order as the journal holds it: its row, when it was submitted (kernel time) and its fills in order.</summary>
-    internal sealed record PlacedOrder(StoredOrder Order, Timestamp Created, List<(string Quantity, string Price)> Fills);
+    internal sealed record PlacedOrder(StoredOrder Order, Timestamp Created, List<(string Quantity, string Price)> Fills, string? Reason = null);
 
     internal static List<PlacedOrder> Placed(string db, string runId)
     {
@@ -88,7 +156,7 @@ public sealed class LiveParityTests : IDisposable
         var orders = store.ReadOrders(runId).ToDictionary(o => o.Id, o => new PlacedOrder(o, default, []));
         foreach (var e in store.ReadEvents(runId, 0, 1_000_000))
         {
-            if (e.Type is not ("order.submitted" or "order.filled"))
+            if (e.Type is not ("order.submitted" or "order.filled" or "order.denied"))
             {
                 continue;
             }
@@ -99,6 +167,10 @@ public sealed class LiveParityTests : IDisposable
             if (e.Type == "order.submitted")
             {
                 orders[id] = orders[id] with { Created = e.Time };
+            }
+            else if (e.Type == "order.denied")
+            {
+                orders[id] = orders[id] with { Created = e.Time, Reason = root.GetProperty("reason").GetString() };
             }
             else
             {

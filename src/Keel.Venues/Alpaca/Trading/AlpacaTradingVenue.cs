@@ -60,6 +60,9 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
 
     public string Name => VenueName;
 
+    /// <summary>The account of this API key id at this address (the key id identifies it; the secret is never shown).</summary>
+    public string Account => $"alpaca account of key id {_options.Key} at {_options.BaseUrl.Authority}";
+
     /// <summary>What went wrong so far (unreadable replies, duplicates ignored, reconnects, fills caught up).</summary>
     public AlpacaTradingCounters Counters { get; } = new();
 

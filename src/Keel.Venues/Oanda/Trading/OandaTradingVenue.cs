@@ -133,6 +133,8 @@ public sealed partial class OandaTradingVenue : IVenuePort
 
     public string Name => "oanda";
 
+    public string Account => $"oanda account {_options.Account} at {_options.RestUrl.Authority}";
+
     public OandaTradingStats Stats { get; } = new();
 
     // ---- orders ---------------------------------------------------------------------------------------------------
