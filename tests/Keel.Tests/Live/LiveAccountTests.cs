@@ -1,4 +1,3 @@
-using Keel.Domain;
 using Keel.Engine.Persistence;
 using Keel.Runtime;
 using Keel.Sandbox;
@@ -27,17 +26,7 @@ public sealed class LiveAccountTests : IDisposable
         await using var sandbox = await SandboxServer.StartAsync(options);
         var db = _dir.File("keel.db");
         await using var host = new RunHost(LiveRunTests.Services(sandbox));
-        RunSpec Spec() => Tests.Runtime.RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
-        {
-            DataFiles = ["live:alpaca:ORCL"],
-            Symbols = ["ORCL"],
-            Venue = "alpaca",
-            Timeframe = "1d",
-            Stake = Quantity.From(10),
-            Commission = 0m,
-            Brokerage = "alpaca",
-            Live = new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1, CancelOnStop = true },
-        };
+        RunSpec Spec() => LiveParityTests.Spec(RunMode.Live, db, file, s => s with { Live = s.Live! with { CancelOnStop = true } });
 
         var first = host.Start(Spec());
         await SandboxTesting.Eventually(() => first.Status == RunStatus.Running && first.FeedTicks > 0 || first.Completion.IsCompleted, "the first run trading", Patience);

@@ -46,17 +46,7 @@ public sealed class LiveChaosTests : IDisposable
         var db = _dir.File($"{name}.db");
         await using var venue = LiveRunTests.Port(sandbox, "alpaca");
         await using var host = new RunHost(LiveRunTests.Services(sandbox));
-        var spec = Tests.Runtime.RunHostTests.Spec(RunMode.Live, db, null, fast: 3, slow: 8) with
-        {
-            DataFiles = ["live:alpaca:ORCL"],
-            Symbols = ["ORCL"],
-            Venue = "alpaca",
-            Timeframe = "1d",
-            Stake = Quantity.From(10),
-            Commission = 0m,
-            Brokerage = "alpaca",
-            Live = new LiveSettings { ReconcileSeconds = 1, ResendAfterSeconds = 1 },
-        };
+        var spec = LiveParityTests.Spec(RunMode.Live, db, file);
         var faults = sandbox.Faults;
         var trading = faults.AlpacaTrading;
         if (chaos)

@@ -181,7 +181,8 @@ public sealed class LiveParityTests : IDisposable
         return [.. orders.Values.OrderBy(o => o.Order.Number)];
     }
 
-    private static RunSpec Spec(RunMode mode, string db, string file, Func<RunSpec, RunSpec>? strategy = null) => (strategy ?? (s => s))(RunHostTests.Spec(mode, db, null, fast: 3, slow: 8) with
+    /// <summary>sma-cross (3/8, 10 shares, no commission) on ORCL: a backtest on <paramref name="file"/>, or paper or live on the sandbox's Alpaca.</summary>
+    internal static RunSpec Spec(RunMode mode, string db, string file, Func<RunSpec, RunSpec>? strategy = null) => (strategy ?? (s => s))(RunHostTests.Spec(mode, db, null, fast: 3, slow: 8) with
     {
         DataFiles = mode == RunMode.Backtest ? [file] : ["live:alpaca:ORCL"],
         Symbols = ["ORCL"],

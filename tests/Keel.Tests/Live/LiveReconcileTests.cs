@@ -49,8 +49,11 @@ public sealed class LiveReconcileTests : IDisposable
             Assert.Contains("\"server_error_next\":0", faults, StringComparison.Ordinal);
         }
 
+        // On a loaded machine the 500's answer can come after the periodic reconciliation already found the order
+        // missing and sent it again under its client id (accepted): the late "unknown" then changes nothing and is
+        // dropped. So each fault leaves at most one unknown order; what must hold is below.
         var journal = LiveRunTests.Journal(db, runId);
-        Assert.InRange(journal.Unknown, 1, 2);
+        Assert.InRange(journal.Unknown, 0, 2);
         var ours = (await LiveRunTests.AllOrdersRaw(sandbox)).Where(o => o.ClientOrderId?.StartsWith($"K{runId}-", StringComparison.Ordinal) == true).ToList();
         Assert.Equal(ours.Count, ours.Select(o => o.ClientOrderId).Distinct().Count());
         Assert.Equal(journal.Submitted.Order(StringComparer.Ordinal), ours.Select(o => o.ClientOrderId!).Order(StringComparer.Ordinal));
