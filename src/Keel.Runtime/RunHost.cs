@@ -133,24 +133,13 @@ public sealed class RunHandle
     public async Task<T> QueryAsync<T>(Func<TradingKernel, T> query, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await PostAsync(InboxItem.ForCall(k =>
-        {
-            try
-            {
-                answer.TrySetResult(query(k));
-            }
-            catch (Exception ex)
-            {
-                answer.TrySetException(ex);
-            }
-        }), ct).ConfigureAwait(false);
-        if (await Task.WhenAny(answer.Task, Completion).WaitAsync(ct).ConfigureAwait(false) != answer.Task)
+        await PostAsync(InboxItem.ForCall(query, out var answer), ct).ConfigureAwait(false);
+        if (await Task.WhenAny(answer, Completion).WaitAsync(ct).ConfigureAwait(false) != answer)
         {
             throw new InvalidOperationException($"run {RunId ?? Spec.Strategy} ended before it answered the query");
         }
 
-        return await answer.Task.ConfigureAwait(false);
+        return await answer.ConfigureAwait(false);
     }
 
     public Task PauseAsync(CancellationToken ct = default) => PostAsync(InboxItem.ForCommand(KernelCommand.Pause), ct);

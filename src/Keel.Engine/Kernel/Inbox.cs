@@ -80,6 +80,24 @@ public readonly struct InboxItem
 
     public static InboxItem ForCall(Action<TradingKernel> call) => new(InboxItemKind.Call, default, default, call, default);
 
+    /// <summary>A call that returns a value: <paramref name="result"/> completes with it (or its exception) once the kernel ran it.</summary>
+    public static InboxItem ForCall<T>(Func<TradingKernel, T> call, out Task<T> result)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        result = done.Task;
+        return ForCall(k =>
+        {
+            try
+            {
+                done.TrySetResult(call(k));
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        });
+    }
+
     public static InboxItem EndOfData => new(InboxItemKind.EndOfData, default, default, null, default);
 
     public static InboxItem ForFault(Exception error) => new(InboxItemKind.Fault, default, default, error, default);

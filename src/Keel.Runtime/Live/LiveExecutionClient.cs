@@ -345,28 +345,21 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     /// <summary>Runs <paramref name="call"/> on the kernel thread, between two events, and returns its result.</summary>
     internal Task<T> OnKernel<T>(Func<TradingKernel, T> call)
     {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var item = InboxItem.ForCall(k =>
-        {
-            try
-            {
-                done.TrySetResult(call(k));
-            }
-            catch (Exception ex)
-            {
-                done.TrySetException(ex);
-            }
-        });
+        var item = InboxItem.ForCall(call, out var answer);
         if (_inbox is not { } inbox)
         {
-            done.TrySetException(new InvalidOperationException("not attached"));
-        }
-        else if (!inbox.TryWrite(item))
-        {
-            _ = inbox.WriteAsync(item, _stopping.Token).AsTask().ContinueWith(t => done.TrySetCanceled(), TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously);
+            return Task.FromException<T>(new InvalidOperationException("not attached"));
         }
 
-        return done.Task;
+        if (!inbox.TryWrite(item))
+        {
+            var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = inbox.WriteAsync(item, _stopping.Token).AsTask().ContinueWith(t => done.TrySetCanceled(), TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously);
+            _ = answer.ContinueWith(t => done.TrySetFromTask(t), TaskContinuationOptions.ExecuteSynchronously);
+            return done.Task;
+        }
+
+        return answer;
     }
 
     private Timestamp Now() => Timestamp.FromDateTimeOffset(_time.GetUtcNow());
