@@ -136,7 +136,7 @@ internal sealed class RunOptions
 
     public Option<bool> BarTicks { get; } = new("--bar-ticks") { Description = "backtest: replay each bar as four trade ticks (open, the nearer extreme, the other extreme, close, as the sandbox's feeds do) before the bar, so a strategy that trades on ticks (ladder) runs as it would live and orders fill on those ticks" };
 
-    public Option<string> FillAt { get; } = new("--fill-at") { Description = "when market orders fill: 'open' = next bar's open (no look-ahead), 'close' = the signal bar's close [default: open]", HelpName = "open|close" };
+    public Option<string> FillAt { get; } = new("--fill-at") { Description = "when market orders fill: 'open' = next bar's open (no look-ahead), 'close' = the signal bar's close (on ticks: the price of the tick the order was placed on) [default: open]", HelpName = "open|close" };
 
     public Option<string> VolumeParticipation { get; } = new("--volume-participation") { Description = "fill at most this fraction of each bar's volume; the rest waits (partial fills) [default: off]", HelpName = "FRACTION" };
 

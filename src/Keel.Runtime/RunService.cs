@@ -608,7 +608,7 @@ public static class RunService
             MaxTotalExposure = spec.MaxTotalExposure,
             PatternDayTrader = spec.PatternDayTrader,
         },
-        StrategyTicks = wiring.StrategyTicks(descriptor.LiveData),
+        StrategyTicks = wiring.StrategyTicks(spec, descriptor.LiveData),
         ClientOrderIdPrefix = wiring.OrderIdPrefix(runId),
         Brokerage = BrokerageModels.Create(spec.Brokerage)
             ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),

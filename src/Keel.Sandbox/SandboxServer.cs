@@ -32,13 +32,15 @@ public sealed class SandboxServer : IAsyncDisposable
     private readonly VenueFeed _alpacaFeed;
     private readonly VenueFeed _oandaFeed;
     private readonly Trading.Alpaca.AlpacaTradingApi _alpacaTrading;
+    private readonly Trading.Oanda.OandaAccount _oandaAccount;
     private readonly TaskCompletionSource _replayCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     private SandboxServer(WebApplication alpacaApp, WebApplication oandaApp, CancellationTokenSource stopping, VenueFeed alpacaFeed, VenueFeed oandaFeed,
-        Trading.Alpaca.AlpacaTradingApi alpacaTrading, SandboxFaults faults, SandboxStats stats, Uri alpaca, Uri oanda)
+        Trading.Alpaca.AlpacaTradingApi alpacaTrading, Trading.Oanda.OandaAccount oandaAccount, SandboxFaults faults, SandboxStats stats, Uri alpaca, Uri oanda)
     {
         _alpacaTrading = alpacaTrading;
+        _oandaAccount = oandaAccount;
         _alpacaApp = alpacaApp;
         _oandaApp = oandaApp;
         _stopping = stopping;
@@ -128,6 +130,12 @@ public sealed class SandboxServer : IAsyncDisposable
     /// no request, so no fault and no rate limit touches it (a test compares a run's book with it between steps).
     /// </summary>
     public (Quantity Position, int OpenOrders) AlpacaBook(string symbol) => _alpacaTrading.Account.Holdings(symbol);
+
+    /// <summary>
+    /// The simulated OANDA account's net units in <paramref name="instrument"/> (its open trades, long minus short) and its
+    /// pending orders there that are not attached to a trade, read in process as <see cref="AlpacaBook"/>.
+    /// </summary>
+    public (Quantity Position, int OpenOrders) OandaBook(string instrument) => _oandaAccount.Holdings(instrument);
 
     /// <summary>Loads the series, binds both ports and starts serving. Bad data throws <see cref="Keel.Engine.Data.DataFormatException"/>; a busy port throws <see cref="IOException"/>.</summary>
     public static Task<SandboxServer> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default) =>
@@ -229,7 +237,7 @@ public sealed class SandboxServer : IAsyncDisposable
             var oandaUri = await StartAppAsync(oandaApp, "OANDA", options.Host, options.OandaPort, cancellationToken).ConfigureAwait(false);
             SandboxLog.Listening(log, "Alpaca", alpacaUri);
             SandboxLog.Listening(log, "OANDA", oandaUri);
-            return new SandboxServer(alpacaApp, oandaApp, stopping, alpacaFeed, oandaFeed, trading, faults, stats, alpacaUri, oandaUri);
+            return new SandboxServer(alpacaApp, oandaApp, stopping, alpacaFeed, oandaFeed, trading, oandaAccount, faults, stats, alpacaUri, oandaUri);
         }
         catch
         {

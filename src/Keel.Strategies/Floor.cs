@@ -186,6 +186,9 @@ public sealed class Floor : IStrategy<Floor.State>
                 continue;
             }
 
+            // The order's state in the market view is already final when a venue accepted and filled it within one
+            // event (a fill at the signal's price): what ends the working order is this event, not that state.
+            bool done;
             if (orderEvent is OrderFilled fill)
             {
                 if (book.Closing)
@@ -196,11 +199,19 @@ public sealed class Floor : IStrategy<Floor.State>
                 {
                     book.AddFill(fill.LastPx, fill.LastQty);
                 }
+
+                book.WorkingFilled += fill.LastQty;
+                done = market.GetOrder(orderEvent.ClientOrderId) is not { } order || book.WorkingFilled >= order.Quantity;
+            }
+            else
+            {
+                done = orderEvent.Kind is OrderEventKind.Canceled or OrderEventKind.Rejected or OrderEventKind.Denied or OrderEventKind.Expired;
             }
 
-            if (market.GetOrder(orderEvent.ClientOrderId) is not { IsComplete: false })
+            if (done)
             {
                 book.Working = null;
+                book.WorkingFilled = Quantity.Zero;
                 if (book.Closing && book.Layers.Count == 0)
                 {
                     book.Cycles++;
@@ -247,6 +258,9 @@ public sealed class Floor : IStrategy<Floor.State>
         public bool Locked { get; set; }
 
         public ClientOrderId? Working { get; set; }
+
+        /// <summary>Units of the working order filled so far.</summary>
+        public Quantity WorkingFilled { get; set; }
 
         public bool Closing { get; set; }
 
@@ -318,7 +332,7 @@ public sealed class Floor : IStrategy<Floor.State>
             var books = new List<FloorBookSnapshot>(state.Books.Count);
             foreach (var b in state.Books)
             {
-                books.Add(new FloorBookSnapshot(b.Instrument, b.Locked, b.Closing, b.Cycles, b.Working, [.. b.Layers], b.Pending, b.Volatility.Capture()));
+                books.Add(new FloorBookSnapshot(b.Instrument, b.Locked, b.Closing, b.Cycles, b.Working, [.. b.Layers], b.Pending, b.Volatility.Capture(), b.WorkingFilled));
             }
 
             return JsonSerializer.SerializeToElement(new FloorSnapshot(books), StrategyStateJsonContext.Default.FloorSnapshot);
@@ -335,6 +349,7 @@ public sealed class Floor : IStrategy<Floor.State>
                 b.Closing = x.Closing;
                 b.Cycles = x.Cycles;
                 b.Working = x.Working;
+                b.WorkingFilled = x.WorkingFilled;
                 b.Layers.AddRange(x.Layers);
                 b.Pending = x.Pending;
                 b.Volatility.Restore(x.Volatility);
@@ -357,7 +372,8 @@ public sealed record FloorBookSnapshot(
     ClientOrderId? Working,
     IReadOnlyList<Floor.Layer> Layers,
     Floor.Layer Pending,
-    WilderRangeSnapshot Volatility);
+    WilderRangeSnapshot Volatility,
+    Quantity WorkingFilled = default);
 
 /// <summary>The state of a <see cref="WilderRange"/> (<paramref name="PreviousClose"/> is NaN before the first price).</summary>
 public sealed record WilderRangeSnapshot(int Count, double Seed, double Value, double PreviousClose);

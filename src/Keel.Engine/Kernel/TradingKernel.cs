@@ -63,6 +63,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     private readonly EventBus _bus;
     private readonly OrderManager _orders;
     private readonly IntentBuffer _intents;
+    private string? _haltReason;
     private readonly CircuitBreaker _breaker;
     private readonly KernelOptions _options;
     private readonly IMarketDataConsumer[] _consumers;
@@ -156,6 +157,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     /// </summary>
     public void Halt(string reason)
     {
+        _haltReason = reason;
         _breaker.Trip();
         Notice(NoticeLevel.Error, "halted", reason);
         Drain();
@@ -304,6 +306,11 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
             }
 
             ProcessIntents();
+        }
+
+        foreach (var c in _consumers)
+        {
+            c.OnTickClosed(in tick);
         }
 
         Drain();
@@ -519,7 +526,11 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     }
 
     /// <summary>Reopens the circuit breaker after an operator has looked at the errors.</summary>
-    public void ResetCircuitBreaker() => _breaker.Reset();
+    public void ResetCircuitBreaker()
+    {
+        _haltReason = null;
+        _breaker.Reset();
+    }
 
     public Quantity Position(InstrumentId instrument) => _portfolio.PositionQuantity(instrument);
 
@@ -846,7 +857,9 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     {
         if (_breaker.IsOpen)
         {
-            return $"circuit breaker is open after {_breaker.ConsecutiveErrors} consecutive errors";
+            return _haltReason is not null ? $"circuit breaker is open: halted ({_haltReason})"
+                : _breaker.ConsecutiveErrors >= _breaker.Threshold ? $"circuit breaker is open after {_breaker.ConsecutiveErrors} consecutive errors"
+                : "circuit breaker is open (halted)";
         }
 
         var request = new OrderRequest(order.Instrument, order.Side, order.Type, order.Quantity, order.LimitPrice, order.StopPrice, order.TimeInForce);

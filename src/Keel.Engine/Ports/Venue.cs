@@ -66,4 +66,9 @@ public interface IMarketDataConsumer
     void OnBarClosed(in Bar bar);
 
     void OnTick(in Tick tick);
+
+    /// <summary>The strategy has seen a tick it trades on; runs after its intents were processed.</summary>
+    void OnTickClosed(in Tick tick)
+    {
+    }
 }

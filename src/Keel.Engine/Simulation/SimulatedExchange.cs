@@ -14,7 +14,10 @@ public enum MarketFillTiming
     /// <summary>At the open of the bar after the one the order was placed on (no look-ahead; the default).</summary>
     NextBarOpen = 1,
 
-    /// <summary>At the close of the bar the order was placed on ("cheat on close").</summary>
+    /// <summary>
+    /// At the close of the bar the order was placed on ("cheat on close"); an order placed on a tick fills at that tick's
+    /// price (the ask for a buy, the bid for a sell), as a venue answering at once would fill it.
+    /// </summary>
     SignalBarClose = 2,
 }
 
@@ -214,6 +217,37 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
                 {
                     i = -1; // the list changed; rescan
                 }
+            }
+        }
+    }
+
+    public void OnTickClosed(in Tick tick)
+    {
+        if (_options.MarketFill != MarketFillTiming.SignalBarClose)
+        {
+            return;
+        }
+
+        var book = FindBook(tick.Instrument);
+        if (book is null || book.Orders.Count == 0)
+        {
+            return;
+        }
+
+        // Market orders placed while the strategy saw this tick fill at its price.
+        for (int i = 0; i < book.Orders.Count; i++)
+        {
+            var o = book.Orders[i];
+            if (o.Command.Type != OrderType.Market || o.Held || o.EligibleAfter != _dataSeq)
+            {
+                continue;
+            }
+
+            long px = tick.HasQuote ? (o.Command.Side == OrderSide.Buy ? tick.Ask.Raw : tick.Bid.Raw) : tick.Last.Raw;
+            long available = long.MaxValue;
+            if (px > 0 && TryFill(book, o, _options.Slippage.Apply(o.Command.Side, Price.FromRaw(px), book.Instrument).Raw, ref available))
+            {
+                i = -1; // the list changed; rescan
             }
         }
     }

@@ -78,6 +78,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     private readonly List<object> _held = [];
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<ClientOrderId, long> _sentAt = [];
+    private readonly HashSet<ClientOrderId> _inFlight = [];
     private readonly Dictionary<ClientOrderId, int> _resent = [];
     private int _portReleased;
     private readonly CancellationTokenSource _stopping = new();
@@ -178,6 +179,13 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         long ticket = _journal?.Hand() ?? 0;
         foreach (var command in _held)
         {
+            // From here until its answer the order is in flight: no reconciliation may send it again meanwhile, however
+            // long the journal or the venue takes (a venue that does not deduplicate would place it twice).
+            foreach (var id in Submitted(command))
+            {
+                MarkInFlight(id);
+            }
+
             _outbox.Writer.TryWrite(new Outgoing(command, ticket));
         }
 
@@ -314,7 +322,7 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
 
         lock (_sentAt)
         {
-            if (_sentAt.TryGetValue(order.Id, out long at) && _time.GetElapsedTime(at) < _options.ResendAfter)
+            if (_inFlight.Contains(order.Id) || (_sentAt.TryGetValue(order.Id, out long at) && _time.GetElapsedTime(at) < _options.ResendAfter))
             {
                 return false;
             }
@@ -454,8 +462,39 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         }
     }
 
+    private void MarkInFlight(ClientOrderId id)
+    {
+        lock (_sentAt)
+        {
+            _inFlight.Add(id);
+        }
+    }
+
+    /// <summary>The request for the order was answered (or its answer lost): a resend waits <see cref="LiveExecutionOptions.ResendAfter"/> from now.</summary>
+    private void MarkAnswered(IReadOnlyList<ClientOrderId> ids)
+    {
+        lock (_sentAt)
+        {
+            long now = _time.GetTimestamp();
+            foreach (var id in ids)
+            {
+                _inFlight.Remove(id);
+                _sentAt[id] = now;
+            }
+        }
+    }
+
+    private static IEnumerable<ClientOrderId> Submitted(object command) => command switch
+    {
+        SubmitOrder s => [s.ClientOrderId],
+        SubmitOrderList l => l.Orders.Select(o => o.ClientOrderId),
+        ReplaceOrder r => [r.Replacement.ClientOrderId],
+        _ => [],
+    };
+
     private void Answer(IReadOnlyList<ClientOrderId> ids, VenueOutcome outcome, bool single)
     {
+        MarkAnswered(ids);
         Sent++;
         if (_log.IsEnabled(LogLevel.Debug))
         {

@@ -106,8 +106,10 @@ public sealed class LiveReconciler
         var venue = await ReadVenueAsync(book, ct).ConfigureAwait(false);
         return await _client.OnKernel(k =>
         {
-            // Compared with the book as it is now: events that arrived meanwhile are not undone or done twice.
-            var report = Reconciliation.Compare(Capture(k), venue, new ReconcileOptions(_client.Options.Adopt));
+            // Compared with the book as it is now: events that arrived meanwhile are not undone or done twice. A position
+            // that moved meanwhile cannot be compared with an answer read at some point in between.
+            var now = Capture(k);
+            var report = Reconciliation.Compare(now, venue, new ReconcileOptions(_client.Options.Adopt, Moving(book, now)));
             if (report.MustStop)
             {
                 if (!confirming)
@@ -132,6 +134,21 @@ public sealed class LiveReconciler
 
             return true;
         }).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Instruments whose position differs between two captures of Keel's book; null when none does.</summary>
+    private static HashSet<InstrumentId>? Moving(KeelBook before, KeelBook after)
+    {
+        HashSet<InstrumentId>? moving = null;
+        foreach (var instrument in before.Positions.Keys.Union(after.Positions.Keys))
+        {
+            if (before.Positions.GetValueOrDefault(instrument) != after.Positions.GetValueOrDefault(instrument))
+            {
+                (moving ??= []).Add(instrument);
+            }
+        }
+
+        return moving;
     }
 
     /// <summary>Keel's side, read on the kernel thread.</summary>

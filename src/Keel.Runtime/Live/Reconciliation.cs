@@ -28,7 +28,7 @@ public static class Reconciliation
         ArgumentNullException.ThrowIfNull(keel);
         ArgumentNullException.ThrowIfNull(venue);
         ArgumentNullException.ThrowIfNull(options);
-        return new Comparison(keel, venue, options.Adopt).Run();
+        return new Comparison(keel, venue, options.Adopt, options.Moving).Run();
     }
 
     private sealed class Comparison
@@ -41,6 +41,8 @@ public static class Reconciliation
         private readonly Dictionary<ClientOrderId, KeelOrder> _completed = new();
         private readonly Dictionary<VenueOrderId, KeelOrder> _byVenueId = new();
         private readonly Dictionary<ClientOrderId, VenueOrder?> _view = new();
+        private readonly HashSet<ClientOrderId> _unjudged = new();
+        private readonly IReadOnlySet<InstrumentId>? _moving;
         private readonly HashSet<VenueOrderId> _matchedOpen = new();
         private readonly HashSet<TradeId> _applied = new();
         private readonly Dictionary<ClientOrderId, List<VenueFill>> _newFills = new();
@@ -48,11 +50,12 @@ public static class Reconciliation
         private readonly List<ReconcileAction> _actions = new();
         private readonly List<ReconcileDifference> _differences = new();
 
-        public Comparison(KeelBook keel, VenueBook venue, bool adopt)
+        public Comparison(KeelBook keel, VenueBook venue, bool adopt, IReadOnlySet<InstrumentId>? moving)
         {
             _keel = keel;
             _venue = venue;
             _adopt = adopt;
+            _moving = moving;
             _instruments = new HashSet<InstrumentId>(keel.Instruments);
         }
 
@@ -63,7 +66,10 @@ public static class Reconciliation
             ClassifyFills();
             foreach (var order in _keel.Orders)
             {
-                ResolveOrder(order);
+                if (!_unjudged.Contains(order.ClientOrderId))
+                {
+                    ResolveOrder(order);
+                }
             }
 
             ClassifyOpenOrders();
@@ -179,7 +185,11 @@ public static class Reconciliation
                 }
                 else
                 {
-                    throw new ArgumentException($"order {o.ClientOrderId} ({StatusText(o.Status)}) is not among the venue's open orders and the venue book has no lookup for it; the collector must look it up", nameof(_venue));
+                    // Placed after the venue was read (a round reads the venue, then compares with the book as it is
+                    // now): the venue's answer is not in this book, so the order is not judged this round. Its fills, if
+                    // the read caught any, are still matched by client id.
+                    _unjudged.Add(o.ClientOrderId);
+                    view = null;
                 }
 
                 _view[o.ClientOrderId] = view;
@@ -375,6 +385,11 @@ public static class Reconciliation
             compared.UnionWith(_keel.Positions.Keys);
             foreach (var instrument in compared)
             {
+                if (_moving?.Contains(instrument) == true)
+                {
+                    continue;
+                }
+
                 var held = _keel.Positions.TryGetValue(instrument, out var q) ? q : Quantity.Zero;
                 var projected = held + (_delta.TryGetValue(instrument, out var d) ? d : Quantity.Zero);
                 var theirs = venue.TryGetValue(instrument, out var vp) && !vp.Quantity.IsZero ? vp : null;

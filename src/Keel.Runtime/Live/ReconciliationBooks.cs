@@ -64,7 +64,8 @@ public sealed record KeelBook(
 /// <param name="Lookups">
 /// For each of Keel's not-final orders that is not among <paramref name="OpenOrders"/> (matched by client id or venue id):
 /// the venue's answer to a lookup (by client id, or by venue id when Keel has one); null = the venue has no such order.
-/// A <see cref="OrderStatus.Pending"/> order (never sent) may be left out. A lookup that failed is not an answer: the
+/// A <see cref="OrderStatus.Pending"/> order (never sent) may be left out. An order left out otherwise is taken as placed
+/// after the venue was read and is not judged (no action, no difference). A lookup that failed is not an answer: the
 /// collector retries or gives up; it never passes null for it.
 /// </param>
 public sealed record VenueBook(
@@ -79,7 +80,11 @@ public sealed record VenueBook(
 /// True (<c>--adopt</c>): unexplained differences become adopt actions (the venue's state wins). False: the report says
 /// the start must stop.
 /// </param>
-public sealed record ReconcileOptions(bool Adopt = false)
+/// <param name="Moving">
+/// Instruments whose position in Keel changed while the venue was being read (a fill arrived meanwhile): the venue's
+/// answer may be from before or after that fill, so their positions are not compared this round (orders and fills are).
+/// </param>
+public sealed record ReconcileOptions(bool Adopt = false, IReadOnlySet<InstrumentId>? Moving = null)
 {
     /// <summary>Stop on any unexplained difference.</summary>
     public static ReconcileOptions Default { get; } = new();

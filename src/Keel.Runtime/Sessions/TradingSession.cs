@@ -245,9 +245,10 @@ public sealed class HistoricalFeeder(IBarReader reader, Action<long, long>? prog
 
 /// <summary>
 /// A backtest with <see cref="RunSpec.BarTicks"/>: each bar as its four trade ticks (<see cref="BarTicks"/>), then the
-/// bar, one input each, as fast as the kernel takes them. Ticks go in when the strategy trades on ticks, bars when it
-/// trades on bars (the same rule as a live feed). Each instrument's bar interval is the smallest gap among its first
-/// 64 bars, as the sandbox infers it from a file. A resumed run skips <paramref name="skip"/> inputs.
+/// bar, one input each, as fast as the kernel takes them. The ticks always go in: the venue fills on them, as on a live
+/// feed, and the strategy sees them when it trades on ticks. The bar goes in when the strategy trades on bars (the same
+/// rule as a live feed). Each instrument's bar interval is the smallest gap among its first 64 bars, as the sandbox
+/// infers it from a file. A resumed run skips <paramref name="skip"/> inputs.
 /// </summary>
 public sealed class BarTickFeeder(IBarReader reader, MarketDataKinds wants, long skip = 0, Action<long, long>? progress = null) : IDataFeeder
 {
@@ -255,8 +256,7 @@ public sealed class BarTickFeeder(IBarReader reader, MarketDataKinds wants, long
 
     public void Run(Inbox inbox, CancellationToken ct)
     {
-        bool ticks = (wants & (MarketDataKinds.Trades | MarketDataKinds.Quotes)) != 0;
-        bool bars = (wants & MarketDataKinds.Bars) != 0 || !ticks;
+        bool bars = (wants & MarketDataKinds.Bars) != 0 || (wants & (MarketDataKinds.Trades | MarketDataKinds.Quotes)) == 0;
         var ahead = new Queue<Bar>();
         while (ahead.Count < Lookahead && reader.TryRead(out var first))
         {
@@ -269,19 +269,16 @@ public sealed class BarTickFeeder(IBarReader reader, MarketDataKinds wants, long
         while (ahead.Count > 0 || reader.TryRead(out var next) && Enqueue(ahead, next))
         {
             var bar = ahead.Dequeue();
-            if (ticks)
+            BarTicks.Split(bar, intervals.GetValueOrDefault(bar.Instrument, Timestamp.NanosPerDay), split);
+            foreach (var t in split)
             {
-                BarTicks.Split(bar, intervals.GetValueOrDefault(bar.Instrument, Timestamp.NanosPerDay), split);
-                foreach (var t in split)
+                if (toSkip > 0)
                 {
-                    if (toSkip > 0)
-                    {
-                        toSkip--;
-                        continue;
-                    }
-
-                    inbox.Write(InboxItem.ForTick(BarTicks.Trade(bar, t)), ct);
+                    toSkip--;
+                    continue;
                 }
+
+                inbox.Write(InboxItem.ForTick(BarTicks.Trade(bar, t)), ct);
             }
 
             if (bars)

@@ -77,10 +77,11 @@ public abstract class RunWiring
     public virtual bool SnapshotsOnOrderChange => false;
 
     /// <summary>
-    /// The ticks that drive a strategy which declares <paramref name="liveData"/> (<see cref="KernelOptions.StrategyTicks"/>):
-    /// by default every tick the data holds (a backtest on tick data); other ticks are for the venue only.
+    /// The ticks that drive a strategy which declares <paramref name="liveData"/> (<see cref="KernelOptions.StrategyTicks"/>)
+    /// in a run of <paramref name="spec"/>: by default every tick the data holds (a backtest on tick data); other ticks
+    /// are for the venue only.
     /// </summary>
-    public virtual MarketDataKinds StrategyTicks(MarketDataKinds liveData) => MarketDataKinds.Trades | MarketDataKinds.Quotes;
+    public virtual MarketDataKinds StrategyTicks(RunSpec spec, MarketDataKinds liveData) => MarketDataKinds.Trades | MarketDataKinds.Quotes;
 
     public abstract IClock CreateClock(TimeProvider time);
 
@@ -145,6 +146,10 @@ public sealed class BacktestWiring : RunWiring
     public override bool HasProgress => true;
 
     public override IClock CreateClock(TimeProvider time) => new SimulatedClock();
+
+    /// <summary>Bars as ticks (<see cref="RunSpec.BarTicks"/>) are a live feed's trades: only a strategy that trades on them is driven by them.</summary>
+    public override MarketDataKinds StrategyTicks(RunSpec spec, MarketDataKinds liveData) =>
+        spec.BarTicks ? liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes) : base.StrategyTicks(spec, liveData);
 
     public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct)
     {
@@ -234,7 +239,7 @@ public sealed class PaperLiveWiring : RunWiring
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
 
     /// <summary>A live feed carries trades and quotes whatever the strategy wants: only its own kinds drive it.</summary>
-    public override MarketDataKinds StrategyTicks(MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
+    public override MarketDataKinds StrategyTicks(RunSpec spec, MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
 
     public override SessionFeed OpenFeed(FeedContext context, CancellationToken ct) => LiveFeedSource.Start(context, ct);
 
@@ -258,7 +263,7 @@ public sealed class LiveWiring : RunWiring
 
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
 
-    public override MarketDataKinds StrategyTicks(MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
+    public override MarketDataKinds StrategyTicks(RunSpec spec, MarketDataKinds liveData) => liveData & (MarketDataKinds.Trades | MarketDataKinds.Quotes);
 
     public override bool JournalsInputs => true;
 

@@ -362,6 +362,27 @@ public class SimulatedExchangeTests
     }
 
     [Fact]
+    public void QuoteTicks_FillAtSignalClose_FillAtTheQuoteTheOrderWasPlacedOn()
+    {
+        // --fill-at close on quotes: a market order fills at the quote the strategy saw when it placed it (the ask for a
+        // buy, the bid for a sell), as a venue answering at once fills it; the strategy hears the fill in the same event.
+        var inst = Instrument.ForexPair("EUR_USD");
+        var t0 = Timestamp.Parse("2024-01-02T10:00:00Z");
+        var portfolio = new Keel.Domain.Portfolio.Portfolio(Money.From(100_000));
+        var exchange = new SimulatedExchange(new SimulatedExchangeOptions { MarketFill = MarketFillTiming.SignalBarClose }, [inst], portfolio);
+        var kernel = new TradingKernel(new Keel.Engine.Clock.SimulatedClock(), exchange, new StrategyHost<TickOrders.State>("ticks", new TickOrders(inst.Id)), portfolio, [inst], new EventBus(), null, [exchange]);
+        exchange.Connect(kernel);
+        kernel.Start();
+        kernel.OnTick(Tick.Quote(inst.Id, t0, Price.Parse("1.10000"), Price.Parse("1.10010")));
+        Assert.Equal(OrderStatus.Filled, kernel.GetOrder(new ClientOrderId("O-1"))!.Status);
+        kernel.OnTick(Tick.Quote(inst.Id, t0.AddNanos(1_000_000_000), Price.Parse("1.10020"), Price.Parse("1.10030")));
+        kernel.Stop();
+        Assert.Equal(Price.Parse("1.1001"), kernel.GetOrder(new ClientOrderId("O-1"))!.AverageFillPrice);
+        Assert.Equal(Price.Parse("1.1002"), kernel.GetOrder(new ClientOrderId("O-2"))!.AverageFillPrice);
+        Assert.Equal(Money.Parse("1"), portfolio.GetPosition(inst.Id)!.RealizedPnl);
+    }
+
+    [Fact]
     public void QuotesACandleStrategyDoesNotTradeOn_DriveFillsForTheInstrument_BarsNoLongerMatch_AndTheStrategyDoesNotSeeThem()
     {
         // Live paper: the strategy trades on candles (StrategyTicks = none); quotes are ordinary ticks that only the

@@ -80,6 +80,49 @@ public sealed class LiveParityTests : IDisposable
     }
 
     [Fact]
+    public async Task Slob_EntersWithBrackets_TheSameInABacktestOnBarTicksAndLive()
+    {
+        // Seed 001: SLOB enters with a bracket (market entry, stop-loss, take-profit). Live, the bracket goes to Alpaca as
+        // one order_class=bracket request and the venue works the exits; in the backtest the simulated exchange works
+        // them on the same four ticks a bar. Loosened so that ORCL 2010–2014 daily gives several setups.
+        var file = LiveRunTests.OrclSince(_dir, 2010);
+        RunSpec Slob(RunSpec s) => s with
+        {
+            Strategy = "slob",
+            Parameters = ["min_quality=0", "consol_range=4", "lookback=10", "consol_min=2", "rr=1"],
+            BarTicks = s.Mode == RunMode.Backtest,
+        };
+
+        var backtest = await Backtest(file, Slob);
+        var classes = new List<string>();
+        var live = await OnSandbox(file, RunMode.Live, Slob, async sandbox =>
+        {
+            // Each entry reached Alpaca as one bracket request: the venue lists the entry and both legs as order_class bracket.
+            using var http = new HttpClient { BaseAddress = sandbox.AlpacaRestBase };
+            http.DefaultRequestHeaders.Add("APCA-API-KEY-ID", "sandbox-key");
+            http.DefaultRequestHeaders.Add("APCA-API-SECRET-KEY", "sandbox-secret");
+            using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v2/orders?status=all&limit=500&direction=asc"));
+            classes.AddRange(doc.RootElement.EnumerateArray().Select(o => $"{o.GetProperty("type").GetString()} {o.GetProperty("order_class").GetString()}"));
+        });
+
+        // The market entry is placed when the bar closes. In the backtest that is after the bar's last tick, and the entry
+        // fills at the next bar's open. Live, a daily bar closes when the next day's first trade arrives, so the venue
+        // fills the entry at the trade after that one. The exits are resting orders that both sides work on the same
+        // ticks, so they fill at the same prices.
+        static List<string> Orders(IEnumerable<PlacedOrder> orders) =>
+            [.. orders.Select(o => $"{o.Created} {o.Order.Side} {o.Order.Type} {o.Order.Quantity} {o.Order.LimitPrice} {o.Order.StopPrice} {o.Order.Status} {string.Join('+', o.Fills.Select(f => o.Order.Type == "market" ? f.Quantity : $"{f.Quantity}@{f.Price}"))}")];
+
+        var expected = Orders(backtest);
+        Assert.True(backtest.Count(o => o.Order.Type == "limit") >= 3, $"the backtest placed only {backtest.Count} orders");
+        Assert.Equal(string.Join('\n', expected), string.Join('\n', Orders(live)));
+        Assert.Contains(backtest, o => o.Order.Type == "stop" && o.Order.Status == "filled");
+        Assert.Contains(backtest, o => o.Order.Type == "limit" && o.Order.Status == "filled");
+        Assert.Equal(backtest.Count, classes.Count);
+        Assert.All(classes, c => Assert.EndsWith(" bracket", c, StringComparison.Ordinal));
+        Assert.Equal(backtest.Count(o => o.Order.Type == "market"), classes.Count(c => c.StartsWith("market", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task SmaCross_ThroughTheEnhancedRiskGate_DeniesTheSameOrdersInABacktestAndLive()
     {
         // An exposure limit of 400 in ORCL: 10 shares are allowed while ORCL is below 40, denied above it (mid-2014 on).
@@ -203,7 +246,7 @@ public sealed class LiveParityTests : IDisposable
         return Placed(db, run.RunId!);
     }
 
-    private async Task<List<PlacedOrder>> OnSandbox(string file, RunMode mode, Func<RunSpec, RunSpec>? strategy = null)
+    private async Task<List<PlacedOrder>> OnSandbox(string file, RunMode mode, Func<RunSpec, RunSpec>? strategy = null, Func<SandboxServer, Task>? atEnd = null)
     {
         var options = new SandboxOptions { Lockstep = true };
         options.Series.Add(new SandboxSeries("ORCL", file));
@@ -219,6 +262,11 @@ public sealed class LiveParityTests : IDisposable
         Assert.Equal(5 * (File.ReadLines(file).Count() - 1), steps);
         run.Stop();
         await run.Completion.WaitAsync(Patience);
+        if (atEnd is not null)
+        {
+            await atEnd(sandbox);
+        }
+
         return Placed(db, run.RunId!);
     }
 }

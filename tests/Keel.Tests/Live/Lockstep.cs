@@ -18,6 +18,9 @@ internal sealed class Lockstep(SandboxServer sandbox, RunHandle run, bool venue,
     /// <summary>Runs before each step (a chaos test switches faults on and off here).</summary>
     public Func<int, Task>? BeforeStep { get; init; }
 
+    /// <summary>The venue's book (position, open orders) in the symbol, read in process; Alpaca's unless set.</summary>
+    public Func<string, (Quantity Position, int OpenOrders)>? VenueBook { get; init; }
+
     /// <summary>Events stepped so far.</summary>
     public int Steps { get; private set; }
 
@@ -123,7 +126,7 @@ internal sealed class Lockstep(SandboxServer sandbox, RunHandle run, bool venue,
                     return;
                 }
 
-                var (venuePosition, venueOpen) = sandbox.AlpacaBook(symbol);
+                var (venuePosition, venueOpen) = (VenueBook ?? sandbox.AlpacaBook)(symbol);
                 if (venuePosition == position && venueOpen == open)
                 {
                     return;

@@ -3,6 +3,7 @@ using Keel.Domain.Events;
 using Keel.Domain.Orders;
 using Keel.Engine.Clock;
 using Keel.Engine.Kernel;
+using Keel.Engine.Simulation;
 using Keel.Engine.Strategies;
 using Keel.Runtime.Sessions;
 using Keel.Strategies;
@@ -58,6 +59,23 @@ public sealed class FloorTests
     }
 
     [Fact]
+    public void Layers_CountWhenTheVenueFillsAtTheQuoteTheOrderWasPlacedOn()
+    {
+        // A venue that fills at once (OANDA; paper with --fill-at close) accepts and fills the order within the event
+        // that placed it: by the time Floor hears "accepted", the order is already filled. Each fill must still count.
+        var ticks = new List<Tick> { Quote(1, 1.2000m, 1.2001m) };
+        for (int i = 1; i <= 12; i++)
+        {
+            ticks.Add(Quote(1 + i, 1.2000m - (i * 0.0006m), 1.2001m - (i * 0.0006m)));
+        }
+
+        var (state, fills, _) = Run(ticks, new SimulatedExchangeOptions { MarketFill = MarketFillTiming.SignalBarClose }, "initial_units=100", "max_layers=3", "retracement_pips=5", "take_profit_pips=50", "volatility_threshold=0", "size_multiplier=1.5");
+        Assert.Equal([(100m, 1.2001m), (150m, 1.1995m), (225m, 1.1989m)], fills.Select(f => (f.LastQty.ToDecimal(), f.LastPx.ToDecimal())));
+        Assert.Equal(3, state.Books[0].Layers.Count);
+        Assert.Null(state.Books[0].Working);
+    }
+
+    [Fact]
     public void Trading_IsLocked_WhileVolatile_AndResumesWhenCalm()
     {
         var ticks = new List<Tick>();
@@ -109,11 +127,14 @@ public sealed class FloorTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
-    private static (Floor.State State, List<OrderFilled> Fills, List<KernelNotice> Notes) Run(List<Tick> ticks, params string[] parameters)
+    private static (Floor.State State, List<OrderFilled> Fills, List<KernelNotice> Notes) Run(List<Tick> ticks, params string[] parameters) =>
+        Run(ticks, new SimulatedExchangeOptions(), parameters);
+
+    private static (Floor.State State, List<OrderFilled> Fills, List<KernelNotice> Notes) Run(List<Tick> ticks, SimulatedExchangeOptions exchange, params string[] parameters)
     {
         var host = (StrategyHost<Floor.State>)Floor.Descriptor.Create(new StrategyContext(StrategyParameters.Parse("floor", parameters.Distinct()), [EurUsd], Quantity.From(1)));
         var capture = new Capture();
-        var result = TradingSession.Run(new SessionSettings { InitialCash = Money.From(1_000_000) }, [EurUsd], new ObservedHost(host, capture), new TickFeeder(ticks), new SimulatedClock(), new SessionOutputs(), CancellationToken.None);
+        var result = TradingSession.Run(new SessionSettings { InitialCash = Money.From(1_000_000), Exchange = exchange }, [EurUsd], new ObservedHost(host, capture), new TickFeeder(ticks), new SimulatedClock(), new SessionOutputs(), CancellationToken.None);
         return (host.TypedState, capture.Fills, result.Notices.Concat(capture.Notes).Where(n => n.Code.StartsWith("strategy.", StringComparison.Ordinal)).DistinctBy(n => (n.Code, n.Time)).ToList());
     }
 

@@ -32,3 +32,22 @@ public sealed class ListLogger : ILogger
         }
     }
 }
+
+/// <summary>Hands one <see cref="ListLogger"/> to every category: a run's whole log in memory, so a failing test can say what the run was doing.</summary>
+public sealed class ListLoggerFactory : ILoggerFactory
+{
+    public ListLogger Logger { get; } = new();
+
+    /// <summary>The last <paramref name="count"/> entries, one per line.</summary>
+    public string Tail(int count = 40) => string.Join(Environment.NewLine, Logger.Entries.TakeLast(count).Select(e => $"{e.Level} [{e.Id.Id}] {e.Message}"));
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

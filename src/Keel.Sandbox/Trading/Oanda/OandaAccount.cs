@@ -767,6 +767,17 @@ internal sealed partial class OandaAccount : IOrderEventSink
         }
     }
 
+    /// <summary>Net units of the open trades in <paramref name="instrument"/> and its pending orders that are not a trade's dependents.</summary>
+    public (Quantity Position, int OpenOrders) Holdings(string instrument)
+    {
+        lock (_gate)
+        {
+            long units = _trades.Values.Where(t => t.Open && t.Instrument == instrument).Sum(t => t.CurrentUnits);
+            int open = _orders.Values.Count(o => o.State == "PENDING" && o.Instrument == instrument && o.Units != 0);
+            return (Quantity.From(units), open);
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> under the account's lock (stream sessions read the last id and subscribe atomically).</summary>
     public T Locked<T>(Func<T> action)
     {
