@@ -23,6 +23,9 @@ public enum InboxItemKind : byte
     /// state with the kernel's, between two events. Not an input itself: what it changes goes in as order events.
     /// </summary>
     Call = 10,
+
+    /// <summary>A reconciliation's change to the kernel (<see cref="KernelAdjustment"/>): an adopted execution or a halt.</summary>
+    Adjustment = 11,
 }
 
 /// <summary>Sees each inbox item before the kernel processes it (live runs journal their inputs here).</summary>
@@ -77,6 +80,8 @@ public readonly struct InboxItem
     public static InboxItem ForCommand(KernelCommand command) => new(InboxItemKind.Command, default, default, null, command);
 
     public static InboxItem ForExternal(ExternalOrderRequest request) => new(InboxItemKind.External, default, default, request, default);
+
+    public static InboxItem ForAdjustment(KernelAdjustment adjustment) => new(InboxItemKind.Adjustment, default, default, adjustment, default);
 
     public static InboxItem ForCall(Action<TradingKernel> call) => new(InboxItemKind.Call, default, default, call, default);
 
@@ -361,6 +366,9 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
 
             case InboxItemKind.Call:
                 ((Action<TradingKernel>)item.Payload!)(kernel);
+                return null;
+            case InboxItemKind.Adjustment:
+                ((KernelAdjustment)item.Payload!).ApplyTo(kernel);
                 return null;
             case InboxItemKind.EndOfData:
                 kernel.Stop();

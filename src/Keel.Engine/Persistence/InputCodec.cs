@@ -82,6 +82,7 @@ public static class InputCodec
                 InputKind.ExternalSubmit => InboxItem.ForExternal(ExternalOrderRequest.Submit(ReadOrder(r))),
                 InputKind.ExternalCancel => InboxItem.ForExternal(ExternalOrderRequest.Cancel(r.OrderId("order"))),
                 InputKind.Command => InboxItem.ForCommand((KernelCommand)r.Int32("command")),
+                InputKind.Adjustment => InboxItem.ForAdjustment(ReadAdjustment(r)),
                 _ => throw new FormatException($"input {record.Sequence}: kind {(int)record.Kind} is not a kind of input this Keel knows"),
             };
             r.End();
@@ -97,6 +98,7 @@ public static class InputCodec
         InputKind.ExternalSubmit => "external order",
         InputKind.ExternalCancel => "external cancel",
         InputKind.Command => "command",
+        InputKind.Adjustment => "adjustment",
         _ => $"kind {(int)kind}",
     };
 
@@ -134,9 +136,12 @@ public static class InputCodec
                 w.WriteNumber("command"u8, (int)item.Command);
                 w.WriteEndObject();
                 return InputKind.Command;
+            case InboxItemKind.Adjustment:
+                WriteAdjustment(w, item.Payload as KernelAdjustment ?? throw new ArgumentException("an adjustment inbox item carried no adjustment", nameof(item)));
+                return InputKind.Adjustment;
             default:
                 throw new ArgumentException(
-                    $"an inbox item of kind {item.Kind} is not an input; only bars, ticks, order events, external orders and cancels, and commands are journaled",
+                    $"an inbox item of kind {item.Kind} is not an input; only bars, ticks, order events, external orders and cancels, commands and adjustments are journaled",
                     nameof(item));
         }
     }
@@ -269,14 +274,7 @@ public static class InputCodec
                 w.WriteNumber("side"u8, (int)f.Side);
                 w.WriteNumber("quantity"u8, f.LastQty.Raw);
                 w.WriteNumber("price"u8, f.LastPx.Raw);
-                Span<byte> digits = stackalloc byte[48];
-                if (!f.Commission.Raw.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture))
-                {
-                    throw new InvalidOperationException("a 128-bit integer did not fit 48 bytes");
-                }
-
-                w.WritePropertyName("commission"u8);
-                w.WriteRawValue(digits[..n], skipInputValidation: true);
+                WriteInt128(w, "commission"u8, f.Commission.Raw);
                 break;
         }
 
@@ -314,6 +312,46 @@ public static class InputCodec
                 tsInit),
             _ => throw r.Fail($"field 'event' was \"{name}\"; it must name an order event (submitted, accepted, rejected, denied, pending_cancel, cancel_rejected, canceled, expired, replaced, filled, unknown)"),
         };
+    }
+
+    private static void WriteAdjustment(Utf8JsonWriter w, KernelAdjustment a)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("adjustment"u8, (int)a.Kind);
+        WriteText(w, "reason"u8, a.Reason);
+        WriteText(w, "instrument"u8, a.Instrument.Symbol);
+        w.WriteNumber("side"u8, (int)a.Side);
+        w.WriteNumber("quantity"u8, a.Quantity.Raw);
+        w.WriteNumber("price"u8, a.Price.Raw);
+        WriteInt128(w, "commission"u8, a.Commission.Raw);
+        WriteText(w, "trade"u8, a.TradeId.Value);
+        WriteText(w, "venue_order"u8, a.VenueOrderId.Value);
+        w.WriteNumber("time"u8, a.Time.UnixNanos);
+        w.WriteEndObject();
+    }
+
+    private static KernelAdjustment ReadAdjustment(PayloadReader r) => new(
+        (KernelAdjustmentKind)r.Int32("adjustment"),
+        r.Text("reason") ?? throw r.Fail("field 'reason' was null; an adjustment says why it was made"),
+        r.Instrument("instrument"),
+        (OrderSide)r.Int32("side"),
+        Quantity.FromRaw(r.Int64("quantity")),
+        Price.FromRaw(r.Int64("price")),
+        Money.FromRaw(r.Int128("commission")),
+        new TradeId(r.Text("trade")!),
+        new VenueOrderId(r.Text("venue_order")!),
+        r.Time("time"));
+
+    private static void WriteInt128(Utf8JsonWriter w, ReadOnlySpan<byte> name, Int128 value)
+    {
+        Span<byte> digits = stackalloc byte[48];
+        if (!value.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException("a 128-bit integer did not fit 48 bytes");
+        }
+
+        w.WritePropertyName(name);
+        w.WriteRawValue(digits[..n], skipInputValidation: true);
     }
 
     // Ids and free text; null stays null (a default id holds none), so every value comes back as it went in.

@@ -24,6 +24,9 @@ public enum InputKind : byte
 
     /// <summary>A kernel command: pause, resume, stop, reset the circuit breaker.</summary>
     Command = 6,
+
+    /// <summary>A reconciliation's adopted execution or halt (<see cref="Kernel.InboxItem.ForAdjustment"/>).</summary>
+    Adjustment = 7,
 }
 
 /// <summary>

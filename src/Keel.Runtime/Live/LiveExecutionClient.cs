@@ -148,6 +148,13 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         kernel.ProcessVenueEvent(e);
     }
 
+    /// <summary>Makes a reconciliation's change on the kernel thread, journaled as an input first so a replay makes it at the same point.</summary>
+    internal void Adjust(TradingKernel kernel, KernelAdjustment adjustment)
+    {
+        _recordInput?.Invoke(InboxItem.ForAdjustment(adjustment));
+        adjustment.ApplyTo(kernel);
+    }
+
     public void Start(TradingKernel kernel, CancellationToken ct)
     {
         _ = _inbox ?? throw new InvalidOperationException("the live execution client was not attached to a session");

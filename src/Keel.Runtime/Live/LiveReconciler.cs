@@ -121,7 +121,7 @@ public sealed class LiveReconciler
                 var summary = report.Summary() + ": " + string.Join("; ", report.Differences.Where(d => !d.IsInformation)
                     .Select(d => $"{d.Kind} {d.Instrument} {d.ClientOrderId?.Value ?? d.VenueOrderId?.Value}: Keel holds {d.KeelHolds}, the venue says {d.VenueSays}"));
                 LiveLog.Unexplained(_client.Log, _client.RunId, _client.Name, summary);
-                k.Halt($"reconciliation with {_client.Name}: {summary}");
+                _client.Adjust(k, KernelAdjustment.Halting($"reconciliation with {_client.Name}: {summary}"));
                 Finish(report);
                 return true;
             }
@@ -242,7 +242,7 @@ public sealed class LiveReconciler
 
                     break;
                 case ReconcileActionKind.AdoptFill when a.Fill is { } f:
-                    kernel.AdoptExecution(f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.ExecutionId, f.VenueOrderId, f.Time, a.Effect);
+                    _client.Adjust(kernel, KernelAdjustment.Adoption(f.Instrument, f.Side, f.Quantity, f.Price, f.Commission, f.ExecutionId, f.VenueOrderId, f.Time, a.Effect));
                     break;
                 case ReconcileActionKind.AdjustPosition when a.Quantity is { } target:
                     var held = kernel.Position(a.Instrument);
@@ -252,7 +252,7 @@ public sealed class LiveReconciler
                         var price = a.Price ?? kernel.Portfolio.GetPosition(a.Instrument)?.AverageEntryPrice ?? Price.Zero;
                         var side = delta.IsPositive ? OrderSide.Buy : OrderSide.Sell;
                         // The kernel's sequence makes the id unique and the same again when the session is replayed.
-                        kernel.AdoptExecution(a.Instrument, side, delta.Abs(), price, Money.Zero, new TradeId($"adjust-{_client.RunId}-{kernel.Sequence}"), new VenueOrderId(string.Empty), now, a.Effect);
+                        _client.Adjust(kernel, KernelAdjustment.Adoption(a.Instrument, side, delta.Abs(), price, Money.Zero, new TradeId($"adjust-{_client.RunId}-{kernel.Sequence}"), new VenueOrderId(string.Empty), now, a.Effect));
                     }
 
                     break;

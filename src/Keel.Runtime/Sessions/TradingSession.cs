@@ -159,7 +159,7 @@ public sealed class InputJournal(long lastStored)
     /// <summary>Adds one input to the journal's current batch (kernel thread).</summary>
     public void Record(JournalRecorder journal, TimeProvider time, in InboxItem item)
     {
-        if (item.Kind is InboxItemKind.Bar or InboxItemKind.Tick or InboxItemKind.OrderEvent or InboxItemKind.External or InboxItemKind.Command)
+        if (item.Kind is InboxItemKind.Bar or InboxItemKind.Tick or InboxItemKind.OrderEvent or InboxItemKind.External or InboxItemKind.Command or InboxItemKind.Adjustment)
         {
             journal.Current.Inputs.Add(InputCodec.Encode(++_last, Timestamp.FromDateTimeOffset(time.GetUtcNow()), item));
             journal.HandIfFull();

@@ -53,6 +53,22 @@ public sealed class InputCodecTests
         Assert.Equal(bar, back);
     }
 
+    public static TheoryData<KernelAdjustment> Adjustments =>
+    [
+        KernelAdjustment.Adoption(Eur, OrderSide.Sell, Quantity.FromRaw(long.MaxValue), Negative, Money.FromRaw(Int128.MaxValue), new TradeId("T-1"), new VenueOrderId(string.Empty), Clock, AwkwardTag),
+        KernelAdjustment.Adoption(new InstrumentId("AAPL"), OrderSide.Buy, Quantity.Parse("7"), Price.Parse("30"), Money.Zero, new TradeId("adjust-r-12"), new VenueOrderId("V9"), Timestamp.MinValue, "sets the position"),
+        KernelAdjustment.Halting("reconciliation with alpaca: PositionMismatch ORCL"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Adjustments))]
+    public void An_Adjustment_RoundTrips_EveryFieldExactly(KernelAdjustment adjustment)
+    {
+        var back = RoundTrip(adjustment, a => InboxItem.ForAdjustment(a), i => { Assert.Equal(InboxItemKind.Adjustment, i.Kind); return (KernelAdjustment)i.Payload!; }, InputKind.Adjustment);
+        Assert.Equal(adjustment, back);
+        Assert.Equal(adjustment.Commission.Raw, back.Commission.Raw);
+    }
+
     public static TheoryData<Tick> Ticks =>
     [
         new Tick(Eur, Clock, TickKind.Quote | TickKind.Trade, Price.Parse("1.084230001"), Price.Parse("1.084240009"), Quantity.Parse("1000000.5"), Quantity.Parse("0.000000001"),

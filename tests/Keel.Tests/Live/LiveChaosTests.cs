@@ -60,11 +60,22 @@ public sealed class LiveChaosTests : IDisposable
         var run = host.Start(spec);
         var lockstep = new Lockstep(sandbox, run, venue: true, "ORCL", Patience)
         {
-            BeforeStep = _ =>
+            BeforeStep = step =>
             {
                 if (!chaos)
                 {
                     return Task.CompletedTask;
+                }
+
+                // Which requests the chaos hits depends on how the run's requests interleave with its reconciliations;
+                // one lost answer and one 500 on a submission happen for sure.
+                if (step == 60)
+                {
+                    trading.LoseResponseNext = 1;
+                }
+                else if (step == 300)
+                {
+                    trading.ServerErrorNext = 1;
                 }
 
                 // Faults with a duration: on for one step in ten.

@@ -110,6 +110,15 @@ public sealed class LiveReconcileTests : IDisposable
         Assert.Equal(RunEnd.Stopped, adopted.End);
         Assert.Equal(expected, LiveRunTests.Journal(db, runId).Position);
         Assert.Equal(ordersBefore + 1, (await LiveRunTests.AllOrdersRaw(sandbox)).Count);
+
+        // The adoption is an input of the run like the venue's answers: a replay books the same adopted order.
+        using (var store = KeelStore.Open(db))
+        {
+            Assert.Contains(store.ReadInputs(runId, 0, 100_000), i => i.Kind == Keel.Engine.Persistence.InputKind.Adjustment);
+            Assert.Contains(store.ReadOrders(runId), o => o.Quantity == "7");
+        }
+
+        LiveRunTests.AssertReplaysExactly(db, runId);
     }
 
     private static async Task<SandboxServer> Start(string file)
