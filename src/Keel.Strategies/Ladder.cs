@@ -81,7 +81,10 @@ public sealed class Ladder : IStrategy<Ladder.State>
 
             var levels = LadderFile.Read(file);
             files[instrument.Id] = file;
-            ladders[instrument.Id] = Reconcile(levels, file, instrument.Id, ctx.Position(instrument.Id), p.GetString("on_mismatch", "fail"), notes);
+            var onMismatch = p.GetString("on_mismatch", "fail");
+
+            // A replay takes the held shares and profits the run started with from its journal, not from the file.
+            ladders[instrument.Id] = ctx.Replaying ? levels : Reconcile(levels, file, instrument.Id, ctx.Position(instrument.Id), onMismatch, notes);
         }
 
         decimal cancel = p.GetDecimal("cancel_distance", 0m, 0m, 0.5m);
@@ -94,7 +97,7 @@ public sealed class Ladder : IStrategy<Ladder.State>
         p.EnsureAllUsed(ParameterSpecs.Concat(ctx.Instruments.Select(i => new ParameterSpec($"levels.{i.Id.Symbol}", "path", string.Empty, string.Empty, string.Empty))));
         var strategy = new Ladder(ladders, cancel, notes);
         Action<State>? writeBack = null;
-        if (stateTarget.Length > 0 || writeBackToLevels)
+        if ((stateTarget.Length > 0 || writeBackToLevels) && !ctx.Replaying)
         {
             writeBack = state =>
             {

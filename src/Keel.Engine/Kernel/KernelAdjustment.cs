@@ -11,6 +11,12 @@ public enum KernelAdjustmentKind
 
     /// <summary>Stops new orders (<see cref="TradingKernel.Halt"/>).</summary>
     Halt = 2,
+
+    /// <summary>
+    /// Sets the strategy's state (<see cref="Strategies.IStrategyHost.RestoreState"/>): journaled first thing in a live
+    /// run, so a replay starts from the state the strategy read from its files, whatever the files hold by then.
+    /// </summary>
+    StrategyState = 3,
 }
 
 /// <summary>
@@ -28,7 +34,8 @@ public sealed record KernelAdjustment(
     Money Commission = default,
     TradeId TradeId = default,
     VenueOrderId VenueOrderId = default,
-    Timestamp Time = default)
+    Timestamp Time = default,
+    string? State = null)
 {
     /// <summary>An execution to book as an order of the run, accepted and filled at once.</summary>
     public static KernelAdjustment Adoption(InstrumentId instrument, OrderSide side, Quantity quantity, Price price, Money commission, TradeId tradeId, VenueOrderId venueOrderId, Timestamp time, string reason) =>
@@ -36,6 +43,9 @@ public sealed record KernelAdjustment(
 
     /// <summary>A halt: new orders are denied until the circuit breaker is reset.</summary>
     public static KernelAdjustment Halting(string reason) => new(KernelAdjustmentKind.Halt, reason);
+
+    /// <summary>The strategy's state as its codec wrote it (JSON).</summary>
+    public static KernelAdjustment StrategyStarts(string state) => new(KernelAdjustmentKind.StrategyState, "the strategy's state at the start of the run", State: state);
 
     /// <summary>Makes the change, on the kernel thread.</summary>
     public void ApplyTo(TradingKernel kernel)
@@ -48,6 +58,13 @@ public sealed record KernelAdjustment(
                 break;
             case KernelAdjustmentKind.Halt:
                 kernel.Halt(Reason);
+                break;
+            case KernelAdjustmentKind.StrategyState:
+                using (var document = System.Text.Json.JsonDocument.Parse(State ?? throw new InvalidOperationException("a strategy-state adjustment carried no state")))
+                {
+                    kernel.Strategy.RestoreState(document.RootElement);
+                }
+
                 break;
             default:
                 throw new InvalidOperationException($"kernel adjustment kind {(int)Kind} is not one this Keel knows");

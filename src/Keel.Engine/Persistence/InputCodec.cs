@@ -327,6 +327,7 @@ public static class InputCodec
         WriteText(w, "trade"u8, a.TradeId.Value);
         WriteText(w, "venue_order"u8, a.VenueOrderId.Value);
         w.WriteNumber("time"u8, a.Time.UnixNanos);
+        WriteText(w, "state"u8, a.State);
         w.WriteEndObject();
     }
 
@@ -340,7 +341,8 @@ public static class InputCodec
         Money.FromRaw(r.Int128("commission")),
         new TradeId(r.Text("trade")!),
         new VenueOrderId(r.Text("venue_order")!),
-        r.Time("time"));
+        r.Time("time"),
+        r.Text("state"));
 
     private static void WriteInt128(Utf8JsonWriter w, ReadOnlySpan<byte> name, Int128 value)
     {

@@ -149,6 +149,12 @@ public sealed class StrategyParameters
 /// </summary>
 public sealed record StrategyContext(StrategyParameters Parameters, IReadOnlyList<Instrument> Instruments, Quantity Stake)
 {
+    /// <summary>
+    /// A replay of a live session (<c>keel replay</c>): the strategy's starting state comes from the run's journal, so it
+    /// must not check its own files against the account, and must change nothing outside itself (no files written).
+    /// </summary>
+    public bool Replaying { get; init; }
+
     public IReadOnlyDictionary<InstrumentId, Quantity> StartingPositions { get; init; } = new Dictionary<InstrumentId, Quantity>();
 
     public Quantity Position(InstrumentId instrument) => StartingPositions.TryGetValue(instrument, out var q) ? q : Quantity.Zero;

@@ -51,7 +51,7 @@ public static class LiveReplay
         var wiring = RunWiring.For(spec.Mode);
         var descriptor = services.Strategy(spec.Strategy);
         var instruments = RunService.BuildInstruments(spec);
-        var strategy = descriptor.Create(new StrategyContext(StrategyParameters.Parse(descriptor.Name, spec.Parameters), instruments, spec.Stake));
+        var strategy = descriptor.Create(new StrategyContext(StrategyParameters.Parse(descriptor.Name, spec.Parameters), instruments, spec.Stake) { Replaying = true });
         var clock = new ReplayClock();
         var venue = new SilentVenue();
         var bus = new EventBus();
@@ -72,6 +72,7 @@ public static class LiveReplay
         };
 
         long read = 0;
+        bool skipFirst = false;
         Exception? failure = null;
         var feeder = new Thread(() =>
         {
@@ -91,6 +92,13 @@ public static class LiveReplay
                         if (record.Sequence != after + 1)
                         {
                             throw new FormatException($"run {runId}: input {after + 1} is missing from the journal (the next one is {record.Sequence}); it cannot be replayed");
+                        }
+
+                        if (record.Sequence == 1 && skipFirst)
+                        {
+                            after = 1;
+                            Interlocked.Increment(ref read);
+                            continue;
                         }
 
                         if (record.Kind == InputKind.Command && InputCodec.Decode(record).Command == KernelCommand.Stop)
@@ -119,6 +127,14 @@ public static class LiveReplay
             IsBackground = true,
             Name = "keel-replay",
         };
+
+        // Input 1 of a run is the strategy's starting state: set before the strategy starts, as in the run.
+        if (store.ReadInputs(runId, 0, 1) is [{ Kind: InputKind.Adjustment } first]
+            && InputCodec.Decode(first).Payload is KernelAdjustment { Kind: KernelAdjustmentKind.StrategyState } starts)
+        {
+            starts.ApplyTo(kernel);
+            skipFirst = true;
+        }
 
         kernel.Start();
         feeder.Start();

@@ -506,6 +506,12 @@ public static class TradingSession
 
         link?.Attached?.Invoke(inbox, bus, kernel);
         venue.Hooks?.Attach(inbox, journal, kernel, recordInput);
+        if (recordInput is not null && persistence!.ResumeFrom is null && persistence.Inputs is { Last: 0 } && strategy.CanSnapshot)
+        {
+            // Input 1 of a live run: the state the strategy built from its parameters and files, so a replay starts from
+            // it even after the strategy rewrote those files (the ladder's levels).
+            recordInput(InboxItem.ForAdjustment(KernelAdjustment.StrategyStarts(strategy.CaptureState().GetRawText())));
+        }
         if (persistence is not null)
         {
             // The snapshot serializer's first use JIT-compiles a few thousand generic methods (System.Text.Json metadata

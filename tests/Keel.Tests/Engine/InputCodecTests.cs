@@ -58,6 +58,7 @@ public sealed class InputCodecTests
         KernelAdjustment.Adoption(Eur, OrderSide.Sell, Quantity.FromRaw(long.MaxValue), Negative, Money.FromRaw(Int128.MaxValue), new TradeId("T-1"), new VenueOrderId(string.Empty), Clock, AwkwardTag),
         KernelAdjustment.Adoption(new InstrumentId("AAPL"), OrderSide.Buy, Quantity.Parse("7"), Price.Parse("30"), Money.Zero, new TradeId("adjust-r-12"), new VenueOrderId("V9"), Timestamp.MinValue, "sets the position"),
         KernelAdjustment.Halting("reconciliation with alpaca: PositionMismatch ORCL"),
+        KernelAdjustment.StrategyStarts("""{"books":[{"instrument":"ORCL","levels":[{"index":0,"held":"10"}]}],"note":"say \"hi\""}"""),
     ];
 
     [Theory]

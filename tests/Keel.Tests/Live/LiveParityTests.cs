@@ -182,6 +182,7 @@ public sealed class LiveParityTests : IDisposable
         Assert.True(seen.Count >= 4, $"the ladder's holdings took only {seen.Count} values: {string.Join(", ", seen)}");
         Assert.Equal(sandbox.AlpacaBook("ORCL").Position, LadderHeld(levels));
         Assert.Equal(LiveRunTests.Journal(db, run.RunId!).Position, LadderHeld(levels));
+        LiveRunTests.AssertReplaysExactly(db, run.RunId!);
         Assert.Contains(Keel.Strategies.LadderFile.Read(levels), l => l.Profit > Money.Zero);
     }
 
@@ -265,6 +266,11 @@ public sealed class LiveParityTests : IDisposable
         if (atEnd is not null)
         {
             await atEnd(sandbox);
+        }
+
+        if (mode == RunMode.Live)
+        {
+            LiveRunTests.AssertReplaysExactly(db, run.RunId!);
         }
 
         return Placed(db, run.RunId!);
