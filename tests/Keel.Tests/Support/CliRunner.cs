@@ -17,6 +17,10 @@ public static class CliRunner
     public static Result RunLauncher(string workingDirectory, params string[] args) =>
         Start(Path.Combine(TestPaths.RepoRoot, "keel"), workingDirectory, null, args, viaDotnet: false, timeout: TimeSpan.FromMinutes(5));
 
+    /// <summary>Starts the repository's ./keel launcher without waiting (it execs the built binary, so the process is keel's own).</summary>
+    public static Child SpawnLauncher(string workingDirectory, params string[] args) =>
+        new(Process.Start(Prepare(Path.Combine(TestPaths.RepoRoot, "keel"), workingDirectory, null, args, viaDotnet: false))!);
+
     /// <summary>Starts the CLI without waiting; the caller kills it or waits for it.</summary>
     public static Child Spawn(string workingDirectory, IDictionary<string, string>? env, params string[] args)
     {

@@ -329,7 +329,7 @@ internal sealed partial class OandaAccount
             {
                 trade.CloseTime = time;
                 trade.ClosingTransactionIds.Add(fillId);
-                closed.Add(entry);
+                closed.Add((JsonNode)entry);
                 order.TradeClosedIds.Add(trade.Id);
             }
         }
@@ -703,7 +703,7 @@ internal sealed partial class OandaAccount
             var ids = new JsonArray();
             foreach (var id in t.ClosingTransactionIds)
             {
-                ids.Add(OandaOrder.Text(id));
+                ids.Add((JsonNode)OandaOrder.Text(id));
             }
 
             o["closingTransactionIDs"] = ids;
@@ -755,7 +755,7 @@ internal sealed partial class OandaAccount
                 var ids = new JsonArray();
                 foreach (var t in trades)
                 {
-                    ids.Add(OandaOrder.Text(t.Id));
+                    ids.Add((JsonNode)OandaOrder.Text(t.Id));
                 }
 
                 side["tradeIDs"] = ids;

@@ -513,19 +513,19 @@ internal sealed partial class OandaAccount : IOrderEventSink
                 var trades = new JsonArray();
                 foreach (var t in _trades.Values.Where(t => t.Open))
                 {
-                    trades.Add(TradeJson(t));
+                    trades.Add((JsonNode)TradeJson(t));
                 }
 
                 var orders = new JsonArray();
                 foreach (var o in _orders.Values.Where(o => o.State == "PENDING").OrderBy(o => o.Id))
                 {
-                    orders.Add(o.ToJson(Px(o.Instrument)));
+                    orders.Add((JsonNode)o.ToJson(Px(o.Instrument)));
                 }
 
                 var positions = new JsonArray();
                 foreach (var i in _positionPl.Keys.Concat(_trades.Values.Select(t => t.Instrument)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
                 {
-                    positions.Add(PositionJson(i));
+                    positions.Add((JsonNode)PositionJson(i));
                 }
 
                 account["trades"] = trades;

@@ -166,7 +166,7 @@ internal sealed class OandaOrder
             var closed = new JsonArray();
             foreach (var id in TradeClosedIds)
             {
-                closed.Add(Text(id));
+                closed.Add((JsonNode)Text(id));
             }
 
             o["tradeClosedIDs"] = closed;
