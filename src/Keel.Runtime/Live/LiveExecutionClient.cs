@@ -315,7 +315,8 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     /// <summary>
     /// Sends an order the venue does not have again, under its own client id (the venue refuses a second order with it):
     /// after a restart (its journal says it was submitted, the venue has never seen it) or after a lost answer the venue
-    /// still does not show <see cref="LiveExecutionOptions.ResendAfter"/> after the last send. Each time the venue was
+    /// still does not show <see cref="LiveExecutionOptions.ResendAfter"/> after the last attempt ended, never while one is in
+    /// flight (queued behind the journal or waiting for its answer). Each time the venue was
     /// asked first; at most <see cref="MaxResends"/> times (a venue that keeps failing is then the operator's: the order
     /// stays unknown and every round says so). Returns false when it may not go. Called on the kernel thread.
     /// </summary>
@@ -414,19 +415,12 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
         switch (command)
         {
             case SubmitOrder s:
-                MarkSent(s.ClientOrderId);
                 Answer([s.ClientOrderId], Drilled(n, await WithRateLimit(c => _port.SubmitAsync(s, c), ct).ConfigureAwait(false)), single: true);
                 break;
             case SubmitOrderList l:
-                foreach (var o in l.Orders)
-                {
-                    MarkSent(o.ClientOrderId);
-                }
-
                 Answer([.. l.Orders.Select(o => o.ClientOrderId)], Drilled(n, await WithRateLimit(c => _port.SubmitListAsync(l, c), ct).ConfigureAwait(false)), single: false);
                 break;
             case ReplaceOrder r:
-                MarkSent(r.Replacement.ClientOrderId);
                 Answer([r.Replacement.ClientOrderId], Drilled(n, await WithRateLimit(c => _port.ReplaceAsync(r, c), ct).ConfigureAwait(false)), single: true);
                 break;
             case CancelOrder c:
@@ -459,14 +453,6 @@ public sealed partial class LiveExecutionClient : IExecutionVenue, ISessionVenue
     {
         _options.Drill?.Invoke("after-send", n);
         return outcome;
-    }
-
-    private void MarkSent(ClientOrderId id)
-    {
-        lock (_sentAt)
-        {
-            _sentAt[id] = _time.GetTimestamp();
-        }
     }
 
     private void MarkInFlight(ClientOrderId id)
