@@ -25,6 +25,7 @@ public static class KeelApp
             "Examples:\n" +
             "  keel backtest --data prices.csv --strategy sma-cross --param fast=10 --param slow=30 --stake 1 --commission 0.001 --cash 100000 --out results\n" +
             "  keel paper --replay prices.csv --speed max --strategy sma-cross --out paper-results\n" +
+            "  keel optimize --data prices.csv --strategy sma-cross --param fast=5:50:5 --param slow=20:200:10 --rank sharpe --out sweep\n" +
             "  keel runs list\n" +
             "  keel resume <run id>\n" +
             "  keel data import --symbol AAPL --timeframe 1m aapl.csv && keel backtest --data db:AAPL:1m --strategy sma-cross\n" +
@@ -38,6 +39,7 @@ public static class KeelApp
         root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging));
         root.Subcommands.Add(RunCommand.Create(paper: true, catalog, logging));
         root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging, live: true));
+        root.Subcommands.Add(OptimizeCommand.Create(catalog, logging));
         root.Subcommands.Add(ResumeCommand.Create(catalog, logging));
         root.Subcommands.Add(ReplayCommand.Create(catalog, logging));
         root.Subcommands.Add(RunsCommand.Create(logging));

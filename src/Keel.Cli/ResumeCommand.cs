@@ -44,6 +44,11 @@ internal static class ResumeCommand
             return 0;
         }
 
+        if (run.Kind == Keel.Runtime.Optimization.SweepService.Kind)
+        {
+            throw new UsageException($"run {run.Id} is a parameter sweep; a sweep is not resumed: run keel optimize again");
+        }
+
         var spec = RunSpecJson.Read(run.Spec, run.Id, target) with { Quiet = quiet };
         if (outDir is not null)
         {

@@ -449,7 +449,7 @@ internal sealed class RunOptions
     private static List<string> SplitList(string text) =>
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
-    private static decimal Dec(string text, string option, decimal min, decimal max, bool whole = false)
+    internal static decimal Dec(string text, string option, decimal min, decimal max, bool whole = false)
     {
         if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) || (whole && v != decimal.Truncate(v)))
         {
@@ -546,7 +546,7 @@ internal sealed class RunOptions
         return p;
     }
 
-    private static Timestamp Time(string text, string option, bool endOfDay)
+    internal static Timestamp Time(string text, string option, bool endOfDay)
     {
         if (!Timestamp.TryParse(text, out var ts))
         {

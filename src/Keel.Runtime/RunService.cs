@@ -173,27 +173,7 @@ public static class RunService
             throw new UsageException($"a {RunSpecJson.ModeName(spec.Mode)} run cannot be resumed (the feed has moved on); start a new one");
         }
 
-        foreach (var file in spec.DataFiles)
-        {
-            if (RunSpec.IsLiveSource(file))
-            {
-                continue;
-            }
-
-            if (RunSpec.IsStoreSource(file))
-            {
-                RunSpec.ParseStoreSource(file);
-                if (spec.Db is null)
-                {
-                    throw new UsageException($"data source {file} reads the store, but --db none was given");
-                }
-            }
-            else if (!File.Exists(file))
-            {
-                throw new UsageException($"data file {file} does not exist");
-            }
-        }
-
+        CheckSources(spec);
         var instruments = BuildInstruments(spec);
         CheckStake(spec, instruments);
         Task<InputFingerprint[]>? hashing = null;
@@ -344,21 +324,7 @@ public static class RunService
         }
 
         var context = new FeedContext(spec, run.Instruments, store, run.Services, observer, Report, snapshot is null ? 0 : TradingSession.SnapshotDataEvents(snapshot.Payload), run.Descriptor.LiveData, runId);
-        var settings = new SessionSettings
-        {
-            InitialCash = spec.Cash,
-            Leverage = spec.Leverage,
-            Exchange = new SimulatedExchangeOptions
-            {
-                MarketFill = spec.FillAtClose ? MarketFillTiming.SignalBarClose : MarketFillTiming.NextBarOpen,
-                Commission = CommissionModel(spec),
-                Slippage = spec.Slippage > 0 ? new PercentSlippage(spec.Slippage) : NoSlippage.Instance,
-                VolumeParticipation = spec.VolumeParticipation,
-            },
-            Kernel = KernelOptionsFor(spec, run.Wiring, run.Descriptor, runId),
-            Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
-            Venue = run.Wiring.CreateVenue(context),
-        };
+        var settings = SettingsFor(spec, run.Wiring, run.Descriptor, runId, run.Wiring.CreateVenue(context));
 
         Stream? Open(string name) => output is null ? null
             : lengths is null ? output.OpenWrite(name + ".csv")
@@ -531,6 +497,31 @@ public static class RunService
         }
     }
 
+    /// <summary>Every file a run reads exists, and a store source has a store to read.</summary>
+    internal static void CheckSources(RunSpec spec)
+    {
+        foreach (var file in spec.DataFiles)
+        {
+            if (RunSpec.IsLiveSource(file))
+            {
+                continue;
+            }
+
+            if (RunSpec.IsStoreSource(file))
+            {
+                RunSpec.ParseStoreSource(file);
+                if (spec.Db is null)
+                {
+                    throw new UsageException($"data source {file} reads the store, but --db none was given");
+                }
+            }
+            else if (!File.Exists(file))
+            {
+                throw new UsageException($"data file {file} does not exist");
+            }
+        }
+    }
+
     /// <summary>A resume must read exactly the files the run started on; mixing two versions of a file would give a result of neither.</summary>
     private static void CheckInputsUnchanged(RunSpec spec, string runId)
     {
@@ -565,7 +556,7 @@ public static class RunService
     /// A stake is the order size of a strategy's signals: one that is not a positive whole number of the instrument's
     /// lots would make every signal's order invalid, so it is refused before the run starts.
     /// </summary>
-    private static void CheckStake(RunSpec spec, IReadOnlyList<Instrument> instruments)
+    internal static void CheckStake(RunSpec spec, IReadOnlyList<Instrument> instruments)
     {
         foreach (var i in instruments)
         {
@@ -594,6 +585,23 @@ public static class RunService
             after = page[^1].Sequence;
         }
     }
+
+    /// <summary>How a session of <paramref name="spec"/> trades: cash, leverage, the simulated exchange's fills and costs, the kernel's options and the venue.</summary>
+    internal static SessionSettings SettingsFor(RunSpec spec, RunWiring wiring, StrategyDescriptor descriptor, string? runId, VenueWiring venue) => new()
+    {
+        InitialCash = spec.Cash,
+        Leverage = spec.Leverage,
+        Exchange = new SimulatedExchangeOptions
+        {
+            MarketFill = spec.FillAtClose ? MarketFillTiming.SignalBarClose : MarketFillTiming.NextBarOpen,
+            Commission = CommissionModel(spec),
+            Slippage = spec.Slippage > 0 ? new PercentSlippage(spec.Slippage) : NoSlippage.Instance,
+            VolumeParticipation = spec.VolumeParticipation,
+        },
+        Kernel = KernelOptionsFor(spec, wiring, descriptor, runId),
+        Performance = new PerformanceOptions { PeriodsPerYear = spec.PeriodsPerYear },
+        Venue = venue,
+    };
 
     /// <summary>The kernel's options for a run of <paramref name="spec"/>: its risk limits, ticks, client ids and brokerage model.</summary>
     internal static KernelOptions KernelOptionsFor(RunSpec spec, RunWiring wiring, StrategyDescriptor descriptor, string? runId) => new()

@@ -175,3 +175,31 @@ public sealed class SkippingBarReader(IBarReader inner, long count) : IBarReader
 
     public void Dispose() => inner.Dispose();
 }
+
+/// <summary>
+/// Bars already in memory, read without copying the array (a parameter sweep reads one parsed file many times, one
+/// reader per combination).
+/// </summary>
+public sealed class MemoryBarReader(ReadOnlyMemory<Bar> bars) : IBarReader
+{
+    private int _next;
+
+    public (long Done, long Total) Progress => (_next, bars.Length);
+
+    public bool TryRead(out Bar bar)
+    {
+        var span = bars.Span;
+        if (_next < span.Length)
+        {
+            bar = span[_next++];
+            return true;
+        }
+
+        bar = default;
+        return false;
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -243,6 +243,47 @@ public sealed class HistoricalFeeder(IBarReader reader, Action<long, long>? prog
     }
 }
 
+/// <summary>A feeder the kernel's thread can drive itself, item by item, with no producer thread (bars already in memory).</summary>
+public interface IInlineDataFeeder : IDataFeeder
+{
+    /// <summary>Hands every item to <paramref name="loop"/> on the calling thread, then the end of data; returns how the loop ended.</summary>
+    LoopOutcome Drive(KernelLoop loop, Inbox inbox, CancellationToken ct);
+}
+
+/// <summary>
+/// Bars held in memory, in the same pooled blocks a <see cref="HistoricalFeeder"/> writes: from another thread like
+/// any feeder, or driven inline by the kernel's thread when the session has nothing to do between items.
+/// </summary>
+public sealed class MemoryFeeder(ReadOnlyMemory<Bar> bars) : IInlineDataFeeder
+{
+    public void Run(Inbox inbox, CancellationToken ct) => new HistoricalFeeder(new MemoryBarReader(bars)).Run(inbox, ct);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public LoopOutcome Drive(KernelLoop loop, Inbox inbox, CancellationToken ct)
+    {
+        int next = 0;
+        while (next < bars.Length)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                return LoopOutcome.Cancelled;
+            }
+
+            var batch = inbox.RentBatch(ct);
+            int n = Math.Min(batch.Items.Length, bars.Length - next);
+            bars.Span.Slice(next, n).CopyTo(batch.Items);
+            batch.Count = n;
+            next += n;
+            if (loop.Step(InboxItem.ForBars(batch)) is LoopOutcome ended)
+            {
+                return ended;
+            }
+        }
+
+        return loop.Step(InboxItem.EndOfData) ?? LoopOutcome.EndOfData;
+    }
+}
+
 /// <summary>
 /// A backtest with <see cref="RunSpec.BarTicks"/>: each bar as its four trade ticks (<see cref="BarTicks"/>), then the
 /// bar, one input each, as fast as the kernel takes them. The ticks always go in: the venue fills on them, as on a live
@@ -607,20 +648,30 @@ public static class TradingSession
             kernel.Resume();
         }
 
-        producer.Start();
-        bool ended = false;
-        try
+        // Bars already in memory with nothing to do between items (a sweep's combinations): the kernel's own thread
+        // reads them, so one combination takes one core and a sweep scales with the cores it has.
+        var inline = feeder as IInlineDataFeeder;
+        if (inline is not null && loop.AfterItem is null && loop.BeforeItem is null && venue.Hooks is null)
         {
-            outcome = loop.Run(ct);
-            ended = true;
+            outcome = inline.Drive(loop, inbox, ct);
         }
-        finally
+        else
         {
-            stop.Cancel();
-            producer.Join();
-            if (!ended)
+            producer.Start();
+            bool ended = false;
+            try
             {
-                venue.Hooks?.Stop(kernel);
+                outcome = loop.Run(ct);
+                ended = true;
+            }
+            finally
+            {
+                stop.Cancel();
+                producer.Join();
+                if (!ended)
+                {
+                    venue.Hooks?.Stop(kernel);
+                }
             }
         }
 

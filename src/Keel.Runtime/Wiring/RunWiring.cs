@@ -97,7 +97,13 @@ public abstract class RunWiring
     /// <summary>The bars of a file or store run, merged in time order, windowed, skipping what a snapshot already processed.</summary>
     protected static IBarReader OpenBars(FeedContext context, bool skip = true)
     {
-        var spec = context.Spec;
+        var reader = OpenBars(context.Spec, context.Instruments, context.Store);
+        return skip && context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
+    }
+
+    /// <summary>The bars of a file or store run's sources, merged in time order and windowed by its --from and --to.</summary>
+    public static IBarReader OpenBars(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store)
+    {
         var readers = new List<IBarReader>();
         try
         {
@@ -107,11 +113,11 @@ public abstract class RunWiring
                 if (RunSpec.IsStoreSource(source))
                 {
                     var (symbol, timeframe) = RunSpec.ParseStoreSource(source);
-                    readers.Add(context.Store!.ReadCandles(context.Instruments[i].Id, symbol, timeframe, spec.From, spec.To));
+                    readers.Add(store!.ReadCandles(instruments[i].Id, symbol, timeframe, spec.From, spec.To));
                 }
                 else
                 {
-                    readers.Add(CsvBarReader.Open(source, context.Instruments[i].Id));
+                    readers.Add(CsvBarReader.Open(source, instruments[i].Id));
                 }
             }
         }
@@ -121,8 +127,7 @@ public abstract class RunWiring
             throw;
         }
 
-        IBarReader reader = new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
-        return skip && context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
+        return new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
     }
 
     /// <summary>A feeder over a bar reader, which it disposes.</summary>
