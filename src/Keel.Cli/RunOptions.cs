@@ -32,6 +32,7 @@ internal sealed class RunOptions
         Add(Strategy);
         Add(Params);
         Add(Stake);
+        Add(Size);
         Add(Cash);
         if (!live)
         {
@@ -121,6 +122,8 @@ internal sealed class RunOptions
     public Option<string[]> Params { get; } = new("--param") { Description = "strategy parameter, repeatable: --param fast=10 --param slow=30", HelpName = "NAME=VALUE" };
 
     public Option<string> Stake { get; } = new("--stake") { Description = "order size for strategy signals, in shares/units [default: 1]", HelpName = "QTY" };
+
+    public Option<string> Size { get; } = new("--size") { Description = "how opening signals and bracket entries are sized: stake (--stake shares), equity:P% of equity, cash:AMOUNT per order, or risk:P% of equity between the entry and the strategy's stop; rounded down to whole lots, within buying power [default: stake]", HelpName = "MODE" };
 
     public Option<string> Cash { get; } = new("--cash") { Description = "starting cash [default: 100000]", HelpName = "AMOUNT" };
 
@@ -381,6 +384,7 @@ internal sealed class RunOptions
             MaxTotalExposure = Get(MaxTotalExposure) is string mte ? Amount(mte, N(MaxTotalExposure), allowZero: false) : null,
             PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, N(PeriodsPerYear), 1m, 100_000m, whole: true) : null,
             PatternDayTrader = parse.GetValue(Pdt),
+            Sizing = Get(Size) is string size ? Keel.Engine.Risk.PositionSizing.Parse(size, out var sizeError) ?? throw new UsageException($"{N(Size)} was '{size}'; {sizeError}") : default,
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,
             Db = CliConfig.ResolveDb(parse.GetValue(Db), config),

@@ -617,6 +617,7 @@ public static class RunService
             PatternDayTrader = spec.PatternDayTrader,
         },
         StrategyTicks = wiring.StrategyTicks(spec, descriptor.LiveData),
+        Sizing = spec.Sizing,
         ClientOrderIdPrefix = wiring.OrderIdPrefix(runId),
         Brokerage = BrokerageModels.Create(spec.Brokerage)
             ?? throw new UsageException($"brokerage model '{spec.Brokerage}' is not one of {string.Join(", ", BrokerageModels.Names)}"),
@@ -695,6 +696,7 @@ public static class RunService
         ["data"] = spec.DataFiles.Select(Path.GetFileName).OfType<string>().ToList(),
         ["symbols"] = instruments.Select(i => i.Id.Symbol).ToList(),
         ["stake"] = spec.Stake.ToString(),
+        ["size"] = spec.Sizing.ToString(),
         ["commission"] = spec.Commission,
         ["slippage"] = spec.Slippage,
         ["fill_at"] = spec.FillAtClose ? "close" : "open",

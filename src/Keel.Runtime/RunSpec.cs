@@ -109,6 +109,9 @@ public sealed record RunSpec
     /// <summary>Risk: the local pattern-day-trader rule (off by default).</summary>
     public bool PatternDayTrader { get; init; }
 
+    /// <summary>How opening signals and bracket entries are sized; by default the strategy's <see cref="Stake"/>.</summary>
+    public Keel.Engine.Risk.PositionSizing Sizing { get; init; }
+
     /// <summary>Hosts render no progress for a quiet run.</summary>
     public required bool Quiet { get; init; }
 

@@ -103,6 +103,11 @@ public static class RunSpecJson
             }
 
             Opt(w, "maxTotalExposure", s.MaxTotalExposure?.ToString());
+            if (!s.Sizing.IsStake)
+            {
+                w.WriteString("size", s.Sizing.ToString());
+            }
+
             if (s.PatternDayTrader)
             {
                 w.WriteBoolean("pdt", true);
@@ -215,6 +220,7 @@ public static class RunSpecJson
                     : null,
                 MaxTotalExposure = S("maxTotalExposure") is string mte ? Money.Parse(mte) : null,
                 PatternDayTrader = e.TryGetProperty("pdt", out var pdt) && pdt.ValueKind == JsonValueKind.True,
+                Sizing = S("size") is string size ? Keel.Engine.Risk.PositionSizing.Parse(size, out var sizeError) ?? throw new FormatException($"'size' {sizeError}") : default,
                 Quiet = false,
                 Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),
                 Db = db,

@@ -40,6 +40,12 @@ public sealed record KernelOptions
     /// rejected with the venue's message, as if the venue had answered. Accepts everything by default.
     /// </summary>
     public IBrokerageModel Brokerage { get; init; } = AcceptAllBrokerageModel.Instance;
+
+    /// <summary>
+    /// How opening signals and bracket entries are sized (<see cref="PositionSizing"/>); by default the strategy's own
+    /// quantity. Orders a strategy submits itself (a ladder's levels) are never resized.
+    /// </summary>
+    public PositionSizing Sizing { get; init; }
 }
 
 /// <summary>An order changed: the event and the order after it was applied.</summary>
@@ -808,7 +814,13 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
                     return;
                 }
 
-                request = OrderRequest.Market(instrument, intent.Action == SignalAction.OpenLong ? OrderSide.Buy : OrderSide.Sell, intent.Quantity, intent.Tag);
+                var quantity = intent.Quantity;
+                if (!_options.Sizing.IsStake && !TrySize(instrument, null, null, out quantity))
+                {
+                    return;
+                }
+
+                request = OrderRequest.Market(instrument, intent.Action == SignalAction.OpenLong ? OrderSide.Buy : OrderSide.Sell, quantity, intent.Tag);
                 break;
             case SignalAction.CloseLong:
             case SignalAction.CloseShort:
@@ -833,6 +845,30 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         }
 
         SubmitSingle(_orders.NextId(), request);
+    }
+
+    /// <summary>
+    /// Sizes an opening order by the run's <see cref="KernelOptions.Sizing"/>, at its limit price or the instrument's
+    /// reference price; false (with a warning saying why) when it comes out below one lot, and then nothing is placed.
+    /// </summary>
+    private bool TrySize(InstrumentId instrument, Price? limit, Price? stop, out Quantity quantity)
+    {
+        var slot = FindSlot(instrument);
+        if (slot is null)
+        {
+            quantity = default;
+            Notice(NoticeLevel.Error, "invalid_order", $"instrument {instrument} is not registered with this run");
+            return false;
+        }
+
+        quantity = _options.Sizing.Size(slot.Instrument, limit ?? slot.ReferencePrice, stop, _portfolio.Equity, _portfolio.BuyingPower, out var problem);
+        if (problem is not null)
+        {
+            Notice(_options.Sizing.Mode == SizingMode.Risk && stop is null ? NoticeLevel.Error : NoticeLevel.Warning, "order_not_sized", $"{_strategy.Name}'s order on {instrument} was not placed: {problem}");
+            return false;
+        }
+
+        return true;
     }
 
     private Order? CreateOrder(ClientOrderId id, in OrderRequest request, ContingencyType contingency = ContingencyType.None, ClientOrderId? parent = null)
@@ -963,6 +999,16 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         var entryRequest = intent.Request;
         var exitSide = entryRequest.Side.Opposite();
         var stop = intent.Price1!.Value;
+        if (!_options.Sizing.IsStake)
+        {
+            if (!TrySize(entryRequest.Instrument, entryRequest.LimitPrice, stop, out var sized))
+            {
+                return;
+            }
+
+            entryRequest = entryRequest with { Quantity = sized };
+        }
+
         var take = intent.Price2!.Value;
         var slRequest = intent.Price3 is Price slLimit
             ? OrderRequest.StopLimit(entryRequest.Instrument, exitSide, entryRequest.Quantity, stop, slLimit, _options.BracketExitTimeInForce, "stop_loss")

@@ -407,6 +407,7 @@ public static class SweepService
             ["rank"] = outcome.Metric.Name,
             ["data"] = spec.DataFiles.Select(Path.GetFileName).OfType<string>().ToList(),
             ["stake"] = spec.Stake.ToString(),
+            ["size"] = spec.Sizing.ToString(),
             ["commission"] = spec.Commission,
             ["slippage"] = spec.Slippage,
             ["fill_at"] = spec.FillAtClose ? "close" : "open",

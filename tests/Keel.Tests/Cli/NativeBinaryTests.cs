@@ -15,7 +15,7 @@ public sealed partial class NativeBinaryTests
 
     private static string[] Quickstart(string outDir, string db) =>
         ["backtest", "--data", Path.Combine(TestPaths.RepoRoot, "samples", "data", "orcl-1995-2014.txt"), "--strategy", "sma-cross", "--param", "fast=10", "--param", "slow=30",
-            "--stake", "100", "--commission", "0.001", "--cash", "100000", "--out", outDir, "--db", db];
+            "--size", "equity:90%", "--commission", "0.001", "--cash", "100000", "--out", outDir, "--db", db];
 
     [Fact]
     public void TheLauncher_BuildsNativelyWhereItCan_AndItsQuickstartEqualsTheJitBuild()
