@@ -71,6 +71,21 @@ npm_tool tools/alpaca-client "the official Alpaca client tests"
 step "official OANDA client (@oanda/v20, pinned in tools/oanda-client/package-lock.json)"
 npm_tool tools/oanda-client "the official OANDA client tests"
 
+step "report assets (lightweight-charts, pinned in tools/report-assets/package-lock.json; the report inlines its copy)"
+npm_tool tools/report-assets "the check that the report's inlined chart library is npm's"
+
+step "chromium (Debian's, for the browser tests)"
+if ! command -v chromium >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's chromium package"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; } >/dev/null || true
+fi
+if command -v chromium >/dev/null 2>&1; then
+  chromium --version 2>/dev/null || true
+else
+  fail "chromium is not installed and could not be installed: the browser tests need it (Debian: sudo apt-get install chromium)"
+fi
+
 step "tests"
 rm -rf "$results"
 dotnet test tests/Keel.Tests/Keel.Tests.csproj -c Release --no-build --nologo \

@@ -49,6 +49,7 @@ internal sealed class RunOptions
             Add(To);
             Add(Out);
             Add(Symbol);
+            Add(Benchmark);
         }
 
         Add(AssetClass);
@@ -122,6 +123,8 @@ internal sealed class RunOptions
     public Option<string[]> Params { get; } = new("--param") { Description = "strategy parameter, repeatable: --param fast=10 --param slow=30", HelpName = "NAME=VALUE" };
 
     public Option<string> Stake { get; } = new("--stake") { Description = "order size for strategy signals, in shares/units [default: 1]", HelpName = "QTY" };
+
+    public Option<string> Benchmark { get; } = new("--benchmark") { Description = "compare the run with buying and holding this bar file (same formats as --data) instead of the run's own first instrument: report, alpha, beta, correlation", HelpName = "FILE" };
 
     public Option<string> Size { get; } = new("--size") { Description = "how opening signals and bracket entries are sized: stake (--stake shares), equity:P% of equity, cash:AMOUNT per order, or risk:P% of equity between the entry and the strategy's stop; rounded down to whole lots, within buying power [default: stake]", HelpName = "MODE" };
 
@@ -384,6 +387,7 @@ internal sealed class RunOptions
             MaxTotalExposure = Get(MaxTotalExposure) is string mte ? Amount(mte, N(MaxTotalExposure), allowZero: false) : null,
             PeriodsPerYear = Get(PeriodsPerYear) is string pp ? (int)Dec(pp, N(PeriodsPerYear), 1m, 100_000m, whole: true) : null,
             PatternDayTrader = parse.GetValue(Pdt),
+            Benchmark = Get(Benchmark),
             Sizing = Get(Size) is string size ? Keel.Engine.Risk.PositionSizing.Parse(size, out var sizeError) ?? throw new UsageException($"{N(Size)} was '{size}'; {sizeError}") : default,
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,

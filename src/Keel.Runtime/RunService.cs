@@ -410,19 +410,20 @@ public static class RunService
 
         // No run id in metrics.json: the same inputs give the same bytes, recorded or not, resumed or not.
         var runInfo = RunInfo(spec, run.Descriptor.Name, run.Parameters, run.Instruments);
+        var periods = Periods(spec, run.Instruments, result);
         if (output is not null)
         {
-            var shown = TradeRow.ReadCsv(output.StagedPath("trades.csv"), 1000);
+            var shown = TradeRow.ReadCsv(output.StagedPath("trades.csv"), int.MaxValue);
             using (var report = output.OpenWrite("report.html"))
             {
                 var title = $"Keel {spec.Kind}: {run.Descriptor.Name}";
-                var rows = runInfo.Select(kv => (kv.Key, Describe(kv.Value))).ToList();
-                HtmlReport.Write(report, new ReportModel(title, rows, result.Metrics, result.Curve, shown, result.Metrics.Trades + result.Metrics.OpenTrades));
+                var rows = runInfo.Select(kv => (kv.Key, kv.Key == "parameters" ? WithDefaults(run.Descriptor, run.Parameters) : Describe(kv.Value))).ToList();
+                HtmlReport.Write(report, new ReportModel(title, rows, result.Metrics, result.Curve, shown, result.Metrics.Trades + result.Metrics.OpenTrades) { Series = result.Series, Periods = periods, Indicators = run.Descriptor.ChartIndicators?.Invoke(run.Parameters) ?? [] });
             }
 
             using (var metrics = output.OpenWrite("metrics.json"))
             {
-                result.Metrics.WriteJson(metrics, runInfo);
+                result.Metrics.WriteJson(metrics, runInfo, periods);
             }
 
             output.Commit("metrics.json");
@@ -432,7 +433,7 @@ public static class RunService
         if (store is not null)
         {
             using var metricsJson = new MemoryStream();
-            result.Metrics.WriteJson(metricsJson, runInfo);
+            result.Metrics.WriteJson(metricsJson, runInfo, periods);
             var done = Now(time);
             store.UpdateRun(runId!, halt is null ? RunStatus.Completed : RunStatus.Halted, done, progress: 100, finishedAt: done, error: halt, metrics: System.Text.Encoding.UTF8.GetString(metricsJson.ToArray()));
         }
@@ -500,6 +501,11 @@ public static class RunService
     /// <summary>Every file a run reads exists, and a store source has a store to read.</summary>
     internal static void CheckSources(RunSpec spec)
     {
+        if (spec.Benchmark is string benchmark && !File.Exists(benchmark))
+        {
+            throw new UsageException($"benchmark file {benchmark} does not exist");
+        }
+
         foreach (var file in spec.DataFiles)
         {
             if (RunSpec.IsLiveSource(file))
@@ -697,10 +703,81 @@ public static class RunService
         ["symbols"] = instruments.Select(i => i.Id.Symbol).ToList(),
         ["stake"] = spec.Stake.ToString(),
         ["size"] = spec.Sizing.ToString(),
+        ["benchmark"] = spec.Benchmark is string b ? Path.GetFileName(b) : "buy and hold",
         ["commission"] = spec.Commission,
         ["slippage"] = spec.Slippage,
         ["fill_at"] = spec.FillAtClose ? "close" : "open",
     };
+
+    /// <summary>Period returns and the benchmark comparison of a finished run; null when it saw no day.</summary>
+    internal static PeriodAnalytics? Periods(RunSpec spec, IReadOnlyList<Instrument> instruments, SessionResult result)
+    {
+        if (result.Series is not { } series || series.Days.Count == 0)
+        {
+            return null;
+        }
+
+        var days = series.Days;
+        if (spec.Benchmark is string file)
+        {
+            return PeriodAnalytics.Compute(days, spec.Cash, $"buy and hold {Path.GetFileName(file)}", BenchmarkCloses(file, days));
+        }
+
+        return PeriodAnalytics.Compute(days, spec.Cash, $"buy and hold {series.Instrument.Symbol}");
+    }
+
+    /// <summary>A benchmark file's closing price on each of the run's days: the last close at or before the day.</summary>
+    private static List<Price> BenchmarkCloses(string file, IReadOnlyList<DayPoint> days)
+    {
+        var byDay = new List<(long Day, Price Close)>();
+        using (var reader = Keel.Data.CsvBarReader.Open(file, new InstrumentId("BENCHMARK")))
+        {
+            while (reader.TryRead(out var bar))
+            {
+                long day = bar.Time.UtcDayNumber;
+                if (byDay.Count > 0 && byDay[^1].Day == day)
+                {
+                    byDay[^1] = (day, bar.Close);
+                }
+                else
+                {
+                    byDay.Add((day, bar.Close));
+                }
+            }
+        }
+
+        var closes = new List<Price>(days.Count);
+        int k = -1;
+        foreach (var d in days)
+        {
+            while (k + 1 < byDay.Count && byDay[k + 1].Day <= d.Day)
+            {
+                k++;
+            }
+
+            closes.Add(k >= 0 ? byDay[k].Close : default);
+        }
+
+        return closes;
+    }
+
+    /// <summary>Every parameter of the strategy with its value, the ones left at their default marked so.</summary>
+    private static string WithDefaults(StrategyDescriptor descriptor, StrategyParameters given)
+    {
+        var parts = new List<string>();
+        foreach (var p in descriptor.Parameters)
+        {
+            var value = given.Values.FirstOrDefault(kv => string.Equals(kv.Key, p.Name, StringComparison.OrdinalIgnoreCase)).Value;
+            parts.Add(value is null ? $"{p.Name}={p.Default} (default)" : $"{p.Name}={value}");
+        }
+
+        foreach (var kv in given.Values.Where(kv => !descriptor.Parameters.Any(p => string.Equals(p.Name, kv.Key, StringComparison.OrdinalIgnoreCase))).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            parts.Add($"{kv.Key}={kv.Value}");
+        }
+
+        return string.Join(", ", parts);
+    }
 
     private static string Describe(object? value) => value switch
     {

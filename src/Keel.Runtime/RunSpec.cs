@@ -112,6 +112,9 @@ public sealed record RunSpec
     /// <summary>How opening signals and bracket entries are sized; by default the strategy's <see cref="Stake"/>.</summary>
     public Keel.Engine.Risk.PositionSizing Sizing { get; init; }
 
+    /// <summary>A bar file whose buy-and-hold the report compares the run with; null: the run's own first instrument.</summary>
+    public string? Benchmark { get; init; }
+
     /// <summary>Hosts render no progress for a quiet run.</summary>
     public required bool Quiet { get; init; }
 

@@ -103,6 +103,11 @@ public static class RunSpecJson
             }
 
             Opt(w, "maxTotalExposure", s.MaxTotalExposure?.ToString());
+            if (s.Benchmark is not null)
+            {
+                w.WriteString("benchmark", Path.GetFullPath(s.Benchmark));
+            }
+
             if (!s.Sizing.IsStake)
             {
                 w.WriteString("size", s.Sizing.ToString());
@@ -220,6 +225,7 @@ public static class RunSpecJson
                     : null,
                 MaxTotalExposure = S("maxTotalExposure") is string mte ? Money.Parse(mte) : null,
                 PatternDayTrader = e.TryGetProperty("pdt", out var pdt) && pdt.ValueKind == JsonValueKind.True,
+                Benchmark = S("benchmark"),
                 Sizing = S("size") is string size ? Keel.Engine.Risk.PositionSizing.Parse(size, out var sizeError) ?? throw new FormatException($"'size' {sizeError}") : default,
                 Quiet = false,
                 Speed = speed == "max" ? double.PositiveInfinity : double.Parse(speed, NumberStyles.Float, CultureInfo.InvariantCulture),

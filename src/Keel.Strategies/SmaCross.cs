@@ -61,7 +61,10 @@ public sealed class SmaCross : IStrategy<SmaCross.State>
             bool allowShort = p.GetBool("short", false);
             p.EnsureAllUsed(ParameterSpecs);
             return new StrategyHost<State>(Name, new SmaCross(fast, slow, ctx.Stake, allowShort), codec: new Codec(fast, slow));
-        });
+        })
+    {
+        ChartIndicators = p => [$"sma:{p.GetInt("fast", 10, 1, 10_000)}", $"sma:{p.GetInt("slow", 30, 2, 10_000)}"],
+    };
 
     public State CreateState() => new(Fast, Slow);
 

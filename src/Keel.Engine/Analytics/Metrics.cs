@@ -239,7 +239,7 @@ public sealed record BacktestMetrics
     private static Money Average(Money total, long count) => total.Scale(1, count);
 
     /// <summary>Writes metrics.json: snake_case keys in a fixed order, exact money, shortest round-trip doubles.</summary>
-    public void WriteJson(Stream stream, IReadOnlyDictionary<string, object?>? run = null)
+    public void WriteJson(Stream stream, IReadOnlyDictionary<string, object?>? run = null, PeriodAnalytics? periods = null)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
@@ -298,6 +298,7 @@ public sealed record BacktestMetrics
         w.WriteString("start", Start?.ToString());
         w.WriteString("end", End?.ToString());
         w.WriteNumber("errors", Errors);
+        periods?.WriteJson(w);
         w.WriteEndObject();
     }
 

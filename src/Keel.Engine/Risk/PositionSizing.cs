@@ -6,17 +6,17 @@ namespace Keel.Engine.Risk;
 /// <summary>How a sized order's quantity is chosen. Stored values: never renumber.</summary>
 public enum SizingMode
 {
-    /// <summary>The strategy's own quantity (the run's <c>--stake</c>): nothing is resized.</summary>
-    Stake = 0,
+    /// <summary>The strategy's own quantity (the run's <c>--stake</c>): nothing is resized. (The default value of <see cref="PositionSizing"/>, 0, means the same.)</summary>
+    Stake = 1,
 
     /// <summary>A fraction of equity, in the instrument's value at the reference price (<c>equity:95%</c>).</summary>
-    EquityPercent = 1,
+    EquityPercent = 2,
 
     /// <summary>A fixed amount of cash per order (<c>cash:10000</c>).</summary>
-    Cash = 2,
+    Cash = 3,
 
     /// <summary>A fraction of equity at risk between the entry and the strategy's stop (<c>risk:1%</c>).</summary>
-    Risk = 3,
+    Risk = 4,
 }
 
 /// <summary>
@@ -38,7 +38,7 @@ public readonly record struct PositionSizing(SizingMode Mode, decimal Value)
     /// <summary>No sizing: the strategy's quantity.</summary>
     public static PositionSizing Stake => default;
 
-    public bool IsStake => Mode == SizingMode.Stake;
+    public bool IsStake => Mode is SizingMode.Stake or 0;
 
     /// <summary>Parses <c>stake</c>, <c>equity:95%</c>, <c>cash:10000</c> or <c>risk:1%</c>; null with <paramref name="error"/> set when it is not one.</summary>
     public static PositionSizing? Parse(string text, out string? error)

@@ -182,4 +182,10 @@ public sealed record StrategyDescriptor(string Name, string Summary, IReadOnlyLi
     /// (seed 000's ladder on price updates, seed 002's floor on bid/ask) gets every tick of the kinds it names instead.
     /// </summary>
     public MarketDataKinds LiveData { get; init; } = MarketDataKinds.Bars;
+
+    /// <summary>
+    /// The indicators a report draws over the price, as <c>keel indicators</c> specs (<c>sma:30</c>), given the run's
+    /// parameters; null draws none.
+    /// </summary>
+    public Func<StrategyParameters, IReadOnlyList<string>>? ChartIndicators { get; init; }
 }

@@ -13,7 +13,17 @@ public sealed record ReportModel(
     BacktestMetrics Metrics,
     EquityCurve Curve,
     IReadOnlyList<TradeRow> Trades,
-    long TotalTrades);
+    long TotalTrades)
+{
+    /// <summary>The daily series and chart candles of the run; null draws no price chart.</summary>
+    public ReportSeries? Series { get; init; }
+
+    /// <summary>Period returns, drawdowns and the benchmark comparison; null when the run has no days.</summary>
+    public PeriodAnalytics? Periods { get; init; }
+
+    /// <summary>Indicator specs the strategy declares for its chart (<c>sma:30</c>), drawn over the candles.</summary>
+    public IReadOnlyList<string> Indicators { get; init; } = [];
+}
 
 /// <summary>A trade as the report shows it: one row of trades.csv, as text.</summary>
 public sealed record TradeRow(
@@ -63,70 +73,124 @@ public sealed record TradeRow(
 }
 
 /// <summary>
-/// A self-contained HTML report: inline CSS and SVG charts, no script or network needed to view it.
+/// A self-contained HTML report: inline CSS, the charting library (lightweight-charts, inlined at build time from
+/// Assets/) and the run's data as one JSON island; nothing is fetched, so it opens offline. Candlesticks with every
+/// trade's entry and exit, equity against the benchmark (log scale on request), drawdown, rolling Sharpe, exposure,
+/// monthly and yearly returns, the worst drawdowns, and every trade in a table that sorts, filters and pages.
 /// Deterministic: the same run gives the same bytes.
 /// </summary>
 public static class HtmlReport
 {
-    private const int Width = 960;
+    /// <summary>Trading days in the rolling Sharpe window (six months).</summary>
+    public const int RollingWindow = 126;
+
+    private static readonly Lazy<string> ChartLibrary = new(() =>
+    {
+        using var s = typeof(HtmlReport).Assembly.GetManifestResourceStream("Keel.Runtime.Reporting.lightweight-charts.js")
+            ?? throw new InvalidOperationException("the report's charting library is missing from Keel.Runtime (Reporting/Assets)");
+        using var r = new StreamReader(s, Encoding.UTF8);
+        return r.ReadToEnd();
+    });
 
     public static void Write(Stream stream, ReportModel model)
     {
-        var sb = new StringBuilder(64 * 1024);
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(model);
+        var sb = new StringBuilder(256 * 1024);
         var m = model.Metrics;
+        var p = model.Periods;
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n");
         sb.Append("<title>").Append(E(model.Title)).Append("</title>\n<style>\n").Append(Css).Append("</style></head><body>\n");
         sb.Append("<header><h1>").Append(E(model.Title)).Append("</h1><p class=\"sub\">");
         sb.Append(E(string.Join(" · ", model.Run.Select(r => $"{r.Name}: {r.Value}")))).Append("</p></header>\n");
 
         sb.Append("<section class=\"cards\">");
-        Card(sb, "Final equity", m.FinalEquity.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture), m.NetProfit.IsNegative ? "neg" : "pos");
-        Card(sb, "Total return", Pct(m.TotalReturn), m.TotalReturn < 0 ? "neg" : "pos");
-        Card(sb, "CAGR", Pct(m.Cagr), null);
-        Card(sb, "Max drawdown", Pct(-m.MaxDrawdown), "neg");
+        Card(sb, "Final equity", Money2(m.FinalEquity), m.NetProfit.IsNegative ? "neg" : "pos");
+        Card(sb, "Total return", Pct(m.TotalReturn), Sign(m.TotalReturn));
+        Card(sb, "CAGR", Pct(m.Cagr), Sign(m.Cagr));
+        Card(sb, "Max drawdown", Pct(-m.MaxDrawdown), m.MaxDrawdown > 0 ? "neg" : null);
         Card(sb, "Sharpe", Num(m.Sharpe), null);
         Card(sb, "Sortino", Num(m.Sortino), null);
-        Card(sb, "Trades", m.Trades.ToString(CultureInfo.InvariantCulture), null);
+        if (p is not null)
+        {
+            Card(sb, "Benchmark return", Pct(p.BenchmarkReturn), Sign(p.BenchmarkReturn));
+            Card(sb, "Alpha / beta", $"{Pct(p.Alpha)} / {Num(p.Beta)}", null);
+        }
+
+        Card(sb, "Trades", m.Trades.ToString("N0", CultureInfo.InvariantCulture), null);
         Card(sb, "Win rate", Pct(m.WinRate), null);
         Card(sb, "Profit factor", Num(m.ProfitFactor), null);
         Card(sb, "Exposure", Pct(m.Exposure), null);
         sb.Append("</section>\n");
 
-        var points = model.Curve.Points.ToArray();
-        sb.Append("<section><h2>Equity</h2>");
-        EquityChart(sb, points);
-        sb.Append("</section>\n<section><h2>Drawdown</h2>");
-        DrawdownChart(sb, points);
-        sb.Append("</section>\n");
+        var series = model.Series;
+        bool candles = series is not null && series.Candles.Length > 0;
+        if (candles)
+        {
+            sb.Append("<section><h2>").Append(E(series!.Instrument.Symbol)).Append(" with every trade</h2><p class=\"sub\">")
+                .Append(series.BarsPerCandle == 1 ? "One candle per bar" : $"Each candle is {series.BarsPerCandle:N0} bars")
+                .Append("; ▲ entry, ▼ exit. Drag to pan, scroll to zoom.</p><div id=\"price-chart\" class=\"chart tall\"></div></section>\n");
+        }
+
+        sb.Append("<section><h2>Equity").Append(p is null ? string.Empty : " and benchmark").Append("</h2>");
+        if (p is not null)
+        {
+            sb.Append("<p class=\"sub\">Benchmark: ").Append(E(p.Benchmark)).Append(" with the same initial cash. <label><input type=\"checkbox\" id=\"log-scale\"> log scale</label></p>");
+        }
+
+        sb.Append("<div id=\"equity-chart\" class=\"chart\"></div><h2>Drawdown</h2><div id=\"drawdown-chart\" class=\"chart short\"></div></section>\n");
+        if (series is not null && series.Days.Count > RollingWindow)
+        {
+            sb.Append("<section class=\"two\"><div><h2>Rolling Sharpe (").Append(RollingWindow).Append(" days)</h2><div id=\"sharpe-chart\" class=\"chart short\"></div></div>")
+                .Append("<div><h2>Exposure (share of each day in the market)</h2><div id=\"exposure-chart\" class=\"chart short\"></div></div></section>\n");
+        }
+
+        if (p is not null && p.Monthly.Count > 0)
+        {
+            MonthlyTable(sb, p);
+            DrawdownTable(sb, p);
+        }
 
         sb.Append("<section class=\"two\"><div><h2>Performance</h2><table class=\"kv\">");
-        Row(sb, "Initial cash", Fmt(m.InitialCash));
-        Row(sb, "Final equity", Fmt(m.FinalEquity));
-        Row(sb, "Net profit", Fmt(m.NetProfit));
+        Row(sb, "Initial cash", Money2(m.InitialCash));
+        Row(sb, "Final equity", Money2(m.FinalEquity));
+        Row(sb, "Net profit", Money2(m.NetProfit));
         Row(sb, "Total return", Pct(m.TotalReturn));
         Row(sb, "CAGR", Pct(m.Cagr));
-        Row(sb, "Max drawdown", $"{Pct(m.MaxDrawdown)} ({Fmt(m.MaxDrawdownValue)})");
-        Row(sb, "Longest drawdown", $"{m.MaxDrawdownDurationBars} bars, {m.MaxDrawdownDurationDays.ToString("0.#", CultureInfo.InvariantCulture)} days");
+        Row(sb, "Max drawdown", $"{Pct(m.MaxDrawdown)} ({Money2(m.MaxDrawdownValue)})");
+        Row(sb, "Longest drawdown", $"{m.MaxDrawdownDurationBars:N0} bars, {m.MaxDrawdownDurationDays.ToString("#,0.#", CultureInfo.InvariantCulture)} days");
         Row(sb, "Sharpe", $"{Num(m.Sharpe)} ({m.ReturnPeriod}, ×√{m.PeriodsPerYear})");
         Row(sb, "Sortino", $"{Num(m.Sortino)} ({m.ReturnPeriod}, ×√{m.PeriodsPerYear})");
         Row(sb, "Exposure", Pct(m.Exposure));
-        Row(sb, "Commission", Fmt(m.TotalCommission));
+        Row(sb, "Commission", Money2(m.TotalCommission));
         Row(sb, "Bars", m.Bars.ToString("N0", CultureInfo.InvariantCulture));
-        Row(sb, "Period", $"{m.Start} → {m.End}");
+        Row(sb, "Period", $"{Human(m.Start)} → {Human(m.End)}");
+        if (p is not null)
+        {
+            Row(sb, "Benchmark", p.Benchmark);
+            Row(sb, "Benchmark return / CAGR", $"{Pct(p.BenchmarkReturn)} / {Pct(p.BenchmarkCagr)}");
+            Row(sb, "Benchmark max drawdown", Pct(p.BenchmarkMaxDrawdown));
+            Row(sb, "Alpha (annualised) / beta", $"{Pct(p.Alpha)} / {Num(p.Beta)}");
+            Row(sb, "Correlation", Num(p.Correlation));
+        }
+
         sb.Append("</table></div><div><h2>Trades and orders</h2><table class=\"kv\">");
-        Row(sb, "Closed trades", m.Trades.ToString(CultureInfo.InvariantCulture));
-        Row(sb, "Open trades", m.OpenTrades.ToString(CultureInfo.InvariantCulture));
-        Row(sb, "Wins / losses / even", $"{m.Wins} / {m.Losses} / {m.Breakeven}");
+        Row(sb, "Closed trades", m.Trades.ToString("N0", CultureInfo.InvariantCulture));
+        Row(sb, "Open trades", m.OpenTrades.ToString("N0", CultureInfo.InvariantCulture));
+        Row(sb, "Wins / losses / even", $"{m.Wins:N0} / {m.Losses:N0} / {m.Breakeven:N0}");
         Row(sb, "Win rate", Pct(m.WinRate));
         Row(sb, "Profit factor", Num(m.ProfitFactor));
-        Row(sb, "Average win", Fmt(m.AverageWin));
-        Row(sb, "Average loss", Fmt(m.AverageLoss));
-        Row(sb, "Largest win / loss", $"{Fmt(m.LargestWin)} / {Fmt(m.LargestLoss)}");
-        Row(sb, "Average trade", Fmt(m.AverageTrade));
-        Row(sb, "Orders", $"{m.Orders} ({m.OrdersFilled} filled, {m.OrdersCanceled} cancelled, {m.OrdersRejected} rejected, {m.OrdersDenied} denied, {m.OrdersExpired} expired)");
-        Row(sb, "Fills", m.Fills.ToString(CultureInfo.InvariantCulture));
-        Row(sb, "Errors", m.Errors.ToString(CultureInfo.InvariantCulture));
-        sb.Append("</table></div></section>\n");
+        Row(sb, "Average win", Money2(m.AverageWin));
+        Row(sb, "Average loss", Money2(m.AverageLoss));
+        Row(sb, "Largest win / loss", $"{Money2(m.LargestWin)} / {Money2(m.LargestLoss)}");
+        Row(sb, "Average trade", Money2(m.AverageTrade));
+        Row(sb, "Average bars held", m.AverageBarsHeld is double held ? held.ToString("#,0.0", CultureInfo.InvariantCulture) : "–");
+        Row(sb, "Orders", $"{m.Orders:N0} ({m.OrdersFilled:N0} filled, {m.OrdersCanceled:N0} cancelled, {m.OrdersRejected:N0} rejected, {m.OrdersDenied:N0} denied, {m.OrdersExpired:N0} expired)");
+        Row(sb, "Fills", m.Fills.ToString("N0", CultureInfo.InvariantCulture));
+        Row(sb, "Errors", m.Errors.ToString("N0", CultureInfo.InvariantCulture));
+        sb.Append("</table>");
+        HoldingTimes(sb, model.Trades);
+        sb.Append("</div></section>\n");
 
         sb.Append("<section><h2>Trades</h2>");
         if (model.Trades.Count == 0)
@@ -135,122 +199,503 @@ public static class HtmlReport
         }
         else
         {
-            if (model.TotalTrades > model.Trades.Count)
+            sb.Append("<p class=\"sub\">All ").Append(model.Trades.Count.ToString("N0", CultureInfo.InvariantCulture))
+                .Append(" trades. Click a column to sort; type to filter.</p><input id=\"trade-filter\" type=\"search\" placeholder=\"filter trades (side, date, instrument…)\">")
+                .Append("<table class=\"grid\" id=\"trades\"><thead><tr>");
+            foreach (var (key, label, numeric) in TradeColumns)
             {
-                sb.Append("<p class=\"sub\">Showing ").Append(model.Trades.Count).Append(" of ").Append(model.TotalTrades).Append(" trades; trades.csv has them all.</p>");
+                sb.Append("<th data-key=\"").Append(key).Append('"').Append(numeric ? " class=\"num\"" : string.Empty).Append('>').Append(E(label)).Append("</th>");
             }
 
-            sb.Append("<table class=\"grid\"><thead><tr><th>#</th><th>Instrument</th><th>Side</th><th>Entry</th><th>Entry price</th><th>Exit</th><th>Exit price</th><th>Qty</th><th>Net P&amp;L</th><th>Return</th><th>Bars</th></tr></thead><tbody>");
-            foreach (var t in model.Trades)
-            {
-                var cls = t.NetPnl.StartsWith('-') ? "neg" : "pos";
-                var netPnl = Money.TryParse(t.NetPnl, out var pnl) ? pnl.ToFixed(2) : t.NetPnl;
-                sb.Append("<tr><td>").Append(E(t.Id)).Append("</td><td>").Append(E(t.Instrument)).Append("</td><td>")
-                    .Append(E(t.Direction)).Append("</td><td>").Append(E(t.EntryTime))
-                    .Append("</td><td>").Append(E(t.EntryPrice)).Append("</td><td>").Append(t.IsOpen && t.ExitTime.Length == 0 ? "open" : E(t.ExitTime))
-                    .Append("</td><td>").Append(E(t.ExitPrice)).Append("</td><td>").Append(E(t.Quantity))
-                    .Append("</td><td class=\"").Append(cls).Append("\">").Append(E(netPnl)).Append("</td><td class=\"").Append(cls).Append("\">")
-                    .Append(Pct(t.Return)).Append("</td><td>").Append(E(t.BarsHeld)).Append("</td></tr>\n");
-            }
-
-            sb.Append("</tbody></table>");
+            sb.Append("</tr></thead><tbody></tbody></table><div id=\"trade-pager\" class=\"pager\"></div>");
         }
 
-        sb.Append("</section>\n<footer>Generated by Keel. Money is exact; percentages are rounded for display.</footer>\n</body></html>\n");
+        sb.Append("</section>\n<footer>Generated by Keel. Money is exact; percentages are rounded for display. Charts by TradingView Lightweight Charts™ (Apache-2.0).</footer>\n");
+        sb.Append("<script>").Append(ChartLibrary.Value).Append("</script>\n<script type=\"application/json\" id=\"keel-data\">");
+        sb.Append(Data(model));
+        sb.Append("</script>\n<script>").Append(App).Append("</script>\n</body></html>\n");
         var bytes = Encoding.UTF8.GetBytes(sb.ToString());
         stream.Write(bytes);
     }
 
-    private static void EquityChart(StringBuilder sb, EquityCurve.Point[] pts)
+    private static readonly (string Key, string Label, bool Numeric)[] TradeColumns =
+    [
+        ("id", "#", true), ("instrument", "Instrument", false), ("side", "Side", false), ("entry", "Entry", false), ("entry_price", "Entry price", true),
+        ("exit", "Exit", false), ("exit_price", "Exit price", true), ("quantity", "Qty", true), ("net_pnl", "Net P&L", true), ("return", "Return", true), ("bars", "Bars", true),
+        ("mae", "MAE", true), ("mfe", "MFE", true),
+    ];
+
+    private static readonly string[] MonthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+    private static void MonthlyTable(StringBuilder sb, PeriodAnalytics p)
     {
-        const int h = 300, padL = 80, padR = 16, padT = 12, padB = 28;
-        if (pts.Length == 0)
+        var monthly = p.Monthly.ToDictionary(x => x.Period, x => x.Return);
+        double scale = Math.Max(1e-9, p.Monthly.Max(x => double.IsFinite(x.Return) ? Math.Abs(x.Return) : 0));
+        sb.Append("<section><h2>Monthly and yearly returns</h2><table class=\"grid heat\" id=\"monthly-returns\"><thead><tr><th>Year</th>");
+        foreach (var name in MonthNames)
         {
-            sb.Append("<p>No data.</p>");
+            sb.Append("<th>").Append(name).Append("</th>");
+        }
+
+        sb.Append("<th>Year</th></tr></thead><tbody>");
+        foreach (var year in p.Yearly)
+        {
+            sb.Append("<tr><th>").Append(year.Period).Append("</th>");
+            for (int month = 1; month <= 12; month++)
+            {
+                var key = $"{year.Period}-{month:00}";
+                if (monthly.TryGetValue(key, out var r))
+                {
+                    sb.Append("<td data-period=\"").Append(key).Append("\" data-return=\"").Append(r.ToString("R", CultureInfo.InvariantCulture)).Append("\" style=\"background:")
+                        .Append(Heat(r, scale)).Append("\">").Append(Pct(r)).Append("</td>");
+                }
+                else
+                {
+                    sb.Append("<td></td>");
+                }
+            }
+
+            sb.Append("<td class=\"year\" data-period=\"").Append(year.Period).Append("\" data-return=\"").Append(year.Return.ToString("R", CultureInfo.InvariantCulture)).Append("\">")
+                .Append(Pct(year.Return)).Append("</td></tr>");
+        }
+
+        sb.Append("</tbody></table></section>\n");
+    }
+
+    private static void DrawdownTable(StringBuilder sb, PeriodAnalytics p)
+    {
+        sb.Append("<section><h2>Worst drawdowns</h2><table class=\"grid\" id=\"drawdowns\"><thead><tr><th>#</th><th>Peak</th><th>Trough</th><th>Recovered</th><th>Depth</th><th>Days</th></tr></thead><tbody>");
+        int i = 0;
+        foreach (var d in p.Drawdowns)
+        {
+            sb.Append("<tr><td>").Append(++i).Append("</td><td>").Append(Day(d.PeakDay)).Append("</td><td>").Append(Day(d.TroughDay)).Append("</td><td>")
+                .Append(d.RecoveryDay is long r ? Day(r) : "not yet").Append("</td><td class=\"neg\">").Append(Pct(-d.Depth)).Append("</td><td>")
+                .Append(d.Days.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>");
+        }
+
+        sb.Append("</tbody></table></section>\n");
+    }
+
+    /// <summary>How long trades were held, in bars, as a small bar chart of a few ranges.</summary>
+    private static void HoldingTimes(StringBuilder sb, IReadOnlyList<TradeRow> trades)
+    {
+        var held = trades.Where(t => !t.IsOpen).Select(t => long.TryParse(t.BarsHeld, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b : -1).Where(b => b >= 0).ToList();
+        if (held.Count == 0)
+        {
             return;
         }
 
-        double lo = pts.Min(p => p.Low), hi = pts.Max(p => p.High);
-        if (hi - lo < 1e-9)
+        long[] edges = [1, 2, 5, 10, 20, 50, 100, 250, 1000];
+        var counts = new int[edges.Length + 1];
+        foreach (var b in held)
         {
-            hi = lo + 1;
+            int k = 0;
+            while (k < edges.Length && b >= edges[k])
+            {
+                k++;
+            }
+
+            counts[k]++;
         }
 
-        double X(int i) => padL + ((Width - padL - padR) * (pts.Length == 1 ? 0.5 : (double)i / (pts.Length - 1)));
-        double Y(double v) => padT + ((h - padT - padB) * (hi - v) / (hi - lo));
-        sb.Append("<svg viewBox=\"0 0 ").Append(Width).Append(' ').Append(h).Append("\" role=\"img\" aria-label=\"equity curve\">");
-        Grid(sb, lo, hi, h, padL, padR, padT, padB, v => v.ToString("N0", CultureInfo.InvariantCulture));
-        var band = new StringBuilder();
-        for (int i = 0; i < pts.Length; i++)
+        int max = counts.Max();
+        sb.Append("<h2>Holding time</h2><table class=\"kv bars\" id=\"holding\">");
+        for (int k = 0; k < counts.Length; k++)
         {
-            band.Append(i == 0 ? 'M' : 'L').Append(F(X(i))).Append(',').Append(F(Y(pts[i].High)));
+            if (counts[k] == 0)
+            {
+                continue;
+            }
+
+            var label = k == 0 ? $"< {edges[0]} bar" : k == edges.Length ? $"≥ {edges[^1]:N0} bars" : $"{edges[k - 1]:N0}–{edges[k] - 1:N0} bars";
+            sb.Append("<tr><th>").Append(E(label)).Append("</th><td><span class=\"bar\" style=\"width:").Append((100.0 * counts[k] / max).ToString("0.#", CultureInfo.InvariantCulture))
+                .Append("%\"></span>").Append(counts[k].ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>");
         }
 
-        for (int i = pts.Length - 1; i >= 0; i--)
-        {
-            band.Append('L').Append(F(X(i))).Append(',').Append(F(Y(pts[i].Low)));
-        }
-
-        sb.Append("<path class=\"band\" d=\"").Append(band).Append("Z\"/>");
-        sb.Append("<polyline class=\"line\" points=\"");
-        for (int i = 0; i < pts.Length; i++)
-        {
-            sb.Append(F(X(i))).Append(',').Append(F(Y(pts[i].Equity))).Append(' ');
-        }
-
-        sb.Append("\"/>");
-        TimeAxis(sb, pts, h, padL, padR);
-        sb.Append("</svg>");
+        sb.Append("</table>");
     }
 
-    private static void DrawdownChart(StringBuilder sb, EquityCurve.Point[] pts)
+    private static string Heat(double r, double scale)
     {
-        const int h = 170, padL = 80, padR = 16, padT = 8, padB = 28;
-        if (pts.Length == 0)
+        if (!double.IsFinite(r))
         {
-            sb.Append("<p>No data.</p>");
+            return "transparent";
+        }
+
+        double a = Math.Min(1, Math.Abs(r) / scale) * 0.55;
+        return r >= 0 ? $"rgba(26,127,55,{a.ToString("0.###", CultureInfo.InvariantCulture)})" : $"rgba(207,34,46,{a.ToString("0.###", CultureInfo.InvariantCulture)})";
+    }
+
+    /// <summary>The chart and table data as one JSON document (times in UTC seconds, as the charting library takes them).</summary>
+    private static string Data(ReportModel model)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            var series = model.Series;
+            var candleTimes = new List<long>();
+            if (series is not null && series.Candles.Length > 0)
+            {
+                w.WriteStartArray("candles");
+                foreach (var c in series.Candles)
+                {
+                    long t = Seconds(c.Time);
+                    candleTimes.Add(t);
+                    w.WriteStartObject();
+                    w.WriteNumber("time", t);
+                    w.WriteNumber("open", c.Open.ToDouble());
+                    w.WriteNumber("high", c.High.ToDouble());
+                    w.WriteNumber("low", c.Low.ToDouble());
+                    w.WriteNumber("close", c.Close.ToDouble());
+                    w.WriteNumber("volume", (double)c.Volume.ToDecimal());
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                WriteIndicators(w, model.Indicators, series);
+                w.WriteStartArray("markers");
+                var markers = new List<(long Time, bool Entry, bool Long, string Text)>();
+                foreach (var t in model.Trades.Where(t => t.Instrument == series.Instrument.Symbol))
+                {
+                    bool isLong = t.Direction == "long";
+                    if (Timestamp.TryParse(t.EntryTime, out var entry) && Snap(candleTimes, Seconds(entry)) is long et)
+                    {
+                        markers.Add((et, true, isLong, $"#{t.Id} {(isLong ? "buy" : "sell")} {t.Quantity} @ {t.EntryPrice}"));
+                    }
+
+                    if (!t.IsOpen && Timestamp.TryParse(t.ExitTime, out var exit) && Snap(candleTimes, Seconds(exit)) is long xt)
+                    {
+                        markers.Add((xt, false, isLong, $"#{t.Id} exit @ {t.ExitPrice} ({t.NetPnl})"));
+                    }
+                }
+
+                foreach (var mk in markers.OrderBy(x => x.Time))
+                {
+                    bool up = mk.Entry == mk.Long;
+                    w.WriteStartObject();
+                    w.WriteNumber("time", mk.Time);
+                    w.WriteString("position", up ? "belowBar" : "aboveBar");
+                    w.WriteString("shape", up ? "arrowUp" : "arrowDown");
+                    w.WriteString("color", mk.Entry ? "#1f6feb" : "#8250df");
+                    w.WriteString("title", mk.Text);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            var days = series?.Days ?? [];
+            var bench = model.Periods?.BenchmarkEquity;
+            if (days.Count >= 2)
+            {
+                double peak = double.NegativeInfinity;
+                w.WriteStartArray("equity");
+                foreach (var d in days)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", d.Day * 86_400);
+                    w.WriteNumber("value", d.Equity.ToDouble());
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("drawdown");
+                foreach (var d in days)
+                {
+                    double v = d.Equity.ToDouble();
+                    peak = Math.Max(peak, v);
+                    w.WriteStartObject();
+                    w.WriteNumber("time", d.Day * 86_400);
+                    w.WriteNumber("value", peak > 0 ? Math.Round(-100 * (1 - (v / peak)), 4) : 0);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                if (bench is not null)
+                {
+                    w.WriteStartArray("benchmark");
+                    for (int i = 0; i < days.Count; i++)
+                    {
+                        if (double.IsFinite(bench[i]))
+                        {
+                            w.WriteStartObject();
+                            w.WriteNumber("time", days[i].Day * 86_400);
+                            w.WriteNumber("value", Math.Round(bench[i], 6));
+                            w.WriteEndObject();
+                        }
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                w.WriteStartArray("exposure");
+                foreach (var d in days)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", d.Day * 86_400);
+                    w.WriteNumber("value", Math.Round(100.0 * d.InMarket / Math.Max(1, d.Slices), 2));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("rolling_sharpe");
+                foreach (var (day, value) in RollingSharpe(days, RollingWindow))
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", day * 86_400);
+                    w.WriteNumber("value", Math.Round(value, 4));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+            else
+            {
+                // Less than two days (a short tick run): the bucketed equity curve instead.
+                w.WriteStartArray("equity");
+                long lastTime = long.MinValue;
+                foreach (var pt in model.Curve.Points)
+                {
+                    long t = Seconds(pt.Time);
+                    if (t > lastTime)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("time", t);
+                        w.WriteNumber("value", pt.Equity);
+                        w.WriteEndObject();
+                        lastTime = t;
+                    }
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteStartArray("trades");
+            foreach (var t in model.Trades)
+            {
+                w.WriteStartArray();
+                w.WriteNumberValue(long.TryParse(t.Id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : 0);
+                w.WriteStringValue(t.Instrument);
+                w.WriteStringValue(t.Direction);
+                w.WriteStringValue(HumanTime(t.EntryTime));
+                w.WriteStringValue(t.EntryPrice);
+                w.WriteStringValue(t.IsOpen && t.ExitTime.Length == 0 ? "open" : HumanTime(t.ExitTime));
+                w.WriteStringValue(t.ExitPrice);
+                w.WriteStringValue(t.Quantity);
+                w.WriteStringValue(Money.TryParse(t.NetPnl, out var pnl) ? pnl.ToFixed(2) : t.NetPnl);
+                w.WriteNumberValue(Math.Round(t.Return, 8));
+                w.WriteStringValue(t.BarsHeld);
+                var (mae, mfe) = series is not null && t.Instrument == series.Instrument.Symbol ? Excursions(t, series.Candles, candleTimes) : (null, null);
+                if (mae is double a && mfe is double f)
+                {
+                    w.WriteNumberValue(Math.Round(a, 8));
+                    w.WriteNumberValue(Math.Round(f, 8));
+                }
+                else
+                {
+                    w.WriteNullValue();
+                    w.WriteNullValue();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
+    /// The strategy's chart indicators over the candles, one line each (every line of a multi-line indicator). Only when
+    /// each candle is one bar: over merged candles the values would not be the strategy's.
+    /// </summary>
+    private static void WriteIndicators(System.Text.Json.Utf8JsonWriter w, IReadOnlyList<string> specs, ReportSeries series)
+    {
+        if (specs.Count == 0 || series.BarsPerCandle != 1)
+        {
             return;
         }
 
-        double worst = Math.Max(pts.Max(p => p.Drawdown), 1e-6);
-        double X(int i) => padL + ((Width - padL - padR) * (pts.Length == 1 ? 0.5 : (double)i / (pts.Length - 1)));
-        double Y(double dd) => padT + ((h - padT - padB) * dd / worst);
-        sb.Append("<svg viewBox=\"0 0 ").Append(Width).Append(' ').Append(h).Append("\" role=\"img\" aria-label=\"drawdown\">");
-        Grid(sb, -worst, 0, h, padL, padR, padT, padB, v => (v * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%");
-        sb.Append("<path class=\"dd\" d=\"M").Append(F(X(0))).Append(',').Append(F(Y(0)));
-        for (int i = 0; i < pts.Length; i++)
+        w.WriteStartArray("indicators");
+        foreach (var text in specs)
         {
-            sb.Append('L').Append(F(X(i))).Append(',').Append(F(Y(pts[i].Drawdown)));
+            var spec = Keel.Indicators.IndicatorSpec.Parse(text);
+            var indicator = spec.Create();
+            var columns = spec.Columns;
+            var lines = new List<(long Time, double Value)>[indicator.LineCount];
+            for (int l = 0; l < lines.Length; l++)
+            {
+                lines[l] = [];
+            }
+
+            foreach (var c in series.Candles)
+            {
+                indicator.Update(new Bar(series.Instrument, c.Time, c.Open, c.High, c.Low, c.Close, c.Volume));
+                for (int l = 0; l < lines.Length; l++)
+                {
+                    double v = indicator.Value(l);
+                    if (double.IsFinite(v))
+                    {
+                        lines[l].Add((Seconds(c.Time), v));
+                    }
+                }
+            }
+
+            for (int l = 0; l < lines.Length; l++)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", columns[l]);
+                w.WriteStartArray("data");
+                foreach (var (time, value) in lines[l])
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", time);
+                    w.WriteNumber("value", Math.Round(value, 6));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
         }
 
-        sb.Append('L').Append(F(X(pts.Length - 1))).Append(',').Append(F(Y(0))).Append("Z\"/>");
-        TimeAxis(sb, pts, h, padL, padR);
-        sb.Append("</svg>");
+        w.WriteEndArray();
     }
 
-    private static void Grid(StringBuilder sb, double lo, double hi, int h, int padL, int padR, int padT, int padB, Func<double, string> label)
+    /// <summary>
+    /// A trade's maximum adverse and favourable excursions, as fractions of its entry price, from the highs and lows of
+    /// the chart's candles from its entry to its exit (bar resolution: the entry and exit candles count whole).
+    /// </summary>
+    public static (double? Mae, double? Mfe) Excursions(TradeRow trade, ReadOnlySpan<ChartCandle> candles, IReadOnlyList<long> times)
     {
-        for (int k = 0; k <= 4; k++)
+        ArgumentNullException.ThrowIfNull(trade);
+        ArgumentNullException.ThrowIfNull(times);
+        if (!Timestamp.TryParse(trade.EntryTime, out var entry) || !decimal.TryParse(trade.EntryPrice, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) || price <= 0 || times.Count == 0)
         {
-            double v = lo + ((hi - lo) * k / 4);
-            double y = padT + ((h - padT - padB) * (hi - v) / (hi - lo));
-            sb.Append("<line class=\"grid\" x1=\"").Append(padL).Append("\" x2=\"").Append(Width - padR).Append("\" y1=\"").Append(F(y)).Append("\" y2=\"").Append(F(y)).Append("\"/>");
-            sb.Append("<text class=\"ax\" x=\"").Append(padL - 6).Append("\" y=\"").Append(F(y + 4)).Append("\" text-anchor=\"end\">").Append(E(label(v))).Append("</text>");
+            return (null, null);
         }
+
+        long from = Seconds(entry);
+        long to = !trade.IsOpen && Timestamp.TryParse(trade.ExitTime, out var exit) ? Seconds(exit) : times[^1];
+        int i = LastAtOrBefore(times, from);
+        if (i < 0)
+        {
+            i = 0;
+        }
+
+        decimal high = decimal.MinValue, low = decimal.MaxValue;
+        for (; i < candles.Length && times[i] <= to; i++)
+        {
+            high = Math.Max(high, candles[i].High.ToDecimal());
+            low = Math.Min(low, candles[i].Low.ToDecimal());
+        }
+
+        if (high == decimal.MinValue)
+        {
+            return (null, null);
+        }
+
+        double up = (double)((high - price) / price), down = (double)((low - price) / price);
+        return trade.Direction == "short" ? (-up, -down) : (down, up);
     }
 
-    private static void TimeAxis(StringBuilder sb, EquityCurve.Point[] pts, int h, int padL, int padR)
+    private static int LastAtOrBefore(IReadOnlyList<long> times, long t)
     {
-        int ticks = Math.Min(5, pts.Length);
-        for (int k = 0; k < ticks; k++)
+        int lo = 0, hi = times.Count - 1, found = -1;
+        while (lo <= hi)
         {
-            int i = ticks == 1 ? 0 : (int)Math.Round((double)k * (pts.Length - 1) / (ticks - 1));
-            double x = padL + ((Width - padL - padR) * (pts.Length == 1 ? 0.5 : (double)i / (pts.Length - 1)));
-            string anchor = k == 0 ? "start" : k == ticks - 1 ? "end" : "middle";
-            sb.Append("<text class=\"ax\" x=\"").Append(F(x)).Append("\" y=\"").Append(h - 8).Append("\" text-anchor=\"").Append(anchor).Append("\">")
-                .Append(pts[i].Time.ToString()[..10]).Append("</text>");
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= t)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
         }
+
+        return found;
     }
+
+    /// <summary>Sharpe ratio of each trailing window of daily returns (sample deviation, ×√252).</summary>
+    public static List<(long Day, double Value)> RollingSharpe(IReadOnlyList<DayPoint> days, int window)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        var result = new List<(long, double)>();
+        var returns = new double[Math.Max(0, days.Count - 1)];
+        for (int i = 1; i < days.Count; i++)
+        {
+            double prev = days[i - 1].Equity.ToDouble();
+            returns[i - 1] = prev > 0 ? (days[i].Equity.ToDouble() / prev) - 1 : 0;
+        }
+
+        for (int end = window; end <= returns.Length; end++)
+        {
+            double mean = 0;
+            for (int k = end - window; k < end; k++)
+            {
+                mean += returns[k];
+            }
+
+            mean /= window;
+            double ss = 0;
+            for (int k = end - window; k < end; k++)
+            {
+                ss += (returns[k] - mean) * (returns[k] - mean);
+            }
+
+            double sd = Math.Sqrt(ss / (window - 1));
+            if (sd > 0)
+            {
+                result.Add((days[end].Day, mean / sd * Math.Sqrt(PeriodAnalytics.TradingDays)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The time of the candle holding <paramref name="t"/> (the last one starting at or before it).</summary>
+    private static long? Snap(List<long> times, long t)
+    {
+        int i = times.BinarySearch(t);
+        if (i >= 0)
+        {
+            return times[i];
+        }
+
+        i = ~i - 1;
+        return i >= 0 ? times[i] : null;
+    }
+
+    private static long Seconds(Timestamp t) => Math.DivRem(t.UnixNanos, 1_000_000_000L).Quotient - (t.UnixNanos < 0 && t.UnixNanos % 1_000_000_000L != 0 ? 1 : 0);
+
+    private static string Day(long day) => PeriodAnalytics.Date(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Human(Timestamp? t) => t is Timestamp v ? HumanTime(v.ToString()) : "–";
+
+    /// <summary>2014-01-02 for a midnight time, 2014-01-02 09:31 otherwise (seconds when they are not zero).</summary>
+    private static string HumanTime(string iso)
+    {
+        if (iso.Length < 19 || iso[10] != 'T')
+        {
+            return iso;
+        }
+
+        var date = iso[..10];
+        var time = iso[11..19];
+        return time == "00:00:00" ? date : time.EndsWith(":00", StringComparison.Ordinal) ? $"{date} {time[..5]}" : $"{date} {time}";
+    }
+
+    private static string? Sign(double? v) => v is double d && double.IsFinite(d) && Math.Round(d * 100, 2) != 0 ? (d < 0 ? "neg" : "pos") : null;
+
+    private static string Money2(Money m) => m.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture);
+
+    private static string Money2(Money? m) => m is Money v ? Money2(v) : "–";
 
     private static void Card(StringBuilder sb, string label, string value, string? cls) =>
         sb.Append("<div class=\"card\"><div class=\"label\">").Append(E(label)).Append("</div><div class=\"value ").Append(cls ?? string.Empty).Append("\">").Append(E(value)).Append("</div></div>");
@@ -260,15 +705,28 @@ public static class HtmlReport
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
+    /// <summary>A percentage with two decimals and thousands separators; never "-0.00%".</summary>
+    private static string Pct(double? v)
+    {
+        if (v is not double d || !double.IsFinite(d))
+        {
+            return "–";
+        }
 
-    private static string Fmt(Money m) => m.ToFixed(2);
+        var rounded = Math.Round(d * 100, 2, MidpointRounding.AwayFromZero);
+        return (rounded == 0 ? 0 : rounded).ToString("#,0.00", CultureInfo.InvariantCulture) + "%";
+    }
 
-    private static string Fmt(Money? m) => m is Money v ? v.ToFixed(2) : "–";
+    private static string Num(double? v)
+    {
+        if (v is not double d || !double.IsFinite(d))
+        {
+            return "–";
+        }
 
-    private static string Pct(double? v) => v is double d && double.IsFinite(d) ? (d * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "–";
-
-    private static string Num(double? v) => v is double d && double.IsFinite(d) ? d.ToString("0.000", CultureInfo.InvariantCulture) : "–";
+        var rounded = Math.Round(d, 3, MidpointRounding.AwayFromZero);
+        return (rounded == 0 ? 0 : rounded).ToString("#,0.000", CultureInfo.InvariantCulture);
+    }
 
     private const string Css = """
         :root{--fg:#1b1f24;--muted:#5b6470;--line:#1f6feb;--band:rgba(31,111,235,.12);--dd:rgba(207,34,46,.35);--grid:#e4e7eb;--pos:#1a7f37;--neg:#cf222e;--card:#f6f8fa}
@@ -285,5 +743,159 @@ public static class HtmlReport
         .grid th,.grid td{padding:4px 6px;border-bottom:1px solid var(--grid);text-align:right;white-space:nowrap}.grid th{color:var(--muted);font-weight:500}
         table.grid{font-size:12px;display:block;overflow-x:auto}
         footer{color:var(--muted);font-size:12px;margin:32px 0}
+        .chart{height:320px;position:relative}.chart.tall{height:440px}.chart.short{height:180px}
+        .heat td{text-align:center;min-width:52px}.heat td.year{font-weight:600}
+        .num{text-align:right}th[data-key]{cursor:pointer;user-select:none}th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
+        #trade-filter{margin:0 0 8px;padding:4px 8px;width:260px;font:inherit}
+        .pager{margin:8px 0;color:var(--muted)}.pager button{font:inherit;margin:0 4px}
+        .bars td{text-align:left}.bars .bar{display:inline-block;height:10px;background:var(--line);margin-right:6px;vertical-align:middle}
+        """;
+
+    /// <summary>
+    /// Draws the charts and runs the trade table. It exposes what it drew as <c>window.keelReport</c> (the series and
+    /// their markers), which the browser tests read.
+    /// </summary>
+    private const string App = """
+        (function () {
+          "use strict";
+          var data = JSON.parse(document.getElementById("keel-data").textContent);
+          var LC = window.LightweightCharts;
+          var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+          var fg = dark ? "#e6edf3" : "#1b1f24", grid = dark ? "#30363d" : "#e4e7eb";
+          var report = { ready: false };
+          window.keelReport = report;
+          var pct = function (v) { return (Math.abs(v) < 0.005 ? 0 : v).toFixed(2) + "%"; };
+          function chart(id, extra) {
+            var el = document.getElementById(id);
+            if (!el) { return null; }
+            var c = LC.createChart(el, Object.assign({
+              autoSize: true,
+              layout: { background: { color: "transparent" }, textColor: fg, attributionLogo: false },
+              grid: { vertLines: { color: grid }, horzLines: { color: grid } },
+              timeScale: { borderColor: grid }, rightPriceScale: { borderColor: grid },
+              localization: { dateFormat: "yyyy-MM-dd" }
+            }, extra || {}));
+            return c;
+          }
+          if (data.candles) {
+            var pc = chart("price-chart", { timeScale: { borderColor: grid, timeVisible: true } });
+            var candles = pc.addSeries(LC.CandlestickSeries, { upColor: "#1a7f37", downColor: "#cf222e", borderVisible: false, wickUpColor: "#1a7f37", wickDownColor: "#cf222e" });
+            candles.setData(data.candles.map(function (c) { return { time: c.time, open: c.open, high: c.high, low: c.low, close: c.close }; }));
+            var volume = pc.addSeries(LC.HistogramSeries, { priceScaleId: "", priceFormat: { type: "volume" }, color: "rgba(91,100,112,.35)" });
+            volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+            volume.setData(data.candles.map(function (c) { return { time: c.time, value: c.volume }; }));
+            report.markers = LC.createSeriesMarkers(candles, data.markers);
+            var palette = ["#1f6feb", "#9a6700", "#8250df", "#bf3989", "#1a7f37"];
+            report.indicators = (data.indicators || []).map(function (ind, i) {
+              var line = pc.addSeries(LC.LineSeries, { color: palette[i % palette.length], lineWidth: 1, title: ind.name, priceLineVisible: false, lastValueVisible: false });
+              line.setData(ind.data);
+              return line;
+            });
+            report.price = candles;
+            report.volume = volume;
+            pc.timeScale().fitContent();
+            report.priceChart = pc;
+          }
+          var ec = chart("equity-chart");
+          if (ec) {
+            report.equity = ec.addSeries(LC.LineSeries, { color: "#1f6feb", lineWidth: 2, title: "strategy" });
+            report.equity.setData(data.equity);
+            if (data.benchmark) {
+              report.benchmark = ec.addSeries(LC.LineSeries, { color: "#9a6700", lineWidth: 1, title: "benchmark" });
+              report.benchmark.setData(data.benchmark);
+            }
+            ec.timeScale().fitContent();
+            var log = document.getElementById("log-scale");
+            if (log) {
+              log.addEventListener("change", function () {
+                ec.priceScale("right").applyOptions({ mode: log.checked ? LC.PriceScaleMode.Logarithmic : LC.PriceScaleMode.Normal });
+              });
+            }
+            report.equityChart = ec;
+          }
+          var dc = chart("drawdown-chart");
+          if (dc && data.drawdown) {
+            report.drawdown = dc.addSeries(LC.AreaSeries, { lineColor: "#cf222e", topColor: "rgba(207,34,46,.1)", bottomColor: "rgba(207,34,46,.4)", invertFilledArea: true, priceFormat: { type: "custom", formatter: pct } });
+            report.drawdown.setData(data.drawdown);
+            dc.timeScale().fitContent();
+          }
+          var sc = chart("sharpe-chart");
+          if (sc && data.rolling_sharpe) {
+            report.rollingSharpe = sc.addSeries(LC.LineSeries, { color: "#8250df", lineWidth: 1 });
+            report.rollingSharpe.setData(data.rolling_sharpe);
+            sc.timeScale().fitContent();
+          }
+          var xc = chart("exposure-chart");
+          if (xc && data.exposure) {
+            report.exposure = xc.addSeries(LC.HistogramSeries, { color: "rgba(31,111,235,.5)", priceFormat: { type: "custom", formatter: pct } });
+            report.exposure.setData(data.exposure);
+            xc.timeScale().fitContent();
+          }
+
+          // Every trade: sort by a column (click again to reverse), filter by any text, 50 to a page.
+          var table = document.getElementById("trades");
+          if (table) {
+            var keys = Array.prototype.map.call(table.querySelectorAll("th"), function (th) { return th.getAttribute("data-key"); });
+            var numeric = Array.prototype.map.call(table.querySelectorAll("th"), function (th) { return th.classList.contains("num"); });
+            var rows = data.trades, shown = rows, page = 0, size = 50, sortCol = -1, asc = true;
+            var body = table.tBodies[0], pager = document.getElementById("trade-pager"), filter = document.getElementById("trade-filter");
+            var cell = function (row, i) {
+              var v = row[i];
+              if (keys[i] === "return" || keys[i] === "mae" || keys[i] === "mfe") { return v === null ? "–" : pct(v * 100); }
+              return v;
+            };
+            var value = function (row, i) {
+              var v = row[i];
+              if (v === null) { return -Infinity; }
+              if (!numeric[i]) { return String(v); }
+              var n = typeof v === "number" ? v : parseFloat(String(v).replace(/,/g, ""));
+              return isNaN(n) ? -Infinity : n;
+            };
+            function render() {
+              var html = [];
+              var end = Math.min(shown.length, (page + 1) * size);
+              for (var r = page * size; r < end; r++) {
+                var row = shown[r];
+                var cls = String(row[8]).charAt(0) === "-" ? "neg" : "pos";
+                html.push("<tr>" + row.map(function (_, i) {
+                  var text = String(cell(row, i)).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+                  return "<td" + (i === 8 || i === 9 ? " class=\"" + cls + "\"" : "") + ">" + text + "</td>";
+                }).join("") + "</tr>");
+              }
+              body.innerHTML = html.join("");
+              var pages = Math.max(1, Math.ceil(shown.length / size));
+              pager.innerHTML = "<button id=\"trade-prev\"" + (page === 0 ? " disabled" : "") + ">‹ previous</button> " +
+                "page " + (page + 1) + " of " + pages + " · " + shown.length.toLocaleString("en-US") + " trades " +
+                "<button id=\"trade-next\"" + (page >= pages - 1 ? " disabled" : "") + ">next ›</button>";
+              document.getElementById("trade-prev").onclick = function () { page--; render(); };
+              document.getElementById("trade-next").onclick = function () { page++; render(); };
+            }
+            Array.prototype.forEach.call(table.querySelectorAll("th"), function (th, i) {
+              th.addEventListener("click", function () {
+                asc = sortCol === i ? !asc : !numeric[i] || keys[i] === "id";
+                sortCol = i;
+                Array.prototype.forEach.call(table.querySelectorAll("th"), function (h) { h.classList.remove("asc", "desc"); });
+                th.classList.add(asc ? "asc" : "desc");
+                shown = shown.slice().sort(function (a, b) {
+                  var x = value(a, i), y = value(b, i);
+                  var c = x < y ? -1 : x > y ? 1 : a[0] - b[0];
+                  return asc ? c : -c;
+                });
+                page = 0;
+                render();
+              });
+            });
+            filter.addEventListener("input", function () {
+              var q = filter.value.trim().toLowerCase();
+              shown = q === "" ? rows : rows.filter(function (row) { return row.some(function (v) { return String(v).toLowerCase().indexOf(q) >= 0; }); });
+              sortCol = -1;
+              page = 0;
+              render();
+            });
+            render();
+            report.trades = rows.length;
+          }
+          report.ready = true;
+        })();
         """;
 }

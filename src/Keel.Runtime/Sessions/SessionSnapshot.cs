@@ -29,7 +29,8 @@ public sealed record SessionSnapshot(
     OrdersCsvSnapshot? OrdersCsv,
     OutputLengths Outputs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Venue = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Inputs = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Inputs = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReportSeriesSnapshot? Report = null);
 
 /// <summary>Lengths of the output files when the snapshot was taken (null: the output is not written); a resume truncates them to these.</summary>
 public sealed record OutputLengths(long? Orders, long? Fills, long? Trades, long? Equity);

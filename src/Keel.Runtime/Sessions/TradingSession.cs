@@ -173,6 +173,9 @@ public sealed class SessionResult
 
     public required EquityCurve Curve { get; init; }
 
+    /// <summary>The run's daily equity and benchmark prices and its chart candles, for the report and period statistics.</summary>
+    public ReportSeries? Series { get; init; }
+
     /// <summary>Trades still open at the end (closed trades are in trades.csv and the journal).</summary>
     public required IReadOnlyList<Trade> OpenTrades { get; init; }
 
@@ -456,6 +459,8 @@ public static class TradingSession
         var counter = new OrderCounter();
         var notices = new NoticeCollector(200);
         bus.Subscribe<SliceClosed>(perf, "performance");
+        var series = new ReportSeries(kernel, instruments[0].Id);
+        bus.Subscribe<SliceClosed>(series, "report");
         bus.Subscribe<SliceClosed>(trades, "trades");
         bus.Subscribe<FillBooked>(trades, "trades");
         bus.Subscribe<OrderUpdate>(counter, "order-counter");
@@ -480,7 +485,7 @@ public static class TradingSession
 
         var inbox = new Inbox(batchSize: settings.BarBatchSize);
         var loop = new KernelLoop(kernel, inbox);
-        var state = new SnapshotParts(kernel, portfolio, venue.State, venue.Hooks, persistence?.Inputs, strategy, perf, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
+        var state = new SnapshotParts(kernel, portfolio, venue.State, venue.Hooks, persistence?.Inputs, strategy, perf, series, trades, counter, ordersWriter, fillsWriter, tradesWriter, equityWriter, outputs);
         int snapshots = 0;
         var encoder = persistence is null ? null : new SnapshotEncoder();
         long inputsInSnapshot = 0;
@@ -721,6 +726,7 @@ public static class TradingSession
         {
             Metrics = metrics,
             Curve = perf.Curve,
+            Series = series,
             OpenTrades = open,
             Notices = notices.Items,
             Outcome = outcome,
@@ -774,6 +780,7 @@ public static class TradingSession
         InputJournal? inputs,
         IStrategyHost strategy,
         PerformanceTracker performance,
+        ReportSeries series,
         TradeTracker trades,
         OrderCounter counter,
         OrdersCsvWriter? ordersWriter,
@@ -804,7 +811,8 @@ public static class TradingSession
                 ordersWriter?.Capture(),
                 new OutputLengths(outputs.Orders?.Position, outputs.Fills?.Position, outputs.Trades?.Position, outputs.Equity?.Position),
                 hooks?.CaptureState(),
-                inputs?.Last);
+                inputs?.Last,
+                series.Capture());
         }
 
         /// <summary>Restores every part; returns how many market data events the run had processed, and the last input it included.</summary>
@@ -835,6 +843,11 @@ public static class TradingSession
                 strategy.RestoreState(snapshot.Strategy);
                 hooks?.RestoreState(snapshot.Venue);
                 performance.Restore(snapshot.Performance);
+                if (snapshot.Report is not null)
+                {
+                    series.Restore(snapshot.Report);
+                }
+
                 trades.Restore(snapshot.Trades);
                 counter.Restore(snapshot.OrderCounts);
                 if (ordersWriter is not null && snapshot.OrdersCsv is not null)

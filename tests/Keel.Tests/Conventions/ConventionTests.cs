@@ -35,7 +35,7 @@ public class ConventionTests
         ["Keel.Storage"] = ["Keel.Domain", "Keel.Engine"],
         ["Keel.Venues"] = ["Keel.Domain", "Keel.Engine"],
         ["Keel.Sandbox"] = ["Keel.Data", "Keel.Domain", "Keel.Engine"],
-        ["Keel.Runtime"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
+        ["Keel.Runtime"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
         ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Runtime", "Keel.Sandbox", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
     };
 
