@@ -199,6 +199,104 @@ public class StorageCliTests
         Assert.False(Directory.Exists(tmp.File("out")) && Directory.EnumerateFileSystemEntries(tmp.File("out"), "*", SearchOption.AllDirectories).Any());
     }
 
+    [Fact]
+    public void RunsList_CountsAndFilters_AndDeleteAndPrune_TidyTheStore()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var ids = new List<string>();
+        foreach (var outDir in new[] { "out-1", "out-2", "out-3" })
+        {
+            var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, outDir, "--db", db));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            ids.Add(RunIdOf(r));
+        }
+
+        using (var store = KeelStore.Open(db))
+        {
+            store.UpdateRun(ids[0], RunStatus.Failed, Keel.Domain.Timestamp.FromParts(2024, 1, 2), error: "for the test");
+        }
+
+        var page = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--limit", "2");
+        Assert.True(page.ExitCode == 0, page.ToString());
+        Assert.Contains($"3 runs in {db}; showing the newest 2", page.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(ids[0], page.Stdout, StringComparison.Ordinal);
+        var all = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--limit", "2", "--all");
+        Assert.Contains($"3 runs in {db}\n", all.Stdout.Replace("\r", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.All(ids, id => Assert.Contains(id, all.Stdout, StringComparison.Ordinal));
+        var failed = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "FAILED", "--json");
+        Assert.Equal(ids[0], JsonDocument.Parse(Assert.Single(failed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement.GetProperty("id").GetString());
+        var completed = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "completed", "--strategy", "sma-cross");
+        Assert.Contains($"2 completed sma-cross runs in {db}", completed.Stdout, StringComparison.Ordinal);
+        var floor = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--strategy", "floor");
+        Assert.Contains($"no floor runs in {db}", floor.Stdout, StringComparison.Ordinal);
+        var badStatus = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "done");
+        Assert.True(badStatus.ExitCode == 2, badStatus.ToString());
+        Assert.Contains("--status 'done' is not a run status", badStatus.Stderr, StringComparison.Ordinal);
+
+        // A run another process is running is refused, and nothing else of the command is done.
+        using (var other = KeelStore.Open(db))
+        using (other.TryLockRun(ids[2]))
+        {
+            var refused = CliRunner.Run(tmp.Path, null, "runs", "delete", ids[1], ids[2], "--db", db);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Contains($"run {ids[2]} is being run by a Keel process right now", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(3, other.CountRuns());
+
+            var pruneAroundIt = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "0", "--dry-run", "--db", db);
+            Assert.True(pruneAroundIt.ExitCode == 0, pruneAroundIt.ToString());
+            Assert.Contains($"kept run {ids[2]}: a Keel process is running it", pruneAroundIt.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"would delete run {ids[1]}", pruneAroundIt.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain($"would delete run {ids[2]}", pruneAroundIt.Stdout, StringComparison.Ordinal);
+        }
+
+        // Deleting a run removes its staging folder, never the results beside it.
+        var staging = tmp.File($"out-2/.keel-run-{ids[1]}");
+        Directory.CreateDirectory(staging);
+        File.WriteAllText(Path.Combine(staging, "orders.csv"), "staged");
+        var delete = CliRunner.Run(tmp.Path, null, "runs", "delete", ids[1], "--db", db);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.Contains($"deleted run {ids[1]}", delete.Stdout, StringComparison.Ordinal);
+        Assert.Matches("deleted 1 run from .*; reclaimed ", delete.Stdout);
+        Assert.False(Directory.Exists(staging));
+        Assert.True(File.Exists(tmp.File("out-2/metrics.json")));
+        var missing = CliRunner.Run(tmp.Path, null, "runs", "show", ids[1], "--db", db);
+        Assert.Equal(2, missing.ExitCode);
+
+        var dry = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "1", "--dry-run", "--db", db);
+        Assert.True(dry.ExitCode == 0, dry.ToString());
+        Assert.Contains($"would delete run {ids[0]}", dry.Stdout, StringComparison.Ordinal);
+        Assert.Contains("nothing was deleted", dry.Stdout, StringComparison.Ordinal);
+        var prune = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "1", "--db", db);
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        Assert.Contains($"deleted run {ids[0]}", prune.Stdout, StringComparison.Ordinal);
+        using (var store = KeelStore.Open(db))
+        {
+            Assert.Equal([ids[2]], store.ListRuns(10).Select(r => r.Id));
+        }
+
+        var young = CliRunner.Run(tmp.Path, null, "runs", "prune", "--older-than", "30d", "--db", db);
+        Assert.Contains("no runs to delete", young.Stdout, StringComparison.Ordinal);
+        var neither = CliRunner.Run(tmp.Path, null, "runs", "prune", "--db", db);
+        Assert.True(neither.ExitCode == 2, neither.ToString());
+        var badAge = CliRunner.Run(tmp.Path, null, "runs", "prune", "--older-than", "30 days", "--db", db);
+        Assert.True(badAge.ExitCode == 2, badAge.ToString());
+        Assert.Contains("--older-than '30 days' is not an age", badAge.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_RunRefusedOnAUsageErrorBeforeItStarts_IsNotRecorded()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        tmp.Write("results", "a file where the output folder should go");
+        var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "results", "--db", db));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("is an existing file", r.Stderr, StringComparison.Ordinal);
+        using var store = KeelStore.Open(db);
+        Assert.Equal(0, store.CountRuns());
+    }
+
     internal static void Exec(string db, string sql)
     {
         using var c = new SqliteConnection($"Data Source={db};Pooling=False");
