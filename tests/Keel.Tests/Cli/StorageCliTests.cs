@@ -297,6 +297,63 @@ public class StorageCliTests
         Assert.Equal(0, store.CountRuns());
     }
 
+    [Fact]
+    public void DataImport_WithATimeframeTheBarsAreNotSpacedBy_IsRefused_WithBothNamed()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var minutes = TestPaths.Data("2006-min-005.txt");
+        var r = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ESTX", "--timeframe", "1d", minutes, "--db", db, "-q");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"keel: error: --timeframe 1d does not match {minutes}: its bars are 5 minutes apart (5m); import it with --timeframe 5m. Nothing was imported", r.Stderr.Trim());
+        Assert.Contains("no candles", CliRunner.Run(tmp.Path, null, "data", "list", "--db", db).Stdout, StringComparison.Ordinal);
+
+        var daily = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1h", Orcl, "--db", db, "-q");
+        Assert.True(daily.ExitCode == 2, daily.ToString());
+        Assert.Contains("--timeframe 1h does not match", daily.Stderr, StringComparison.Ordinal);
+        Assert.Contains("its bars are 1 day apart (1d); import it with --timeframe 1d", daily.Stderr, StringComparison.Ordinal);
+
+        var right = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ESTX", "--timeframe", "M5", minutes, "--db", db, "-q");
+        Assert.True(right.ExitCode == 0, right.ToString());
+    }
+
+    [Fact]
+    public void YahooNullRows_AreSkippedWithAWarning_InBacktestImportAndIndicators_AndStrictRefusesThem()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var lines = File.ReadAllLines(Orcl);
+        lines[10] = lines[10].Split(',')[0] + ",null,null,null,null,null,null";
+        lines[30] = lines[30].Split(',')[0] + ",null,null,null,null,null,null";
+        var file = tmp.File("orcl-nulls.csv");
+        File.WriteAllLines(file, lines);
+        string warning = $"keel: warning: {file}: skipped 2 rows with null values (Yahoo's missing days); the first is line 11; --strict refuses such a file instead";
+
+        var backtest = CliRunner.Run(tmp.Path, null, Backtest(file, "out", "--db", db));
+        Assert.True(backtest.ExitCode == 0, backtest.ToString());
+        Assert.Contains(warning, backtest.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"Bars\s+│\s+250\s", backtest.Stdout);
+
+        var strict = CliRunner.Run(tmp.Path, null, Backtest(file, "strict", "--db", db, "--strict"));
+        Assert.True(strict.ExitCode == 1, strict.ToString());
+        Assert.Contains($"{file}: line 11, column 2 (Open): 'null' is not a number", strict.Stderr, StringComparison.Ordinal);
+
+        var import = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1d", file, "--db", db, "-q");
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("imported 250 candles", import.Stdout, StringComparison.Ordinal);
+        Assert.Contains(warning, import.Stderr, StringComparison.Ordinal);
+        var strictImport = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "NULLS", "--timeframe", "1d", file, "--db", db, "-q", "--strict");
+        Assert.True(strictImport.ExitCode == 1, strictImport.ToString());
+        Assert.Contains("line 11", strictImport.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("NULLS", CliRunner.Run(tmp.Path, null, "data", "list", "--db", db).Stdout, StringComparison.Ordinal);
+
+        var indicators = CliRunner.Run(tmp.Path, null, "indicators", "--data", file, "-i", "sma:3", "--out", "ind.csv");
+        Assert.True(indicators.ExitCode == 0, indicators.ToString());
+        Assert.Contains(warning, indicators.Stderr, StringComparison.Ordinal);
+        Assert.Equal(251, File.ReadAllLines(tmp.File("ind.csv")).Length);
+        Assert.Equal(1, CliRunner.Run(tmp.Path, null, "indicators", "--data", file, "-i", "sma:3", "--out", "ind2.csv", "--strict").ExitCode);
+    }
+
     internal static void Exec(string db, string sql)
     {
         using var c = new SqliteConnection($"Data Source={db};Pooling=False");
