@@ -135,8 +135,9 @@ internal static partial class DataCommand
         var symbol = new Option<string>("--symbol") { Description = "the symbol the candles belong to, e.g. AAPL or EUR_USD", HelpName = "SYMBOL", Required = true };
         var timeframe = new Option<string>("--timeframe") { Description = "the candles' timeframe, e.g. 1m, 5m, 1h, 1d (or S5, M1, H1, D)", HelpName = "TF", Required = true };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress bar" };
+        var strict = new Option<bool>("--strict") { Description = "refuse a file with Yahoo's rows without prices (DATE,null,null,…, its missing days) instead of skipping them with a warning" };
         var file = new Argument<string>("FILE") { Description = "CSV of bars (generic datetime,open,high,low,close,volume; backtrader; Yahoo)" };
-        var command = new Command("import", "Bulk-load a CSV of bars into the candle store (insert or replace by symbol, timeframe and time).") { file, symbol, timeframe, db, config, quiet };
+        var command = new Command("import", "Bulk-load a CSV of bars into the candle store (insert or replace by symbol, timeframe and time). The bars' spacing must match --timeframe.") { file, symbol, timeframe, db, config, quiet, strict };
         command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
@@ -158,8 +159,10 @@ internal static partial class DataCommand
                     throw new UsageException($"data file {path} does not exist");
                 }
 
+                bool isStrict = parse.GetValue(strict);
+                CheckSpacing(path, tf, isStrict);
                 using var store = CliConfig.OpenStore(parse, db, config);
-                using var reader = CsvBarReader.Open(path, new InstrumentId(sym));
+                using var reader = CsvBarReader.Open(path, new InstrumentId(sym), isStrict);
                 using var progress = new ProgressBar("import", !parse.GetValue(quiet));
                 var clock = Stopwatch.StartNew();
                 long rows = store.ImportCandles(sym, tf, reader, _ =>
@@ -169,6 +172,11 @@ internal static partial class DataCommand
                     ct.ThrowIfCancellationRequested();
                 });
                 progress.Dispose();
+                if (reader.SkippedSummary is string skipped)
+                {
+                    logging.Warning(skipped + "; --strict refuses such a file instead");
+                }
+
                 double seconds = clock.Elapsed.TotalSeconds;
                 Console.WriteLine(
                     $"imported {rows.ToString("N0", CultureInfo.InvariantCulture)} candles of {sym} {tf} into {store.Describe} in {seconds.ToString("0.00", CultureInfo.InvariantCulture)} s ({(rows / Math.Max(seconds, 1e-9)).ToString("N0", CultureInfo.InvariantCulture)} rows/s)");
@@ -177,6 +185,22 @@ internal static partial class DataCommand
             },
             ct)));
         return command;
+    }
+
+    /// <summary>Refuses a --timeframe the file's bars are not spaced by (5-minute bars imported as 1d), naming both.</summary>
+    private static void CheckSpacing(string path, string timeframe, bool strict)
+    {
+        BarSpacing spacing;
+        using (var peek = CsvBarReader.Open(path, new InstrumentId("PEEK"), strict))
+        {
+            spacing = BarSpacing.Measure(peek);
+        }
+
+        if (!spacing.Fits(timeframe))
+        {
+            string name = BarSpacing.Name(spacing.TypicalNanos);
+            throw new UsageException($"--timeframe {timeframe} does not match {path}: its bars are {BarSpacing.Words(spacing.TypicalNanos)} apart ({name}); import it with --timeframe {name}. Nothing was imported");
+        }
     }
 
     private static Command List(CliLogging logging)
@@ -207,7 +231,7 @@ internal static partial class DataCommand
         return command;
     }
 
-    private static string Size(long bytes) => bytes switch
+    internal static string Size(long bytes) => bytes switch
     {
         >= 1L << 30 => $"{(bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture)} GiB",
         >= 1L << 20 => $"{(bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture)} MiB",

@@ -22,9 +22,10 @@ internal static class IndicatorsCommand
             HelpName = "SPEC",
         };
         var output = new Option<string>("--out", "-o") { Description = "the CSV to write; it appears only when complete (written beside it under a temporary name, then moved into place)", HelpName = "FILE.csv" };
-        var command = new Command("indicators", Summary) { data, indicators, output };
+        var strict = new Option<bool>("--strict") { Description = "refuse a CSV file with Yahoo's rows without prices (DATE,null,null,…, its missing days) instead of skipping them with a warning" };
+        var command = new Command("indicators", Summary) { data, indicators, output, strict };
         command.SetAction((parse, ct) => Task.Run(
-            () => logging.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), ct), ct),
+            () => logging.Guard(() => Run(parse.GetValue(data), parse.GetValue(indicators) ?? [], parse.GetValue(output), parse.GetValue(strict), logging.Warning, ct), ct),
             CancellationToken.None));
         return command;
     }
@@ -73,7 +74,7 @@ internal static class IndicatorsCommand
         }
     }
 
-    internal static int Run(string? dataFile, string[] specTexts, string? outFile, CancellationToken ct)
+    internal static int Run(string? dataFile, string[] specTexts, string? outFile, bool strict, Action<string>? warn, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(dataFile))
         {
@@ -141,7 +142,7 @@ internal static class IndicatorsCommand
         {
             using (stream)
             {
-                rows = Write(dataFile, specs, columns, stream, ct);
+                rows = Write(dataFile, specs, columns, stream, strict, warn, ct);
             }
 
             File.Move(temporary, target, overwrite: true);
@@ -157,10 +158,10 @@ internal static class IndicatorsCommand
         return 0;
     }
 
-    private static long Write(string dataFile, List<IndicatorSpec> specs, List<string> columns, Stream stream, CancellationToken ct)
+    private static long Write(string dataFile, List<IndicatorSpec> specs, List<string> columns, Stream stream, bool strict, Action<string>? warn, CancellationToken ct)
     {
         var instances = specs.Select(s => s.Create()).ToArray();
-        using var reader = CsvBarReader.Open(dataFile, new InstrumentId("DATA"));
+        using var reader = CsvBarReader.Open(dataFile, new InstrumentId("DATA"), strict);
         using var csv = new CsvOut(stream);
         csv.Header(["time", .. columns]);
         long rows = 0;
@@ -187,6 +188,11 @@ internal static class IndicatorsCommand
         if (rows == 0)
         {
             throw new DataFormatException(dataFile, 0, 0, null, "has no bars; nothing to compute");
+        }
+
+        if (reader.SkippedSummary is string skipped)
+        {
+            warn?.Invoke(skipped + "; --strict refuses such a file instead");
         }
 
         return rows;

@@ -44,6 +44,7 @@ internal sealed class RunOptions
             Add(Slippage);
             Add(FillAt);
             Add(BarTicks);
+            Add(Strict);
             Add(VolumeParticipation);
             Add(From);
             Add(To);
@@ -141,6 +142,8 @@ internal sealed class RunOptions
     public Option<string> Slippage { get; } = new("--slippage") { Description = "slippage of market and stop fills as a fraction of price, against you, within the bar's range (0.0005 = 5 bps) [default: 0]", HelpName = "FRACTION" };
 
     public Option<bool> BarTicks { get; } = new("--bar-ticks") { Description = "backtest: replay each bar as four trade ticks (open, the nearer extreme, the other extreme, close, as the sandbox's feeds do) before the bar, so a strategy that trades on ticks (ladder) runs as it would live and orders fill on those ticks" };
+
+    public Option<bool> Strict { get; } = new("--strict") { Description = "refuse a CSV file with Yahoo's rows without prices (DATE,null,null,…, its missing days) instead of skipping them with a warning" };
 
     public Option<string> FillAt { get; } = new("--fill-at") { Description = "when market orders fill: 'open' = next bar's open (no look-ahead), 'close' = the signal bar's close (on ticks: the price of the tick the order was placed on) [default: open]", HelpName = "open|close" };
 
@@ -368,6 +371,7 @@ internal sealed class RunOptions
                 var other => throw new UsageException($"{N(FillAt)} was '{other}'; it must be open or close"),
             },
             BarTicks = parse.GetValue(BarTicks) && (Paper ? throw new UsageException("--bar-ticks is for backtests; paper trading replays bars as they come") : true),
+            Strict = parse.GetValue(Strict),
             VolumeParticipation = Get(VolumeParticipation) is string vp ? Fraction(vp, N(VolumeParticipation), max: 1m, positive: true) : null,
             From = Get(From) is string f ? Time(f, N(From), endOfDay: false) : null,
             To = Get(To) is string t ? Time(t, N(To), endOfDay: true) : null,

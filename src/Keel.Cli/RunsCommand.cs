@@ -14,10 +14,12 @@ internal static class RunsCommand
 
     public static Command Create(CliLogging logging)
     {
-        var command = new Command("runs", "List and inspect recorded runs (every backtest and paper run is recorded in the store).");
+        var command = new Command("runs", "List, inspect and delete recorded runs (every backtest and paper run is recorded in the store).");
         command.Subcommands.Add(List(logging));
         command.Subcommands.Add(Show(logging));
         command.Subcommands.Add(Events(logging));
+        command.Subcommands.Add(Delete(logging));
+        command.Subcommands.Add(Prune(logging));
         return command;
     }
 
@@ -26,19 +28,23 @@ internal static class RunsCommand
         var db = CliConfig.DbOption();
         var config = CliConfig.ConfigOption();
         var limit = new Option<int>("--limit") { Description = "how many runs, newest first", DefaultValueFactory = _ => 20, HelpName = "N" };
+        var all = new Option<bool>("--all") { Description = "every run (no --limit)" };
+        var status = StatusOption("only runs with this status");
+        var strategy = new Option<string>("--strategy") { Description = "only runs of this strategy", HelpName = "NAME" };
         var json = new Option<bool>("--json") { Description = "one JSON object per line instead of a table" };
-        var command = new Command("list", "List recorded runs, newest first.") { db, config, limit, json };
+        var command = new Command("list", "List recorded runs, newest first, and say how many there are.") { db, config, limit, all, status, strategy, json };
         command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
             () =>
             {
-                using var store = CliConfig.OpenStore(parse, db, config);
+                var filter = Filter(parse, status, strategy);
                 int n = parse.GetValue(limit);
                 if (n <= 0)
                 {
                     throw new UsageException($"--limit was {n}; it must be positive");
                 }
 
-                var runs = store.ListRuns(n);
+                using var store = CliConfig.OpenStore(parse, db, config);
+                var runs = store.ListRuns(parse.GetValue(all) ? int.MaxValue : n, filter);
                 if (parse.GetValue(json))
                 {
                     foreach (var r in runs)
@@ -49,25 +55,174 @@ internal static class RunsCommand
                     return 0;
                 }
 
+                string which = Which(filter);
                 if (runs.Count == 0)
                 {
-                    Console.WriteLine($"no runs recorded in {store.Describe}");
+                    Console.WriteLine(which.Length == 0 ? $"no runs recorded in {store.Describe}" : $"no {which}runs in {store.Describe}");
                     return 0;
                 }
 
+                // The count is only worth a query when the page may not hold every run.
+                long total = runs.Count < n || parse.GetValue(all) ? runs.Count : store.CountRuns(filter);
                 var rows = runs.Select(r => (IReadOnlyList<string>)
                 [
                     r.Id, r.Kind, StatusText(r, Liveness(store, r)), $"{r.Progress.ToString("0.#", CultureInfo.InvariantCulture)}%",
                     $"{r.Strategy}{(r.Parameters.Length > 0 ? $" ({r.Parameters})" : string.Empty)}", DataNames(r.Data),
                     MetricText(r.Metrics, "total_return", pct: true), r.CreatedAt.ToString()[..19].Replace('T', ' '),
                 ]).ToList();
-                Console.WriteLine($"runs in {store.Describe}");
+                Console.WriteLine(total == runs.Count
+                    ? $"{Runs(total, which)} in {store.Describe}"
+                    : $"{Runs(total, which)} in {store.Describe}; showing the newest {runs.Count.ToString("N0", CultureInfo.InvariantCulture)} (--limit N for more, --all for every one)");
                 Console.Write(Table.Grid(["run", "kind", "status", ">progress", "strategy", "data", ">return", "created (UTC)"], rows));
                 return 0;
             },
             ct)));
         return command;
     }
+
+    private static Command Delete(CliLogging logging)
+    {
+        var db = CliConfig.DbOption();
+        var config = CliConfig.ConfigOption();
+        var ids = new Argument<string[]>("ID") { Description = "run ids, or unique prefixes of them", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("delete", "Delete runs with all their records (events, orders, fills, snapshots …) and staging folders, then reclaim the space. A run a Keel process is running is refused; the result files in its output folder are kept.") { ids, db, config };
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
+            () =>
+            {
+                using var store = CliConfig.OpenStore(parse, db, config);
+                var result = RunCleanup.Delete(store, parse.GetValue(ids)!);
+                foreach (var run in result.Deleted)
+                {
+                    Console.WriteLine($"deleted run {run.Id} ({Lower(run.Status)}, {run.Strategy}, created {Created(run)})");
+                }
+
+                Report(result, store, logging, dryRun: false);
+                return 0;
+            },
+            ct)));
+        return command;
+    }
+
+    private static Command Prune(CliLogging logging)
+    {
+        var db = CliConfig.DbOption();
+        var config = CliConfig.ConfigOption();
+        var olderThan = new Option<string>("--older-than") { Description = "delete runs created longer ago than AGE: a number and m, h, d or w (30d, 12h, 2w)", HelpName = "AGE" };
+        var keep = new Option<int?>("--keep") { Description = "keep the newest N runs (of those --status and --strategy select) and delete the rest", HelpName = "N" };
+        var status = StatusOption("only runs with this status");
+        var strategy = new Option<string>("--strategy") { Description = "only runs of this strategy", HelpName = "NAME" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "list the runs that would be deleted and delete nothing" };
+        var command = new Command("prune", "Delete old runs: those older than --older-than, beyond the newest --keep, or both; never a run a Keel process is running. Reclaims the space.")
+        {
+            olderThan, keep, status, strategy, dryRun, db, config,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(logging.Guard(
+            () =>
+            {
+                var criteria = new PruneCriteria
+                {
+                    OlderThan = parse.GetValue(olderThan) is string age ? Age(age) : null,
+                    Keep = parse.GetValue(keep) is int k ? (k >= 0 ? k : throw new UsageException($"--keep was {k}; it must be zero or more")) : null,
+                    Filter = Filter(parse, status, strategy),
+                };
+                bool dry = parse.GetValue(dryRun);
+                using var store = CliConfig.OpenStore(parse, db, config);
+                var result = RunCleanup.Prune(store, criteria, Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), dry);
+                foreach (var run in result.Deleted)
+                {
+                    Console.WriteLine($"{(dry ? "would delete" : "deleted")} run {run.Id} ({Lower(run.Status)}, {run.Strategy}, created {Created(run)})");
+                }
+
+                Report(result, store, logging, dry);
+                return 0;
+            },
+            ct)));
+        return command;
+    }
+
+    private static void Report(RunsDeleted result, KeelStore store, CliLogging logging, bool dryRun)
+    {
+        foreach (var run in result.Running)
+        {
+            logging.Warning($"kept run {run.Id}: a Keel process is running it right now");
+        }
+
+        foreach (var problem in result.Problems)
+        {
+            logging.Warning(problem);
+        }
+
+        string count = Runs(result.Deleted.Count, string.Empty);
+        if (dryRun)
+        {
+            Console.WriteLine(result.Deleted.Count == 0 ? $"no runs to delete in {store.Describe}" : $"{count} would be deleted from {store.Describe} (nothing was deleted: --dry-run)");
+        }
+        else if (result.Deleted.Count == 0)
+        {
+            Console.WriteLine($"no runs to delete in {store.Describe}");
+        }
+        else
+        {
+            var space = result.Space;
+            Console.WriteLine($"deleted {count} from {store.Describe}{(space is null ? string.Empty : $"; reclaimed {DataCommand.Size(space.Reclaimed)} ({DataCommand.Size(space.Before)} → {DataCommand.Size(space.After)})")}");
+        }
+    }
+
+    private static Option<string> StatusOption(string description) => new("--status")
+    {
+        Description = $"{description}: created, running, paused, stopped, completed, failed or halted",
+        HelpName = "STATUS",
+    };
+
+    private static RunFilter Filter(ParseResult parse, Option<string> status, Option<string> strategy)
+    {
+        RunStatus? s = null;
+        if (parse.GetValue(status) is string text)
+        {
+            s = Enum.TryParse<RunStatus>(text.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsAsciiDigit(text.Trim()[0])
+                ? parsed
+                : throw new UsageException($"--status '{text}' is not a run status; use one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(Lower))}");
+        }
+
+        var name = parse.GetValue(strategy) is string st ? st.Trim().ToLowerInvariant() : null;
+        return s is null && name is null ? RunFilter.Any : new RunFilter(s, name);
+    }
+
+    /// <summary>How long ago: a whole number and a unit (m, h, d or w).</summary>
+    internal static TimeSpan Age(string text)
+    {
+        var t = text.Trim();
+        int split = 0;
+        while (split < t.Length && char.IsAsciiDigit(t[split]))
+        {
+            split++;
+        }
+
+        if (split > 0 && split < t.Length && int.TryParse(t[..split], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
+        {
+            switch (t[split..].ToLowerInvariant())
+            {
+                case "m" or "min":
+                    return TimeSpan.FromMinutes(n);
+                case "h":
+                    return TimeSpan.FromHours(n);
+                case "d":
+                    return TimeSpan.FromDays(n);
+                case "w":
+                    return TimeSpan.FromDays(7.0 * n);
+            }
+        }
+
+        throw new UsageException($"--older-than '{text}' is not an age; give a positive number and m, h, d or w, e.g. 30d or 12h");
+    }
+
+    private static string Which(RunFilter filter) =>
+        (filter.Status is RunStatus s ? Lower(s) + " " : string.Empty) + (filter.Strategy is string st ? st + " " : string.Empty);
+
+    private static string Runs(long count, string which) =>
+        $"{count.ToString("N0", CultureInfo.InvariantCulture)} {which}run{(count == 1 ? string.Empty : "s")}";
+
+    private static string Created(RunRecord run) => run.CreatedAt.ToString()[..19].Replace('T', ' ');
 
     private static Command Show(CliLogging logging)
     {

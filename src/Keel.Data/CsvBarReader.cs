@@ -23,7 +23,9 @@ public enum BarFileFormat
 /// The dialect and column positions come from the header. Every row is checked (numbers, positive prices,
 /// low ≤ open/close ≤ high, time strictly increasing); a problem throws <see cref="DataFormatException"/> naming the
 /// source, line and column. Times are UTC: <c>YYYY-MM-DD</c>, <c>YYYY-MM-DD HH:MM[:SS[.fff]]</c>, ISO 8601 with
-/// <c>T</c> and <c>Z</c> or an offset, or Unix seconds/milliseconds.
+/// <c>T</c> and <c>Z</c> or an offset, or Unix seconds/milliseconds. Yahoo's rows without prices
+/// (<c>DATE,null,null,…</c>, days it has no data for) are skipped and counted (<see cref="SkippedRows"/>), unless
+/// <see cref="Strict"/>.
 /// </summary>
 public sealed class CsvBarReader : IBarReader
 {
@@ -65,8 +67,8 @@ public sealed class CsvBarReader : IBarReader
         ReadHeader();
     }
 
-    /// <summary>Opens a file for reading (sequential access hint, large buffer).</summary>
-    public static CsvBarReader Open(string path, InstrumentId instrument)
+    /// <summary>Opens a file for reading (sequential access hint, large buffer); <paramref name="strict"/>: see <see cref="Strict"/>.</summary>
+    public static CsvBarReader Open(string path, InstrumentId instrument, bool strict = false)
     {
         FileStream stream;
         try
@@ -80,7 +82,7 @@ public sealed class CsvBarReader : IBarReader
 
         try
         {
-            return new CsvBarReader(stream, path, instrument);
+            return new CsvBarReader(stream, path, instrument) { Strict = strict };
         }
         catch
         {
@@ -96,6 +98,22 @@ public sealed class CsvBarReader : IBarReader
 
     public long RowsRead { get; private set; }
 
+    /// <summary>
+    /// Refuse Yahoo's rows without prices (<c>DATE,null,null,…</c>, its missing days) as bad data, as every other bad
+    /// row is, instead of skipping them.
+    /// </summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Rows skipped so far as Yahoo's missing days (never in <see cref="Strict"/> mode).</summary>
+    public long SkippedRows { get; private set; }
+
+    /// <summary>Line number of the first skipped row; 0 when none was.</summary>
+    public long FirstSkippedLine { get; private set; }
+
+    /// <summary>What was skipped, in one sentence naming the file and the first line; null when nothing was.</summary>
+    public string? SkippedSummary => SkippedRows == 0 ? null
+        : $"{_source}: skipped {SkippedRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} row{(SkippedRows == 1 ? string.Empty : "s")} with null values (Yahoo's missing days); the first is line {FirstSkippedLine.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
     public (long Done, long Total) Progress => (_consumed, _length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -108,9 +126,11 @@ public sealed class CsvBarReader : IBarReader
                 continue;
             }
 
-            bar = ParseRow(line);
-            RowsRead++;
-            return true;
+            if (ParseRow(line, out bar))
+            {
+                RowsRead++;
+                return true;
+            }
         }
 
         bar = default;
@@ -265,7 +285,7 @@ public sealed class CsvBarReader : IBarReader
     /// Anything unusual (quotes, spaces, a malformed value) falls back to the careful path, which reports the error.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Bar ParseRow(ReadOnlySpan<byte> line)
+    private bool ParseRow(ReadOnlySpan<byte> line, out Bar bar)
     {
         if (!_layoutResolved)
         {
@@ -282,7 +302,7 @@ public sealed class CsvBarReader : IBarReader
         {
             if (col >= roles.Length)
             {
-                return ParseRowCarefully(line);
+                return ParseRowCarefully(line, out bar);
             }
 
             int start = pos;
@@ -319,7 +339,7 @@ public sealed class CsvBarReader : IBarReader
 
             if (!ok || pos == start)
             {
-                return ParseRowCarefully(line);
+                return ParseRowCarefully(line, out bar);
             }
 
             col++;
@@ -330,7 +350,7 @@ public sealed class CsvBarReader : IBarReader
 
             if (line[pos] != ',')
             {
-                return ParseRowCarefully(line);
+                return ParseRowCarefully(line, out bar);
             }
 
             pos++;
@@ -339,17 +359,18 @@ public sealed class CsvBarReader : IBarReader
         if (col != _fieldCount || open <= 0 || high <= 0 || low <= 0 || close <= 0 || high < low
             || open > high || open < low || close > high || close < low || volume < 0)
         {
-            return ParseRowCarefully(line);
+            return ParseRowCarefully(line, out bar);
         }
 
         long time = date + clock;
         if (time <= _previous)
         {
-            return ParseRowCarefully(line);
+            return ParseRowCarefully(line, out bar);
         }
 
         _previous = time;
-        return new Bar(_instrument, Timestamp.FromUnixNanos(time), Price.FromRaw(open), Price.FromRaw(high), Price.FromRaw(low), Price.FromRaw(close), Quantity.FromRaw(volume));
+        bar = new Bar(_instrument, Timestamp.FromUnixNanos(time), Price.FromRaw(open), Price.FromRaw(high), Price.FromRaw(low), Price.FromRaw(close), Quantity.FromRaw(volume));
+        return true;
     }
 
     /// <summary>
@@ -515,13 +536,28 @@ public sealed class CsvBarReader : IBarReader
         }
     }
 
-    /// <summary>The slow path: splits the row and checks every field, throwing a precise error on the first problem.</summary>
-    private Bar ParseRowCarefully(ReadOnlySpan<byte> line)
+    /// <summary>
+    /// The slow path: splits the row and checks every field, throwing a precise error on the first problem. False for a
+    /// row skipped as one of Yahoo's missing days.
+    /// </summary>
+    private bool ParseRowCarefully(ReadOnlySpan<byte> line, out Bar bar)
     {
         int fields = Split(line);
         if (fields != _fieldCount)
         {
             throw Fail(Line, 0, $"has {fields} fields; the header has {_fieldCount} ({string.Join(",", _names)})");
+        }
+
+        if (!Strict && Format == BarFileFormat.Yahoo && IsNullRow(line))
+        {
+            SkippedRows++;
+            if (FirstSkippedLine == 0)
+            {
+                FirstSkippedLine = Line;
+            }
+
+            bar = default;
+            return false;
         }
 
         long time = ParseTime(line);
@@ -567,8 +603,15 @@ public sealed class CsvBarReader : IBarReader
         }
 
         _previous = time;
-        return new Bar(_instrument, Timestamp.FromUnixNanos(time), open, high, low, close, volume);
+        bar = new Bar(_instrument, Timestamp.FromUnixNanos(time), open, high, low, close, volume);
+        return true;
     }
+
+    /// <summary>Yahoo writes a day it has no prices for as <c>2019-04-18,null,null,null,null,null,null</c>.</summary>
+    private bool IsNullRow(ReadOnlySpan<byte> line) =>
+        IsNull(Trim(Field(line, _openCol))) && IsNull(Trim(Field(line, _highCol))) && IsNull(Trim(Field(line, _lowCol))) && IsNull(Trim(Field(line, _closeCol)));
+
+    private static bool IsNull(ReadOnlySpan<byte> field) => System.Text.Ascii.EqualsIgnoreCase(field, "null"u8);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Price ParsePrice(ReadOnlySpan<byte> line, int col)

@@ -28,7 +28,7 @@ internal sealed class OutputFolder : IDisposable
     /// </summary>
     public static OutputFolder Create(string path, string? runId = null, bool resume = false)
     {
-        string staging = System.IO.Path.Combine(path, runId is null ? $".keel-partial-{Environment.ProcessId}" : $".keel-run-{runId}");
+        string staging = runId is null ? System.IO.Path.Combine(path, $".keel-partial-{Environment.ProcessId}") : StagingPath(path, runId);
         if (FileInTheWay(path) is string file)
         {
             throw new UsageException(file == System.IO.Path.GetFullPath(path)
@@ -59,6 +59,9 @@ internal sealed class OutputFolder : IDisposable
 
         return new OutputFolder(path, staging);
     }
+
+    /// <summary>Where recorded run <paramref name="runId"/> stages its files inside output folder <paramref name="path"/>.</summary>
+    public static string StagingPath(string path, string runId) => System.IO.Path.Combine(path, $".keel-run-{runId}");
 
     /// <summary>The path itself or the nearest existing parent when that is a file (so no folder can be made there); else null.</summary>
     private static string? FileInTheWay(string path)

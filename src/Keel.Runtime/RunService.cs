@@ -193,6 +193,7 @@ public static class RunService
         var host = descriptor.Create(new StrategyContext(parameters, instruments, spec.Stake));
 
         var store = spec.Db is null ? null : KeelStore.Open(spec.Db, new StoreOptions { SyncEveryCommit = wiring.SnapshotsOnOrderChange });
+        string? created = null;
         try
         {
             string? runId = resume?.Id;
@@ -215,6 +216,7 @@ public static class RunService
                     string.Join(",", parameters.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")),
                     string.Join(",", spec.DataFiles), RunSpecJson.Write(spec), spec.OutDir is null ? null : Path.GetFullPath(spec.OutDir),
                     0, now, now, null, null, null, 0, null));
+                created = runId;
             }
 
             if (runId is not null)
@@ -235,8 +237,29 @@ public static class RunService
         }
         catch
         {
+            if (created is not null)
+            {
+                Forget(store!, created);
+            }
+
             store?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the record of a new run that failed before it started (nothing of it is worth keeping, and a list full
+    /// of such runs hides the real ones); best effort, as the store may be what failed.
+    /// </summary>
+    private static void Forget(KeelStore store, string runId)
+    {
+        try
+        {
+            store.DeleteRun(runId);
+        }
+        catch (StorageException)
+        {
+            // It stays recorded as created; 'keel runs delete' removes it.
         }
     }
 
@@ -256,7 +279,13 @@ public static class RunService
                 output.Dispose();
             }
 
-            if (run.Store is not null)
+            if (run.Store is not null && ex is UsageException && run.Resume is null)
+            {
+                // A new run refused on something the user got wrong (an output folder that is a file, a feed that
+                // cannot be opened) never started: it is not recorded.
+                Forget(run.Store, run.RunId!);
+            }
+            else if (run.Store is not null)
             {
                 MarkFailed(run.Store, run.RunId!, ex, run.Services.Time);
             }

@@ -64,6 +64,9 @@ public sealed record RunSpec
     /// </summary>
     public bool BarTicks { get; init; }
 
+    /// <summary>Refuse a CSV file's Yahoo rows without prices (its missing days) as bad data instead of skipping them.</summary>
+    public bool Strict { get; init; }
+
     public required decimal? VolumeParticipation { get; init; }
 
     public required Timestamp? From { get; init; }

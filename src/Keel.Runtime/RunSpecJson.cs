@@ -60,6 +60,11 @@ public static class RunSpecJson
             {
                 w.WriteBoolean("barTicks", true);
             }
+
+            if (s.Strict)
+            {
+                w.WriteBoolean("strict", true);
+            }
             Opt(w, "volumeParticipation", s.VolumeParticipation?.ToString(CultureInfo.InvariantCulture));
             if (s.From is Timestamp from)
             {
@@ -204,6 +209,7 @@ public static class RunSpecJson
                 Slippage = D("slippage"),
                 FillAtClose = e.GetProperty("fillAtClose").GetBoolean(),
                 BarTicks = e.TryGetProperty("barTicks", out var bt) && bt.ValueKind == JsonValueKind.True,
+                Strict = e.TryGetProperty("strict", out var st) && st.ValueKind == JsonValueKind.True,
                 VolumeParticipation = S("volumeParticipation") is string vp ? decimal.Parse(vp, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
                 From = L("from") is long from ? Timestamp.FromUnixNanos(from) : null,
                 To = L("to") is long to ? Timestamp.FromUnixNanos(to) : null,

@@ -42,6 +42,18 @@ public sealed record CandleGap(string Symbol, string Timeframe, Timestamp From, 
 /// <summary>Candle counts and sizes per series.</summary>
 public sealed record CandleStats(long Count, long SizeOnDiskBytes, IReadOnlyList<(string Symbol, string Timeframe, long Count, Timestamp First, Timestamp Last)> Series);
 
+/// <summary>Which runs to list or count: every field given must match (null matches any run).</summary>
+public sealed record RunFilter(RunStatus? Status = null, string? Strategy = null)
+{
+    public static RunFilter Any { get; } = new();
+}
+
+/// <summary>The size of a store's run records before and after deleting some (bytes; SQLite: the database file).</summary>
+public sealed record StoreSpace(long Before, long After)
+{
+    public long Reclaimed => Math.Max(0, Before - After);
+}
+
 /// <summary>Options for opening a store.</summary>
 public sealed record StoreOptions
 {
@@ -184,7 +196,24 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// <summary>A run by id, or by a unique prefix of its id.</summary>
     public abstract RunRecord? FindRun(string idOrPrefix);
 
-    public abstract IReadOnlyList<RunRecord> ListRuns(int limit);
+    /// <summary>Up to <paramref name="limit"/> runs matching <paramref name="filter"/>, newest first.</summary>
+    public abstract IReadOnlyList<RunRecord> ListRuns(int limit, RunFilter? filter = null);
+
+    /// <summary>How many runs match <paramref name="filter"/>.</summary>
+    public abstract long CountRuns(RunFilter? filter = null);
+
+    /// <summary>
+    /// Deletes a run and every record of it (events, orders, fills, positions, trades, snapshots, checkpoints, inputs)
+    /// in one transaction; false when there is no run with that id. It does not look at the run's lock: whoever deletes
+    /// holds it (<see cref="TryLockRun"/>), so a run that is going is never deleted under it.
+    /// </summary>
+    public abstract bool DeleteRun(string runId);
+
+    /// <summary>
+    /// Gives the space of deleted records back: SQLite rewrites the file (VACUUM) so it shrinks; PostgreSQL vacuums the
+    /// run tables (their space is reused at once; the server returns it to the disk as it sees fit).
+    /// </summary>
+    public abstract StoreSpace Reclaim();
 
     public abstract void Write(JournalBatch batch);
 

@@ -321,5 +321,11 @@ public static class Migrations
             """),
     ];
 
+    /// <summary>
+    /// Every table whose rows belong to one run (keyed by <c>run_id</c>), in both backends; deleting a run deletes from
+    /// each, then from <c>runs</c>. A migration that adds such a table adds it here (a test checks the schema).
+    /// </summary>
+    public static IReadOnlyList<string> RunTables { get; } = ["events", "orders", "fills", "positions", "trades", "snapshots", "metrics_checkpoints", "inputs"];
+
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations[^1].Version;
 }

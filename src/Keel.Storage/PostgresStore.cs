@@ -197,11 +197,77 @@ public sealed class PostgresStore : KeelStore
             : null;
     });
 
-    public override IReadOnlyList<RunRecord> ListRuns(int limit) => Run("read runs", c =>
+    public override IReadOnlyList<RunRecord> ListRuns(int limit, RunFilter? filter = null) => Run("read runs", c =>
     {
-        using var cmd = new NpgsqlCommand("SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT @limit", c);
+        using var cmd = new NpgsqlCommand(null, c);
+        cmd.CommandText = $"SELECT * FROM runs{Where(cmd, filter)} ORDER BY created_at DESC, id DESC LIMIT @limit";
         cmd.Parameters.AddWithValue("limit", limit);
         return ReadRuns(cmd);
+    });
+
+    public override long CountRuns(RunFilter? filter = null) => Run("count runs", c =>
+    {
+        using var cmd = new NpgsqlCommand(null, c);
+        cmd.CommandText = $"SELECT COUNT(*) FROM runs{Where(cmd, filter)}";
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    });
+
+    private static string Where(NpgsqlCommand cmd, RunFilter? filter)
+    {
+        var clauses = new List<string>(2);
+        if (filter?.Status is RunStatus status)
+        {
+            clauses.Add("status = @status");
+            cmd.Parameters.AddWithValue("status", SqliteStore.StatusText(status));
+        }
+
+        if (filter?.Strategy is string strategy)
+        {
+            clauses.Add("strategy = @strategy");
+            cmd.Parameters.AddWithValue("strategy", strategy);
+        }
+
+        return clauses.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", clauses);
+    }
+
+    public override bool DeleteRun(string runId) => Run("delete the run", c =>
+    {
+        using var tx = c.BeginTransaction();
+        using var cmd = new NpgsqlCommand(null, c, tx);
+        cmd.Parameters.AddWithValue("id", runId);
+        foreach (var table in Migrations.RunTables)
+        {
+            cmd.CommandText = $"DELETE FROM {table} WHERE run_id = @id";
+            cmd.ExecuteNonQuery();
+        }
+
+        cmd.CommandText = "DELETE FROM runs WHERE id = @id";
+        bool found = cmd.ExecuteNonQuery() > 0;
+        tx.Commit();
+        return found;
+    });
+
+    /// <summary>
+    /// A plain VACUUM of the run tables: their dead rows' space is reused at once, and empty pages at the end of a table
+    /// go back to the disk. (VACUUM FULL would return everything but locks the tables against running runs.)
+    /// </summary>
+    public override StoreSpace Reclaim() => Run("reclaim space", c =>
+    {
+        string tables = string.Join(", ", Migrations.RunTables.Append("runs"));
+        string size = string.Join(" + ", Migrations.RunTables.Append("runs").Select(t => $"pg_total_relation_size('{t}')"));
+        long Size()
+        {
+            using var cmd = new NpgsqlCommand($"SELECT {size}", c);
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        long before = Size();
+        using (var vacuum = new NpgsqlCommand($"VACUUM {tables}", c))
+        {
+            vacuum.ExecuteNonQuery();
+        }
+
+        return new StoreSpace(before, Size());
     });
 
     private static List<RunRecord> ReadRuns(NpgsqlCommand cmd)

@@ -294,12 +294,69 @@ public sealed class SqliteStore : KeelStore
             : null;
     });
 
-    public override IReadOnlyList<RunRecord> ListRuns(int limit) => Control("read runs", c =>
+    public override IReadOnlyList<RunRecord> ListRuns(int limit, RunFilter? filter = null) => Control("read runs", c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT $limit";
+        cmd.CommandText = $"SELECT * FROM runs{Where(cmd, filter)} ORDER BY created_at DESC, id DESC LIMIT $limit";
         cmd.Parameters.AddWithValue("$limit", limit);
         return ReadRuns(cmd);
+    });
+
+    public override long CountRuns(RunFilter? filter = null) => Control("count runs", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM runs{Where(cmd, filter)}";
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    });
+
+    private static string Where(SqliteCommand cmd, RunFilter? filter)
+    {
+        var clauses = new List<string>(2);
+        if (filter?.Status is RunStatus status)
+        {
+            clauses.Add("status = $status");
+            cmd.Parameters.AddWithValue("$status", StatusText(status));
+        }
+
+        if (filter?.Strategy is string strategy)
+        {
+            clauses.Add("strategy = $strategy");
+            cmd.Parameters.AddWithValue("$strategy", strategy);
+        }
+
+        return clauses.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", clauses);
+    }
+
+    public override bool DeleteRun(string runId)
+    {
+        bool found = false;
+        ControlWrite("delete the run", c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.Parameters.AddWithValue("$id", runId);
+            foreach (var table in Migrations.RunTables)
+            {
+                cmd.CommandText = $"DELETE FROM {table} WHERE run_id = $id";
+                cmd.ExecuteNonQuery();
+            }
+
+            cmd.CommandText = "DELETE FROM runs WHERE id = $id";
+            found = cmd.ExecuteNonQuery() > 0;
+        });
+        return found;
+    }
+
+    /// <summary>
+    /// VACUUM rewrites the database without its free pages (it needs no other writer for a moment, and waits the busy
+    /// timeout for one); the checkpoints around it move the rewrite out of the WAL so the file itself shrinks.
+    /// </summary>
+    public override StoreSpace Reclaim() => Control("reclaim space", c =>
+    {
+        Exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+        long before = new FileInfo(_path).Length;
+        Exec(c, "VACUUM");
+        Exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+        return new StoreSpace(before, new FileInfo(_path).Length);
     });
 
     private static List<RunRecord> ReadRuns(SqliteCommand cmd)

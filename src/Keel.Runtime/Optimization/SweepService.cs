@@ -163,7 +163,7 @@ public static class SweepService
         }
 
         using var store = spec.Db is null ? null : KeelStore.Open(spec.Db);
-        var bars = Load(spec, instruments, store, ct);
+        var bars = Load(spec, instruments, store, observer, ct);
         if (bars.Length == 0)
         {
             throw BacktestWiring.Instance.NoData(spec);
@@ -353,9 +353,10 @@ public static class SweepService
     }
 
     /// <summary>Every bar of the sweep's sources, read once into one array shared read-only by every combination.</summary>
-    private static ReadOnlyMemory<Bar> Load(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, CancellationToken ct)
+    private static ReadOnlyMemory<Bar> Load(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, IRunObserver observer, CancellationToken ct)
     {
-        using var reader = RunWiring.OpenBars(spec, instruments, store);
+        var files = new List<Keel.Data.CsvBarReader>();
+        using var reader = RunWiring.OpenBars(spec, instruments, store, files);
         var bars = new Bar[1 << 16];
         int count = 0;
         while (reader.TryRead(out var bar))
@@ -369,6 +370,7 @@ public static class SweepService
             bars[count++] = bar;
         }
 
+        RunWiring.Skipped(files, observer.Warning);
         return new ReadOnlyMemory<Bar>(bars, 0, count);
     }
 

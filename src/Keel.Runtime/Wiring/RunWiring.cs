@@ -95,14 +95,17 @@ public abstract class RunWiring
     }
 
     /// <summary>The bars of a file or store run, merged in time order, windowed, skipping what a snapshot already processed.</summary>
-    protected static IBarReader OpenBars(FeedContext context, bool skip = true)
+    protected static IBarReader OpenBars(FeedContext context, List<CsvBarReader> files, bool skip = true)
     {
-        var reader = OpenBars(context.Spec, context.Instruments, context.Store);
+        var reader = OpenBars(context.Spec, context.Instruments, context.Store, files);
         return skip && context.SkipDataEvents > 0 ? new SkippingBarReader(reader, context.SkipDataEvents) : reader;
     }
 
-    /// <summary>The bars of a file or store run's sources, merged in time order and windowed by its --from and --to.</summary>
-    public static IBarReader OpenBars(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store)
+    /// <summary>
+    /// The bars of a file or store run's sources, merged in time order and windowed by its --from and --to; the CSV
+    /// readers among them are added to <paramref name="files"/> (to report the rows they skipped, see <see cref="Skipped"/>).
+    /// </summary>
+    public static IBarReader OpenBars(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, List<CsvBarReader>? files = null)
     {
         var readers = new List<IBarReader>();
         try
@@ -117,7 +120,9 @@ public abstract class RunWiring
                 }
                 else
                 {
-                    readers.Add(CsvBarReader.Open(source, instruments[i].Id));
+                    var file = CsvBarReader.Open(source, instruments[i].Id, spec.Strict);
+                    readers.Add(file);
+                    files?.Add(file);
                 }
             }
         }
@@ -130,12 +135,28 @@ public abstract class RunWiring
         return new TimeWindowBarReader(new MergedBarReader(readers), spec.From, spec.To);
     }
 
-    /// <summary>A feeder over a bar reader, which it disposes.</summary>
-    protected sealed class ReaderFeed(IBarReader reader, IDataFeeder feeder, CancellationToken ct) : SessionFeed
+    /// <summary>A warning per file that had rows skipped (Yahoo's missing days), for <see cref="IRunObserver.Warning"/>.</summary>
+    public static void Skipped(IEnumerable<CsvBarReader> files, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(warn);
+        foreach (var file in files)
+        {
+            if (file.SkippedSummary is string summary)
+            {
+                warn(summary + "; --strict refuses such a file instead");
+            }
+        }
+    }
+
+    /// <summary>A feeder over a bar reader, which it disposes; at the end it warns of rows its files skipped.</summary>
+    protected sealed class ReaderFeed(IBarReader reader, IDataFeeder feeder, List<CsvBarReader> files, IRunObserver observer, CancellationToken ct) : SessionFeed
     {
         public override IDataFeeder Feeder => feeder;
 
         public override CancellationToken SessionToken => ct;
+
+        public override void Finish() => Skipped(files, observer.Warning);
 
         public override void Dispose() => reader.Dispose();
     }
@@ -161,12 +182,14 @@ public sealed class BacktestWiring : RunWiring
         if (context.Spec.BarTicks)
         {
             // Several inputs per bar: the feeder skips what a snapshot already processed, input by input.
-            var all = OpenBars(context, skip: false);
-            return new ReaderFeed(all, new BarTickFeeder(all, context.LiveData, context.SkipDataEvents, context.Progress), ct);
+            var files = new List<CsvBarReader>();
+            var all = OpenBars(context, files, skip: false);
+            return new ReaderFeed(all, new BarTickFeeder(all, context.LiveData, context.SkipDataEvents, context.Progress), files, context.Observer, ct);
         }
 
-        var reader = OpenBars(context);
-        return new ReaderFeed(reader, new HistoricalFeeder(reader, context.Progress), ct);
+        var bars = new List<CsvBarReader>();
+        var reader = OpenBars(context, bars);
+        return new ReaderFeed(reader, new HistoricalFeeder(reader, context.Progress), bars, context.Observer, ct);
     }
 }
 
@@ -188,8 +211,9 @@ public sealed class PaperReplayWiring : RunWiring
             WarnIfSlow(context);
         }
 
-        var reader = OpenBars(context);
-        return new ReaderFeed(reader, new PacedReplayFeeder(reader, context.Spec.Speed, context.Services.Time, context.Progress), ct);
+        var files = new List<CsvBarReader>();
+        var reader = OpenBars(context, files);
+        return new ReaderFeed(reader, new PacedReplayFeeder(reader, context.Spec.Speed, context.Services.Time, context.Progress), files, context.Observer, ct);
     }
 
     /// <summary>Paper replays pace bars at wall-clock × speed; say so when that means minutes between bars.</summary>
@@ -201,7 +225,7 @@ public sealed class PaperReplayWiring : RunWiring
             return;
         }
 
-        using var peek = CsvBarReader.Open(spec.DataFiles[0], context.Instruments[0].Id);
+        using var peek = CsvBarReader.Open(spec.DataFiles[0], context.Instruments[0].Id, spec.Strict);
         if (peek.TryRead(out var first) && peek.TryRead(out var second))
         {
             double seconds = (second.Time.UnixNanos - first.Time.UnixNanos) / 1e9 / spec.Speed;

@@ -199,6 +199,161 @@ public class StorageCliTests
         Assert.False(Directory.Exists(tmp.File("out")) && Directory.EnumerateFileSystemEntries(tmp.File("out"), "*", SearchOption.AllDirectories).Any());
     }
 
+    [Fact]
+    public void RunsList_CountsAndFilters_AndDeleteAndPrune_TidyTheStore()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var ids = new List<string>();
+        foreach (var outDir in new[] { "out-1", "out-2", "out-3" })
+        {
+            var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, outDir, "--db", db));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            ids.Add(RunIdOf(r));
+        }
+
+        using (var store = KeelStore.Open(db))
+        {
+            store.UpdateRun(ids[0], RunStatus.Failed, Keel.Domain.Timestamp.FromParts(2024, 1, 2), error: "for the test");
+        }
+
+        var page = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--limit", "2");
+        Assert.True(page.ExitCode == 0, page.ToString());
+        Assert.Contains($"3 runs in {db}; showing the newest 2", page.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(ids[0], page.Stdout, StringComparison.Ordinal);
+        var all = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--limit", "2", "--all");
+        Assert.Contains($"3 runs in {db}\n", all.Stdout.Replace("\r", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.All(ids, id => Assert.Contains(id, all.Stdout, StringComparison.Ordinal));
+        var failed = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "FAILED", "--json");
+        Assert.Equal(ids[0], JsonDocument.Parse(Assert.Single(failed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement.GetProperty("id").GetString());
+        var completed = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "completed", "--strategy", "sma-cross");
+        Assert.Contains($"2 completed sma-cross runs in {db}", completed.Stdout, StringComparison.Ordinal);
+        var floor = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--strategy", "floor");
+        Assert.Contains($"no floor runs in {db}", floor.Stdout, StringComparison.Ordinal);
+        var badStatus = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--status", "done");
+        Assert.True(badStatus.ExitCode == 2, badStatus.ToString());
+        Assert.Contains("--status 'done' is not a run status", badStatus.Stderr, StringComparison.Ordinal);
+
+        // A run another process is running is refused, and nothing else of the command is done.
+        using (var other = KeelStore.Open(db))
+        using (other.TryLockRun(ids[2]))
+        {
+            var refused = CliRunner.Run(tmp.Path, null, "runs", "delete", ids[1], ids[2], "--db", db);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Contains($"run {ids[2]} is being run by a Keel process right now", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(3, other.CountRuns());
+
+            var pruneAroundIt = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "0", "--dry-run", "--db", db);
+            Assert.True(pruneAroundIt.ExitCode == 0, pruneAroundIt.ToString());
+            Assert.Contains($"kept run {ids[2]}: a Keel process is running it", pruneAroundIt.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"would delete run {ids[1]}", pruneAroundIt.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain($"would delete run {ids[2]}", pruneAroundIt.Stdout, StringComparison.Ordinal);
+        }
+
+        // Deleting a run removes its staging folder, never the results beside it.
+        var staging = tmp.File($"out-2/.keel-run-{ids[1]}");
+        Directory.CreateDirectory(staging);
+        File.WriteAllText(Path.Combine(staging, "orders.csv"), "staged");
+        var delete = CliRunner.Run(tmp.Path, null, "runs", "delete", ids[1], "--db", db);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.Contains($"deleted run {ids[1]}", delete.Stdout, StringComparison.Ordinal);
+        Assert.Matches("deleted 1 run from .*; reclaimed ", delete.Stdout);
+        Assert.False(Directory.Exists(staging));
+        Assert.True(File.Exists(tmp.File("out-2/metrics.json")));
+        var missing = CliRunner.Run(tmp.Path, null, "runs", "show", ids[1], "--db", db);
+        Assert.Equal(2, missing.ExitCode);
+
+        var dry = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "1", "--dry-run", "--db", db);
+        Assert.True(dry.ExitCode == 0, dry.ToString());
+        Assert.Contains($"would delete run {ids[0]}", dry.Stdout, StringComparison.Ordinal);
+        Assert.Contains("nothing was deleted", dry.Stdout, StringComparison.Ordinal);
+        var prune = CliRunner.Run(tmp.Path, null, "runs", "prune", "--keep", "1", "--db", db);
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        Assert.Contains($"deleted run {ids[0]}", prune.Stdout, StringComparison.Ordinal);
+        using (var store = KeelStore.Open(db))
+        {
+            Assert.Equal([ids[2]], store.ListRuns(10).Select(r => r.Id));
+        }
+
+        var young = CliRunner.Run(tmp.Path, null, "runs", "prune", "--older-than", "30d", "--db", db);
+        Assert.Contains("no runs to delete", young.Stdout, StringComparison.Ordinal);
+        var neither = CliRunner.Run(tmp.Path, null, "runs", "prune", "--db", db);
+        Assert.True(neither.ExitCode == 2, neither.ToString());
+        var badAge = CliRunner.Run(tmp.Path, null, "runs", "prune", "--older-than", "30 days", "--db", db);
+        Assert.True(badAge.ExitCode == 2, badAge.ToString());
+        Assert.Contains("--older-than '30 days' is not an age", badAge.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_RunRefusedOnAUsageErrorBeforeItStarts_IsNotRecorded()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        tmp.Write("results", "a file where the output folder should go");
+        var r = CliRunner.Run(tmp.Path, null, Backtest(Orcl, "results", "--db", db));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("is an existing file", r.Stderr, StringComparison.Ordinal);
+        using var store = KeelStore.Open(db);
+        Assert.Equal(0, store.CountRuns());
+    }
+
+    [Fact]
+    public void DataImport_WithATimeframeTheBarsAreNotSpacedBy_IsRefused_WithBothNamed()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var minutes = TestPaths.Data("2006-min-005.txt");
+        var r = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ESTX", "--timeframe", "1d", minutes, "--db", db, "-q");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"keel: error: --timeframe 1d does not match {minutes}: its bars are 5 minutes apart (5m); import it with --timeframe 5m. Nothing was imported", r.Stderr.Trim());
+        Assert.Contains("no candles", CliRunner.Run(tmp.Path, null, "data", "list", "--db", db).Stdout, StringComparison.Ordinal);
+
+        var daily = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1h", Orcl, "--db", db, "-q");
+        Assert.True(daily.ExitCode == 2, daily.ToString());
+        Assert.Contains("--timeframe 1h does not match", daily.Stderr, StringComparison.Ordinal);
+        Assert.Contains("its bars are 1 day apart (1d); import it with --timeframe 1d", daily.Stderr, StringComparison.Ordinal);
+
+        var right = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ESTX", "--timeframe", "M5", minutes, "--db", db, "-q");
+        Assert.True(right.ExitCode == 0, right.ToString());
+    }
+
+    [Fact]
+    public void YahooNullRows_AreSkippedWithAWarning_InBacktestImportAndIndicators_AndStrictRefusesThem()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        var lines = File.ReadAllLines(Orcl);
+        lines[10] = lines[10].Split(',')[0] + ",null,null,null,null,null,null";
+        lines[30] = lines[30].Split(',')[0] + ",null,null,null,null,null,null";
+        var file = tmp.File("orcl-nulls.csv");
+        File.WriteAllLines(file, lines);
+        string warning = $"keel: warning: {file}: skipped 2 rows with null values (Yahoo's missing days); the first is line 11; --strict refuses such a file instead";
+
+        var backtest = CliRunner.Run(tmp.Path, null, Backtest(file, "out", "--db", db));
+        Assert.True(backtest.ExitCode == 0, backtest.ToString());
+        Assert.Contains(warning, backtest.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"Bars\s+│\s+250\s", backtest.Stdout);
+
+        var strict = CliRunner.Run(tmp.Path, null, Backtest(file, "strict", "--db", db, "--strict"));
+        Assert.True(strict.ExitCode == 1, strict.ToString());
+        Assert.Contains($"{file}: line 11, column 2 (Open): 'null' is not a number", strict.Stderr, StringComparison.Ordinal);
+
+        var import = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "ORCL", "--timeframe", "1d", file, "--db", db, "-q");
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("imported 250 candles", import.Stdout, StringComparison.Ordinal);
+        Assert.Contains(warning, import.Stderr, StringComparison.Ordinal);
+        var strictImport = CliRunner.Run(tmp.Path, null, "data", "import", "--symbol", "NULLS", "--timeframe", "1d", file, "--db", db, "-q", "--strict");
+        Assert.True(strictImport.ExitCode == 1, strictImport.ToString());
+        Assert.Contains("line 11", strictImport.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("NULLS", CliRunner.Run(tmp.Path, null, "data", "list", "--db", db).Stdout, StringComparison.Ordinal);
+
+        var indicators = CliRunner.Run(tmp.Path, null, "indicators", "--data", file, "-i", "sma:3", "--out", "ind.csv");
+        Assert.True(indicators.ExitCode == 0, indicators.ToString());
+        Assert.Contains(warning, indicators.Stderr, StringComparison.Ordinal);
+        Assert.Equal(251, File.ReadAllLines(tmp.File("ind.csv")).Length);
+        Assert.Equal(1, CliRunner.Run(tmp.Path, null, "indicators", "--data", file, "-i", "sma:3", "--out", "ind2.csv", "--strict").ExitCode);
+    }
+
     internal static void Exec(string db, string sql)
     {
         using var c = new SqliteConnection($"Data Source={db};Pooling=False");

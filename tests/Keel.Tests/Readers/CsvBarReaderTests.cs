@@ -70,6 +70,96 @@ public class CsvBarReaderTests
         Assert.Equal(Quantity.Parse(first[6]), bars[0].Volume);
     }
 
+    private const string YahooWithNulls = """
+        Date,Open,High,Low,Close,Adj Close,Volume
+        2019-04-16,10,11,9,10.5,10.1,1000
+        2019-04-17,10.5,12,10,11,10.6,1200
+        2019-04-18,null,null,null,null,null,null
+        2019-04-22,11,11.5,10.5,11.2,10.8,900
+        2019-04-23,null,null,null,null,null,null
+        2019-04-24,11.2,12,11,11.8,11.3,1100
+
+        """;
+
+    [Fact]
+    public void Yahoo_NullRows_AreSkipped_Counted_AndTheFirstNamed()
+    {
+        var bars = ReadAll(YahooWithNulls, out var r, "orcl.csv");
+        Assert.Equal([Timestamp.FromParts(2019, 4, 16), Timestamp.FromParts(2019, 4, 17), Timestamp.FromParts(2019, 4, 22), Timestamp.FromParts(2019, 4, 24)], bars.Select(b => b.Time));
+        Assert.Equal(Price.Parse("11.2"), bars[2].Close);
+        Assert.Equal(4, r.RowsRead);
+        Assert.Equal(2, r.SkippedRows);
+        Assert.Equal(4, r.FirstSkippedLine);
+        Assert.Equal("orcl.csv: skipped 2 rows with null values (Yahoo's missing days); the first is line 4", r.SkippedSummary);
+    }
+
+    [Fact]
+    public void Yahoo_NullRows_InStrictMode_AreTheErrorTheyWere()
+    {
+        var strict = new CsvBarReader(new MemoryStream(Encoding.UTF8.GetBytes(YahooWithNulls)), "orcl.csv", X) { Strict = true };
+        Assert.True(strict.TryRead(out _));
+        Assert.True(strict.TryRead(out _));
+        var ex = Assert.Throws<DataFormatException>(() => strict.TryRead(out _));
+        Assert.Equal("orcl.csv: line 4, column 2 (Open): 'null' is not a number", ex.Message);
+        Assert.Null(strict.SkippedSummary);
+    }
+
+    [Fact]
+    public void NullPrices_OutsideAYahooMissingDay_StayErrors()
+    {
+        // Not Yahoo's layout: nothing says a null row is a missing day.
+        Assert.Contains("line 3, column 2 (open): 'null' is not a number", Fails("datetime,open,high,low,close\n2020-01-01,1,2,1,2\n2020-01-02,null,null,null,null\n").Message, StringComparison.Ordinal);
+
+        // Yahoo, but only some prices missing: a damaged row, not a missing day.
+        Assert.Contains("line 3, column 2 (Open): 'null' is not a number", Fails("Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,1,2,1,2,2,5\n2020-01-02,null,2,1,2,2,5\n").Message, StringComparison.Ordinal);
+        var none = ReadAll(File.ReadAllText(TestPaths.Data("orcl-2014.txt")), out var r);
+        Assert.Equal(252, none.Count);
+        Assert.Equal((0L, 0L), (r.SkippedRows, r.FirstSkippedLine));
+        Assert.Null(r.SkippedSummary);
+    }
+
+    [Fact]
+    public void BarSpacing_TellsAFilesTimeframe_ThroughWeekendsAndNights()
+    {
+        static BarSpacing Of(string file)
+        {
+            using var reader = CsvBarReader.Open(TestPaths.Data(file), X);
+            return BarSpacing.Measure(reader);
+        }
+
+        var minutes = Of("2006-min-005.txt");
+        Assert.Equal(5 * Timestamp.NanosPerMinute, minutes.TypicalNanos);
+        Assert.Equal(5 * Timestamp.NanosPerMinute, minutes.SmallestNanos);
+        Assert.True(minutes.Fits("5m") && minutes.Fits("M5"));
+        Assert.False(minutes.Fits("1d") || minutes.Fits("1m") || minutes.Fits("10m"));
+        Assert.Equal(("5m", "5 minutes"), (BarSpacing.Name(minutes.TypicalNanos), BarSpacing.Words(minutes.TypicalNanos)));
+
+        var days = Of("orcl-2014.txt");
+        Assert.Equal(Timestamp.NanosPerDay, days.SmallestNanos);
+        Assert.True(days.Fits("1d") && days.Fits("D"));
+        Assert.False(days.Fits("1h") || days.Fits("1w") || days.Fits("2d"));
+        Assert.Equal(("1d", "1 day"), (BarSpacing.Name(days.TypicalNanos), BarSpacing.Words(days.TypicalNanos)));
+
+        var weeks = Of("2006-week-001.txt");
+        Assert.True(weeks.Fits("1w") && weeks.Fits("W"));
+        Assert.False(weeks.Fits("1d"));
+        Assert.Equal("1w", BarSpacing.Name(weeks.TypicalNanos));
+
+        // An hourly session that opens at 09:30: one short gap a day, the rest an hour.
+        var hourly = ReadAll("datetime,open,high,low,close\n" + string.Concat(Enumerable.Range(0, 5).SelectMany(d => new[] { "09:30", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00" }
+            .Select(t => $"2024-01-{8 + d:00} {t}:00,1,2,1,2\n"))), out _);
+        using var hours = new ListBarReader(hourly);
+        var session = BarSpacing.Measure(hours);
+        Assert.Equal(Timestamp.NanosPerHour, session.TypicalNanos);
+        Assert.True(session.Fits("1h"));
+        Assert.False(session.Fits("1d"));
+
+        Assert.True(new BarSpacing(0, 0, 0).Fits("1d"));
+        Assert.Equal(("1mo", "1 month"), (BarSpacing.Name(31 * Timestamp.NanosPerDay), BarSpacing.Words(30 * Timestamp.NanosPerDay)));
+        Assert.True(new BarSpacing(28 * Timestamp.NanosPerDay, 31 * Timestamp.NanosPerDay, 11).Fits("1mo"));
+        Assert.Null(BarSpacing.NominalSeconds("daily"));
+    }
+
     [Fact]
     public void IsoTimesWithZoneAndUnixSeconds_AreAccepted()
     {

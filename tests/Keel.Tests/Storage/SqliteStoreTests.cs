@@ -127,6 +127,36 @@ public sealed class SqliteStoreTests : StoreContract
         Assert.Equal(before, File.ReadAllBytes(db));
     }
 
+    [Fact]
+    public void Deleting_Runs_ShrinksTheFile()
+    {
+        var store = Open();
+        foreach (var id in new[] { "big-1", "big-2" })
+        {
+            store.CreateRun(NewRun(id));
+            var batch = new Keel.Engine.Persistence.JournalBatch(id);
+            for (int i = 1; i <= 20_000; i++)
+            {
+                batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i, text = "a journal entry long enough to take some room" }));
+            }
+
+            store.Write(batch);
+        }
+
+        Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        long full = new FileInfo(DbPath).Length;
+        Assert.True(full > 1_000_000, $"the file is only {full} bytes");
+
+        var result = Keel.Runtime.RunCleanup.Delete(store, ["big-1"]);
+        var space = result.Space!;
+        long after = new FileInfo(DbPath).Length;
+        Assert.Equal(full, space.Before);
+        Assert.Equal(after, space.After);
+        Assert.True(after < full * 0.6, $"{full} bytes before, {after} after deleting half of the journal");
+        Assert.Equal(20_000, store.Counts("big-2").Events);
+        Assert.Equal("ok", Scalar("PRAGMA integrity_check"));
+    }
+
     private object? Scalar(string sql)
     {
         using var c = Raw();

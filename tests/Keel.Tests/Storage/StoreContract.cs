@@ -345,6 +345,140 @@ public abstract class StoreContract : IDisposable
         Assert.Equal([19_999L, 20_000L], tail.Select(e => e.Sequence));
     }
 
+    [ContractFact]
+    public void Runs_AreListedAndCounted_ByStatusAndStrategy()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("r-1", T0));
+        store.CreateRun(NewRun("r-2", T0.AddNanos(1)) with { Strategy = "floor" });
+        store.CreateRun(NewRun("r-3", T0.AddNanos(2)));
+        store.CreateRun(NewRun("r-4", T0.AddNanos(3)));
+        store.UpdateRun("r-3", RunStatus.Failed, T0, error: "bad data");
+        store.UpdateRun("r-2", RunStatus.Failed, T0, error: "bad data");
+
+        Assert.Equal(4, store.CountRuns());
+        Assert.Equal(["r-4", "r-3", "r-2", "r-1"], store.ListRuns(int.MaxValue).Select(r => r.Id));
+        Assert.Equal(2, store.CountRuns(new RunFilter(Status: RunStatus.Failed)));
+        Assert.Equal(["r-3", "r-2"], store.ListRuns(10, new RunFilter(Status: RunStatus.Failed)).Select(r => r.Id));
+        Assert.Equal(["r-4", "r-3"], store.ListRuns(2, new RunFilter(Strategy: "sma-cross")).Select(r => r.Id));
+        Assert.Equal(3, store.CountRuns(new RunFilter(Strategy: "sma-cross")));
+        Assert.Equal(["r-3"], store.ListRuns(10, new RunFilter(RunStatus.Failed, "sma-cross")).Select(r => r.Id));
+        Assert.Equal(0, store.CountRuns(new RunFilter(RunStatus.Completed, "floor")));
+    }
+
+    [ContractFact]
+    public void The_RunTables_AreEveryTableKeyedByRunId()
+    {
+        var store = Open();
+        string tablesWithRunId = store.Backend == "sqlite"
+            ? "SELECT COUNT(*) FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'run_id'"
+            : "SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'run_id' AND table_schema = current_schema()";
+        Assert.Equal(Migrations.RunTables.Count, Count(tablesWithRunId));
+        foreach (var table in Migrations.RunTables)
+        {
+            Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'none'"));
+        }
+    }
+
+    [ContractFact]
+    public void Deleting_ARun_RemovesEveryRecordOfIt_AndNothingOfAnother()
+    {
+        var store = Open();
+        foreach (var id in new[] { "run-x", "run-y" })
+        {
+            store.CreateRun(NewRun(id));
+            Record(store, id, snapshotEvery: 100);
+            var batch = new JournalBatch(id);
+            batch.Inputs.Add(new InputRecord(1, T0, InputKind.Bar, "{}"));
+            store.Write(batch);
+        }
+
+        var kept = store.Counts("run-y");
+        foreach (var table in Migrations.RunTables)
+        {
+            Assert.True(Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'") > 0, $"the test run has no rows in {table}");
+        }
+
+        Assert.True(store.DeleteRun("run-x"));
+        Assert.Null(store.FindRun("run-x"));
+        foreach (var table in Migrations.RunTables)
+        {
+            Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'"));
+        }
+
+        Assert.Equal(kept, store.Counts("run-y"));
+        Assert.NotNull(store.FindRun("run-y"));
+        Assert.False(store.DeleteRun("run-x"));
+        var space = store.Reclaim();
+        Assert.True(space.Before > 0 && space.After > 0, $"{space}");
+    }
+
+    [ContractFact]
+    public void Deleting_ARunAProcessIsRunning_IsRefused_AndNothingIsDeleted()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-done", T0));
+        store.CreateRun(NewRun("run-going", T0.AddNanos(1)));
+        store.CreateRun(NewRun("run-crashed", T0.AddNanos(2)));
+        store.UpdateRun("run-going", RunStatus.Running, T0);
+        store.UpdateRun("run-crashed", RunStatus.Running, T0);
+        using var otherProcess = OpenNew();
+        using (otherProcess.TryLockRun("run-going"))
+        {
+            var ex = Assert.Throws<Keel.Runtime.UsageException>(() => Keel.Runtime.RunCleanup.Delete(store, ["run-done", "run-going"]));
+            Assert.Contains("run run-going is being run by a Keel process right now", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("Nothing was deleted", ex.Message, StringComparison.Ordinal);
+            Assert.Equal(3, store.CountRuns());
+
+            // Its lock was not taken over: the process that holds it still does.
+            Assert.Null(store.TryLockRun("run-going"));
+
+            // A run whose process died (status running, lock free) can go.
+            var crashed = Keel.Runtime.RunCleanup.Delete(store, ["run-crashed", "run-done"]);
+            Assert.Equal(["run-crashed", "run-done"], crashed.Deleted.Select(r => r.Id));
+            Assert.Equal(["run-going"], store.ListRuns(10).Select(r => r.Id));
+        }
+
+        var missing = Assert.Throws<Keel.Runtime.UsageException>(() => Keel.Runtime.RunCleanup.Delete(store, ["run-going", "nope"]));
+        Assert.Contains("no run nope", missing.Message, StringComparison.Ordinal);
+        Assert.Single(store.ListRuns(10));
+        Keel.Runtime.RunCleanup.Delete(store, ["run-going"]);
+        Assert.Equal(0, store.CountRuns());
+    }
+
+    [ContractFact]
+    public void Pruning_KeepsTheNewestAndTheYoung_AndNeverARunningRun()
+    {
+        var store = Open();
+        var now = T0.AddNanos(100 * Timestamp.NanosPerDay);
+        Timestamp DaysAgo(int d) => now.AddNanos(-d * Timestamp.NanosPerDay);
+        store.CreateRun(NewRun("old-1", DaysAgo(90)));
+        store.CreateRun(NewRun("old-2", DaysAgo(60)) with { Strategy = "floor" });
+        store.CreateRun(NewRun("old-3", DaysAgo(45)));
+        store.CreateRun(NewRun("mid", DaysAgo(20)));
+        store.CreateRun(NewRun("new", DaysAgo(1)));
+        using var otherProcess = OpenNew();
+        using var going = otherProcess.TryLockRun("old-3");
+
+        var dry = Keel.Runtime.RunCleanup.Prune(store, new Keel.Runtime.PruneCriteria { OlderThan = TimeSpan.FromDays(30) }, now, dryRun: true);
+        Assert.Equal(["old-2", "old-1"], dry.Deleted.Select(r => r.Id));
+        Assert.Equal(["old-3"], dry.Running.Select(r => r.Id));
+        Assert.Null(dry.Space);
+        Assert.Equal(5, store.CountRuns());
+
+        var floor = Keel.Runtime.RunCleanup.Prune(store, new Keel.Runtime.PruneCriteria { OlderThan = TimeSpan.FromDays(30), Filter = new RunFilter(Strategy: "floor") }, now);
+        Assert.Equal(["old-2"], floor.Deleted.Select(r => r.Id));
+        Assert.Equal(["new", "mid", "old-3", "old-1"], store.ListRuns(10).Select(r => r.Id));
+
+        // --keep 1 --older-than 10d: "new" is the newest, "mid" is old enough, "old-3" is running.
+        var both = Keel.Runtime.RunCleanup.Prune(store, new Keel.Runtime.PruneCriteria { Keep = 1, OlderThan = TimeSpan.FromDays(10) }, now);
+        Assert.Equal(["mid", "old-1"], both.Deleted.Select(r => r.Id));
+        Assert.Equal(["old-3"], both.Running.Select(r => r.Id));
+        Assert.Equal(["new", "old-3"], store.ListRuns(10).Select(r => r.Id));
+
+        Assert.Throws<Keel.Runtime.UsageException>(() => Keel.Runtime.RunCleanup.Prune(store, new Keel.Runtime.PruneCriteria(), now));
+    }
+
     protected static RunRecord NewRun(string id, Timestamp? created = null) =>
         new(id, "backtest", RunStatus.Created, "sma-cross", "fast=10,slow=30", "orcl-2014.txt", "{\"x\":1}", null, 0, created ?? T0, created ?? T0, null, null, null, 0, null);
 
