@@ -184,6 +184,9 @@ public static class SweepService
         int top = (int)Math.Min(request.Top, combinations.Length);
         long total = combinations.Length + (request.TrainUntil is null ? 0 : top);
 
+        // The output folder is checked (and its staging folder made) before the sweep is recorded: an --out that is a
+        // file is a usage error, with no run left behind. Its files appear only when the sweep completes.
+        using var output = spec.OutDir is null ? null : OutputFolder.Create(spec.OutDir);
         string? runId = null;
         IDisposable? runLock = null;
         var time = services.Time;
@@ -235,9 +238,8 @@ public static class SweepService
                 OutDir = spec.OutDir is null ? null : Path.GetFullPath(spec.OutDir),
             };
             var summary = BestMetricsJson(outcome, spec, combinations.Length);
-            if (spec.OutDir is not null)
+            if (output is not null)
             {
-                using var output = OutputFolder.Create(spec.OutDir, runId);
                 using (var csv = output.OpenWrite("results.csv"))
                 {
                     WriteResults(csv, outcome);

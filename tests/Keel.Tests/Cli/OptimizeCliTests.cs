@@ -157,4 +157,17 @@ public class OptimizeCliTests
         var list = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--json");
         Assert.Equal(string.Empty, list.Stdout.Trim());
     }
+
+    [Fact]
+    public void AnOutputFolderThatIsAFile_IsRefusedBeforeTheSweepIsRecorded()
+    {
+        using var tmp = new TempDir();
+        var db = tmp.File("k.db");
+        tmp.Write("taken", "a file");
+        var r = CliRunner.Run(tmp.Path, null, Sweep("--db", db, "--out", "taken"));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("output folder taken is an existing file", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("a file", File.ReadAllText(tmp.File("taken")));
+        Assert.Equal(string.Empty, CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--json").Stdout.Trim());
+    }
 }
