@@ -249,7 +249,14 @@ internal static class Table
 
     public static string Money(Domain.Money m) => m.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture);
 
-    public static string Pct(double? v) => v is double d && double.IsFinite(d) ? (d * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "n/a";
+    /// <summary>A percentage with two decimals; never "-0.00%" (a value that rounds to zero is 0.00%).</summary>
+    public static string Pct(double? v) => v is double d && double.IsFinite(d) ? NoNegativeZero(d * 100, "0.00") + "%" : "n/a";
 
-    public static string Num(double? v, string format = "0.000") => v is double d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+    public static string Num(double? v, string format = "0.000") => v is double d && double.IsFinite(d) ? NoNegativeZero(d, format) : "n/a";
+
+    private static string NoNegativeZero(double v, string format)
+    {
+        var text = v.ToString(format, CultureInfo.InvariantCulture);
+        return text.StartsWith('-') && text.AsSpan(1).IndexOfAnyExcept("0.") < 0 ? text[1..] : text;
+    }
 }

@@ -84,7 +84,7 @@ internal static class OptimizeCommand
             var res = outcome.Ranked[r];
             var row = new List<string> { (r + 1).ToString(CultureInfo.InvariantCulture) };
             row.AddRange(varying.Select(v => res.Values[v.i]));
-            row.Add(Table.Num(outcome.Metric.Of(res.Metrics)));
+            row.Add(Table.Num(outcome.Metric.Of(res.Metrics, res.Periods)));
             row.Add(Table.Money(res.Metrics.NetProfit));
             row.Add(Table.Pct(res.Metrics.TotalReturn));
             row.Add(Table.Pct(res.Metrics.MaxDrawdown));
@@ -104,8 +104,8 @@ internal static class OptimizeCommand
             {
                 var row = new List<string> { h.Rank.ToString(CultureInfo.InvariantCulture) };
                 row.AddRange(varying.Select(v => h.Train.Values[v.i]));
-                row.Add(Table.Num(outcome.Metric.Of(h.Train.Metrics)));
-                row.Add(Table.Num(outcome.Metric.Of(h.Test)));
+                row.Add(Table.Num(outcome.Metric.Of(h.Train.Metrics, h.Train.Periods)));
+                row.Add(Table.Num(outcome.Metric.Of(h.Test, h.TestPeriods)));
                 row.Add(Table.Money(h.Test.NetProfit));
                 row.Add(Table.Pct(h.Test.TotalReturn));
                 row.Add(Table.Pct(h.Test.MaxDrawdown));

@@ -12,6 +12,8 @@ public sealed class RankMetric
     private static readonly RankMetric[] Known =
     [
         new("sharpe", m => m.Sharpe, higherIsBetter: true),
+        new("alpha", (_, p) => p?.Alpha, higherIsBetter: true),
+        new("excess_return", (m, p) => p?.BenchmarkReturn is double b ? m.TotalReturn - b : null, higherIsBetter: true),
         new("sortino", m => m.Sortino, higherIsBetter: true),
         new("net_profit", m => (double)m.NetProfit.ToDecimal(), higherIsBetter: true),
         new("total_return", m => m.TotalReturn, higherIsBetter: true),
@@ -26,9 +28,14 @@ public sealed class RankMetric
         new("total_commission", m => (double)m.TotalCommission.ToDecimal(), higherIsBetter: false),
     ];
 
-    private readonly Func<BacktestMetrics, double?> _value;
+    private readonly Func<BacktestMetrics, PeriodAnalytics?, double?> _value;
 
     private RankMetric(string name, Func<BacktestMetrics, double?> value, bool higherIsBetter)
+        : this(name, (m, _) => value(m), higherIsBetter)
+    {
+    }
+
+    private RankMetric(string name, Func<BacktestMetrics, PeriodAnalytics?, double?> value, bool higherIsBetter)
     {
         Name = name;
         _value = value;
@@ -49,19 +56,20 @@ public sealed class RankMetric
         ?? throw new UsageException($"--rank {name}: not a metric Keel ranks by; use one of {string.Join(", ", Names)}");
 
     /// <summary>The metric of one combination; null when undefined (or not a finite number).</summary>
-    public double? Of(BacktestMetrics metrics)
+    public double? Of(BacktestMetrics metrics, PeriodAnalytics? periods = null)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        return _value(metrics) is double d && double.IsFinite(d) ? d : null;
+        return _value(metrics, periods) is double d && double.IsFinite(d) ? d : null;
     }
 
     /// <summary>Orders <paramref name="count"/> results best first; <paramref name="metrics"/> gives each one's metrics.</summary>
-    public int[] Rank(int count, Func<int, BacktestMetrics> metrics)
+    public int[] Rank(int count, Func<int, BacktestMetrics> metrics, Func<int, PeriodAnalytics?>? periods = null)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
         var keys = new double?[count];
         for (int i = 0; i < count; i++)
         {
-            keys[i] = Of(metrics(i));
+            keys[i] = Of(metrics(i), periods?.Invoke(i));
         }
 
         var order = Enumerable.Range(0, count).ToArray();

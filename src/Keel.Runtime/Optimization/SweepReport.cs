@@ -91,7 +91,7 @@ public static class SweepReport
             var key = (r.Values[x], r.Values[y]);
             if (!cells.ContainsKey(key))
             {
-                cells[key] = (outcome.Metric.Of(r.Metrics), first);
+                cells[key] = (outcome.Metric.Of(r.Metrics, r.Periods), first);
             }
 
             first = false;
@@ -191,7 +191,7 @@ public static class SweepReport
 
             if (id == "holdout")
             {
-                sb.Append("<td>").Append(Num(outcome.Metric.Of(train.Metrics))).Append("</td>");
+                sb.Append("<td>").Append(Num(outcome.Metric.Of(train.Metrics, train.Periods))).Append("</td>");
             }
 
             var net = m.NetProfit.ToDecimal();

@@ -41,10 +41,17 @@ public sealed record SweepRequest
 }
 
 /// <summary>One combination's numbers.</summary>
-public sealed record SweepResult(long Combination, IReadOnlyList<string> Values, BacktestMetrics Metrics);
+public sealed record SweepResult(long Combination, IReadOnlyList<string> Values, BacktestMetrics Metrics)
+{
+    /// <summary>Its period returns and the comparison with buy-and-hold (alpha, beta); null when it saw no day.</summary>
+    public PeriodAnalytics? Periods { get; init; }
+}
 
 /// <summary>One of the top combinations on the held-out period.</summary>
-public sealed record HoldoutResult(int Rank, SweepResult Train, BacktestMetrics Test);
+public sealed record HoldoutResult(int Rank, SweepResult Train, BacktestMetrics Test)
+{
+    public PeriodAnalytics? TestPeriods { get; init; }
+}
 
 /// <summary>A finished sweep.</summary>
 public sealed class SweepOutcome
@@ -88,7 +95,7 @@ public static class SweepService
     private static readonly string[] MetricColumns =
     [
         "net_profit", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "profit_factor", "win_rate", "trades",
-        "orders", "exposure", "total_commission", "final_equity",
+        "orders", "exposure", "total_commission", "final_equity", "alpha", "beta", "benchmark_return",
     ];
 
     /// <summary>
@@ -206,23 +213,23 @@ public static class SweepService
         long done = 0;
         try
         {
-            var results = new BacktestMetrics[combinations.Length];
+            var results = new (BacktestMetrics Metrics, PeriodAnalytics? Periods)[combinations.Length];
             RunAll(combinations.Length, request.Jobs, i => results[i] = Backtest(spec, descriptor, grid, combinations[i], instruments, train, ct), () =>
             {
                 observer.Progress(Interlocked.Increment(ref done), total);
             }, ct);
 
-            var order = metric.Rank(results.Length, i => results[i]);
-            var ranked = order.Select(i => new SweepResult(combinations[i], grid.Values(combinations[i]), results[i])).ToList();
+            var order = metric.Rank(results.Length, i => results[i].Metrics, i => results[i].Periods);
+            var ranked = order.Select(i => new SweepResult(combinations[i], grid.Values(combinations[i]), results[i].Metrics) { Periods = results[i].Periods }).ToList();
             List<HoldoutResult>? holdout = null;
             if (request.TrainUntil is not null)
             {
-                var tested = new BacktestMetrics[top];
+                var tested = new (BacktestMetrics Metrics, PeriodAnalytics? Periods)[top];
                 RunAll(top, request.Jobs, i => tested[i] = Backtest(spec, descriptor, grid, ranked[i].Combination, instruments, test, ct), () =>
                 {
                     observer.Progress(Interlocked.Increment(ref done), total);
                 }, ct);
-                holdout = [.. Enumerable.Range(0, top).Select(i => new HoldoutResult(i + 1, ranked[i], tested[i]))];
+                holdout = [.. Enumerable.Range(0, top).Select(i => new HoldoutResult(i + 1, ranked[i], tested[i].Metrics) { TestPeriods = tested[i].Periods })];
             }
 
             var outcome = new SweepOutcome
@@ -302,7 +309,7 @@ public static class SweepService
         new(StrategyParameters.Parse(descriptor.Name, grid.Pairs(combination)), instruments, spec.Stake);
 
     /// <summary>One combination on <paramref name="bars"/>: a backtest session with no outputs and no journal.</summary>
-    private static BacktestMetrics Backtest(RunSpec spec, StrategyDescriptor descriptor, ParameterGrid grid, long combination, IReadOnlyList<Instrument> instruments, ReadOnlyMemory<Bar> bars, CancellationToken ct)
+    private static (BacktestMetrics Metrics, PeriodAnalytics? Periods) Backtest(RunSpec spec, StrategyDescriptor descriptor, ParameterGrid grid, long combination, IReadOnlyList<Instrument> instruments, ReadOnlyMemory<Bar> bars, CancellationToken ct)
     {
         var wiring = BacktestWiring.Instance;
         var host = descriptor.Create(Context(descriptor, grid, combination, instruments, spec));
@@ -314,7 +321,8 @@ public static class SweepService
             throw new OperationCanceledException(ct);
         }
 
-        return result.Metrics;
+        var periods = result.Series is { } series && series.Days.Count > 0 ? PeriodAnalytics.Compute(series.Days, spec.Cash, $"buy and hold {series.Instrument.Symbol}") : null;
+        return (result.Metrics, periods);
     }
 
     /// <summary>Runs <paramref name="count"/> jobs on up to <paramref name="jobs"/> threads; the first failure stops the others and is rethrown.</summary>
@@ -417,7 +425,7 @@ public static class SweepService
             ["fill_at"] = spec.FillAtClose ? "close" : "open",
         };
         using var stream = new MemoryStream();
-        best.Metrics.WriteJson(stream, run);
+        best.Metrics.WriteJson(stream, run, best.Periods);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
@@ -430,7 +438,7 @@ public static class SweepService
         int rank = 0;
         foreach (var r in outcome.Ranked)
         {
-            w.WriteLine(string.Join(",", new[] { (++rank).ToString(CultureInfo.InvariantCulture), r.Combination.ToString(CultureInfo.InvariantCulture) }.Concat(r.Values.Select(Csv)).Concat(MetricValues(r.Metrics))));
+            w.WriteLine(string.Join(",", new[] { (++rank).ToString(CultureInfo.InvariantCulture), r.Combination.ToString(CultureInfo.InvariantCulture) }.Concat(r.Values.Select(Csv)).Concat(MetricValues(r.Metrics, r.Periods))));
         }
     }
 
@@ -443,15 +451,15 @@ public static class SweepService
         foreach (var h in outcome.Holdout ?? [])
         {
             w.WriteLine(string.Join(",", new[] { h.Rank.ToString(CultureInfo.InvariantCulture), h.Train.Combination.ToString(CultureInfo.InvariantCulture) }
-                .Concat(h.Train.Values.Select(Csv)).Append(Number(outcome.Metric.Of(h.Train.Metrics))).Concat(MetricValues(h.Test))));
+                .Concat(h.Train.Values.Select(Csv)).Append(Number(outcome.Metric.Of(h.Train.Metrics, h.Train.Periods))).Concat(MetricValues(h.Test, h.TestPeriods))));
         }
     }
 
-    private static IEnumerable<string> MetricValues(BacktestMetrics m) =>
+    private static IEnumerable<string> MetricValues(BacktestMetrics m, PeriodAnalytics? p) =>
     [
         m.NetProfit.ToString(), Number(m.TotalReturn), Number(m.Cagr), Number(m.Sharpe), Number(m.Sortino), Number(m.MaxDrawdown),
         Number(m.ProfitFactor), Number(m.WinRate), m.Trades.ToString(CultureInfo.InvariantCulture), m.Orders.ToString(CultureInfo.InvariantCulture),
-        Number(m.Exposure), m.TotalCommission.ToString(), m.FinalEquity.ToString(),
+        Number(m.Exposure), m.TotalCommission.ToString(), m.FinalEquity.ToString(), Number(p?.Alpha), Number(p?.Beta), Number(p?.BenchmarkReturn),
     ];
 
     /// <summary>A double as the shortest text that reads back the same; empty when undefined.</summary>

@@ -10,6 +10,21 @@ public class ConsoleUiTests
 {
     private static readonly (string, string)[] Rows = [("Initial cash", "100,000.00"), ("Net profit", "-3,143.65"), (string.Empty, string.Empty), ("Bars", "1,000,000")];
 
+    [Theory]
+    [InlineData(-0.000001, "0.00%")]
+    [InlineData(-0.00004999, "0.00%")]
+    [InlineData(-0.00005001, "-0.01%")]
+    [InlineData(0.12345, "12.35%")]
+    [InlineData(-1.5, "-150.00%")]
+    public void Percentages_NeverShowNegativeZero(double value, string shown) => Assert.Equal(shown, Table.Pct(value));
+
+    [Fact]
+    public void Numbers_NeverShowNegativeZero()
+    {
+        Assert.Equal("0.000", Table.Num(-0.0001));
+        Assert.Equal("-0.001", Table.Num(-0.0012));
+    }
+
     [Fact]
     public void RedirectedSummaryTableIsThePlainBoxText()
     {

@@ -38,7 +38,7 @@ public class OptimizeCliTests
 
         // 3 × 3 combinations, ranked by Sharpe (the default) best first; every combination once.
         var lines = File.ReadAllLines(tmp.File("one/results.csv"));
-        Assert.Equal("rank,combination,fast,slow,net_profit,total_return,cagr,sharpe,sortino,max_drawdown,profit_factor,win_rate,trades,orders,exposure,total_commission,final_equity", lines[0]);
+        Assert.Equal("rank,combination,fast,slow,net_profit,total_return,cagr,sharpe,sortino,max_drawdown,profit_factor,win_rate,trades,orders,exposure,total_commission,final_equity,alpha,beta,benchmark_return", lines[0]);
         Assert.Equal(10, lines.Length);
         Assert.Equal(Enumerable.Range(0, 9).Select(i => i.ToString(CultureInfo.InvariantCulture)), lines.Skip(1).Select(l => l.Split(',')[1]).Order(StringComparer.Ordinal));
         var sharpes = lines.Skip(1).Select(l => double.Parse(l.Split(',')[7], CultureInfo.InvariantCulture)).ToList();
@@ -156,6 +156,25 @@ public class OptimizeCliTests
         Assert.False(Directory.Exists(tmp.File("out")), "the output folder was created");
         var list = CliRunner.Run(tmp.Path, null, "runs", "list", "--db", db, "--json");
         Assert.Equal(string.Empty, list.Stdout.Trim());
+    }
+
+    [Fact]
+    public void RankingByAlpha_UsesEachCombinationsAlphaAgainstBuyAndHold()
+    {
+        using var tmp = new TempDir();
+        var r = CliRunner.Run(tmp.Path, null, Sweep("--db", "none", "--out", "out", "--rank", "alpha"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var rows = File.ReadAllLines(tmp.File("out/results.csv"));
+        int alpha = Array.IndexOf(rows[0].Split(','), "alpha"), bench = Array.IndexOf(rows[0].Split(','), "benchmark_return");
+        var alphas = rows.Skip(1).Select(l => double.Parse(l.Split(',')[alpha], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(alphas.OrderDescending(), alphas);
+        Assert.Single(rows.Skip(1).Select(l => l.Split(',')[bench]).Distinct()); // one benchmark for every combination
+
+        // The best row's alpha is the one keel backtest writes into metrics.json for its parameters.
+        var best = Row(tmp.File("out/results.csv"), 1);
+        Assert.Equal(0, CliRunner.Run(tmp.Path, null, "backtest", "--data", Orcl, "--strategy", "sma-cross", "--param", $"fast={best["fast"]}", "--param", $"slow={best["slow"]}",
+            "--stake", "10", "--commission", "0.001", "-q", "--db", "none", "--out", "bt").ExitCode);
+        Assert.Equal(Metrics(tmp.File("bt/metrics.json")).GetProperty("alpha").GetRawText(), best["alpha"]);
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public class ParameterGridTests
         Assert.Equal([2, 0, 3, 1, 4], RankMetric.Parse("sharpe").Rank(all.Length, i => all[i]));
         Assert.Equal([3, 1, 0, 2, 4], RankMetric.Parse("MAX_DRAWDOWN").Rank(all.Length, i => all[i]));
         var ex = Assert.Throws<UsageException>(() => RankMetric.Parse("luck"));
-        Assert.StartsWith("--rank luck: not a metric Keel ranks by; use one of sharpe, sortino, net_profit", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("--rank luck: not a metric Keel ranks by; use one of sharpe, alpha, excess_return, sortino, net_profit", ex.Message, StringComparison.Ordinal);
     }
 }
 
