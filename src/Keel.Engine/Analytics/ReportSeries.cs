@@ -11,11 +11,15 @@ public readonly record struct DayPoint(long Day, Money Equity, Price Close, int 
 /// <summary>A candle of the report's chart: one or more bars of the traded instrument merged.</summary>
 public readonly record struct ChartCandle(Timestamp Time, Price Open, Price High, Price Low, Price Close, Quantity Volume);
 
-/// <summary>What a <see cref="ReportSeries"/> holds between events, for snapshots.</summary>
+/// <summary>
+/// What a <see cref="ReportSeries"/> holds between events, for snapshots. The candles (up to 8,192 of them, in every
+/// snapshot of a long run) are one base64 block of their raw 64-bit values (time, open, high, low, close, volume), not
+/// thousands of JSON objects: a snapshot stays cheap to encode.
+/// </summary>
 public sealed record ReportSeriesSnapshot(
     IReadOnlyList<DayPoint> Days,
     DayPoint? Today,
-    IReadOnlyList<ChartCandle> Candles,
+    string Candles,
     long PerBucket,
     long InCurrent,
     Timestamp? LastBarTime);
@@ -126,24 +130,48 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
         _inCurrent = 1;
     }
 
-    public ReportSeriesSnapshot Capture() => new([.. _days], _today, Candles.ToArray(), _perBucket, _inCurrent, _lastBarTime);
+    public ReportSeriesSnapshot Capture()
+    {
+        var raw = new long[_candleCount * 6];
+        for (int i = 0; i < _candleCount; i++)
+        {
+            ref readonly var c = ref _candles[i];
+            raw[(i * 6) + 0] = c.Time.UnixNanos;
+            raw[(i * 6) + 1] = c.Open.Raw;
+            raw[(i * 6) + 2] = c.High.Raw;
+            raw[(i * 6) + 3] = c.Low.Raw;
+            raw[(i * 6) + 4] = c.Close.Raw;
+            raw[(i * 6) + 5] = c.Volume.Raw;
+        }
+
+        return new([.. _days], _today, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(raw.AsSpan())), _perBucket, _inCurrent, _lastBarTime);
+    }
 
     public void Restore(ReportSeriesSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (snapshot.Candles.Count > _candles.Length)
+        var bytes = Convert.FromBase64String(snapshot.Candles);
+        if (bytes.Length % 48 != 0)
         {
-            throw new SnapshotException($"the snapshot's chart has {snapshot.Candles.Count} candles; this run keeps at most {_candles.Length}");
+            throw new SnapshotException($"the snapshot's chart candles are {bytes.Length} bytes, not a whole number of 48-byte candles");
+        }
+
+        var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes);
+        int count = raw.Length / 6;
+        if (count > _candles.Length)
+        {
+            throw new SnapshotException($"the snapshot's chart has {count} candles; this run keeps at most {_candles.Length}");
         }
 
         _days.Clear();
         _days.AddRange(snapshot.Days);
         _today = snapshot.Today;
-        _candleCount = 0;
-        foreach (var c in snapshot.Candles)
+        for (int i = 0; i < count; i++)
         {
-            _candles[_candleCount++] = c;
+            _candles[i] = new ChartCandle(Timestamp.FromUnixNanos(raw[i * 6]), Price.FromRaw(raw[(i * 6) + 1]), Price.FromRaw(raw[(i * 6) + 2]), Price.FromRaw(raw[(i * 6) + 3]), Price.FromRaw(raw[(i * 6) + 4]), Quantity.FromRaw(raw[(i * 6) + 5]));
         }
+
+        _candleCount = count;
 
         _perBucket = snapshot.PerBucket;
         _inCurrent = snapshot.InCurrent;
