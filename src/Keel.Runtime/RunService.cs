@@ -741,7 +741,7 @@ public static class RunService
     /// <summary>Period returns and the benchmark comparison of a finished run; null when it saw no day.</summary>
     internal static PeriodAnalytics? Periods(RunSpec spec, IReadOnlyList<Instrument> instruments, SessionResult result)
     {
-        if (result.Series is not { } series || series.Days.Count == 0)
+        if (result.Series is not { } series || series.DayCount == 0)
         {
             return null;
         }

@@ -58,8 +58,11 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
     /// <summary>The instrument whose price is the benchmark and whose candles are drawn.</summary>
     public InstrumentId Instrument => _instrument;
 
-    /// <summary>Every day so far, the current one included.</summary>
+    /// <summary>Every day so far, the current one included (a copy: read it once, at the end of a run).</summary>
     public IReadOnlyList<DayPoint> Days => _today is DayPoint t ? [.. _days, t] : _days;
+
+    /// <summary>How many days <see cref="Days"/> holds, without copying them.</summary>
+    public int DayCount => _days.Count + (_today is null ? 0 : 1);
 
     public ReadOnlySpan<ChartCandle> Candles => _candles.AsSpan(0, _candleCount);
 

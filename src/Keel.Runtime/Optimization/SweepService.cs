@@ -321,7 +321,7 @@ public static class SweepService
             throw new OperationCanceledException(ct);
         }
 
-        var periods = result.Series is { } series && series.Days.Count > 0 ? PeriodAnalytics.Compute(series.Days, spec.Cash, $"buy and hold {series.Instrument.Symbol}") : null;
+        var periods = result.Series is { } series && series.DayCount > 0 ? PeriodAnalytics.Compute(series.Days, spec.Cash, $"buy and hold {series.Instrument.Symbol}") : null;
         return (result.Metrics, periods);
     }
 

@@ -140,7 +140,7 @@ public static class HtmlReport
         }
 
         sb.Append("<div id=\"equity-chart\" class=\"chart\"></div><h2>Drawdown</h2><div id=\"drawdown-chart\" class=\"chart short\"></div></section>\n");
-        if (series is not null && series.Days.Count > RollingWindow)
+        if (series is not null && series.DayCount > RollingWindow)
         {
             sb.Append("<section class=\"two\"><div><h2>Rolling Sharpe (").Append(RollingWindow).Append(" days)</h2><div id=\"sharpe-chart\" class=\"chart short\"></div></div>")
                 .Append("<div><h2>Exposure (share of each day in the market)</h2><div id=\"exposure-chart\" class=\"chart short\"></div></div></section>\n");
