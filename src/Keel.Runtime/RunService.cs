@@ -447,7 +447,7 @@ public static class RunService
             {
                 var title = $"Keel {spec.Kind}: {run.Descriptor.Name}";
                 var rows = runInfo.Select(kv => (kv.Key, kv.Key == "parameters" ? WithDefaults(run.Descriptor, run.Parameters) : Describe(kv.Value))).ToList();
-                HtmlReport.Write(report, new ReportModel(title, rows, result.Metrics, result.Curve, shown, result.Metrics.Trades + result.Metrics.OpenTrades) { Series = result.Series, Periods = periods, Indicators = run.Descriptor.ChartIndicators?.Invoke(run.Parameters) ?? [] });
+                HtmlReport.Write(report, new ReportModel(title, rows, result.Metrics, result.Curve, shown) { Series = result.Series, Periods = periods, Indicators = run.Descriptor.ChartIndicators?.Invoke(run.Parameters) ?? [] });
             }
 
             using (var metrics = output.OpenWrite("metrics.json"))

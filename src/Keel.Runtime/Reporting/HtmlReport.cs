@@ -12,8 +12,7 @@ public sealed record ReportModel(
     IReadOnlyList<(string Name, string Value)> Run,
     BacktestMetrics Metrics,
     EquityCurve Curve,
-    IReadOnlyList<TradeRow> Trades,
-    long TotalTrades)
+    IReadOnlyList<TradeRow> Trades)
 {
     /// <summary>The daily series and chart candles of the run; null draws no price chart.</summary>
     public ReportSeries? Series { get; init; }
@@ -749,15 +748,13 @@ public static class HtmlReport
     }
 
     private const string Css = """
-        :root{--fg:#1b1f24;--muted:#5b6470;--line:#1f6feb;--band:rgba(31,111,235,.12);--dd:rgba(207,34,46,.35);--grid:#e4e7eb;--pos:#1a7f37;--neg:#cf222e;--card:#f6f8fa}
-        @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--band:rgba(68,147,248,.15);--grid:#30363d;--card:#161b22;--pos:#3fb950;--neg:#f85149}body{background:#0d1117}}
+        :root{--fg:#1b1f24;--muted:#5b6470;--line:#1f6feb;--grid:#e4e7eb;--pos:#1a7f37;--neg:#cf222e;--card:#f6f8fa}
+        @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--grid:#30363d;--card:#161b22;--pos:#3fb950;--neg:#f85149}body{background:#0d1117}}
         body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);max-width:1000px;margin:24px auto;padding:0 16px}
         h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}.sub{color:var(--muted);margin:0}
         .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin-top:16px}
         .card{background:var(--card);border-radius:8px;padding:10px 12px}.label{color:var(--muted);font-size:12px}.value{font-size:18px;font-weight:600}
         .pos{color:var(--pos)}.neg{color:var(--neg)}
-        svg{width:100%;height:auto;display:block}.line{fill:none;stroke:var(--line);stroke-width:1.5}.band{fill:var(--band)}.dd{fill:var(--dd)}
-        .grid{stroke:var(--grid);stroke-width:1}.ax{fill:var(--muted);font-size:11px}
         .two{display:grid;grid-template-columns:1fr 1fr;gap:24px}@media (max-width:720px){.two{grid-template-columns:1fr}}
         table{border-collapse:collapse;width:100%}.kv th{text-align:left;color:var(--muted);font-weight:500;padding:3px 8px 3px 0}.kv td{text-align:right;padding:3px 0}
         .grid th,.grid td{padding:4px 6px;border-bottom:1px solid var(--grid);text-align:right;white-space:nowrap}.grid th{color:var(--muted);font-weight:500}
