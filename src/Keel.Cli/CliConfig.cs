@@ -45,6 +45,7 @@ internal static class CliConfig
         ["oanda"] = ["token", "account", "stream_url", "streamUrl", "rest_url", "restUrl", "url", .. VenueConfig.PolicyKeys],
         ["record"] = ["timeframe"],
         ["logging"] = ["format", "level"],
+        ["alerts"] = AlertConfig.Keys,
     };
 
     public static IConfiguration Load(string? configPath)

@@ -29,8 +29,10 @@ internal static class CliServices
         };
     }
 
-    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null) => new()
+    /// <param name="alerts">Send the alerts the configuration asks for (runs only; the caller disposes <see cref="RunServices.Alerts"/>).</param>
+    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null, bool alerts = false) => new()
     {
+        Alerts = alerts ? AlertConfig.Create(CliConfig.Load(configPath), logging.Factory) : null,
         Strategies = catalog ?? Keel.Strategies.StrategyCatalog.All,
         KeepEvents = false, // the command line never reads a run's event stream
         Feeds = spec => RecordCommand.Feed(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, logging, alpacaQuotes: true),

@@ -55,7 +55,9 @@ internal static class RunCommand
         var wiring = RunWiring.For(spec.Mode);
         using var progress = new ProgressBar(spec.Kind, !spec.Quiet && wiring.HasProgress && !logging.Json);
         var observer = new ConsoleRunObserver(progress, logging);
-        var host = new RunHost(CliServices.Create(spec.ConfigPath, logging, timings, catalog));
+        // Alerts only for the runs that send them (paper and live): a backtest does not even read the section.
+        var services = CliServices.Create(spec.ConfigPath, logging, timings, catalog, alerts: wiring.SendsAlerts);
+        var host = new RunHost(services);
         RunOutcome outcome;
         try
         {
@@ -77,6 +79,9 @@ internal static class RunCommand
         {
             // The run has ended (or never started); this releases what the host still holds.
             host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+            // Gives queued alerts a few seconds to go out.
+            services.Alerts?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
         progress.Dispose();

@@ -85,6 +85,7 @@ public sealed class RunHandle
     private readonly CancellationTokenSource _stop = new();
     private RunEventLog _events = new(capacityPow2: 0); // replaced in Begin
     private PreparedRun? _run;
+    private Alerts.AlertWatcher? _alerts;
     private int _status = (int)RunStatus.Created;
     private long _progressBits;
     private long _feedTicks;
@@ -180,6 +181,11 @@ public sealed class RunHandle
             _events = new RunEventLog(capacityPow2: run.Services.EventsHeldPow2);
         }
 
+        if (run.Services.Alerts is { } alerts && run.Wiring.SendsAlerts)
+        {
+            _alerts = new Alerts.AlertWatcher(alerts, run.RunId ?? "unrecorded");
+        }
+
         var thread = new Thread(Run) { IsBackground = true, Name = $"keel-run-{run.RunId ?? "unrecorded"}" };
         thread.Start();
     }
@@ -204,6 +210,13 @@ public sealed class RunHandle
                     bus.Subscribe<KernelNotice>(_events, "events");
                     bus.Subscribe<KernelStateChanged>(_events, "events");
                 }
+
+                if (_alerts is not null)
+                {
+                    bus.Subscribe<OrderUpdate>(_alerts, "alerts");
+                    bus.Subscribe<KernelNotice>(_alerts, "alerts");
+                }
+
                 SetStatus(kernel.State == KernelState.Paused ? RunStatus.Paused : RunStatus.Running);
                 _attached.TrySetResult(inbox);
             },
@@ -229,6 +242,7 @@ public sealed class RunHandle
         }
         catch (Exception ex)
         {
+            _alerts?.Failed(ex.Message, Timestamp.FromDateTimeOffset(run.Services.Time.GetUtcNow()));
             SetStatus(RunStatus.Failed);
             Finish();
             _completion.TrySetException(ex);
@@ -292,6 +306,12 @@ public sealed class RunHandle
         {
             Interlocked.Increment(ref handle._feedTicks);
             inner.FeedTick();
+        }
+
+        public void FeedHealth(Keel.Engine.Ports.FeedHealthSnapshot health)
+        {
+            handle._alerts?.Feed(health, Timestamp.FromDateTimeOffset(handle._run?.Services.Time.GetUtcNow() ?? DateTimeOffset.UnixEpoch));
+            inner.FeedHealth(health);
         }
 
         public void Progress(long done, long total)

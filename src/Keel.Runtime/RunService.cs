@@ -39,6 +39,11 @@ public interface IRunObserver
     void FeedTick()
     {
     }
+
+    /// <summary>A live feed reported its health (connected, reconnecting, stale, given up); called from the feed's thread.</summary>
+    void FeedHealth(Keel.Engine.Ports.FeedHealthSnapshot health)
+    {
+    }
 }
 
 /// <summary>An observer that ignores everything (tests, servers that only read the event stream).</summary>
@@ -97,6 +102,12 @@ public sealed class RunServices
 
     /// <summary>Wraps the store's journal before a run writes to it (timings, fault drills); null leaves it as it is.</summary>
     public Func<IRunJournal, IRunJournal>? WrapJournal { get; init; }
+
+    /// <summary>
+    /// Where alerts of paper and live runs go (Telegram, a webhook; docs/live.md); null sends none. The host owns it and
+    /// disposes it after its runs. Backtests never send alerts.
+    /// </summary>
+    public Alerts.AlertDispatcher? Alerts { get; init; }
 
     /// <summary>Wall time, for run records, snapshot policy and live pacing (never for trading decisions in a backtest).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

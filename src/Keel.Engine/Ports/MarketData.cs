@@ -86,6 +86,9 @@ public interface IMarketDataFeed : IAsyncDisposable
 
     FeedHealthSnapshot Health { get; }
 
+    /// <summary>The connection's state now; cheap enough to read in a loop (<see cref="Health"/> builds a snapshot).</summary>
+    FeedState State => Health.State;
+
     /// <summary>
     /// Streams <paramref name="symbols"/> into <paramref name="sink"/> until <paramref name="ct"/> is cancelled
     /// (returns normally) or a fatal condition (throws <see cref="FeedFailedException"/>).

@@ -107,6 +107,7 @@ internal sealed class LiveFeedSource : SessionFeed, IDataFeeder
                 observer.FeedTick();
             },
             HealthReported = h => observer.Note($"{time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {h.Format()}"),
+            FeedStateChanged = observer.FeedHealth,
         }, observer, stopEndsSession, stop);
     }
 

@@ -70,6 +70,9 @@ public abstract class RunWiring
     /// </summary>
     public virtual string OrderIdPrefix(string? runId) => "O-";
 
+    /// <summary>Whether the run sends alerts (paper and live runs; a backtest's thousands of fills would only be noise).</summary>
+    public virtual bool SendsAlerts => false;
+
     /// <summary>Whether the run journals every input its kernel consumes (live trading: for replay and audit).</summary>
     public virtual bool JournalsInputs => false;
 
@@ -200,6 +203,8 @@ public sealed class PaperReplayWiring : RunWiring
 
     public override bool Resumable => true;
 
+    public override bool SendsAlerts => true;
+
     public override bool HasProgress => true;
 
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
@@ -263,6 +268,8 @@ public sealed class PaperLiveWiring : RunWiring
 
     public override bool Resumable => false;
 
+    public override bool SendsAlerts => true;
+
     public override bool HasProgress => false;
 
     public override IClock CreateClock(TimeProvider time) => new WallClock(time);
@@ -287,6 +294,8 @@ public sealed class LiveWiring : RunWiring
     public static LiveWiring Instance { get; } = new();
 
     public override bool Resumable => true;
+
+    public override bool SendsAlerts => true;
 
     public override bool HasProgress => false;
 

@@ -356,6 +356,9 @@ public abstract class StreamingFeed : IMarketDataFeed
         }
     }
 
+    /// <summary>The state now (an int-sized field: the read is atomic; the loop that polls it reads again soon).</summary>
+    public FeedState State => _state;
+
     private void SetState(FeedState state)
     {
         lock (_gate)

@@ -111,6 +111,12 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
     /// <summary>Called on the consumer thread with each health report.</summary>
     public Action<RecorderHealth>? HealthReported { get; init; }
 
+    /// <summary>
+    /// Called on the consumer thread when the feed's state changes (connected, reconnecting, stale, given up), seen
+    /// within one idle wait of the change (at most 250 ms); the health report says the same only every <c>HealthEvery</c>.
+    /// </summary>
+    public Action<FeedHealthSnapshot>? FeedStateChanged { get; init; }
+
     /// <summary>Each tick after the aggregator has taken it (so a candle it completed was reported first); consumer thread.</summary>
     public Action<Tick>? TickAggregated { get; init; }
 
@@ -256,6 +262,7 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
         long lastFlush = _time.GetTimestamp();
         long lastClock = lastFlush;
         long lastHealth = lastFlush;
+        var state = FeedState.Disconnected;
         bool ended = false;
         var step = TimeSpan.FromMilliseconds(Math.Clamp(_options.Grace.TotalMilliseconds / 2, 10, 250));
         while (true)
@@ -276,6 +283,13 @@ public sealed class LiveRecorder : ILiveDataSink, ICandleSink
             {
                 Flush();
                 lastFlush = _time.GetTimestamp();
+            }
+
+            if (FeedStateChanged is not null && _feed.State != state)
+            {
+                var feed = _feed.Health;
+                state = feed.State;
+                FeedStateChanged(feed);
             }
 
             if (_time.GetElapsedTime(lastHealth) >= _options.HealthEvery)
