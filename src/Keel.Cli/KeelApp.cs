@@ -40,6 +40,7 @@ public static class KeelApp
         root.Subcommands.Add(RunCommand.Create(paper: true, catalog, logging));
         root.Subcommands.Add(RunCommand.Create(paper: false, catalog, logging, live: true));
         root.Subcommands.Add(OptimizeCommand.Create(catalog, logging));
+        root.Subcommands.Add(WorkerCommand.Create(catalog, logging));
         root.Subcommands.Add(ResumeCommand.Create(catalog, logging));
         root.Subcommands.Add(ReplayCommand.Create(catalog, logging));
         root.Subcommands.Add(RunsCommand.Create(logging));

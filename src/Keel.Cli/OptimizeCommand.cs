@@ -21,6 +21,7 @@ internal static class OptimizeCommand
         var trainUntil = new Option<string>("--train-until") { Description = "sweep the bars up to this time (a date includes its whole day), then run the top combinations afresh on the bars after it", HelpName = "TIME" };
         var jobs = new Option<string>("--jobs", "-j") { Description = $"combinations run at once, one per core [default: {Environment.ProcessorCount}, this machine's cores]", HelpName = "N" };
         var max = new Option<string>("--max-combinations") { Description = "allow a sweep of more than 100,000 combinations (up to N)", HelpName = "N" };
+        var cluster = new Option<bool>("--cluster") { Description = "share the combinations with every node running 'keel worker' on the same PostgreSQL store (--db); this process works on them too (--jobs; --jobs 0 leaves them to the workers). The results are those of a single-process sweep" };
         var command = new Command(
             "optimize",
             "Sweep a strategy's parameters: every combination (or a seeded random sample) is a backtest on the same bars, parsed once, one per core. Prints the best combinations by --rank and writes every one to results.csv, with a heat map in report.html; the sweep is recorded as one run. The same sweep gives the same files whatever the core count.\n" +
@@ -37,6 +38,7 @@ internal static class OptimizeCommand
         command.Options.Add(trainUntil);
         command.Options.Add(jobs);
         command.Options.Add(max);
+        command.Options.Add(cluster);
         command.SetAction((parse, ct) => Task.Run(
             () => logging.Guard(
                 () =>
@@ -55,8 +57,9 @@ internal static class OptimizeCommand
                         Rank = parse.GetValue(rank) ?? "sharpe",
                         Top = parse.GetValue(top) is string t ? (int)RunOptions.Dec(t, "--top", 1m, 1_000_000m, whole: true) : 10,
                         TrainUntil = parse.GetValue(trainUntil) is string tu ? RunOptions.Time(tu, "--train-until", endOfDay: true) : null,
-                        Jobs = parse.GetValue(jobs) is string j ? (int)RunOptions.Dec(j, "--jobs", 1m, 1024m, whole: true) : Environment.ProcessorCount,
+                        Jobs = parse.GetValue(jobs) is string j ? (int)RunOptions.Dec(j, "--jobs", parse.GetValue(cluster) ? 0m : 1m, 1024m, whole: true) : Environment.ProcessorCount,
                         MaxCombinations = parse.GetValue(max) is string m ? (long)RunOptions.Dec(m, "--max-combinations", 1m, 1_000_000_000m, whole: true) : null,
+                        Cluster = parse.GetValue(cluster),
                     };
                     return Run(request, logging, catalog, ct);
                 },

@@ -34,6 +34,9 @@ public sealed record StoredOrder(string Id, long Number, string Instrument, stri
 public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, string Payload);
 
 /// <summary>How many records a run has in each table.</summary>
+/// <summary>One combination of a shared sweep, claimed by a worker: the sweep's run (its spec) and which combination.</summary>
+public sealed record SweepJob(string RunId, int Index, long Combination, Timestamp? TrainUntil, string Spec, string Worker);
+
 public sealed record RunCounts(long Events, long Orders, long Fills, long Trades, long Snapshots, long Checkpoints, long Inputs);
 
 /// <summary>An interval [From, To) of a candle series a live feed lost, and why.</summary>
@@ -265,6 +268,33 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// null when another process holds it. The lock dies with its process, so a crashed run can be resumed at once.
     /// </summary>
     public abstract IDisposable? TryLockRun(string runId);
+
+    /// <summary>Whether several processes (on several machines) can share a sweep's combinations through this store.</summary>
+    public virtual bool SharesSweeps => false;
+
+    /// <summary>Queues a sweep's combinations (<c>keel optimize --cluster</c>) for any node's <c>keel worker</c>.</summary>
+    public virtual void EnqueueSweep(string runId, IReadOnlyList<long> combinations, Timestamp? trainUntil) => throw NoSweeps();
+
+    /// <summary>
+    /// Claims the first queued combination of a running sweep (of <paramref name="runId"/> only, when given), or one
+    /// whose worker's lease ran out, for <paramref name="lease"/>; null when there is none. Several workers never claim
+    /// the same combination at once.
+    /// </summary>
+    public virtual SweepJob? ClaimSweepJob(string worker, TimeSpan lease, string? runId = null) => throw NoSweeps();
+
+    /// <summary>Extends the lease of a combination this worker is still running; false when it is no longer this worker's.</summary>
+    public virtual bool RenewSweepLease(SweepJob job, TimeSpan lease) => throw NoSweeps();
+
+    /// <summary>Stores a combination's result (the first result stored wins; a rerun after a lost lease gives the same).</summary>
+    public virtual void CompleteSweepJob(SweepJob job, string result) => throw NoSweeps();
+
+    /// <summary>How many of a sweep's combinations there are, and how many have a result.</summary>
+    public virtual (long Total, long Done) SweepProgress(string runId) => throw NoSweeps();
+
+    /// <summary>Every stored result of a sweep, by its index in the sweep.</summary>
+    public virtual IReadOnlyList<(int Index, string Result)> SweepResults(string runId) => throw NoSweeps();
+
+    private StorageException NoSweeps() => new($"{Describe} cannot share a sweep between processes: sweeps across nodes (--cluster, keel worker) need a PostgreSQL store");
 
     public abstract void Dispose();
 

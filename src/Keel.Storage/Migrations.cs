@@ -164,6 +164,21 @@ public static class Migrations
                 PRIMARY KEY (run_id, seq)
             ) WITHOUT ROWID;
             """),
+        new(4, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
+            CREATE TABLE sweep_jobs (
+                run_id TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                combination BIGINT NOT NULL,
+                train_until BIGINT,
+                state TEXT NOT NULL DEFAULT 'queued',
+                worker TEXT,
+                lease_until BIGINT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                result TEXT,
+                PRIMARY KEY (run_id, idx)
+            );
+            CREATE INDEX sweep_jobs_open ON sweep_jobs (state, lease_until) WHERE state <> 'done';
+            """),
     ];
 
     public static IReadOnlyList<Migration> Postgres { get; } =
@@ -319,13 +334,28 @@ public static class Migrations
                 PRIMARY KEY (run_id, seq)
             );
             """),
+        new(4, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
+            CREATE TABLE sweep_jobs (
+                run_id TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                combination BIGINT NOT NULL,
+                train_until BIGINT,
+                state TEXT NOT NULL DEFAULT 'queued',
+                worker TEXT,
+                lease_until BIGINT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                result TEXT,
+                PRIMARY KEY (run_id, idx)
+            );
+            CREATE INDEX sweep_jobs_open ON sweep_jobs (state, lease_until) WHERE state <> 'done';
+            """),
     ];
 
     /// <summary>
     /// Every table whose rows belong to one run (keyed by <c>run_id</c>), in both backends; deleting a run deletes from
     /// each, then from <c>runs</c>. A migration that adds such a table adds it here (a test checks the schema).
     /// </summary>
-    public static IReadOnlyList<string> RunTables { get; } = ["events", "orders", "fills", "positions", "trades", "snapshots", "metrics_checkpoints", "inputs"];
+    public static IReadOnlyList<string> RunTables { get; } = ["events", "orders", "fills", "positions", "trades", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations[^1].Version;
 }

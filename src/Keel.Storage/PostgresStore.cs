@@ -16,7 +16,7 @@ namespace Keel.Storage;
 /// table (rows passed as arrays and expanded with <c>unnest</c>); candle imports use binary COPY into a temporary
 /// table and one upsert from it.
 /// </summary>
-public sealed class PostgresStore : KeelStore
+public sealed partial class PostgresStore : KeelStore
 {
     private readonly NpgsqlDataSource _source;
     private readonly string _describe;

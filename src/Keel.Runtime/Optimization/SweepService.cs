@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Keel.Domain;
 using Keel.Engine.Analytics;
 using Keel.Engine.Clock;
@@ -38,6 +39,15 @@ public sealed record SweepRequest
 
     /// <summary>The most combinations the sweep may run; null: 100,000.</summary>
     public long? MaxCombinations { get; init; }
+
+    /// <summary>
+    /// Share the combinations through the store (PostgreSQL) with every node running <c>keel worker</c>; this process
+    /// works on them too, with <see cref="Jobs"/> kernels. The results are the same as a single-process sweep's.
+    /// </summary>
+    public bool Cluster { get; init; }
+
+    /// <summary>How long a combination claimed by a dead worker waits before another takes it (cluster only; with <see cref="Jobs"/> 0 this process only waits).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>One combination's numbers.</summary>
@@ -116,9 +126,9 @@ public static class SweepService
             throw new UsageException($"--random {request.Samples}: give a positive number of combinations to draw");
         }
 
-        if (request.Jobs <= 0)
+        if (request.Jobs < 0 || (request.Jobs == 0 && !request.Cluster))
         {
-            throw new UsageException($"--jobs {request.Jobs}: give a positive number of cores");
+            throw new UsageException($"--jobs {request.Jobs}: give a positive number of cores{(request.Cluster ? " (or 0 with --cluster: leave the work to the workers)" : string.Empty)}");
         }
 
         if (request.Top <= 0)
@@ -170,6 +180,11 @@ public static class SweepService
         }
 
         using var store = spec.Db is null ? null : KeelStore.Open(spec.Db);
+        if (request.Cluster && store is not { SharesSweeps: true })
+        {
+            throw new UsageException($"--cluster shares the sweep through the store, so --db must be a PostgreSQL database every node can reach{(store is null ? string.Empty : $"; {store.Describe} is not one")}");
+        }
+
         var bars = Load(spec, instruments, store, observer, ct);
         if (bars.Length == 0)
         {
@@ -214,10 +229,17 @@ public static class SweepService
         try
         {
             var results = new (BacktestMetrics Metrics, PeriodAnalytics? Periods)[combinations.Length];
-            RunAll(combinations.Length, request.Jobs, i => results[i] = Backtest(spec, descriptor, grid, combinations[i], instruments, train, ct), () =>
+            if (request.Cluster)
             {
-                observer.Progress(Interlocked.Increment(ref done), total);
-            }, ct);
+                done = Shared(store!, runId!, combinations, request, services, observer, results, total, ct);
+            }
+            else
+            {
+                RunAll(combinations.Length, request.Jobs, i => results[i] = Backtest(spec, descriptor, grid, combinations[i], instruments, train, ct), () =>
+                {
+                    observer.Progress(Interlocked.Increment(ref done), total);
+                }, ct);
+            }
 
             var order = metric.Rank(results.Length, i => results[i].Metrics, i => results[i].Periods);
             var ranked = order.Select(i => new SweepResult(combinations[i], grid.Values(combinations[i]), results[i].Metrics) { Periods = results[i].Periods }).ToList();
@@ -304,12 +326,66 @@ public static class SweepService
         }
     }
 
+    /// <summary>
+    /// The combinations of a cluster sweep: queued in the store, run by this process's kernels and by every node's
+    /// <c>keel worker</c>, then gathered in the sweep's order. Returns how many ran.
+    /// </summary>
+    private static long Shared(KeelStore store, string runId, long[] combinations, SweepRequest request, RunServices services, IRunObserver observer, (BacktestMetrics Metrics, PeriodAnalytics? Periods)[] results, long total, CancellationToken ct)
+    {
+        store.EnqueueSweep(runId, combinations, request.TrainUntil);
+        var options = new SweepWorkerOptions { Jobs = Math.Max(1, request.Jobs), Lease = request.Lease, UntilIdle = true, RunId = runId };
+        long done = 0;
+        while (true)
+        {
+            // Work on what is queued; then, while other nodes finish theirs, watch (and take over a combination whose
+            // worker died once its lease runs out).
+            long looked = 0;
+            if (request.Jobs > 0)
+            {
+                SweepWorker.Run(store, services, options, _ =>
+            {
+                // The whole sweep's progress (every node's), read at most every quarter second.
+                long now = Environment.TickCount64;
+                long last = Interlocked.Read(ref looked);
+                if (now - last >= 250 && Interlocked.CompareExchange(ref looked, now, last) == last)
+                {
+                    observer.Progress(store.SweepProgress(runId).Done, total);
+                }
+            }, ct);
+            }
+            var (all, finished) = store.SweepProgress(runId);
+            Interlocked.Exchange(ref done, finished);
+            observer.Progress(finished, total);
+            if (finished >= all)
+            {
+                break;
+            }
+
+            ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+            ct.ThrowIfCancellationRequested();
+        }
+
+        foreach (var (index, json) in store.SweepResults(runId))
+        {
+            var r = JsonSerializer.Deserialize(json, SweepJson.Default.SweepJobResult)
+                ?? throw new StorageException($"sweep {runId}: combination {index} has an empty result");
+            if (r.Error is not null)
+            {
+                throw new UsageException($"a worker could not run combination {r.Error}");
+            }
+
+            results[index] = (r.Metrics ?? throw new StorageException($"sweep {runId}: combination {index} has no metrics"), r.Periods);
+        }
+
+        return done;
+    }
+
     /// <summary>The strategy context of one combination.</summary>
     private static StrategyContext Context(StrategyDescriptor descriptor, ParameterGrid grid, long combination, IReadOnlyList<Instrument> instruments, RunSpec spec) =>
         new(StrategyParameters.Parse(descriptor.Name, grid.Pairs(combination)), instruments, spec.Stake);
 
     /// <summary>One combination on <paramref name="bars"/>: a backtest session with no outputs and no journal.</summary>
-    private static (BacktestMetrics Metrics, PeriodAnalytics? Periods) Backtest(RunSpec spec, StrategyDescriptor descriptor, ParameterGrid grid, long combination, IReadOnlyList<Instrument> instruments, ReadOnlyMemory<Bar> bars, CancellationToken ct)
+    internal static (BacktestMetrics Metrics, PeriodAnalytics? Periods) Backtest(RunSpec spec, StrategyDescriptor descriptor, ParameterGrid grid, long combination, IReadOnlyList<Instrument> instruments, ReadOnlyMemory<Bar> bars, CancellationToken ct)
     {
         var wiring = BacktestWiring.Instance;
         var host = descriptor.Create(Context(descriptor, grid, combination, instruments, spec));
@@ -363,7 +439,7 @@ public static class SweepService
     }
 
     /// <summary>Every bar of the sweep's sources, read once into one array shared read-only by every combination.</summary>
-    private static ReadOnlyMemory<Bar> Load(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, IRunObserver observer, CancellationToken ct)
+    internal static ReadOnlyMemory<Bar> Load(RunSpec spec, IReadOnlyList<Instrument> instruments, KeelStore? store, IRunObserver observer, CancellationToken ct)
     {
         var files = new List<Keel.Data.CsvBarReader>();
         using var reader = RunWiring.OpenBars(spec, instruments, store, files);
@@ -384,7 +460,7 @@ public static class SweepService
         return new ReadOnlyMemory<Bar>(bars, 0, count);
     }
 
-    private static int FirstAfter(ReadOnlySpan<Bar> bars, Timestamp until)
+    internal static int FirstAfter(ReadOnlySpan<Bar> bars, Timestamp until)
     {
         int lo = 0, hi = bars.Length;
         while (lo < hi)

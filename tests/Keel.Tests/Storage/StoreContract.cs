@@ -391,6 +391,9 @@ public abstract class StoreContract : IDisposable
             var batch = new JournalBatch(id);
             batch.Inputs.Add(new InputRecord(1, T0, InputKind.Bar, "{}"));
             store.Write(batch);
+
+            // A sweep's shared combinations (PostgreSQL queues them; the table is in both backends).
+            Exec($"INSERT INTO sweep_jobs (run_id, idx, combination) VALUES ('{id}', 0, 7)");
         }
 
         var kept = store.Counts("run-y");
