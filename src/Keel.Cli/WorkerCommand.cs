@@ -28,6 +28,11 @@ internal static class WorkerCommand
                 {
                     var configPath = parse.GetValue(config);
                     using var store = CliConfig.OpenStore(parse, db, config);
+                    if (!store.SharesSweeps)
+                    {
+                        throw new UsageException($"keel worker needs a PostgreSQL store shared with the node that starts the sweep; {store.Describe} is not one");
+                    }
+
                     var options = new SweepWorkerOptions
                     {
                         Jobs = parse.GetValue(jobs) is string j ? (int)RunOptions.Dec(j, "--jobs", 1m, 1024m, whole: true) : Environment.ProcessorCount,
