@@ -193,7 +193,7 @@ internal sealed class RunOptions
 
     public Option<string> Db { get; } = CliConfig.DbOption();
 
-    public Option<string> SnapshotEvery { get; } = new("--snapshot-every") { Description = "store a resumable snapshot every N kernel events [default: 200000; storage:snapshotEvery]", HelpName = "N" };
+    public Option<string> SnapshotEvery { get; } = new("--snapshot-every") { Description = "store a resumable snapshot every N kernel events [default: 1000000; storage:snapshotEvery]", HelpName = "N" };
 
     public Option<string> SnapshotSeconds { get; } = new("--snapshot-seconds") { Description = "…and at least every S seconds of wall-clock time [default: 10; storage:snapshotSeconds]", HelpName = "S" };
 
@@ -396,7 +396,7 @@ internal sealed class RunOptions
             Quiet = parse.GetValue(Quiet),
             Speed = Paper ? ParseSpeed(Get(Speed) ?? "60", N(Speed)) : double.PositiveInfinity,
             Db = CliConfig.ResolveDb(parse.GetValue(Db), config),
-            SnapshotEvery = (long)Dec(parse.GetValue(SnapshotEvery) ?? config.GetSection("storage")["snapshotEvery"] ?? "200000", Storage(SnapshotEvery, "snapshotEvery"), 1m, 1_000_000_000_000m, whole: true),
+            SnapshotEvery = (long)Dec(parse.GetValue(SnapshotEvery) ?? config.GetSection("storage")["snapshotEvery"] ?? "1000000", Storage(SnapshotEvery, "snapshotEvery"), 1m, 1_000_000_000_000m, whole: true),
             SnapshotSeconds = (double)Dec(parse.GetValue(SnapshotSeconds) ?? config.GetSection("storage")["snapshotSeconds"] ?? "10", Storage(SnapshotSeconds, "snapshotSeconds"), 0.001m, 86_400m),
         };
 
