@@ -266,6 +266,9 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// </summary>
     public abstract IDisposable? TryLockRun(string runId);
 
+    /// <summary>The decision pipeline's tables (decisions, trade journal, order executions, position tracking).</summary>
+    public abstract Pipeline.PipelineStore Pipeline { get; }
+
     public abstract void Dispose();
 
     /// <summary>Writes a payload checksum mismatch into words (used when falling back to an older snapshot).</summary>
