@@ -23,6 +23,9 @@ public sealed class DecisionFormatException : Exception
     }
 }
 
+/// <summary>A decision read from a file, with the day it is made (when the file says) and its line.</summary>
+public sealed record DatedDecision(NewDecision Decision, DateOnly? Date, int Line);
+
 /// <summary>
 /// Reads and checks decisions. A file is CSV with a header naming its columns (any order, case-insensitive):
 /// <c>symbol, action, planned_entry, planned_sl, planned_tp, quantity, trade_style</c> and optionally <c>side</c>
@@ -32,7 +35,7 @@ public sealed class DecisionFormatException : Exception
 /// </summary>
 public static partial class DecisionFile
 {
-    private static readonly string[] Known = ["symbol", "action", "side", "planned_entry", "planned_sl", "planned_tp", "quantity", "trade_style", "target_decision_id", "approved", "approve", "source", "note"];
+    private static readonly string[] Known = ["date", "symbol", "action", "side", "planned_entry", "planned_sl", "planned_tp", "quantity", "trade_style", "target_decision_id", "approved", "approve", "source", "note"];
 
     [GeneratedRegex("^[A-Z0-9][A-Z0-9._/-]{0,31}$")]
     private static partial Regex SymbolPattern();
@@ -41,7 +44,14 @@ public static partial class DecisionFile
     /// Reads every row of <paramref name="path"/>. <paramref name="knownSymbols"/> (when not null) are the symbols a
     /// decision may name; <paramref name="decisionExists"/> says whether a target decision id exists.
     /// </summary>
-    public static IReadOnlyList<NewDecision> Read(string path, IReadOnlySet<string>? knownSymbols, Func<long, bool> decisionExists)
+    public static IReadOnlyList<NewDecision> Read(string path, IReadOnlySet<string>? knownSymbols, Func<long, bool> decisionExists) =>
+        [.. ReadDated(path, knownSymbols, decisionExists).Select(d => d.Decision)];
+
+    /// <summary>
+    /// As <see cref="Read"/>, with each decision's optional <c>date</c> column (YYYY-MM-DD: the day it is made, so a
+    /// backtest places it at that day's 09:45, not before).
+    /// </summary>
+    public static IReadOnlyList<DatedDecision> ReadDated(string path, IReadOnlySet<string>? knownSymbols, Func<long, bool> decisionExists)
     {
         ArgumentNullException.ThrowIfNull(path);
         string name = Path.GetFileName(path);
@@ -78,7 +88,7 @@ public static partial class DecisionFile
             }
         }
 
-        var decisions = new List<NewDecision>();
+        var decisions = new List<DatedDecision>();
         var errors = new List<(int Line, string Reason)>();
         for (int i = headerLine + 1; i < lines.Length; i++)
         {
@@ -102,7 +112,14 @@ public static partial class DecisionFile
 
             try
             {
-                decisions.Add(Check(row, knownSymbols, decisionExists));
+                DateOnly? date = null;
+                if (row.TryGetValue("date", out var dateText) && dateText.Length > 0)
+                {
+                    date = DateOnly.TryParseExact(dateText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d
+                        : throw new DecisionFormatException($"date '{dateText}' is not a date (YYYY-MM-DD)");
+                }
+
+                decisions.Add(new DatedDecision(Check(row, knownSymbols, decisionExists), date, i + 1));
             }
             catch (DecisionFormatException ex)
             {

@@ -312,6 +312,14 @@ public static class PipelineText
         _ => throw new StorageException($"unknown order status '{text}' in the store"),
     };
 
+    /// <summary>An amount of money or a price as exact text with at least two decimals (−53.5 → −53.50, 144.9 → 144.90, 0.0001 kept).</summary>
+    public static string Money(decimal value)
+    {
+        var text = Decimal(value);
+        int dot = text.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? text + ".00" : text.Length - dot - 1 == 1 ? text + "0" : text;
+    }
+
     /// <summary>A decimal as exact text without trailing zeros (150.2500 → 150.25).</summary>
     public static string Decimal(decimal value) => (value / 1.000000000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
