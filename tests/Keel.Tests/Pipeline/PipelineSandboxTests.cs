@@ -43,6 +43,51 @@ public sealed class PipelineSandboxTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Run_Once_RunsEachStageAgainstTheSandbox_ThroughTheCli()
+    {
+        var options = SandboxTesting.Options();
+        options.AlpacaCash = 100_000m;
+        _server = await SandboxServer.StartAsync(options);
+        _control = SandboxTesting.Alpaca(_server);
+        var db = _dir.File("keel.db");
+        var env = new Dictionary<string, string> { ["KEEL__ALPACA__KEY"] = "sandbox-key", ["KEEL__ALPACA__SECRET"] = "sandbox-secret" };
+        string url = $"http://127.0.0.1:{_server.AlpacaRestBase.Port}";
+        CliRunner.Result Stage(string stage) => CliRunner.Run(_dir.Path, env, "pipeline", "run-once", "--stage", stage, "--venue", "alpaca", "--url", url, "--db", db);
+
+        await PriceAsync(150.50m);
+        var add = CliRunner.Run(_dir.Path, null, "decisions", "add", "--symbol", "AAPL", "--entry", "150.25", "--sl", "145", "--tp", "160", "--qty", "10", "--style", "SWING", "--approve", "--db", db);
+        Assert.True(add.ExitCode == 0, add.ToString());
+
+        var executor = Stage("executor");
+        Assert.True(executor.ExitCode == 0, executor.ToString());
+        Assert.Contains("executor: 1 done", executor.Stdout, StringComparison.Ordinal);
+        var again = Stage("executor");
+        Assert.Contains("executor: 0 done", again.Stdout, StringComparison.Ordinal);
+
+        await PriceAsync(150.25m);
+        await using (var venue = new AlpacaTradingVenue(new AlpacaTradingOptions { Key = "sandbox-key", Secret = "sandbox-secret", BaseUrl = _server.AlpacaRestBase }))
+        {
+            var entryId = new Keel.Domain.ClientOrderId(new PipelineOptions().EntryId(1));
+            await SandboxTesting.Eventually(() => venue.GetOrderAsync(entryId).GetAwaiter().GetResult()?.Status == Keel.Domain.Orders.OrderStatus.Filled, "the entry to fill");
+        }
+
+        var monitor = Stage("order-monitor");
+        Assert.True(monitor.ExitCode == 0, monitor.ToString());
+        var position = Stage("position-monitor");
+        Assert.True(position.ExitCode == 0, position.ToString());
+
+        using var store = KeelStore.Open(db);
+        var trade = store.Pipeline.TradeOfDecision(1)!;
+        Assert.Equal(TradeStatus.Position, trade.Status);
+        Assert.Equal(3, store.Pipeline.OrdersOfTrade(trade.Id).Count);
+        Assert.Contains("skipped", position.Stdout, StringComparison.Ordinal);
+
+        var bad = Stage("everything");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--stage 'everything' is not a stage", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_SeedSwingExample_IsReproducedToTheCent_AgainstTheAlpacaSandbox()
     {
         var options = SandboxTesting.Options();
