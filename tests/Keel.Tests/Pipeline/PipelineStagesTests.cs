@@ -284,6 +284,35 @@ public sealed class PipelineStagesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_PartialEntryFill_GrowsThePosition_AndTheExitsCoverWhatFilled()
+    {
+        Quote(Et(Day1, 9, 31), 150.40m, 150.60m);
+        long decision = SeedDecision();
+        var (executor, orders, _, _) = Stages();
+        await Advance(Et(Day1, 9, 45), default);
+        _clock.Set(Et(Day1, 9, 45));
+        await executor.RunOnceAsync();
+
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 10, 1), Price.From(150.20m), Price.From(150.25m), Quantity.From(100), Quantity.From(4)));
+        _clock.Set(Et(Day1, 10, 5));
+        await orders.RunOnceAsync();
+        var trade = P.TradeOfDecision(decision)!;
+        Assert.Equal(TradeStatus.Position, trade.Status);
+        Assert.Equal(4m, P.FindPosition(trade.Id)!.Quantity);
+        Assert.Single(P.OrdersOfTrade(trade.Id));
+        Assert.Equal(PipelineOrderStatus.PartiallyFilled, P.OrdersOfTrade(trade.Id)[0].Status);
+
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 10, 7), Price.From(150.20m), Price.From(150.25m), Quantity.From(100), Quantity.From(6)));
+        _clock.Set(Et(Day1, 10, 10));
+        await orders.RunOnceAsync();
+        Assert.Equal(10m, P.FindPosition(trade.Id)!.Quantity);
+        Assert.Equal(1502.50m, P.FindPosition(trade.Id)!.CostBasis);
+        var exits = P.OrdersOfTrade(trade.Id).Skip(1).ToList();
+        Assert.Equal([10m, 10m], exits.Select(o => o.Quantity));
+        Assert.All(exits, o => Assert.Equal(PipelineOrderStatus.Accepted, o.Status));
+    }
+
+    [Fact]
     public void A_Quote_IsPricedAtTheMid_OrTheOneSideThereIs_OrNotAtAll()
     {
         var t = Et(Day1, 10, 0);
