@@ -45,6 +45,8 @@ public static class KeelApp
         root.Subcommands.Add(ReplayCommand.Create(catalog, logging));
         root.Subcommands.Add(RunsCommand.Create(logging));
         root.Subcommands.Add(DataCommand.Create(logging));
+        root.Subcommands.Add(DecisionsCommand.Create(logging));
+        root.Subcommands.Add(PipelineCommand.Create(logging));
         root.Subcommands.Add(StrategiesCommand.Create(catalog));
         root.Subcommands.Add(RecordCommand.Create(logging));
         root.Subcommands.Add(SandboxCommand.Create(logging));

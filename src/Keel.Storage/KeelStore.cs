@@ -296,6 +296,9 @@ public abstract class KeelStore : IRunJournal, IDisposable
 
     private StorageException NoSweeps() => new($"{Describe} cannot share a sweep between processes: sweeps across nodes (--cluster, keel worker) need a PostgreSQL store");
 
+    /// <summary>The decision pipeline's tables (decisions, trade journal, order executions, position tracking).</summary>
+    public abstract Pipeline.PipelineStore Pipeline { get; }
+
     public abstract void Dispose();
 
     /// <summary>Writes a payload checksum mismatch into words (used when falling back to an older snapshot).</summary>

@@ -164,7 +164,99 @@ public static class Migrations
                 PRIMARY KEY (run_id, seq)
             ) WITHOUT ROWID;
             """),
-        new(4, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
+        new(4, "decision pipeline: decisions, trade journal, order executions, position tracking", """
+            CREATE TABLE decisions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                symbol TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('NEW_TRADE', 'CANCEL', 'AMEND')),
+                side TEXT NOT NULL CHECK (side IN ('LONG', 'SHORT')),
+                planned_entry TEXT,
+                planned_sl TEXT,
+                planned_tp TEXT,
+                quantity TEXT,
+                trade_style TEXT NOT NULL CHECK (trade_style IN ('SWING', 'DAY')),
+                target_decision_id INTEGER REFERENCES decisions (id),
+                approved INTEGER NOT NULL DEFAULT 0 CHECK (approved IN (0, 1)),
+                executed INTEGER NOT NULL DEFAULT 0 CHECK (executed IN (0, 1)),
+                outcome TEXT,
+                source TEXT,
+                note TEXT,
+                created_at INTEGER NOT NULL,
+                executed_at INTEGER
+            );
+            CREATE INDEX decisions_pending ON decisions (executed, approved);
+            CREATE TABLE trade_journal (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions (id),
+                symbol TEXT NOT NULL,
+                side TEXT NOT NULL CHECK (side IN ('LONG', 'SHORT')),
+                trade_style TEXT NOT NULL CHECK (trade_style IN ('SWING', 'DAY')),
+                status TEXT NOT NULL CHECK (status IN ('ORDERED', 'POSITION', 'CLOSED', 'CANCELLED')),
+                planned_entry TEXT NOT NULL,
+                planned_sl TEXT NOT NULL,
+                planned_tp TEXT,
+                quantity TEXT NOT NULL,
+                actual_entry TEXT,
+                actual_qty TEXT,
+                exit_price TEXT,
+                actual_pnl TEXT,
+                exit_reason TEXT CHECK (exit_reason IN ('STOPPED_OUT', 'PROFIT_TAKEN', 'MANUAL_EXIT')),
+                entry_time INTEGER,
+                exit_time INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                CHECK ((status = 'CLOSED') = (exit_reason IS NOT NULL))
+            );
+            CREATE INDEX trade_journal_status ON trade_journal (status);
+            CREATE TRIGGER trade_journal_never_deleted BEFORE DELETE ON trade_journal
+            BEGIN
+                SELECT RAISE(ABORT, 'trade journal rows are never deleted');
+            END;
+            CREATE TABLE order_execution (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                trade_id INTEGER NOT NULL REFERENCES trade_journal (id),
+                order_type TEXT NOT NULL CHECK (order_type IN ('ENTRY', 'STOP_LOSS', 'TAKE_PROFIT')),
+                side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                quantity TEXT NOT NULL,
+                limit_price TEXT,
+                stop_price TEXT,
+                client_order_id TEXT NOT NULL UNIQUE,
+                venue_order_id TEXT,
+                order_status TEXT NOT NULL,
+                filled_qty TEXT NOT NULL,
+                filled_avg_price TEXT,
+                filled_at INTEGER,
+                submitted_at INTEGER,
+                updated_at INTEGER NOT NULL,
+                error TEXT,
+                UNIQUE (trade_id, order_type)
+            );
+            CREATE INDEX order_execution_status ON order_execution (order_status);
+            CREATE TABLE position_tracking (
+                trade_id INTEGER NOT NULL PRIMARY KEY REFERENCES trade_journal (id),
+                symbol TEXT NOT NULL,
+                qty TEXT NOT NULL,
+                avg_entry_price TEXT NOT NULL,
+                cost_basis TEXT NOT NULL,
+                current_price TEXT NOT NULL,
+                market_value TEXT NOT NULL,
+                unrealized_pnl TEXT NOT NULL,
+                last_updated INTEGER NOT NULL,
+                stop_loss_order_id INTEGER REFERENCES order_execution (id),
+                take_profit_order_id INTEGER REFERENCES order_execution (id)
+            );
+            CREATE TRIGGER position_tracking_open_only BEFORE INSERT ON position_tracking
+            WHEN (SELECT status FROM trade_journal WHERE id = NEW.trade_id) IS NOT 'POSITION'
+            BEGIN
+                SELECT RAISE(ABORT, 'a position row is only for a trade with an open position (status POSITION)');
+            END;
+            CREATE TRIGGER trade_journal_closes_position BEFORE UPDATE OF status ON trade_journal
+            WHEN NEW.status IN ('CLOSED', 'CANCELLED') AND EXISTS (SELECT 1 FROM position_tracking WHERE trade_id = NEW.id)
+            BEGIN
+                SELECT RAISE(ABORT, 'a trade with a position row cannot be closed or cancelled: remove the position row in the same transaction');
+            END;
+            """),
+        new(5, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
             CREATE TABLE sweep_jobs (
                 run_id TEXT NOT NULL,
                 idx INTEGER NOT NULL,
@@ -334,7 +426,109 @@ public static class Migrations
                 PRIMARY KEY (run_id, seq)
             );
             """),
-        new(4, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
+        new(4, "decision pipeline: decisions, trade journal, order executions, position tracking", """
+            CREATE TABLE decisions (
+                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                symbol TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('NEW_TRADE', 'CANCEL', 'AMEND')),
+                side TEXT NOT NULL CHECK (side IN ('LONG', 'SHORT')),
+                planned_entry NUMERIC,
+                planned_sl NUMERIC,
+                planned_tp NUMERIC,
+                quantity NUMERIC,
+                trade_style TEXT NOT NULL CHECK (trade_style IN ('SWING', 'DAY')),
+                target_decision_id BIGINT REFERENCES decisions (id),
+                approved INTEGER NOT NULL DEFAULT 0 CHECK (approved IN (0, 1)),
+                executed INTEGER NOT NULL DEFAULT 0 CHECK (executed IN (0, 1)),
+                outcome TEXT,
+                source TEXT,
+                note TEXT,
+                created_at BIGINT NOT NULL,
+                executed_at BIGINT
+            );
+            CREATE INDEX decisions_pending ON decisions (executed, approved);
+            CREATE TABLE trade_journal (
+                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                decision_id BIGINT NOT NULL UNIQUE REFERENCES decisions (id),
+                symbol TEXT NOT NULL,
+                side TEXT NOT NULL CHECK (side IN ('LONG', 'SHORT')),
+                trade_style TEXT NOT NULL CHECK (trade_style IN ('SWING', 'DAY')),
+                status TEXT NOT NULL CHECK (status IN ('ORDERED', 'POSITION', 'CLOSED', 'CANCELLED')),
+                planned_entry NUMERIC NOT NULL,
+                planned_sl NUMERIC NOT NULL,
+                planned_tp NUMERIC,
+                quantity NUMERIC NOT NULL,
+                actual_entry NUMERIC,
+                actual_qty NUMERIC,
+                exit_price NUMERIC,
+                actual_pnl NUMERIC,
+                exit_reason TEXT CHECK (exit_reason IN ('STOPPED_OUT', 'PROFIT_TAKEN', 'MANUAL_EXIT')),
+                entry_time BIGINT,
+                exit_time BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                CHECK ((status = 'CLOSED') = (exit_reason IS NOT NULL))
+            );
+            CREATE INDEX trade_journal_status ON trade_journal (status);
+            CREATE FUNCTION keel_trade_journal_never_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'trade journal rows are never deleted';
+            END $$;
+            CREATE TRIGGER trade_journal_never_deleted BEFORE DELETE ON trade_journal
+                FOR EACH ROW EXECUTE FUNCTION keel_trade_journal_never_deleted();
+            CREATE TABLE order_execution (
+                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                trade_id BIGINT NOT NULL REFERENCES trade_journal (id),
+                order_type TEXT NOT NULL CHECK (order_type IN ('ENTRY', 'STOP_LOSS', 'TAKE_PROFIT')),
+                side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                quantity NUMERIC NOT NULL,
+                limit_price NUMERIC,
+                stop_price NUMERIC,
+                client_order_id TEXT NOT NULL UNIQUE,
+                venue_order_id TEXT,
+                order_status TEXT NOT NULL,
+                filled_qty NUMERIC NOT NULL,
+                filled_avg_price NUMERIC,
+                filled_at BIGINT,
+                submitted_at BIGINT,
+                updated_at BIGINT NOT NULL,
+                error TEXT,
+                UNIQUE (trade_id, order_type)
+            );
+            CREATE INDEX order_execution_status ON order_execution (order_status);
+            CREATE TABLE position_tracking (
+                trade_id BIGINT NOT NULL PRIMARY KEY REFERENCES trade_journal (id),
+                symbol TEXT NOT NULL,
+                qty NUMERIC NOT NULL,
+                avg_entry_price NUMERIC NOT NULL,
+                cost_basis NUMERIC NOT NULL,
+                current_price NUMERIC NOT NULL,
+                market_value NUMERIC NOT NULL,
+                unrealized_pnl NUMERIC NOT NULL,
+                last_updated BIGINT NOT NULL,
+                stop_loss_order_id BIGINT REFERENCES order_execution (id),
+                take_profit_order_id BIGINT REFERENCES order_execution (id)
+            );
+            CREATE FUNCTION keel_position_tracking_open_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF (SELECT status FROM trade_journal WHERE id = NEW.trade_id) IS DISTINCT FROM 'POSITION' THEN
+                    RAISE EXCEPTION 'a position row is only for a trade with an open position (status POSITION)';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER position_tracking_open_only BEFORE INSERT ON position_tracking
+                FOR EACH ROW EXECUTE FUNCTION keel_position_tracking_open_only();
+            CREATE FUNCTION keel_trade_journal_closes_position() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.status IN ('CLOSED', 'CANCELLED') AND EXISTS (SELECT 1 FROM position_tracking WHERE trade_id = NEW.id) THEN
+                    RAISE EXCEPTION 'a trade with a position row cannot be closed or cancelled: remove the position row in the same transaction';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER trade_journal_closes_position BEFORE UPDATE OF status ON trade_journal
+                FOR EACH ROW EXECUTE FUNCTION keel_trade_journal_closes_position();
+            """),
+        new(5, "sweep jobs: the combinations of a parameter sweep shared by several nodes", """
             CREATE TABLE sweep_jobs (
                 run_id TEXT NOT NULL,
                 idx INTEGER NOT NULL,

@@ -32,6 +32,13 @@ public sealed partial class PostgresStore : KeelStore
 
     public override string Backend => "postgres";
 
+    /// <summary>The pipeline tables, on a pooled connection per operation.</summary>
+    public override Pipeline.PipelineStore Pipeline => field ??= new Pipeline.PipelineStore(
+        _describe,
+        () => _source.OpenConnection(),
+        decimalsAsText: false,
+        (ex, what) => ex is NpgsqlException or SocketException or IOException or TimeoutException ? Translate(ex, what) : null);
+
     public override int SchemaVersion { get; } = Migrations.Latest(Migrations.Postgres);
 
     public static PostgresStore OpenAt(string target, StoreOptions options)

@@ -39,6 +39,23 @@ public sealed class SqliteStore : KeelStore
 
     public override string Describe => _path;
 
+    /// <summary>
+    /// The pipeline tables, on a connection per operation with foreign keys enforced (SQLite checks them only on
+    /// connections that ask; the journal's own connections have no foreign keys to check).
+    /// </summary>
+    public override Pipeline.PipelineStore Pipeline => field ??= new Pipeline.PipelineStore(
+        _path,
+        () =>
+        {
+            var c = Connect(_path, _options);
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA foreign_keys=ON;";
+            cmd.ExecuteNonQuery();
+            return c;
+        },
+        decimalsAsText: true,
+        (ex, what) => ex is SqliteException se ? Translate(_path, se, what) : null);
+
     public override string Backend => "sqlite";
 
     public override int SchemaVersion { get; } = Migrations.Latest(Migrations.Sqlite);

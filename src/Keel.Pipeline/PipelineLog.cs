@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Pipeline;
+
+/// <summary>The pipeline's log events (6000–6999, docs/logging.md).</summary>
+internal static partial class PipelineLog
+{
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "decision {DecisionId}: {Outcome}")]
+    public static partial void DecisionExecuted(ILogger logger, long decisionId, string outcome);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "decision {DecisionId}: the venue's answer to order {ClientOrderId} is unknown ({Reason}); the next run looks it up before anything is sent again")]
+    public static partial void OutcomeUnknown(ILogger logger, long decisionId, string clientOrderId, string reason);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "order {ClientOrderId} was refused by the venue: {Reason}")]
+    public static partial void OrderRejected(ILogger logger, string clientOrderId, string reason);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "{Stage}: {What} failed and is retried at the next run: {Reason}")]
+    public static partial void StepFailed(ILogger logger, string stage, string what, string reason);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "trade {TradeId} ({Symbol}): position of {Quantity} at {Price}")]
+    public static partial void PositionOpened(ILogger logger, long tradeId, string symbol, decimal quantity, decimal price);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "trade {TradeId} ({Symbol}) closed at {Price}: {Reason}, P&L {Pnl}")]
+    public static partial void TradeClosed(ILogger logger, long tradeId, string symbol, decimal price, Keel.Storage.Pipeline.ExitReason reason, decimal pnl);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "trade {TradeId} ({Symbol}): both its stop-loss and its take-profit filled; the position may now be reversed at the venue")]
+    public static partial void BothExitsFilled(ILogger logger, long tradeId, string symbol);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "{Symbol}: no quote; position of trade {TradeId} not valued")]
+    public static partial void NoQuote(ILogger logger, string symbol, long tradeId);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "trade {TradeId} ({Symbol}) has no position at the venue any more: closed outside Keel, reconciled as {Reason} at {Price}")]
+    public static partial void ClosedOutside(ILogger logger, long tradeId, string symbol, Keel.Storage.Pipeline.ExitReason? reason, decimal? price);
+}
