@@ -45,7 +45,11 @@ internal static class CliConfig
         ["oanda"] = ["token", "account", "stream_url", "streamUrl", "rest_url", "restUrl", "url", .. VenueConfig.PolicyKeys],
         ["record"] = ["timeframe"],
         ["logging"] = ["format", "level"],
+        ["server"] = ["urls", "tokens", "webhooks", "clientBuffer"],
     };
+
+    /// <summary>Settings that are sections of named entries (<c>server.tokens.NAME.token</c>), not single values.</summary>
+    private static readonly string[] Named = ["server:tokens", "server:webhooks"];
 
     public static IConfiguration Load(string? configPath)
     {
@@ -181,7 +185,7 @@ internal static class CliConfig
                 foreach (var key in provider.GetChildKeys([], section).Distinct(StringComparer.OrdinalIgnoreCase))
                 {
                     var path = $"{section}:{key}";
-                    if (key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase))
+                    if ((key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase)) || Named.Contains(path, StringComparer.OrdinalIgnoreCase))
                     {
                         continue;
                     }

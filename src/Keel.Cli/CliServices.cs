@@ -29,10 +29,10 @@ internal static class CliServices
         };
     }
 
-    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null) => new()
+    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null, bool keepEvents = false) => new()
     {
         Strategies = catalog ?? Keel.Strategies.StrategyCatalog.All,
-        KeepEvents = false, // the command line never reads a run's event stream
+        KeepEvents = keepEvents, // the command line never reads a run's event stream; the server does
         Feeds = spec => RecordCommand.Feed(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, logging, alpacaQuotes: true),
         Venues = spec => VenueConfig.TradingPort(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, spec.Live?.RealMoney ?? false, logging.Factory.CreateLogger("Keel.Venues.Trading")),
         CrashDrill = CrashDrill(Environment.GetEnvironmentVariable("KEEL_CRASH_DRILL")),
