@@ -75,6 +75,7 @@ public sealed class KeelServer : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var runs = new ServerRuns(options, log);
         var auth = new ApiAuth(options.Tokens);
+        var stats = new ServerStats();
         try
         {
             app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -89,6 +90,7 @@ public sealed class KeelServer : IAsyncDisposable
             var read = api.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Read) ?? await next(ctx).ConfigureAwait(false));
             var trade = api.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Trade) ?? await next(ctx).ConfigureAwait(false));
             RunsApi.Map(read, trade, runs, log);
+            new EventStreams(runs, stats, options.ClientBuffer, log).Map(read, stopping.Token);
             app.MapOpenApi("/openapi/{documentName}.json");
             var root = await StartAppAsync(app, options.Urls, cancellationToken).ConfigureAwait(false);
             foreach (var address in root)
@@ -96,7 +98,7 @@ public sealed class KeelServer : IAsyncDisposable
                 ServerLog.Listening(log, address.ToString());
             }
 
-            return new KeelServer(app, runs, stopping, root);
+            return new KeelServer(app, runs, stopping, root) { Stats = stats };
         }
         catch
         {
@@ -195,6 +197,8 @@ public sealed class KeelServer : IAsyncDisposable
     }
 
     internal ServerRuns Runs => _runs;
+
+    internal ServerStats Stats { get; private init; } = new();
 
     internal static IPAddress? Remote(HttpContext context) => context.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } v6 ? v6.MapToIPv4() : context.Connection.RemoteIpAddress;
 }
