@@ -76,6 +76,7 @@ public sealed class KeelServer : IAsyncDisposable
         var runs = new ServerRuns(options, log);
         var auth = new ApiAuth(options.Tokens);
         var stats = new ServerStats();
+        var webhooks = new TradingViewWebhooks(options.Webhooks, runs, stats, options.Time, log);
         try
         {
             app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -91,6 +92,7 @@ public sealed class KeelServer : IAsyncDisposable
             var trade = api.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Trade) ?? await next(ctx).ConfigureAwait(false));
             RunsApi.Map(read, trade, runs, log);
             new EventStreams(runs, stats, options.ClientBuffer, log).Map(read, stopping.Token);
+            webhooks.Map(app);
             app.MapOpenApi("/openapi/{documentName}.json");
             var root = await StartAppAsync(app, options.Urls, cancellationToken).ConfigureAwait(false);
             foreach (var address in root)
@@ -98,11 +100,12 @@ public sealed class KeelServer : IAsyncDisposable
                 ServerLog.Listening(log, address.ToString());
             }
 
-            return new KeelServer(app, runs, stopping, root) { Stats = stats };
+            return new KeelServer(app, runs, stopping, root) { Stats = stats, Webhooks = webhooks };
         }
         catch
         {
             await stopping.CancelAsync().ConfigureAwait(false);
+            await webhooks.DisposeAsync().ConfigureAwait(false);
             await runs.DisposeAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             stopping.Dispose();
@@ -179,6 +182,7 @@ public sealed class KeelServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await Webhooks.DisposeAsync().ConfigureAwait(false);
         await _runs.DisposeAsync().ConfigureAwait(false);
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
@@ -199,6 +203,8 @@ public sealed class KeelServer : IAsyncDisposable
     internal ServerRuns Runs => _runs;
 
     internal ServerStats Stats { get; private init; } = new();
+
+    internal TradingViewWebhooks Webhooks { get; private init; } = null!;
 
     internal static IPAddress? Remote(HttpContext context) => context.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } v6 ? v6.MapToIPv4() : context.Connection.RemoteIpAddress;
 }

@@ -43,6 +43,8 @@ internal static class RunsApi
             .WithName("ResumeRun").WithSummary("Resumes a paused run.").Produces<RunView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         trade.MapPost("/runs/{id}/stop", (string id, HttpContext context) => CommandAsync(context, runs, id, "stop", log))
             .WithName("StopRun").WithSummary("Stops a run: it snapshots and can be resumed later ('keel resume').").Produces<RunView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        trade.MapPost("/runs/{id}/continue", (string id, HttpContext context) => ContinueAsync(context, runs, id, log))
+            .WithName("ContinueRun").WithSummary("Continues a recorded run that stopped, crashed or failed, from its newest intact snapshot (as 'keel resume').").Produces<RunView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         read.MapGet("/runs/{id}/events", (string id, string? after, string? limit) => Events(runs, id, after, limit))
             .WithName("RunEvents").WithSummary("Journaled events after a sequence, oldest first, a page at a time (limit 1–5000, default 500).").Produces<EventPage>();
         read.MapGet("/runs/{id}/equity", (string id, string? points) => Equity(runs, id, points))
@@ -51,9 +53,7 @@ internal static class RunsApi
                 (IReadOnlyList<CheckpointView>)[.. store.ReadCheckpoints(run.Id).Select(c => new CheckpointView(c.Sequence, c.Processed, c.TotalReturn, c.Pnl.ToString(), c.WinRate, c.MaxDrawdown, c.Sharpe, c.ProfitFactor, c.CreatedAt.ToString()))],
                 ServerJson.Default.IReadOnlyListCheckpointView)))
             .WithName("RunCheckpoints").WithSummary("Metrics checkpoints (return, P&L, win rate, drawdown, Sharpe, profit factor) taken with each snapshot.").Produces<IReadOnlyList<CheckpointView>>();
-        read.MapGet("/runs/{id}/orders", (string id) => Read(runs, id, (store, run) => TypedResults.Json(
-                (IReadOnlyList<OrderView>)[.. store.ReadOrders(run.Id).Select(o => new OrderView(o.Id, o.Number, o.Instrument, o.Side, o.Type, o.Quantity, o.LimitPrice, o.StopPrice, o.TimeInForce, o.Status))],
-                ServerJson.Default.IReadOnlyListOrderView)))
+        read.MapGet("/runs/{id}/orders", (string id, CancellationToken ct) => OrdersAsync(runs, id, ct))
             .WithName("RunOrders").WithSummary("The run's orders with their latest status, as journaled.").Produces<IReadOnlyList<OrderView>>();
         trade.MapPost("/runs/{id}/orders", (string id, HttpContext context) => SubmitAsync(context, runs, id, log))
             .WithName("SubmitOrder").WithSummary("An order from outside the strategy, through the run's risk gate and journal.")
@@ -393,6 +393,77 @@ internal static class RunsApi
 
         ServerLog.Command(log, record.Id, command, Caller(context));
         return TypedResults.Json(View(runs.FindRecord(record.Id) ?? record, active), ServerJson.Default.RunView, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static Task<IResult> ContinueAsync(HttpContext context, ServerRuns runs, string id, ILogger log)
+    {
+        if (runs.FindRecord(id) is not { } record)
+        {
+            return Task.FromResult(NoRun(id));
+        }
+
+        if (runs.Find(record.Id) is { } active && !active.Handle.Completion.IsCompleted)
+        {
+            return Task.FromResult(Problems.Conflict($"run {record.Id} is already running in this server"));
+        }
+
+        if (record.Status is RunStatus.Completed or RunStatus.Halted)
+        {
+            return Task.FromResult(Problems.Conflict($"run {record.Id} is {StatusName(record.Status)}; only a stopped, failed or crashed run can be continued"));
+        }
+
+        ActiveRun run;
+        try
+        {
+            run = runs.Resume(record);
+        }
+        catch (Exception ex) when (ex is UsageException or DataFormatException or ArgumentException or IOException)
+        {
+            return Task.FromResult(Problems.Conflict(ex.Message));
+        }
+
+        ServerLog.Command(log, run.Id, "continue", Caller(context));
+        return Task.FromResult<IResult>(TypedResults.Json(View(runs.FindRecord(run.Id) ?? record, run), ServerJson.Default.RunView, statusCode: StatusCodes.Status202Accepted));
+    }
+
+    /// <summary>The journaled orders; for a run going, overlaid with the kernel's own (no wait for the journal's next batch).</summary>
+    private static async Task<IResult> OrdersAsync(ServerRuns runs, string id, CancellationToken ct)
+    {
+        RunRecord? run;
+        List<OrderView> orders;
+        using (var store = runs.OpenStore())
+        {
+            run = store.FindRun(id);
+            if (run is null)
+            {
+                return NoRun(id);
+            }
+
+            orders = [.. store.ReadOrders(run.Id).Select(o => new OrderView(o.Id, o.Number, o.Instrument, o.Side, o.Type, o.Quantity, o.LimitPrice, o.StopPrice, o.TimeInForce, o.Status))];
+        }
+
+        if (runs.Find(run.Id) is { } active && !active.Handle.Completion.IsCompleted)
+        {
+            try
+            {
+                var current = await active.Handle.QueryAsync(k => k.Orders.Open.Concat(k.Orders.Recent)
+                    .Select(o => new OrderView(o.Id.ToString(), o.Number, o.Instrument.ToString(), o.Side.ToText(), o.Type.ToText(), o.Quantity.ToString(), o.LimitPrice?.ToString(), o.StopPrice?.ToString(), o.TimeInForce.ToText(), o.Status.ToText()))
+                    .ToList(), ct).ConfigureAwait(false);
+                var byId = orders.ToDictionary(o => o.Id, StringComparer.Ordinal);
+                foreach (var o in current)
+                {
+                    byId[o.Id] = o;
+                }
+
+                orders = [.. byId.Values.OrderBy(o => o.Number).ThenBy(o => o.Id, StringComparer.Ordinal)];
+            }
+            catch (InvalidOperationException)
+            {
+                // The run ended meanwhile: the journal has it all.
+            }
+        }
+
+        return TypedResults.Json((IReadOnlyList<OrderView>)orders, ServerJson.Default.IReadOnlyListOrderView);
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext context, ServerRuns runs, string id, ILogger log)

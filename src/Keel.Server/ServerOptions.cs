@@ -23,7 +23,7 @@ public sealed record TradingViewHook
     /// <summary>The shared secret TradingView puts in the alert body (<c>"secret"</c> or <c>"passphrase"</c>).</summary>
     public required string Secret { get; init; }
 
-    /// <summary>The run (id or unique prefix) the orders go to; it must be running in this server.</summary>
+    /// <summary>The run (id or unique prefix) the orders go to, or "active" for the one run the server is running; it must be running in this server.</summary>
     public required string Run { get; init; }
 
     /// <summary>Alerts whose <c>time</c> is further than this from the server's clock are refused (replay window).</summary>

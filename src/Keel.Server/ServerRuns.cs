@@ -39,9 +39,17 @@ internal sealed class ServerRuns : IAsyncDisposable
     public RunSpec ResolveRun(string mode, IReadOnlyList<KeyValuePair<string, string>> options) =>
         _options.ResolveRun(mode, options) with { Db = _options.Db, Quiet = true, OutDir = null };
 
-    public ActiveRun Start(RunSpec spec)
+    /// <summary>Continues a recorded run from its newest intact snapshot, with its stored specification, in this server's store.</summary>
+    public ActiveRun Resume(RunRecord record)
     {
-        var handle = _host.Start(spec);
+        var spec = RunSpecJson.Read(record.Spec, record.Id, _options.Db) with { Quiet = true };
+        return Register(_host.Resume(record, spec), spec);
+    }
+
+    public ActiveRun Start(RunSpec spec) => Register(_host.Start(spec), spec);
+
+    private ActiveRun Register(RunHandle handle, RunSpec spec)
+    {
         var id = handle.RunId ?? throw new InvalidOperationException("a run of the server was not recorded");
         var run = new ActiveRun(id, handle, spec.Cash);
         _runs[id] = run;

@@ -17,15 +17,22 @@ internal sealed class ServerHarness : IAsyncDisposable
     public const string TradeToken = "trade-token-0123456789abcdef";
 
     private readonly TempDir _dir;
+    private readonly IReadOnlyList<TradingViewHook>? _hooks;
+    private bool _keepDir;
 
-    private ServerHarness(TempDir dir, KeelServer server)
+    private ServerHarness(TempDir dir, KeelServer server, IReadOnlyList<TradingViewHook>? hooks, ListLoggerFactory logs)
     {
         _dir = dir;
+        _hooks = hooks;
+        Logs = logs;
         Server = server;
         Http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public KeelServer Server { get; }
+
+    /// <summary>Everything the server logged.</summary>
+    public ListLoggerFactory Logs { get; }
 
     public HttpClient Http { get; }
 
@@ -33,9 +40,20 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public static string Orcl => Path.Combine(TestPaths.RepoRoot, "samples", "data", "orcl-1995-2014.txt");
 
-    public static async Task<ServerHarness> StartAsync(IReadOnlyList<TradingViewHook>? hooks = null, int clientBuffer = 4096, TimeProvider? time = null)
+    public static Task<ServerHarness> StartAsync(IReadOnlyList<TradingViewHook>? hooks = null, int clientBuffer = 4096, TimeProvider? time = null) =>
+        StartAsync(new TempDir(), hooks, clientBuffer, time);
+
+    /// <summary>Stops this server (its runs snapshot) and starts another on the same store.</summary>
+    public async Task<ServerHarness> RestartAsync()
     {
-        var dir = new TempDir();
+        _keepDir = true;
+        await DisposeAsync();
+        return await StartAsync(_dir, _hooks, 4096, null);
+    }
+
+    private static async Task<ServerHarness> StartAsync(TempDir dir, IReadOnlyList<TradingViewHook>? hooks, int clientBuffer, TimeProvider? time)
+    {
+        var logs = new ListLoggerFactory();
         try
         {
             var catalog = KeelApp.Catalog(null);
@@ -49,8 +67,8 @@ internal sealed class ServerHarness : IAsyncDisposable
                 ResolveRun = (mode, options) => ServeCommand.Resolve(mode, options, null, catalog),
                 Services = new Keel.Runtime.RunServices { Strategies = catalog },
                 Time = time ?? TimeProvider.System,
-            });
-            return new ServerHarness(dir, server);
+            }, logs);
+            return new ServerHarness(dir, server, hooks, logs);
         }
         catch
         {
@@ -135,6 +153,9 @@ internal sealed class ServerHarness : IAsyncDisposable
     {
         Http.Dispose();
         await Server.DisposeAsync();
-        _dir.Dispose();
+        if (!_keepDir)
+        {
+            _dir.Dispose();
+        }
     }
 }
