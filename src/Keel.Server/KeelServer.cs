@@ -93,6 +93,7 @@ public sealed class KeelServer : IAsyncDisposable
             RunsApi.Map(read, trade, runs, log);
             new EventStreams(runs, stats, options.ClientBuffer, log).Map(read, stopping.Token);
             webhooks.Map(app);
+            Dashboard.Map(app);
             Metrics.Map(app.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Read) ?? await next(ctx).ConfigureAwait(false)), runs, stats);
             app.MapOpenApi("/openapi/{documentName}.json");
             var root = await StartAppAsync(app, options.Urls, cancellationToken).ConfigureAwait(false);

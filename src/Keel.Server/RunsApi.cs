@@ -49,6 +49,9 @@ internal static class RunsApi
             .WithName("RunEvents").WithSummary("Journaled events after a sequence, oldest first, a page at a time (limit 1–5000, default 500).").Produces<EventPage>();
         read.MapGet("/runs/{id}/equity", (string id, string? points) => Equity(runs, id, points))
             .WithName("RunEquity").WithSummary("The equity curve, downsampled to at most 'points' points (2–10000, default 500).").Produces<IReadOnlyList<EquityPoint>>();
+        read.MapGet("/runs/{id}/candles", (string id) => runs.FindRecord(id) is not { } record ? NoRun(id)
+                : TypedResults.Json((IReadOnlyList<CandleView>)[.. (runs.Find(record.Id)?.Candles() ?? []).Select(b => new CandleView(b.Time.UnixNanos / 1_000_000_000, (double)b.Open.ToDecimal(), (double)b.High.ToDecimal(), (double)b.Low.ToDecimal(), (double)b.Close.ToDecimal()))], ServerJson.Default.IReadOnlyListCandleView))
+            .WithName("RunCandles").WithSummary("Candles of the run's first instrument as this server saw them go by (sampled ten times a second; empty for a run it did not run).").Produces<IReadOnlyList<CandleView>>();
         read.MapGet("/runs/{id}/checkpoints", (string id) => Read(runs, id, (store, run) => TypedResults.Json(
                 (IReadOnlyList<CheckpointView>)[.. store.ReadCheckpoints(run.Id).Select(c => new CheckpointView(c.Sequence, c.Processed, c.TotalReturn, c.Pnl.ToString(), c.WinRate, c.MaxDrawdown, c.Sharpe, c.ProfitFactor, c.CreatedAt.ToString()))],
                 ServerJson.Default.IReadOnlyListCheckpointView)))

@@ -43,6 +43,9 @@ public sealed record PositionView(string Instrument, string Quantity, string Cos
 /// <summary>A point of a run's equity curve: equity after <see cref="Sequence"/> journal events.</summary>
 public sealed record EquityPoint(string Time, long Sequence, string Equity, double TotalReturn, double MaxDrawdown);
 
+/// <summary>A candle for a chart: time in Unix seconds, prices as numbers.</summary>
+public sealed record CandleView(long Time, double Open, double High, double Low, double Close);
+
 /// <summary>A metrics checkpoint (taken with each snapshot).</summary>
 public sealed record CheckpointView(long Sequence, long Processed, double TotalReturn, string Pnl, double? WinRate, double MaxDrawdown, double? Sharpe, double? ProfitFactor, string CreatedAt);
 
@@ -70,6 +73,7 @@ public sealed record CreateRunBody(string Mode, Dictionary<string, JsonElement> 
 [JsonSerializable(typeof(IReadOnlyList<TradeView>))]
 [JsonSerializable(typeof(IReadOnlyList<PositionView>))]
 [JsonSerializable(typeof(IReadOnlyList<EquityPoint>))]
+[JsonSerializable(typeof(IReadOnlyList<CandleView>))]
 [JsonSerializable(typeof(IReadOnlyList<CheckpointView>))]
 [JsonSerializable(typeof(OrderRequestBody))]
 [JsonSerializable(typeof(OrderResultView))]

@@ -78,9 +78,22 @@ internal sealed class ServerRuns : IAsyncDisposable
         {
             while (!run.Handle.Completion.IsCompleted && !ct.IsCancellationRequested)
             {
-                var sample = await run.Handle.QueryAsync(k => new EquitySample(k.Time, k.Sequence, k.Portfolio.Equity), ct).ConfigureAwait(false);
-                run.Add(sample, MaxSamples);
-                await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(250), _options.Time, ct), run.Handle.Completion).ConfigureAwait(false);
+                var (sample, bar) = await run.Handle.QueryAsync(k =>
+                {
+                    Bar? last = k.Instruments.Count > 0 && k.TryGetLastBar(k.Instruments[0], out var b) ? b : null;
+                    return (new EquitySample(k.Time, k.Sequence, k.Portfolio.Equity), last);
+                }, ct).ConfigureAwait(false);
+                if (sample.Time != Timestamp.Epoch)
+                {
+                    run.Add(sample, MaxSamples);
+                }
+
+                if (bar is { } candle)
+                {
+                    run.AddCandle(candle, MaxSamples);
+                }
+
+                await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(100), _options.Time, ct), run.Handle.Completion).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
@@ -140,6 +153,34 @@ internal sealed class ActiveRun(string id, RunHandle handle, Money cash)
                 _samples.RemoveRange(_samples.Count / 2, _samples.Count - (_samples.Count / 2));
                 _stride *= 2;
             }
+        }
+    }
+
+    private readonly List<Bar> _candles = [];
+
+    /// <summary>The run's first instrument's latest bar, each one seen once (sampled: a fast backtest skips some).</summary>
+    public void AddCandle(Bar bar, int max)
+    {
+        lock (_candles)
+        {
+            if (_candles.Count > 0 && _candles[^1].Time >= bar.Time)
+            {
+                return;
+            }
+
+            _candles.Add(bar);
+            if (_candles.Count > max)
+            {
+                _candles.RemoveRange(0, _candles.Count - max);
+            }
+        }
+    }
+
+    public Bar[] Candles()
+    {
+        lock (_candles)
+        {
+            return [.. _candles];
         }
     }
 
