@@ -32,6 +32,9 @@ public class ServerApiTests
     [InlineData("GET", "/api/runs/x/fills", null)]
     [InlineData("GET", "/api/runs/x/trades", null)]
     [InlineData("GET", "/api/runs/x/positions", null)]
+    [InlineData("GET", "/api/runs/x/candles", null)]
+    [InlineData("GET", "/metrics", null)]
+    [InlineData("POST", "/api/runs/x/continue", null)]
     [InlineData("POST", "/api/runs", "{}")]
     [InlineData("POST", "/api/runs/x/pause", null)]
     [InlineData("POST", "/api/runs/x/resume", null)]
@@ -55,6 +58,7 @@ public class ServerApiTests
     [InlineData("POST", "/api/runs/x/pause", null)]
     [InlineData("POST", "/api/runs/x/resume", null)]
     [InlineData("POST", "/api/runs/x/stop", null)]
+    [InlineData("POST", "/api/runs/x/continue", null)]
     [InlineData("POST", "/api/runs/x/orders", "{}")]
     [InlineData("DELETE", "/api/runs/x/orders/O-1", null)]
     public async Task EveryEndpointThatChangesState_WithAReadToken_Is403(string method, string path, string? json)
@@ -70,7 +74,7 @@ public class ServerApiTests
     public async Task UnknownRun_Is404_OnEveryRunEndpoint()
     {
         await using var h = await ServerHarness.StartAsync();
-        foreach (var path in new[] { "", "/events", "/equity", "/checkpoints", "/orders", "/fills", "/trades", "/positions" })
+        foreach (var path in new[] { "", "/events", "/equity", "/checkpoints", "/orders", "/fills", "/trades", "/positions", "/candles" })
         {
             var (status, body, type) = await h.SendAsync(HttpMethod.Get, "/api/runs/nope" + path);
             Assert.True(status == 404, path);
@@ -78,7 +82,7 @@ public class ServerApiTests
             Assert.Contains("nope", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
-        foreach (var command in new[] { "pause", "resume", "stop" })
+        foreach (var command in new[] { "pause", "resume", "stop", "continue" })
         {
             Assert.Equal(404, (await h.SendAsync(HttpMethod.Post, $"/api/runs/nope/{command}", ServerHarness.TradeToken)).Status);
         }
@@ -187,6 +191,8 @@ public class ServerApiTests
 
         Assert.Equal(409, (await h.SendAsync(HttpMethod.Post, $"/api/runs/{id}/orders", ServerHarness.TradeToken, "{\"instrument\":\"ORCL-1995-2014\",\"side\":\"buy\",\"quantity\":\"1\"}")).Status);
         Assert.Equal(409, (await h.SendAsync(HttpMethod.Delete, $"/api/runs/{id}/orders/O-1", ServerHarness.TradeToken)).Status);
+        Assert.Equal(409, (await h.SendAsync(HttpMethod.Post, $"/api/runs/{id}/continue", ServerHarness.TradeToken)).Status);
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, $"/api/runs/{id}/candles")).Status);
     }
 
     [Theory]
@@ -263,7 +269,7 @@ public class ServerApiTests
         var (status, doc, _) = await h.SendAsync(HttpMethod.Get, "/openapi/v1.json", token: null);
         Assert.Equal(200, status);
         var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/health", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/pause", "/api/runs/{id}/resume", "/api/runs/{id}/stop", "/api/runs/{id}/events", "/api/runs/{id}/equity", "/api/runs/{id}/checkpoints", "/api/runs/{id}/orders", "/api/runs/{id}/orders/{orderId}", "/api/runs/{id}/fills", "/api/runs/{id}/trades", "/api/runs/{id}/positions" })
+        foreach (var path in new[] { "/health", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/pause", "/api/runs/{id}/resume", "/api/runs/{id}/stop", "/api/runs/{id}/events", "/api/runs/{id}/equity", "/api/runs/{id}/checkpoints", "/api/runs/{id}/orders", "/api/runs/{id}/orders/{orderId}", "/api/runs/{id}/fills", "/api/runs/{id}/trades", "/api/runs/{id}/positions", "/api/runs/{id}/candles", "/api/runs/{id}/continue", "/api/runs/{id}/stream", "/api/stream", "/webhooks/tradingview/{name}", "/metrics" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
         }
