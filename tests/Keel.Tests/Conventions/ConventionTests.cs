@@ -36,7 +36,8 @@ public class ConventionTests
         ["Keel.Venues"] = ["Keel.Domain", "Keel.Engine"],
         ["Keel.Sandbox"] = ["Keel.Data", "Keel.Domain", "Keel.Engine"],
         ["Keel.Runtime"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
-        ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Runtime", "Keel.Sandbox", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
+        ["Keel.Server"] = ["Keel.Domain", "Keel.Engine", "Keel.Runtime", "Keel.Storage"],
+        ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Runtime", "Keel.Sandbox", "Keel.Server", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
     };
 
     /// <summary>The core: computation only. Files, the console and threads belong to hosts and adapters.</summary>
@@ -323,6 +324,7 @@ public class ConventionTests
         ["Keel.Sandbox"] = (3000, 3999),
         ["Keel.Storage"] = (4000, 4999),
         ["Keel.Cli"] = (5000, 5999),
+        ["Keel.Server"] = (6000, 6999),
     };
 
     [Fact]
