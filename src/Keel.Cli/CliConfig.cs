@@ -46,7 +46,11 @@ internal static class CliConfig
         ["record"] = ["timeframe"],
         ["logging"] = ["format", "level"],
         ["alerts"] = AlertConfig.Keys,
+        ["server"] = ["urls", "tokens", "webhooks", "clientBuffer"],
     };
+
+    /// <summary>Settings that are sections of named entries (<c>server.tokens.NAME.token</c>), not single values.</summary>
+    private static readonly string[] Named = ["server:tokens", "server:webhooks"];
 
     public static IConfiguration Load(string? configPath)
     {
@@ -182,7 +186,7 @@ internal static class CliConfig
                 foreach (var key in provider.GetChildKeys([], section).Distinct(StringComparer.OrdinalIgnoreCase))
                 {
                     var path = $"{section}:{key}";
-                    if (key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase))
+                    if ((key.Equals(Params, StringComparison.OrdinalIgnoreCase) && keys.Contains(Params, StringComparer.OrdinalIgnoreCase)) || Named.Contains(path, StringComparer.OrdinalIgnoreCase))
                     {
                         continue;
                     }

@@ -30,11 +30,12 @@ internal static class CliServices
     }
 
     /// <param name="alerts">Send the alerts the configuration asks for (runs only; the caller disposes <see cref="RunServices.Alerts"/>).</param>
-    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null, bool alerts = false) => new()
+    /// <param name="keepEvents">Keep each run's events for subscribers (a server); the command line reads none.</param>
+    public static RunServices Create(string? configPath, CliLogging logging, PhaseTimer? timings = null, IReadOnlyList<Keel.Engine.Strategies.StrategyDescriptor>? catalog = null, bool alerts = false, bool keepEvents = false) => new()
     {
         Alerts = alerts ? AlertConfig.Create(CliConfig.Load(configPath), logging.Factory) : null,
         Strategies = catalog ?? Keel.Strategies.StrategyCatalog.All,
-        KeepEvents = false, // the command line never reads a run's event stream
+        KeepEvents = keepEvents, // the command line never reads a run's event stream; the server does
         Feeds = spec => RecordCommand.Feed(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, logging, alpacaQuotes: true),
         Venues = spec => VenueConfig.TradingPort(spec.Venue!, CliConfig.Load(configPath), spec.VenueUrl, spec.Live?.RealMoney ?? false, logging.Factory.CreateLogger("Keel.Venues.Trading")),
         CrashDrill = CrashDrill(Environment.GetEnvironmentVariable("KEEL_CRASH_DRILL")),

@@ -31,6 +31,7 @@ public static class KeelApp
             "  keel data import --symbol AAPL --timeframe 1m aapl.csv && keel backtest --data db:AAPL:1m --strategy sma-cross\n" +
             "  keel strategies\n" +
             "  keel indicators --data prices.csv --indicator sma:30 --indicator macd:12,26,9 --out indicators.csv\n" +
+            "  keel serve   (REST/WebSocket API, dashboard, TradingView webhooks and metrics on http://127.0.0.1:8080)\n" +
             "  keel sandbox   (then, with the variables it prints)   keel record --venue alpaca --symbols AAPL --url ws://127.0.0.1:PORT\n" +
             "Every backtest and paper run is recorded in the store (SQLite by default; --db or KEEL__STORAGE__DB picks another file or a PostgreSQL server).\n" +
             "Logs go to stderr (--log-format text|json, --log-level; docs/logging.md); results go to stdout.");
@@ -50,6 +51,7 @@ public static class KeelApp
         root.Subcommands.Add(StrategiesCommand.Create(catalog));
         root.Subcommands.Add(RecordCommand.Create(logging));
         root.Subcommands.Add(SandboxCommand.Create(logging));
+        root.Subcommands.Add(ServeCommand.Create(catalog, logging));
         var indicators = IndicatorsCommand.Create(logging);
         root.Subcommands.Add(indicators);
         IndicatorsCommand.AddCatalogToHelp(root, indicators);

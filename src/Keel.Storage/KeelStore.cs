@@ -33,6 +33,15 @@ public sealed record StoredOrder(string Id, long Number, string Instrument, stri
 
 public sealed record StoredEvent(long Sequence, string Type, Timestamp Time, string Payload);
 
+/// <summary>A fill as the journal's fills table holds it (exact values as their decimal text).</summary>
+public sealed record StoredFill(string TradeId, long Sequence, string ClientOrderId, string Instrument, string Side, string Quantity, string Price, string Commission, string RealizedPnl, string PositionAfter, Timestamp Time);
+
+/// <summary>A position as the journal's positions table holds it (latest state per instrument).</summary>
+public sealed record StoredPosition(string Instrument, string Quantity, string CostBasis, string RealizedPnl, string Commissions, string LastPrice, Timestamp UpdatedAt);
+
+/// <summary>A round trip as the journal's trades table holds it; open trades have no exit.</summary>
+public sealed record StoredTrade(long TradeId, string Instrument, string Direction, Timestamp EntryTime, string EntryPrice, Timestamp? ExitTime, string? ExitPrice, string Quantity, string GrossPnl, string Commission, string NetPnl, double Return, long BarsHeld);
+
 /// <summary>How many records a run has in each table.</summary>
 /// <summary>One combination of a shared sweep, claimed by a worker: the sweep's run (its spec) and which combination.</summary>
 public sealed record SweepJob(string RunId, int Index, long Combination, Timestamp? TrainUntil, string Spec, string Worker);
@@ -235,6 +244,18 @@ public abstract class KeelStore : IRunJournal, IDisposable
     public abstract IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit);
 
     public abstract MetricsCheckpoint? LatestCheckpoint(string runId);
+
+    /// <summary>A run's fills with a journal sequence above <paramref name="afterSequence"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public abstract IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit);
+
+    /// <summary>A run's positions, one per instrument it traded, by instrument.</summary>
+    public abstract IReadOnlyList<StoredPosition> ReadPositions(string runId);
+
+    /// <summary>A run's round trips with an id above <paramref name="afterTradeId"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public abstract IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit);
+
+    /// <summary>A run's metrics checkpoints, oldest first.</summary>
+    public abstract IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId);
 
     public abstract RunCounts Counts(string runId);
 

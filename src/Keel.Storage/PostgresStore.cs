@@ -686,6 +686,67 @@ public sealed partial class PostgresStore : KeelStore
             : null;
     });
 
+    public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Run("read fills", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT trade_id, seq, client_order_id, instrument, side, quantity::text, price::text, commission::text, realized_pnl::text, position_after::text, time FROM fills WHERE run_id = @run AND seq > @after ORDER BY seq, trade_id LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        cmd.Parameters.AddWithValue("after", afterSequence);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var list = new List<StoredFill>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredFill(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), Timestamp.FromUnixNanos(r.GetInt64(10))));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<StoredPosition> ReadPositions(string runId) => Run("read positions", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT instrument, quantity::text, cost_basis::text, realized_pnl::text, commissions::text, last_price::text, updated_at FROM positions WHERE run_id = @run ORDER BY instrument", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        var list = new List<StoredPosition>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredPosition(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Timestamp.FromUnixNanos(r.GetInt64(6))));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Run("read trades", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT trade_id, instrument, direction, entry_time, entry_price::text, exit_time, exit_price::text, quantity::text, gross_pnl::text, commission::text, net_pnl::text, return, bars_held FROM trades WHERE run_id = @run AND trade_id > @after ORDER BY trade_id LIMIT @limit", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        cmd.Parameters.AddWithValue("after", afterTradeId);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var list = new List<StoredTrade>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredTrade(r.GetInt64(0), r.GetString(1), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3)), r.GetString(4), r.IsDBNull(5) ? null : Timestamp.FromUnixNanos(r.GetInt64(5)), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetString(10), r.GetDouble(11), r.GetInt64(12)));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId) => Run("read checkpoints", c =>
+    {
+        using var cmd = new NpgsqlCommand("SELECT seq, processed, total_return, pnl::text, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = @run ORDER BY seq", c);
+        cmd.Parameters.AddWithValue("run", runId);
+        var list = new List<MetricsCheckpoint>();
+        using var r = cmd.ExecuteReader();
+        double? D(int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+        while (r.Read())
+        {
+            list.Add(new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), D(4), r.GetDouble(5), D(6), D(7), Timestamp.FromUnixNanos(r.GetInt64(8))));
+        }
+
+        return list;
+    });
+
     public override RunCounts Counts(string runId) => Run("count records", c =>
     {
         long Count(string table)

@@ -746,6 +746,70 @@ public sealed class SqliteStore : KeelStore
             : null;
     });
 
+    public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Control("read fills", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time FROM fills WHERE run_id = $run AND seq > $after ORDER BY seq, trade_id LIMIT $limit";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var list = new List<StoredFill>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredFill(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), Timestamp.FromUnixNanos(r.GetInt64(10))));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<StoredPosition> ReadPositions(string runId) => Control("read positions", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT instrument, quantity, cost_basis, realized_pnl, commissions, last_price, updated_at FROM positions WHERE run_id = $run ORDER BY instrument";
+        cmd.Parameters.AddWithValue("$run", runId);
+        var list = new List<StoredPosition>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredPosition(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Timestamp.FromUnixNanos(r.GetInt64(6))));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Control("read trades", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held FROM trades WHERE run_id = $run AND trade_id > $after ORDER BY trade_id LIMIT $limit";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$after", afterTradeId);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var list = new List<StoredTrade>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new StoredTrade(r.GetInt64(0), r.GetString(1), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3)), r.GetString(4), r.IsDBNull(5) ? null : Timestamp.FromUnixNanos(r.GetInt64(5)), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetString(10), r.GetDouble(11), r.GetInt64(12)));
+        }
+
+        return list;
+    });
+
+    public override IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId) => Control("read checkpoints", c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = $run ORDER BY seq";
+        cmd.Parameters.AddWithValue("$run", runId);
+        var list = new List<MetricsCheckpoint>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), NullableDouble(r, 4), r.GetDouble(5), NullableDouble(r, 6), NullableDouble(r, 7), Timestamp.FromUnixNanos(r.GetInt64(8))));
+        }
+
+        return list;
+    });
+
     public override RunCounts Counts(string runId) => Control("count records", c =>
     {
         long Count(string table)

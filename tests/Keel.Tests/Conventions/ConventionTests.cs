@@ -37,7 +37,8 @@ public class ConventionTests
         ["Keel.Sandbox"] = ["Keel.Data", "Keel.Domain", "Keel.Engine"],
         ["Keel.Runtime"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
         ["Keel.Pipeline"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Storage"],
-        ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Pipeline", "Keel.Runtime", "Keel.Sandbox", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
+        ["Keel.Server"] = ["Keel.Domain", "Keel.Engine", "Keel.Runtime", "Keel.Storage"],
+        ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Pipeline", "Keel.Runtime", "Keel.Sandbox", "Keel.Server", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
     };
 
     /// <summary>The core: computation only. Files, the console and threads belong to hosts and adapters.</summary>
@@ -325,6 +326,7 @@ public class ConventionTests
         ["Keel.Storage"] = (4000, 4999),
         ["Keel.Cli"] = (5000, 5999),
         ["Keel.Pipeline"] = (6000, 6999),
+        ["Keel.Server"] = (7000, 7999),
     };
 
     [Fact]
