@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Keel in a container: the native (Native AOT) keel binary on the smallest .NET base image, run as a non-root user.
 #   docker build -t keel .
-#   docker run --rm -p 127.0.0.1:8080:8080 -e KEEL__SERVER__TOKENS__ADMIN=… keel
+#   docker run --rm -p 127.0.0.1:8080:8080 -e KEEL__SERVER__TOKENS__ADMIN__TOKEN=… -e KEEL__SERVER__TOKENS__ADMIN__SCOPE=trade keel
 # deploy/compose.yaml runs it with PostgreSQL; docs/deployment.md explains both.
 
 # ---- build: the same publish the ./keel launcher does, for linux-x64 (or the builder's architecture) ----
@@ -22,6 +22,8 @@ COPY src/Keel.Storage/Keel.Storage.csproj src/Keel.Storage/
 COPY src/Keel.Venues/Keel.Venues.csproj src/Keel.Venues/
 COPY src/Keel.Sandbox/Keel.Sandbox.csproj src/Keel.Sandbox/
 COPY src/Keel.Runtime/Keel.Runtime.csproj src/Keel.Runtime/
+COPY src/Keel.Pipeline/Keel.Pipeline.csproj src/Keel.Pipeline/
+COPY src/Keel.Server/Keel.Server.csproj src/Keel.Server/
 COPY src/Keel.Cli/Keel.Cli.csproj src/Keel.Cli/
 RUN dotnet restore src/Keel.Cli/Keel.Cli.csproj --use-current-runtime -p:PublishAot=true
 COPY src/ src/
