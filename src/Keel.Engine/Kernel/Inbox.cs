@@ -112,10 +112,16 @@ public readonly struct InboxItem
 /// The kernel's single bounded inbox: any number of producers (feeds, venues, timers, readers), exactly one reader.
 /// A full inbox makes producers wait (back-pressure), it never drops. Also pools <see cref="BarBatch"/>es.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The wake-up event's WaitHandle is never asked for, so it holds no OS handle: it waits on a monitor, and the garbage collector is all it needs.")]
 public sealed class Inbox
 {
     private readonly Channel<InboxItem> _channel;
     private readonly Channel<BarBatch> _free;
+
+    // The reader's direct wake-up (see WaitToRead): set while the kernel thread is about to block on _wake, so a writer
+    // wakes that thread itself instead of queueing a continuation to the thread pool that would then wake it.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 20);
+    private int _sleeping;
 
     public Inbox(int capacity = 4096, int batchCount = 8, int batchSize = 4096)
     {
@@ -140,9 +146,27 @@ public sealed class Inbox
     /// <summary>An order-event sink for live venues: events go through the inbox like everything else.</summary>
     public Ports.IOrderEventSink OrderEvents { get; }
 
-    public ValueTask WriteAsync(InboxItem item, CancellationToken ct) => _channel.Writer.WriteAsync(item, ct);
+    public ValueTask WriteAsync(InboxItem item, CancellationToken ct)
+    {
+        if (_channel.Writer.TryWrite(item))
+        {
+            WakeReader();
+            return default;
+        }
 
-    public bool TryWrite(InboxItem item) => _channel.Writer.TryWrite(item);
+        return WriteSlowAsync(item, ct);
+    }
+
+    public bool TryWrite(InboxItem item)
+    {
+        if (!_channel.Writer.TryWrite(item))
+        {
+            return false;
+        }
+
+        WakeReader();
+        return true;
+    }
 
     /// <summary>Blocks the calling producer thread until there is room.</summary>
     public void Write(InboxItem item, CancellationToken ct)
@@ -150,6 +174,52 @@ public sealed class Inbox
         if (!_channel.Writer.TryWrite(item))
         {
             _channel.Writer.WriteAsync(item, ct).AsTask().GetAwaiter().GetResult();
+        }
+
+        WakeReader();
+    }
+
+    /// <summary>
+    /// The reader's blocking wait (the kernel's own thread, <see cref="KernelLoop.Run"/>): true once an item can be
+    /// read, false when the inbox is completed and empty; throws <see cref="OperationCanceledException"/> on
+    /// <paramref name="ct"/>. It spins briefly, then sleeps until a writer wakes this thread directly: one wake-up
+    /// between a tick written and the kernel running it, where an awaited channel read takes two (a thread-pool
+    /// worker, then the continuation).
+    /// </summary>
+    public bool WaitToRead(CancellationToken ct)
+    {
+        var reader = _channel.Reader;
+        while (true)
+        {
+            if (reader.Count > 0)
+            {
+                return true;
+            }
+
+            if (reader.Completion.IsCompleted)
+            {
+                return false;
+            }
+
+            _wake.Reset();
+
+            // Announce the sleep, then look again: a writer that wrote before seeing the flag is seen here (both sides
+            // fence between their write and their read).
+            Interlocked.Exchange(ref _sleeping, 1);
+            if (reader.Count > 0 || reader.Completion.IsCompleted)
+            {
+                Volatile.Write(ref _sleeping, 0);
+                continue;
+            }
+
+            try
+            {
+                _wake.Wait(ct);
+            }
+            finally
+            {
+                Volatile.Write(ref _sleeping, 0);
+            }
         }
     }
 
@@ -169,7 +239,27 @@ public sealed class Inbox
         _free.Writer.TryWrite(batch);
     }
 
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _channel.Writer.TryComplete();
+        WakeReader();
+    }
+
+    private async ValueTask WriteSlowAsync(InboxItem item, CancellationToken ct)
+    {
+        await _channel.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+        WakeReader();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WakeReader()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            _wake.Set();
+        }
+    }
 
     private sealed class InboxOrderEventSink(Inbox inbox) : Ports.IOrderEventSink
     {
@@ -251,32 +341,9 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
         {
             while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var item))
+                if (Drain(reader, ct) is LoopOutcome ended)
                 {
-                    // Checked per item, not only while waiting: a backtest's inbox is never empty, and a feeder that already
-                    // wrote its last batch and EndOfData must not turn a stop into a completed run.
-                    if (ct.IsCancellationRequested)
-                    {
-                        if (item.Kind == InboxItemKind.Bars)
-                        {
-                            inbox.ReturnBatch((BarBatch)item.Payload!);
-                        }
-                        else if (item.Kind == InboxItemKind.External)
-                        {
-                            ((ExternalOrderRequest)item.Payload!).Abandon("the run stopped before the order reached it");
-                        }
-
-                        return LoopOutcome.Cancelled;
-                    }
-
-                    BeforeItem?.Invoke(in item);
-                    var outcome = Dispatch(in item);
-                    if (outcome is not null)
-                    {
-                        return outcome.Value;
-                    }
-
-                    AfterItem?.Invoke();
+                    return ended;
                 }
             }
         }
@@ -290,8 +357,66 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
         return LoopOutcome.EndOfData;
     }
 
-    /// <summary>Runs the loop on the calling thread (backtests).</summary>
-    public LoopOutcome Run(CancellationToken ct) => RunAsync(ct).GetAwaiter().GetResult();
+    /// <summary>
+    /// Runs the loop on the calling thread (every session: the kernel has a thread of its own), blocking in
+    /// <see cref="Inbox.WaitToRead"/> when the inbox is empty so a writer wakes this thread directly. Same outcomes as
+    /// <see cref="RunAsync"/>.
+    /// </summary>
+    public LoopOutcome Run(CancellationToken ct)
+    {
+        var reader = inbox.Reader;
+        try
+        {
+            while (inbox.WaitToRead(ct))
+            {
+                if (Drain(reader, ct) is LoopOutcome ended)
+                {
+                    return ended;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return LoopOutcome.Cancelled;
+        }
+
+        kernel.Stop();
+        return LoopOutcome.EndOfData;
+    }
+
+    /// <summary>Processes every item that can be read now; the outcome when one of them ends the loop.</summary>
+    private LoopOutcome? Drain(ChannelReader<InboxItem> reader, CancellationToken ct)
+    {
+        while (reader.TryRead(out var item))
+        {
+            // Checked per item, not only while waiting: a backtest's inbox is never empty, and a feeder that already
+            // wrote its last batch and EndOfData must not turn a stop into a completed run.
+            if (ct.IsCancellationRequested)
+            {
+                if (item.Kind == InboxItemKind.Bars)
+                {
+                    inbox.ReturnBatch((BarBatch)item.Payload!);
+                }
+                else if (item.Kind == InboxItemKind.External)
+                {
+                    ((ExternalOrderRequest)item.Payload!).Abandon("the run stopped before the order reached it");
+                }
+
+                return LoopOutcome.Cancelled;
+            }
+
+            BeforeItem?.Invoke(in item);
+            var outcome = Dispatch(in item);
+            if (outcome is not null)
+            {
+                return outcome.Value;
+            }
+
+            AfterItem?.Invoke();
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Hands one item to the kernel on the calling thread, outside the loop (no <see cref="BeforeItem"/>, no

@@ -156,6 +156,10 @@ public sealed class LiveRunTests : IDisposable
         int candles = File.ReadLines(file).Count() - 2;
         await SandboxTesting.Eventually(() => Stored(db, symbol, timeframe) >= candles, "every candle recorded", Patience);
 
+        // The store records a candle before the kernel takes it (a loaded machine shows the lag): wait until the kernel
+        // has taken every closed candle (the last may stay open) before looking at its orders.
+        await SandboxTesting.Eventually(() => KernelBars(db, run.RunId!) >= candles - 1, "every closed candle taken by the kernel", Patience);
+
         // Settled: every order the run sent has its answer (none submitted or unknown).
         await SandboxTesting.Eventually(() => Journal(db, run.RunId!).Unsettled == 0, "every order answered", Patience);
         if (settled is not null)
@@ -169,6 +173,12 @@ public sealed class LiveRunTests : IDisposable
 
         run.Stop();
         return (await run.Completion.WaitAsync(Patience), run.RunId!);
+    }
+
+    private static int KernelBars(string db, string runId)
+    {
+        using var store = KeelStore.Open(db);
+        return store.ReadInputs(runId, 0, 1_000_000).Count(i => i.Kind == Keel.Engine.Persistence.InputKind.Bar);
     }
 
     private static int Stored(string db, string symbol, string timeframe)
