@@ -38,14 +38,30 @@ public static class ServeLoad
         {
             switch (args[i])
             {
-                case "--part": part = args[i + 1]; break;
-                case "--alerts": alerts = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--dupes": dupes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--concurrency": concurrency = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--clients": clients = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--data": data = args[i + 1]; break;
-                case "--timeout": timeout = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+                case "--part":
+                    part = args[i + 1];
+                    break;
+                case "--alerts":
+                    alerts = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--dupes":
+                    dupes = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--concurrency":
+                    concurrency = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--clients":
+                    clients = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--data":
+                    data = args[i + 1];
+                    break;
+                case "--timeout":
+                    timeout = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
             }
         }
 
