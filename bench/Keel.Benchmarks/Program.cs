@@ -20,6 +20,11 @@ if (args.Length > 0 && args[0] == "before-send")
     return await Keel.Benchmarks.JournalBeforeSend.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "serve")
+{
+    return await Keel.Benchmarks.ServeLoad.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "roundtrip")
 {
     return await Keel.Benchmarks.VenueRoundTrip.Run(args[1..]);

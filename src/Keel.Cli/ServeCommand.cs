@@ -57,6 +57,9 @@ internal static partial class ServeCommand
                 Webhooks = Webhooks(section),
                 ClientBuffer = section["clientBuffer"] is string cb ? (int)RunOptions.Dec(cb, CliConfig.Name(config, "server:clientBuffer", "server.clientBuffer"), 16m, 1_000_000m, whole: true) : 4096,
                 ResolveRun = (mode, opts) => Resolve(mode, opts, configPath, catalog),
+                DecisionSymbols = section["decisionSymbols"] is string ds
+                    ? ds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => x.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal)
+                    : null,
                 Services = services = CliServices.Create(configPath, logging, null, catalog, alerts: true, keepEvents: true),
             };
             server = await KeelServer.StartAsync(options, logging.Factory, ct).ConfigureAwait(false);

@@ -21,6 +21,9 @@ public sealed class DecisionFormatException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The column (field) that is wrong, when one is: <c>symbol</c>, <c>action</c>, <c>planned_sl</c>, …</summary>
+    public string? Field { get; init; }
 }
 
 /// <summary>A decision read from a file, with the day it is made (when the file says) and its line.</summary>
@@ -153,38 +156,38 @@ public static partial class DecisionFile
         string actionText = Get("action");
         if (!PipelineText.TryAction(actionText, out var action))
         {
-            throw new DecisionFormatException($"unknown action '{actionText}'; it must be NEW_TRADE, CANCEL or AMEND");
+            throw new DecisionFormatException($"unknown action '{actionText}'; it must be NEW_TRADE, CANCEL or AMEND") { Field = "action" };
         }
 
         string symbol = Get("symbol").ToUpperInvariant();
         if (!SymbolPattern().IsMatch(symbol))
         {
-            throw new DecisionFormatException(symbol.Length == 0 ? "the symbol is empty" : $"'{Get("symbol")}' is not a symbol (letters and digits, then '.', '_', '/' or '-'; at most 32)");
+            throw new DecisionFormatException(symbol.Length == 0 ? "the symbol is empty" : $"'{Get("symbol")}' is not a symbol (letters and digits, then '.', '_', '/' or '-'; at most 32)") { Field = "symbol" };
         }
 
         if (knownSymbols is not null && !knownSymbols.Contains(symbol))
         {
-            throw new DecisionFormatException($"unknown symbol '{symbol}'; the known symbols are {string.Join(", ", knownSymbols.Order(StringComparer.Ordinal))}");
+            throw new DecisionFormatException($"unknown symbol '{symbol}'; the known symbols are {string.Join(", ", knownSymbols.Order(StringComparer.Ordinal))}") { Field = "symbol" };
         }
 
         var side = TradeSide.Long;
         if (Get("side") is { Length: > 0 } sideText && !PipelineText.TrySide(sideText, out side))
         {
-            throw new DecisionFormatException($"side '{sideText}' must be LONG or SHORT");
+            throw new DecisionFormatException($"side '{sideText}' must be LONG or SHORT") { Field = "side" };
         }
 
         var style = TradeStyle.Day;
         string styleText = Get("trade_style");
         if (styleText.Length > 0 && !PipelineText.TryStyle(styleText, out style))
         {
-            throw new DecisionFormatException($"trade_style '{styleText}' must be SWING or DAY");
+            throw new DecisionFormatException($"trade_style '{styleText}' must be SWING or DAY") { Field = "trade_style" };
         }
 
         bool approved = Get("approved").ToLowerInvariant() switch
         {
             "" or "false" or "0" or "no" => false,
             "true" or "1" or "yes" => true,
-            var other => throw new DecisionFormatException($"approved '{other}' must be true or false"),
+            var other => throw new DecisionFormatException($"approved '{other}' must be true or false") { Field = "approved" },
         };
 
         long? target = null;
@@ -192,12 +195,12 @@ public static partial class DecisionFile
         {
             if (!long.TryParse(targetText, NumberStyles.None, CultureInfo.InvariantCulture, out long t) || t <= 0)
             {
-                throw new DecisionFormatException($"target_decision_id '{targetText}' is not a decision id");
+                throw new DecisionFormatException($"target_decision_id '{targetText}' is not a decision id") { Field = "target_decision_id" };
             }
 
             if (!decisionExists(t))
             {
-                throw new DecisionFormatException($"target_decision_id {t}: there is no decision {t}");
+                throw new DecisionFormatException($"target_decision_id {t}: there is no decision {t}") { Field = "target_decision_id" };
             }
 
             target = t;
@@ -210,7 +213,7 @@ public static partial class DecisionFile
         {
             if (target is null)
             {
-                throw new DecisionFormatException("a CANCEL needs target_decision_id: the decision whose trade it cancels");
+                throw new DecisionFormatException("a CANCEL needs target_decision_id: the decision whose trade it cancels") { Field = "target_decision_id" };
             }
 
             return new NewDecision(symbol, action, side, null, null, null, null, style, target, approved, source, note);
@@ -218,12 +221,12 @@ public static partial class DecisionFile
 
         if (action == DecisionAction.Amend && target is null)
         {
-            throw new DecisionFormatException("an AMEND needs target_decision_id: the decision whose trade it replaces");
+            throw new DecisionFormatException("an AMEND needs target_decision_id: the decision whose trade it replaces") { Field = "target_decision_id" };
         }
 
         if (styleText.Length == 0)
         {
-            throw new DecisionFormatException("trade_style is empty; it must be SWING or DAY");
+            throw new DecisionFormatException("trade_style is empty; it must be SWING or DAY") { Field = "trade_style" };
         }
 
         decimal entry = Positive(Get("planned_entry"), "planned_entry");
@@ -231,7 +234,7 @@ public static partial class DecisionFile
         decimal qty = Number(Get("quantity"), "quantity");
         if (qty <= 0)
         {
-            throw new DecisionFormatException($"quantity is {Get("quantity")}; it must be more than zero");
+            throw new DecisionFormatException($"quantity is {Get("quantity")}; it must be more than zero") { Field = "quantity" };
         }
 
         decimal? tp = Get("planned_tp") is { Length: > 0 } tpText ? Positive(tpText, "planned_tp") : null;
@@ -239,17 +242,17 @@ public static partial class DecisionFile
         string sideName = isLong ? "a long" : "a short";
         if (isLong ? sl >= entry : sl <= entry)
         {
-            throw new DecisionFormatException($"stop-loss {Get("planned_sl")} is {(isLong ? "above" : "below")} or at the entry {Get("planned_entry")} for {sideName}; it must be {(isLong ? "below" : "above")} it");
+            throw new DecisionFormatException($"stop-loss {Get("planned_sl")} is {(isLong ? "above" : "below")} or at the entry {Get("planned_entry")} for {sideName}; it must be {(isLong ? "below" : "above")} it") { Field = "planned_sl" };
         }
 
         if (tp is decimal takeProfit && (isLong ? takeProfit <= entry : takeProfit >= entry))
         {
-            throw new DecisionFormatException($"take-profit {Get("planned_tp")} is {(isLong ? "below" : "above")} or at the entry {Get("planned_entry")} for {sideName}; it must be {(isLong ? "above" : "below")} it");
+            throw new DecisionFormatException($"take-profit {Get("planned_tp")} is {(isLong ? "below" : "above")} or at the entry {Get("planned_entry")} for {sideName}; it must be {(isLong ? "above" : "below")} it") { Field = "planned_tp" };
         }
 
         if (style == TradeStyle.Swing && tp is null)
         {
-            throw new DecisionFormatException("a SWING trade needs planned_tp (its take-profit)");
+            throw new DecisionFormatException("a SWING trade needs planned_tp (its take-profit)") { Field = "planned_tp" };
         }
 
         return new NewDecision(symbol, action, side, entry, sl, tp, qty, style, target, approved, source, note);
@@ -259,12 +262,12 @@ public static partial class DecisionFile
     {
         if (text.Length == 0)
         {
-            throw new DecisionFormatException($"{column} is empty");
+            throw new DecisionFormatException($"{column} is empty") { Field = column };
         }
 
         if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out decimal value))
         {
-            throw new DecisionFormatException($"{column} '{text}' is not a number");
+            throw new DecisionFormatException($"{column} '{text}' is not a number") { Field = column };
         }
 
         return value;
@@ -273,7 +276,7 @@ public static partial class DecisionFile
     private static decimal Positive(string text, string column)
     {
         decimal value = Number(text, column);
-        return value > 0 ? value : throw new DecisionFormatException($"{column} is {text}; it must be more than zero");
+        return value > 0 ? value : throw new DecisionFormatException($"{column} is {text}; it must be more than zero") { Field = column };
     }
 
     /// <summary>Splits one CSV line; a field in double quotes may hold commas and doubled quotes.</summary>

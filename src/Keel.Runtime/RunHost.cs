@@ -89,6 +89,7 @@ public sealed class RunHandle
     private int _status = (int)RunStatus.Created;
     private long _progressBits;
     private long _feedTicks;
+    private Keel.Engine.Ports.FeedHealthSnapshot? _feedHealth;
 
     internal RunHandle(RunSpec spec, IRunObserver observer)
     {
@@ -108,6 +109,9 @@ public sealed class RunHandle
 
     /// <summary>Ticks a live feed has handed the run so far (0 for a file): with <see cref="QueryAsync"/>, how a host knows the run has taken everything the feed delivered.</summary>
     public long FeedTicks => Interlocked.Read(ref _feedTicks);
+
+    /// <summary>The live feed's health as it last reported it (null for a run on historical data, or before its feed reports).</summary>
+    public Keel.Engine.Ports.FeedHealthSnapshot? FeedHealth => Volatile.Read(ref _feedHealth);
 
     /// <summary>Sequence number of the newest event so far.</summary>
     public long LastSequence => _events.LastSequence;
@@ -310,6 +314,7 @@ public sealed class RunHandle
 
         public void FeedHealth(Keel.Engine.Ports.FeedHealthSnapshot health)
         {
+            Volatile.Write(ref handle._feedHealth, health);
             handle._alerts?.Feed(health, Timestamp.FromDateTimeOffset(handle._run?.Services.Time.GetUtcNow() ?? DateTimeOffset.UnixEpoch));
             inner.FeedHealth(health);
         }

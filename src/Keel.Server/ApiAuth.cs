@@ -92,6 +92,10 @@ internal static class Problems
 
     public static IResult BadRequest(string detail) => Of(StatusCodes.Status400BadRequest, "Bad request", detail);
 
+    /// <summary>A 400 naming the request field that is wrong, in the detail and as the extension member <c>field</c>.</summary>
+    public static IResult BadRequest(string detail, string? field) => field is null ? BadRequest(detail)
+        : TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request", extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["field"] = field });
+
     public static IResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "Not found", detail);
 
     public static IResult Conflict(string detail) => Of(StatusCodes.Status409Conflict, "Conflict", detail);

@@ -17,6 +17,8 @@ internal static class Dashboard
         ["/dashboard/app.js"] = ("app.js", "text/javascript; charset=utf-8"),
         ["/dashboard/app.css"] = ("app.css", "text/css; charset=utf-8"),
         ["/dashboard/lightweight-charts.js"] = ("lightweight-charts.js", "text/javascript; charset=utf-8"),
+        ["/api-docs"] = ("api.html", "text/html; charset=utf-8"),
+        ["/dashboard/api.js"] = ("api.js", "text/javascript; charset=utf-8"),
     };
 
     private static readonly Dictionary<string, byte[]> Cache = new(StringComparer.Ordinal);

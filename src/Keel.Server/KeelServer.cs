@@ -86,11 +86,12 @@ public sealed class KeelServer : IAsyncDisposable
             app.UseStatusCodePages();
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
 
-            app.MapGet("/health", () => Health(runs)).WithName("Health").WithSummary("Whether the server and its store answer (no token needed).").Produces<HealthView>().Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
+            app.MapGet("/health", (CancellationToken ct) => Health.CheckAsync(runs, ct)).WithName("Health").WithSummary("The store, and each running run's venue and feed (no token needed): 200 ok or degraded (a feed not subscribed, a circuit breaker open, trading halted), 503 when the store is down.").Produces<HealthView>().Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
             var api = app.MapGroup("/api");
             var read = api.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Read) ?? await next(ctx).ConfigureAwait(false));
             var trade = api.MapGroup(string.Empty).AddEndpointFilter(async (ctx, next) => auth.Check(ctx.HttpContext, TokenScope.Trade) ?? await next(ctx).ConfigureAwait(false));
             RunsApi.Map(read, trade, runs, log);
+            DecisionsApi.Map(read, trade, runs, options.DecisionSymbols, options.Time, log);
             new EventStreams(runs, stats, options.ClientBuffer, log).Map(read, stopping.Token);
             webhooks.Map(app);
             Dashboard.Map(app);
@@ -113,25 +114,6 @@ public sealed class KeelServer : IAsyncDisposable
             stopping.Dispose();
             throw;
         }
-    }
-
-    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<HealthView> Health(ServerRuns runs)
-    {
-        string? problem = null;
-        string backend = "unknown";
-        try
-        {
-            using var store = runs.OpenStore();
-            backend = store.Backend;
-            store.CountRuns();
-        }
-        catch (StorageException ex)
-        {
-            problem = ex.IsTransient ? "the store did not answer in time" : "the store cannot be read";
-        }
-
-        var view = new HealthView(problem is null ? "ok" : "degraded", backend, problem, runs.Active.Count(), typeof(KeelServer).Assembly.GetName().Version?.ToString() ?? "0");
-        return TypedResults.Json(view, ServerJson.Default.HealthView, statusCode: problem is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static void Validate(ServerOptions options)
@@ -203,6 +185,9 @@ public sealed class KeelServer : IAsyncDisposable
     }
 
     internal ServerRuns Runs => _runs;
+
+    /// <summary>Every route the server maps (tests enumerate them so a new endpoint is covered automatically).</summary>
+    internal IReadOnlyList<RouteEndpoint> Endpoints => [.. ((IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()];
 
     internal ServerStats Stats { get; private init; } = new();
 

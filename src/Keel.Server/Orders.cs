@@ -116,11 +116,58 @@ internal static class Body
                 return (null, Problems.BadRequest("the body must be a JSON object"));
             }
 
+            if (!IsValidText(doc.RootElement, 0))
+            {
+                doc.Dispose();
+                return (null, Problems.BadRequest("the body has a string that is not valid Unicode (an unpaired surrogate such as \\ud800)"));
+            }
+
             return (doc, null);
         }
         catch (JsonException ex)
         {
             return (null, Problems.BadRequest($"the body is not JSON: {JsonError(ex)}"));
+        }
+    }
+
+    /// <summary>Whether every string and property name decodes (JSON may escape a lone surrogate, which .NET cannot read as a string).</summary>
+    public static bool IsValidText(JsonElement element, int depth)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var p in element.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        if (!IsValidText(p.Value, depth + 1))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!IsValidText(item, depth + 1))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -485,6 +485,10 @@ internal static class RunsApi
         {
             return Problems.BadRequest($"the body is not an order: {Body.JsonError(ex)}");
         }
+        catch (InvalidOperationException)
+        {
+            return Problems.BadRequest("the body is not an order: it has a string that is not valid Unicode (an unpaired surrogate)");
+        }
 
         if (body is null)
         {

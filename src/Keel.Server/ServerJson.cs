@@ -55,14 +55,57 @@ public sealed record OrderRequestBody(string? Instrument, string? Side, string? 
 /// <summary>What became of an order from outside the strategy.</summary>
 public sealed record OrderResultView(string? Id, string Status, string? Reason);
 
-/// <summary>The server's health: its store, and the runs it holds.</summary>
-public sealed record HealthView(string Status, string Store, string? StoreProblem, int ActiveRuns, string Version);
+/// <summary>The server's health: ok, degraded (a run's feed or venue is unwell: still 200) or down (the store: 503); its store, and the runs it holds.</summary>
+public sealed record HealthView(string Status, string Store, string? StoreProblem, int ActiveRuns, string Version, IReadOnlyList<RunHealthView> Runs);
+
+/// <summary>A running run's venue (risk mode, circuit breaker) and feed (a live feed's state, or historical), and why it is degraded if it is.</summary>
+public sealed record RunHealthView(
+    string Run, string Mode, string Status, string Venue, string VenueState, string? RiskMode, bool? CircuitBreakerOpen, string? Feed, string FeedState,
+    string? FeedLastMessageAt, long? FeedReconnects, bool Degraded, string? Problem);
 
 /// <summary>The answer to a TradingView alert: accepted (queued) or a duplicate.</summary>
 public sealed record WebhookAnswer(string Status, string Key);
 
 /// <summary>Request to create a run: its mode (backtest, paper, live) and options named as the command line's.</summary>
 public sealed record CreateRunBody(string Mode, Dictionary<string, JsonElement> Options);
+
+/// <summary>A decision as the API takes it (documentation shape): the decisions file's columns; numbers as strings or numbers.</summary>
+public sealed record DecisionBody(
+    [property: JsonPropertyName("symbol")] string Symbol,
+    [property: JsonPropertyName("action")] string? Action,
+    [property: JsonPropertyName("side")] string? Side,
+    [property: JsonPropertyName("planned_entry")] string? PlannedEntry,
+    [property: JsonPropertyName("planned_sl")] string? PlannedSl,
+    [property: JsonPropertyName("planned_tp")] string? PlannedTp,
+    [property: JsonPropertyName("quantity")] string? Quantity,
+    [property: JsonPropertyName("trade_style")] string? TradeStyle,
+    [property: JsonPropertyName("target_decision_id")] long? TargetDecisionId,
+    [property: JsonPropertyName("approved")] bool? Approved,
+    [property: JsonPropertyName("source")] string? Source,
+    [property: JsonPropertyName("note")] string? Note);
+
+/// <summary>A decision of the pipeline; prices and quantities as decimal strings.</summary>
+public sealed record DecisionView(
+    long Id, string Symbol, string Action, string Side, string TradeStyle, string? PlannedEntry, string? PlannedStopLoss, string? PlannedTakeProfit, string? Quantity,
+    long? TargetDecisionId, bool Approved, bool Executed, string? Outcome, string? Source, string? Note, string CreatedAt, string? ExecutedAt);
+
+/// <summary>A trade of the pipeline's journal.</summary>
+public sealed record JournalTradeView(
+    long Id, long DecisionId, string Symbol, string Side, string TradeStyle, string Status, string PlannedEntry, string PlannedStopLoss, string? PlannedTakeProfit, string Quantity,
+    string? ActualEntry, string? ActualQuantity, string? ExitPrice, string? ActualPnl, string? ExitReason, string? EntryTime, string? ExitTime, string CreatedAt, string UpdatedAt);
+
+/// <summary>An order of a pipeline trade (entry, stop-loss, take-profit), as journaled and updated from the venue.</summary>
+public sealed record OrderExecutionView(
+    long Id, long TradeId, string OrderType, string Side, string Quantity, string? LimitPrice, string? StopPrice, string ClientOrderId, string? VenueOrderId, string Status,
+    string FilledQuantity, string? FilledAveragePrice, string? FilledAt, string? SubmittedAt, string UpdatedAt, string? Error);
+
+/// <summary>An open position of a pipeline trade.</summary>
+public sealed record TrackedPositionView(
+    long TradeId, string Symbol, string Quantity, string AverageEntryPrice, string CostBasis, string CurrentPrice, string MarketValue, string UnrealizedPnl, string LastUpdated,
+    long? StopLossOrderId, long? TakeProfitOrderId);
+
+/// <summary>A decision with its trade, the trade's orders and its open position (when there are).</summary>
+public sealed record DecisionDetail(DecisionView Decision, JournalTradeView? Trade, IReadOnlyList<OrderExecutionView> Orders, TrackedPositionView? Position);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RunView))]
@@ -81,4 +124,11 @@ public sealed record CreateRunBody(string Mode, Dictionary<string, JsonElement> 
 [JsonSerializable(typeof(WebhookAnswer))]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(DecisionBody))]
+[JsonSerializable(typeof(DecisionView))]
+[JsonSerializable(typeof(IReadOnlyList<DecisionView>))]
+[JsonSerializable(typeof(DecisionDetail))]
+[JsonSerializable(typeof(IReadOnlyList<JournalTradeView>))]
+[JsonSerializable(typeof(IReadOnlyList<OrderExecutionView>))]
+[JsonSerializable(typeof(IReadOnlyList<TrackedPositionView>))]
 internal sealed partial class ServerJson : JsonSerializerContext;

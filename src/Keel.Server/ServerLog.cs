@@ -27,4 +27,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(7006, LogLevel.Error, "Request {Method} {Path} failed")]
     public static partial void RequestFailed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(7007, LogLevel.Information, "Decision {DecisionId} {What} by token '{Token}'")]
+    public static partial void DecisionCommand(ILogger logger, long decisionId, string what, string token);
 }

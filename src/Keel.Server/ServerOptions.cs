@@ -64,4 +64,7 @@ public sealed record ServerOptions
     public int ClientBuffer { get; init; } = 4096;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The symbols a decision posted to <c>/api/decisions</c> may name (upper case); null: any well-formed symbol (as <c>keel decisions add --symbols</c>).</summary>
+    public IReadOnlySet<string>? DecisionSymbols { get; init; }
 }

@@ -310,7 +310,7 @@ internal sealed partial record Alert(string Ticker, OrderSide Side, Quantity Qua
             try
             {
                 using var doc = JsonDocument.Parse(repaired);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && Body.IsValidText(doc.RootElement, 0))
                 {
                     foreach (var p in doc.RootElement.EnumerateObject())
                     {

@@ -133,7 +133,51 @@
     }).catch(function (e) { $("connection").textContent = "not connected: " + e.message; });
   }
 
+  // Decisions of the pipeline: the pending ones, each approvable with a trade-scope token (typed in the page, or the
+  // page's own if it has trade scope; kept in this page only), and the trade journal.
+  function authorization() { return "Bearer " + ($("trade-token").value.trim() || token); }
+
+  function loadDecisions() {
+    return Promise.all([api("/api/decisions?pending=true"), api("/api/journal/trades")]).then(function (r) {
+      $("decisions-section").hidden = false;
+      var tbody = $("decisions").tBodies[0];
+      tbody.textContent = "";
+      r[0].forEach(function (d) {
+        var tr = document.createElement("tr");
+        tr.dataset.decision = String(d.id);
+        [d.id, d.symbol, d.action, d.side, d.tradeStyle, d.plannedEntry, d.plannedStopLoss, d.plannedTakeProfit, d.quantity].forEach(function (v) { cell(tr, v); });
+        cell(tr, d.approved ? "yes" : "no").className = "approved";
+        var actions = cell(tr, "");
+        if (!d.approved) {
+          var button = document.createElement("button");
+          button.type = "button"; button.textContent = "Approve"; button.className = "approve";
+          button.addEventListener("click", function () { approve(d.id, button); });
+          actions.appendChild(button);
+        }
+        tbody.appendChild(tr);
+      });
+      fill($("journal").tBodies[0], r[1].slice(-100).reverse(), ["id", "decisionId", "symbol", "side", "status", "plannedEntry", "actualEntry", "quantity", "exitPrice", "exitReason", "actualPnl"]);
+      state.decisionsReady = true;
+    }).catch(function (e) { $("decision-message").textContent = "decisions: " + e.message; });
+  }
+
+  function approve(id, button) {
+    button.disabled = true;
+    fetch("/api/decisions/" + encodeURIComponent(id) + "/approve", { method: "POST", headers: { Authorization: authorization() } }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) { throw new Error(body.detail || String(r.status)); }
+        $("decision-message").textContent = "approved decision " + id;
+        return loadDecisions();
+      });
+    }).catch(function (e) {
+      button.disabled = false;
+      $("decision-message").textContent = "not approved: " + e.message;
+    });
+  }
+
   if (token) {
+    loadDecisions();
+    setInterval(loadDecisions, 3000);
     loadRuns();
     setInterval(loadRuns, 2000);
     setInterval(refresh, 1000);

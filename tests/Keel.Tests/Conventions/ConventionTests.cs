@@ -37,7 +37,7 @@ public class ConventionTests
         ["Keel.Sandbox"] = ["Keel.Data", "Keel.Domain", "Keel.Engine"],
         ["Keel.Runtime"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
         ["Keel.Pipeline"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Storage"],
-        ["Keel.Server"] = ["Keel.Domain", "Keel.Engine", "Keel.Runtime", "Keel.Storage"],
+        ["Keel.Server"] = ["Keel.Domain", "Keel.Engine", "Keel.Pipeline", "Keel.Runtime", "Keel.Storage"],
         ["Keel.Cli"] = ["Keel.Data", "Keel.Domain", "Keel.Engine", "Keel.Indicators", "Keel.Pipeline", "Keel.Runtime", "Keel.Sandbox", "Keel.Server", "Keel.Storage", "Keel.Strategies", "Keel.Venues"],
     };
 

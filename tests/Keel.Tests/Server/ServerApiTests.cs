@@ -269,9 +269,25 @@ public class ServerApiTests
         var (status, doc, _) = await h.SendAsync(HttpMethod.Get, "/openapi/v1.json", token: null);
         Assert.Equal(200, status);
         var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/health", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/pause", "/api/runs/{id}/resume", "/api/runs/{id}/stop", "/api/runs/{id}/events", "/api/runs/{id}/equity", "/api/runs/{id}/checkpoints", "/api/runs/{id}/orders", "/api/runs/{id}/orders/{orderId}", "/api/runs/{id}/fills", "/api/runs/{id}/trades", "/api/runs/{id}/positions", "/api/runs/{id}/candles", "/api/runs/{id}/continue", "/api/runs/{id}/stream", "/api/stream", "/webhooks/tradingview/{name}", "/metrics" })
+        foreach (var path in new[] { "/health", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/pause", "/api/runs/{id}/resume", "/api/runs/{id}/stop", "/api/runs/{id}/events", "/api/runs/{id}/equity", "/api/runs/{id}/checkpoints", "/api/runs/{id}/orders", "/api/runs/{id}/orders/{orderId}", "/api/runs/{id}/fills", "/api/runs/{id}/trades", "/api/runs/{id}/positions", "/api/runs/{id}/candles", "/api/runs/{id}/continue", "/api/runs/{id}/stream", "/api/stream", "/webhooks/tradingview/{name}", "/metrics", "/api/decisions", "/api/decisions/{id}", "/api/decisions/{id}/approve", "/api/journal/trades", "/api/journal/orders", "/api/journal/positions" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
         }
+    }
+
+    [Fact]
+    public async Task ApiDocsPage_IsServed_AndReadsTheOpenApiDocumentFromThisServerOnly()
+    {
+        await using var h = await ServerHarness.StartAsync();
+        using var page = await h.Http.GetAsync("/api-docs");
+        Assert.Equal(200, (int)page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("/dashboard/api.js", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        using var script = await h.Http.GetAsync("/dashboard/api.js");
+        Assert.Equal(200, (int)script.StatusCode);
+        Assert.Contains("/openapi/v1.json", await script.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

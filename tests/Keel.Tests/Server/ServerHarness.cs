@@ -67,6 +67,7 @@ internal sealed class ServerHarness : IAsyncDisposable
                 ResolveRun = (mode, options) => ServeCommand.Resolve(mode, options, null, catalog),
                 Services = new Keel.Runtime.RunServices { Strategies = catalog },
                 Time = time ?? TimeProvider.System,
+                DecisionSymbols = new HashSet<string>(["AAPL", "MSFT"], StringComparer.Ordinal),
             }, logs);
             return new ServerHarness(dir, server, hooks, logs);
         }
