@@ -37,6 +37,8 @@ internal static class PipelineCommand
         {
             venue, url, realMoney, timeframe, prefix, node, every, checkin, misfire, db, config,
         };
+        var risk = new RiskOptions();
+        risk.AddTo(command);
         command.SetAction((parse, ct) => Task.Run(() => logging.Guard(
             () => Body(parse, ct).GetAwaiter().GetResult(),
             ct)));
@@ -48,6 +50,7 @@ internal static class PipelineCommand
             var checkinInterval = parse.GetValue(checkin) is string c ? Duration(c, "--checkin-interval", TimeSpan.FromMilliseconds(100)) : defaultCheckin;
             var misfireThreshold = parse.GetValue(misfire) is string m ? Duration(m, "--misfire-threshold", TimeSpan.FromMilliseconds(100)) : defaultMisfire;
             var name = parse.GetValue(node) is { Length: > 0 } n ? n.Trim() : $"{Environment.MachineName}-{Environment.ProcessId}";
+            var gate = risk.Gate(parse);
             var cfg = CliConfig.Load(parse.GetValue(config));
             var v = VenueConfig.Normalize(parse.GetValue(venue));
             using var store = CliConfig.OpenStore(parse, db, config);
@@ -66,7 +69,7 @@ internal static class PipelineCommand
                 {
                     return stage switch
                     {
-                        PipelineStage.Executor => await new DecisionExecutor(store.Pipeline, port, clock, options, log).RunOnceAsync(token).ConfigureAwait(false),
+                        PipelineStage.Executor => await new DecisionExecutor(store.Pipeline, port, clock, options, log, gate).RunOnceAsync(token).ConfigureAwait(false),
                         PipelineStage.OrderMonitor => await new OrderMonitor(store.Pipeline, port, clock, options, log).RunOnceAsync(token).ConfigureAwait(false),
                         _ => await new PositionMonitor(store.Pipeline, port, quotes, clock, log).RunOnceAsync(token).ConfigureAwait(false),
                     };
@@ -96,6 +99,32 @@ internal static class PipelineCommand
         }
 
         return command;
+    }
+
+    /// <summary>The risk limits every entry the executor sends is checked against (the kernel's gate, docs/pipeline.md).</summary>
+    private sealed class RiskOptions
+    {
+        public Option<string> MaxPosition { get; } = new("--max-position") { Description = "risk: largest absolute position per symbol an entry may lead to, with the working orders on its side", HelpName = "QTY" };
+
+        public Option<string> MaxOrderNotional { get; } = new("--max-order-notional") { Description = "risk: largest value of one entry (quantity × limit price)", HelpName = "AMOUNT" };
+
+        public Option<string> MaxOpenOrders { get; } = new("--max-open-orders") { Description = "risk: most orders working at the venue when an entry is sent", HelpName = "N" };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(MaxPosition);
+            command.Options.Add(MaxOrderNotional);
+            command.Options.Add(MaxOpenOrders);
+        }
+
+        public PipelineRiskGate Gate(ParseResult parse)
+        {
+            var limits = new Keel.Engine.Risk.RiskLimits(
+                parse.GetValue(MaxPosition) is string p ? Keel.Domain.Quantity.From(RunOptions.Dec(p, "--max-position", 0.000001m, 1_000_000_000m)) : null,
+                parse.GetValue(MaxOrderNotional) is string n ? Keel.Domain.Money.From(RunOptions.Dec(n, "--max-order-notional", 0.01m, 1_000_000_000_000m)) : null,
+                parse.GetValue(MaxOpenOrders) is string o ? (int)RunOptions.Dec(o, "--max-open-orders", 1m, 100_000m, whole: true) : null);
+            return new PipelineRiskGate(limits);
+        }
     }
 
     /// <summary>A duration: a positive number and a unit (ms, s, m or h).</summary>
@@ -138,6 +167,8 @@ internal static class PipelineCommand
         var timeframe = new Option<string>("--quote-timeframe") { Description = "position-monitor: price from the close of the latest candle of this timeframe in the store (kept current by keel record) [default: 1m]", HelpName = "TF" };
         var prefix = new Option<string>("--client-id-prefix") { Description = "starts every client order id; keep it different for two stores trading one account [default: kp]", HelpName = "TEXT" };
         var command = new Command("run-once", "Run one stage of the pipeline once, now, against a venue (for cron and tests).") { stage, venue, url, realMoney, timeframe, prefix, db, config };
+        var risk = new RiskOptions();
+        risk.AddTo(command);
         command.SetAction((parse, ct) => Task.Run(() => logging.Guard(
             () => Body(parse, ct).GetAwaiter().GetResult(),
             ct)));
@@ -151,6 +182,7 @@ internal static class PipelineCommand
                 "position-monitor" => PipelineStage.PositionMonitor,
                 var other => throw new UsageException($"--stage '{other}' is not a stage: executor, order-monitor or position-monitor"),
             };
+            var gate = risk.Gate(parse);
             var cfg = CliConfig.Load(parse.GetValue(config));
             var v = VenueConfig.Normalize(parse.GetValue(venue));
             using var store = CliConfig.OpenStore(parse, db, config);
@@ -160,7 +192,7 @@ internal static class PipelineCommand
             var options = new PipelineOptions(parse.GetValue(prefix) ?? "kp");
             StageResult result = which switch
             {
-                PipelineStage.Executor => await new DecisionExecutor(store.Pipeline, port, clock, options, log).RunOnceAsync(ct).ConfigureAwait(false),
+                PipelineStage.Executor => await new DecisionExecutor(store.Pipeline, port, clock, options, log, gate).RunOnceAsync(ct).ConfigureAwait(false),
                 PipelineStage.OrderMonitor => await new OrderMonitor(store.Pipeline, port, clock, options, log).RunOnceAsync(ct).ConfigureAwait(false),
                 _ => await new PositionMonitor(store.Pipeline, port, new StoreQuotes(store, parse.GetValue(timeframe) ?? "1m"), clock, log).RunOnceAsync(ct).ConfigureAwait(false),
             };

@@ -48,4 +48,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 6014, Level = LogLevel.Information, Message = "pipeline scheduler on node {Node} stopped")]
     public static partial void SchedulerStopped(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "decision {DecisionId}: entry {ClientOrderId} denied by the risk gate: {Reason}")]
+    public static partial void RiskDenied(ILogger logger, long decisionId, string clientOrderId, string reason);
 }
