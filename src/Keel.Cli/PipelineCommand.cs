@@ -24,7 +24,7 @@ internal static class PipelineCommand
         var venue = new Option<string>("--venue") { Description = "alpaca or oanda (paper/practice endpoints unless --real-money)", HelpName = "alpaca|oanda", Required = true };
         var url = new Option<string>("--url") { Description = "the venue's address instead of the real one, e.g. the sandbox's http://127.0.0.1:P", HelpName = "URL" };
         var realMoney = new Option<bool>("--real-money") { Description = "allow a real-money endpoint" };
-        var timeframe = new Option<string>("--quote-timeframe") { Description = "position-monitor: price from the close of the latest candle of this timeframe in the store (kept current by keel record) [default: 1m]", HelpName = "TF" };
+        var timeframe = new Option<string>("--quote-timeframe") { Description = "position-monitor: price from the close of the latest candle of this timeframe in the store (kept current by keel record) instead of the venue's latest quote", HelpName = "TF" };
         var prefix = new Option<string>("--client-id-prefix") { Description = "starts every client order id; keep it different for two stores trading one account [default: kp]", HelpName = "TEXT" };
         var node = new Option<string>("--node") { Description = "this node's name, recorded with each firing it runs and unique in a cluster [default: HOST-PID]", HelpName = "NAME" };
         var every = new Option<string>("--every") { Description = "tests and drills: fire every stage every DURATION (e.g. 2s, 500ms, 1m) on every day, instead of the NYSE schedule; check-in 1s and misfire threshold 2s unless given", HelpName = "DURATION" };
@@ -58,7 +58,7 @@ internal static class PipelineCommand
             await using var port = VenueConfig.TradingPort(v, cfg, parse.GetValue(url), parse.GetValue(realMoney), logging.Factory.CreateLogger("Keel.Venues"));
             var clock = new WallClock(TimeProvider.System);
             var options = new PipelineOptions(parse.GetValue(prefix) ?? "kp");
-            var quotes = new StoreQuotes(store, parse.GetValue(timeframe) ?? "1m");
+            var quotes = Quotes(parse.GetValue(timeframe), store, port);
 
             // One stage at a time on this node, in the order Quartz hands the firings over (by priority at the same minute).
             using var oneAtATime = new SemaphoreSlim(1, 1);
@@ -99,6 +99,21 @@ internal static class PipelineCommand
         }
 
         return command;
+    }
+
+    /// <summary>The position monitor's prices: the venue's latest quote, or the store's candles with --quote-timeframe.</summary>
+    private static IQuoteSource Quotes(string? timeframe, Keel.Storage.KeelStore store, Keel.Engine.Ports.IVenuePort port) =>
+        timeframe is not null ? new StoreQuotes(store, timeframe)
+        : port is Keel.Venues.ILatestQuotes venue ? new VenueQuoteSource(venue)
+        : new StoreQuotes(store, "1m");
+
+    /// <summary>The venue's latest quote as the pipeline's quote.</summary>
+    private sealed class VenueQuoteSource(Keel.Venues.ILatestQuotes venue) : IQuoteSource
+    {
+        public async Task<PipelineQuote?> LatestQuoteAsync(string symbol, CancellationToken ct = default) =>
+            await venue.LatestQuoteAsync(symbol, ct).ConfigureAwait(false) is { } q
+                ? new PipelineQuote(q.Bid, q.Ask, Keel.Domain.Timestamp.FromDateTimeOffset(q.Time))
+                : null;
     }
 
     /// <summary>The risk limits every entry the executor sends is checked against (the kernel's gate, docs/pipeline.md).</summary>
@@ -164,7 +179,7 @@ internal static class PipelineCommand
         var venue = new Option<string>("--venue") { Description = "alpaca or oanda (paper/practice endpoints unless --real-money)", HelpName = "alpaca|oanda", Required = true };
         var url = new Option<string>("--url") { Description = "the venue's address instead of the real one, e.g. the sandbox's http://127.0.0.1:P", HelpName = "URL" };
         var realMoney = new Option<bool>("--real-money") { Description = "allow a real-money endpoint" };
-        var timeframe = new Option<string>("--quote-timeframe") { Description = "position-monitor: price from the close of the latest candle of this timeframe in the store (kept current by keel record) [default: 1m]", HelpName = "TF" };
+        var timeframe = new Option<string>("--quote-timeframe") { Description = "position-monitor: price from the close of the latest candle of this timeframe in the store (kept current by keel record) instead of the venue's latest quote", HelpName = "TF" };
         var prefix = new Option<string>("--client-id-prefix") { Description = "starts every client order id; keep it different for two stores trading one account [default: kp]", HelpName = "TEXT" };
         var command = new Command("run-once", "Run one stage of the pipeline once, now, against a venue (for cron and tests).") { stage, venue, url, realMoney, timeframe, prefix, db, config };
         var risk = new RiskOptions();
@@ -194,7 +209,7 @@ internal static class PipelineCommand
             {
                 PipelineStage.Executor => await new DecisionExecutor(store.Pipeline, port, clock, options, log, gate).RunOnceAsync(ct).ConfigureAwait(false),
                 PipelineStage.OrderMonitor => await new OrderMonitor(store.Pipeline, port, clock, options, log).RunOnceAsync(ct).ConfigureAwait(false),
-                _ => await new PositionMonitor(store.Pipeline, port, new StoreQuotes(store, parse.GetValue(timeframe) ?? "1m"), clock, log).RunOnceAsync(ct).ConfigureAwait(false),
+                _ => await new PositionMonitor(store.Pipeline, port, Quotes(parse.GetValue(timeframe), store, port), clock, log).RunOnceAsync(ct).ConfigureAwait(false),
             };
             Console.WriteLine($"{parse.GetValue(stage)}: {result.Done} done, {result.Skipped} skipped, {result.Failed} failed (retried at the next run)");
             return result.Failed > 0 ? 3 : 0;
