@@ -225,6 +225,33 @@ public sealed class PipelineStore
         return PositionWhere(c, tx, tradeId)!;
     });
 
+    /// <summary>
+    /// A partial exit fill: the position row shrinks to <paramref name="remaining"/> (cost basis, market value and
+    /// unrealized P&amp;L with it); the trade journal keeps the entry's quantity. Null when there is no position row.
+    /// </summary>
+    public PositionTracking? ShrinkPosition(long tradeId, decimal remaining, Timestamp now) => Write("shrink a position", (c, tx) =>
+    {
+        var trade = TradeWhere(c, tx, "id = @id", tradeId);
+        var position = PositionWhere(c, tx, tradeId);
+        if (trade is null || position is null || remaining <= 0 || remaining == position.Quantity)
+        {
+            return position;
+        }
+
+        using (var cmd = Command(c, tx, "UPDATE position_tracking SET qty = @qty, cost_basis = @cost, market_value = @value, unrealized_pnl = @pnl, last_updated = @now WHERE trade_id = @id"))
+        {
+            Add(cmd, "@id", tradeId);
+            AddMoney(cmd, "@qty", remaining);
+            AddMoney(cmd, "@cost", position.AverageEntryPrice * remaining);
+            AddMoney(cmd, "@value", position.CurrentPrice * remaining);
+            AddMoney(cmd, "@pnl", Pnl(trade.Side, position.AverageEntryPrice, position.CurrentPrice, remaining));
+            Add(cmd, "@now", now.UnixNanos);
+            cmd.ExecuteNonQuery();
+        }
+
+        return PositionWhere(c, tx, tradeId);
+    });
+
     /// <summary>Links a position to its protective orders.</summary>
     public void SetProtection(long tradeId, long? stopLossOrderId, long? takeProfitOrderId) => Write("link protective orders", (c, tx) =>
     {

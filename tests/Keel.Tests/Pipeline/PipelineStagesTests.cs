@@ -346,6 +346,22 @@ public sealed class PipelineStagesTests : IDisposable
         var exits = P.OrdersOfTrade(trade.Id).Skip(1).ToList();
         Assert.Equal([10m, 10m], exits.Select(o => o.Quantity));
         Assert.All(exits, o => Assert.Equal(PipelineOrderStatus.Accepted, o.Status));
+
+        // The take-profit fills 3 of 10: the position row shrinks to 7, the journal keeps the entry's 10.
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 11, 1), Price.From(160.00m), Price.From(160.10m), Quantity.From(3), Quantity.From(100)));
+        _clock.Set(Et(Day1, 11, 5));
+        await orders.RunOnceAsync();
+        var shrunk = P.FindPosition(trade.Id)!;
+        Assert.Equal((7m, 1051.75m), (shrunk.Quantity, shrunk.CostBasis));
+        Assert.Equal((TradeStatus.Position, 10m), (P.FindTrade(trade.Id)!.Status, P.FindTrade(trade.Id)!.ActualQuantity));
+
+        // The rest fills: closed, PROFIT_TAKEN on all 10, the stop cancelled, the row gone.
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 11, 7), Price.From(160.00m), Price.From(160.10m), Quantity.From(100), Quantity.From(100)));
+        _clock.Set(Et(Day1, 11, 10));
+        await orders.RunOnceAsync();
+        var closed = P.FindTrade(trade.Id)!;
+        Assert.Equal((TradeStatus.Closed, ExitReason.ProfitTaken, 97.50m), (closed.Status, closed.ExitReason!.Value, closed.ActualPnl!.Value));
+        Assert.Null(P.FindPosition(trade.Id));
     }
 
     [Fact]
