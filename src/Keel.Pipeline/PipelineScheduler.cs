@@ -164,7 +164,7 @@ public sealed class PipelineScheduler : IAsyncDisposable
         }
     }
 
-    private static ITrigger Trigger(PipelineStage stage, JobKey job, TimeSpan? every, TimeProvider time)
+    internal static ITrigger Trigger(PipelineStage stage, JobKey job, TimeSpan? every, TimeProvider time)
     {
         if (every is { } interval)
         {

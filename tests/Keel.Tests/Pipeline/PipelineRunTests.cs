@@ -173,6 +173,23 @@ public sealed class PipelineRunTests : IAsyncDisposable
     }
 
     [Fact]
+    public void TheCronTriggers_FireInTheUtcWindow_OnWeekdays()
+    {
+        var job = new Quartz.JobKey("x", "keel-pipeline");
+        var monitor = PipelineScheduler.Trigger(PipelineStage.OrderMonitor, job, null, TimeProvider.System);
+        var executor = PipelineScheduler.Trigger(PipelineStage.Executor, job, null, TimeProvider.System);
+
+        // Monday 7 December 2026: the monitors from 13:00 UTC every 5 minutes to 23:55, the executor at 13:45 and 14:45.
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 13, 0, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 4, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 23, 55, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 23, 50, 0, TimeSpan.Zero)));
+        Assert.Equal(new DateTimeOffset(2026, 12, 8, 13, 0, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 23, 55, 0, TimeSpan.Zero)));
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 14, 45, 0, TimeSpan.Zero), executor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 14, 0, 0, TimeSpan.Zero)));
+
+        // Friday evening to Monday morning: nothing at the weekend.
+        Assert.Equal(new DateTimeOffset(2026, 12, 14, 13, 45, 0, TimeSpan.Zero), executor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 11, 15, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Fact]
     public void OnSchedule_FollowsTheNyseCalendar_InBothDaylightAndStandardTime()
     {
         static Timestamp Utc(int y, int mo, int d, int h, int mi) => Timestamp.FromParts(y, mo, d, h, mi, 0);
