@@ -105,7 +105,9 @@ internal static class VenueConfig
             }
 
             RefuseRealMoney(baseUrl.Host == AlpacaLiveUrl.Host, realMoney, "alpaca", baseUrl);
-            return new Keel.Venues.Alpaca.Trading.AlpacaTradingVenue(new Keel.Venues.Alpaca.Trading.AlpacaTradingOptions { Key = data.Key, Secret = data.Secret, BaseUrl = baseUrl }, logger: logger);
+            // Latest quotes come from market data (data_url), or from the --url host (the sandbox serves both).
+            var dataUrl = url is null ? data.RestUrl : baseUrl;
+            return new Keel.Venues.Alpaca.Trading.AlpacaTradingVenue(new Keel.Venues.Alpaca.Trading.AlpacaTradingOptions { Key = data.Key, Secret = data.Secret, BaseUrl = baseUrl, DataUrl = dataUrl }, logger: logger);
         }
 
         var o = Oanda(config, url);

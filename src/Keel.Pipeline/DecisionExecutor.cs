@@ -19,10 +19,14 @@ public sealed record StageResult(PipelineStage Stage, int Done, int Skipped, int
 /// sent) instead of sending again. CANCEL cancels the target decision's entry while it has not filled (trade CANCELLED);
 /// AMEND does that, then places its own entry.
 /// </summary>
-public sealed class DecisionExecutor(PipelineStore store, IVenuePort venue, IClock clock, PipelineOptions? options = null, ILogger? logger = null)
+public sealed class DecisionExecutor(PipelineStore store, IVenuePort venue, IClock clock, PipelineOptions? options = null, ILogger? logger = null, PipelineRiskGate? risk = null)
 {
     private readonly PipelineOptions _options = options ?? new PipelineOptions();
+    private readonly PipelineRiskGate _risk = risk ?? PipelineRiskGate.None;
     private readonly ILogger _log = logger ?? NullLogger.Instance;
+
+    /// <summary>Starts the outcome of a decision whose entry the risk gate denied.</summary>
+    public const string DeniedPrefix = "denied by the risk gate: ";
 
     public async Task<StageResult> RunOnceAsync(CancellationToken ct = default)
     {
@@ -65,6 +69,12 @@ public sealed class DecisionExecutor(PipelineStore store, IVenuePort venue, IClo
             d,
             new NewOrderExecution(PipelineOrderType.Entry, VenueOrders.EntrySide(d.Side), d.Quantity!.Value, d.PlannedEntry, null, _options.EntryId(d.Id)),
             clock.Now);
+        if (entry.Status == PipelineOrderStatus.Rejected && entry.Error is { } error)
+        {
+            // Denied or refused before a crash left the decision unexecuted: the same outcome again.
+            return error.StartsWith(DeniedPrefix, StringComparison.Ordinal) ? error : $"rejected by the venue: {error}";
+        }
+
         if (entry.Status != PipelineOrderStatus.Pending)
         {
             return $"placed {entry.ClientOrderId} (trade {trade.Id})";
@@ -77,7 +87,19 @@ public sealed class DecisionExecutor(PipelineStore store, IVenuePort venue, IClo
         }
 
         var tif = d.TradeStyle == TradeStyle.Day ? TimeInForce.Day : TimeInForce.Gtc;
-        var answer = await venue.SubmitAsync(VenueOrders.Command(entry, d.Symbol, tif, clock.Now), ct).ConfigureAwait(false);
+        var command = VenueOrders.Command(entry, d.Symbol, tif, clock.Now);
+        var verdict = await _risk.CheckAsync(venue, command, ct).ConfigureAwait(false);
+        if (!verdict.Approved)
+        {
+            // Journaled: the entry row keeps the reason, the trade is cancelled, the decision executed with the reason.
+            string denied = DeniedPrefix + verdict.Reason;
+            store.UpdateOrder(entry.Id, new OrderUpdate(PipelineOrderStatus.Rejected, null, 0m, null, null, denied), clock.Now);
+            store.CancelTrade(trade.Id, clock.Now);
+            PipelineLog.RiskDenied(_log, d.Id, entry.ClientOrderId, verdict.Reason ?? "denied");
+            return denied;
+        }
+
+        var answer = await venue.SubmitAsync(command, ct).ConfigureAwait(false);
         if (VenueOrders.AfterSubmit(answer) is not { } update)
         {
             PipelineLog.OutcomeUnknown(_log, d.Id, entry.ClientOrderId, answer.Reason ?? answer.Kind.ToString());

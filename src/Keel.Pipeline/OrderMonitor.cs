@@ -14,7 +14,7 @@ namespace Keel.Pipeline;
 /// acts on what changed. An entry with fills makes the trade a POSITION (the position row follows the filled quantity
 /// through partial fills); once the entry is done (filled, or cancelled or expired after a partial fill) the position
 /// is protected: a stop-loss always and a take-profit for SWING trades, sent as one OCO pair so the venue never fills
-/// both. An exit that filled closes the trade (realized P&amp;L, STOPPED_OUT or PROFIT_TAKEN), removes the position row
+/// both. A partial exit fill shrinks the position row to what is left. An exit that filled closes the trade (realized P&amp;L, STOPPED_OUT or PROFIT_TAKEN), removes the position row
 /// and cancels the sibling. An entry that ended with nothing filled cancels the trade. Protective orders are journaled
 /// before they are sent under ids derived from the trade, so a crash anywhere is repaired by the next run; a venue
 /// failure on one order is logged and the rest are processed.
@@ -105,6 +105,13 @@ public sealed class OrderMonitor(PipelineStore store, IVenuePort venue, IClock c
             }
 
             await CancelAsync(updated, trade.Symbol, ct).ConfigureAwait(false);
+            return true;
+        }
+
+        if (updated.Status == PipelineOrderStatus.PartiallyFilled && trade.Status == TradeStatus.Position && trade.ActualQuantity is decimal held)
+        {
+            // Part of the exit filled: the position row holds what is left until the rest fills (or the order ends).
+            store.ShrinkPosition(trade.Id, held - updated.FilledQuantity, clock.Now);
             return true;
         }
 

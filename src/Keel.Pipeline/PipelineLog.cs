@@ -31,4 +31,24 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "trade {TradeId} ({Symbol}) has no position at the venue any more: closed outside Keel, reconciled as {Reason} at {Price}")]
     public static partial void ClosedOutside(ILogger logger, long tradeId, string symbol, Keel.Storage.Pipeline.ExitReason? reason, decimal? price);
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Information, Message = "pipeline scheduler started on node {Node}: {Store}, {Schedule}")]
+    public static partial void SchedulerStarted(ILogger logger, string node, string store, string schedule);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "{Stage} firing of {FireTime:O} started on node {Node}")]
+    public static partial void FiringStarted(ILogger logger, string stage, DateTimeOffset fireTime, string node);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "{Stage} firing of {FireTime:O}: {Outcome}")]
+    public static partial void FiringFinished(ILogger logger, string stage, DateTimeOffset fireTime, string outcome);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Warning, Message = "{Stage} firing of {FireTime:O} was already claimed by another run; node {Node} skips it")]
+    public static partial void FiringAlreadyClaimed(ILogger logger, string stage, DateTimeOffset fireTime, string node);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Error, Message = "{Stage} firing of {FireTime:O} failed: {Reason}")]
+    public static partial void FiringFailed(ILogger logger, string stage, DateTimeOffset fireTime, string reason);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Information, Message = "pipeline scheduler on node {Node} stopped")]
+    public static partial void SchedulerStopped(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "decision {DecisionId}: entry {ClientOrderId} denied by the risk gate: {Reason}")]
+    public static partial void RiskDenied(ILogger logger, long decisionId, string clientOrderId, string reason);
 }

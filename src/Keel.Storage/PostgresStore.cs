@@ -22,11 +22,15 @@ public sealed partial class PostgresStore : KeelStore
     private readonly string _describe;
     private NpgsqlConnection? _journal;
 
-    private PostgresStore(NpgsqlDataSource source, string describe)
+    private PostgresStore(NpgsqlDataSource source, string describe, string connectionString)
     {
         _source = source;
         _describe = describe;
+        ConnectionString = connectionString;
     }
+
+    /// <summary>The database's connection string (with its password): for a component that opens its own connections, such as Quartz's job store.</summary>
+    public string ConnectionString { get; }
 
     public override string Describe => _describe;
 
@@ -48,7 +52,7 @@ public sealed partial class PostgresStore : KeelStore
         builder.Timeout = Math.Max(builder.Timeout, 5);
         builder.CommandTimeout = Math.Max(builder.CommandTimeout, 60);
         string describe = Redacted(builder);
-        var store = new PostgresStore(NpgsqlDataSource.Create(builder.ConnectionString), describe);
+        var store = new PostgresStore(NpgsqlDataSource.Create(builder.ConnectionString), describe, builder.ConnectionString);
         try
         {
             store.Migrate();

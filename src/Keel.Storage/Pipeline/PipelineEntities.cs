@@ -184,6 +184,9 @@ public sealed record OrderUpdate(
     string? Error = null);
 
 /// <summary>The seed's words for the pipeline's enumerations, both ways.</summary>
+/// <summary>One scheduled run of a stage by <c>keel pipeline run</c>: which node ran it, when, and what it did.</summary>
+public sealed record PipelineFiring(string Stage, Timestamp FireTime, string Node, Timestamp StartedAt, Timestamp? FinishedAt, string? Outcome);
+
 public static class PipelineText
 {
     public static string Of(DecisionAction a) => a switch

@@ -225,6 +225,33 @@ public sealed class PipelineStore
         return PositionWhere(c, tx, tradeId)!;
     });
 
+    /// <summary>
+    /// A partial exit fill: the position row shrinks to <paramref name="remaining"/> (cost basis, market value and
+    /// unrealized P&amp;L with it); the trade journal keeps the entry's quantity. Null when there is no position row.
+    /// </summary>
+    public PositionTracking? ShrinkPosition(long tradeId, decimal remaining, Timestamp now) => Write("shrink a position", (c, tx) =>
+    {
+        var trade = TradeWhere(c, tx, "id = @id", tradeId);
+        var position = PositionWhere(c, tx, tradeId);
+        if (trade is null || position is null || remaining <= 0 || remaining == position.Quantity)
+        {
+            return position;
+        }
+
+        using (var cmd = Command(c, tx, "UPDATE position_tracking SET qty = @qty, cost_basis = @cost, market_value = @value, unrealized_pnl = @pnl, last_updated = @now WHERE trade_id = @id"))
+        {
+            Add(cmd, "@id", tradeId);
+            AddMoney(cmd, "@qty", remaining);
+            AddMoney(cmd, "@cost", position.AverageEntryPrice * remaining);
+            AddMoney(cmd, "@value", position.CurrentPrice * remaining);
+            AddMoney(cmd, "@pnl", Pnl(trade.Side, position.AverageEntryPrice, position.CurrentPrice, remaining));
+            Add(cmd, "@now", now.UnixNanos);
+            cmd.ExecuteNonQuery();
+        }
+
+        return PositionWhere(c, tx, tradeId);
+    });
+
     /// <summary>Links a position to its protective orders.</summary>
     public void SetProtection(long tradeId, long? stopLossOrderId, long? takeProfitOrderId) => Write("link protective orders", (c, tx) =>
     {
@@ -375,6 +402,49 @@ public sealed class PipelineStore
         }
 
         return PositionWhere(c, tx, tradeId);
+    });
+
+    // ---- firings of `keel pipeline run` ----
+
+    /// <summary>
+    /// Claims one scheduled run of a stage for <paramref name="node"/>: true when this call recorded it, false when the
+    /// (stage, fire time) was already claimed — by another node, or by this one before a restart.
+    /// </summary>
+    public bool ClaimFiring(string stage, Timestamp fireTime, string node, Timestamp now) => Write("record a firing", (c, tx) =>
+    {
+        using var cmd = Command(c, tx, """
+            INSERT INTO pipeline_firings (stage, fire_time, node, started_at) VALUES (@stage, @fire, @node, @now)
+            ON CONFLICT (stage, fire_time) DO NOTHING
+            """);
+        Add(cmd, "@stage", stage);
+        Add(cmd, "@fire", fireTime.UnixNanos);
+        Add(cmd, "@node", node);
+        Add(cmd, "@now", now.UnixNanos);
+        return cmd.ExecuteNonQuery() == 1;
+    });
+
+    /// <summary>Records what a claimed firing did.</summary>
+    public void FinishFiring(string stage, Timestamp fireTime, string outcome, Timestamp now) => Write("record a firing", (c, tx) =>
+    {
+        using var cmd = Command(c, tx, "UPDATE pipeline_firings SET finished_at = @now, outcome = @outcome WHERE stage = @stage AND fire_time = @fire");
+        Add(cmd, "@stage", stage);
+        Add(cmd, "@fire", fireTime.UnixNanos);
+        Add(cmd, "@now", now.UnixNanos);
+        Add(cmd, "@outcome", outcome);
+        return cmd.ExecuteNonQuery();
+    });
+
+    /// <summary>Every recorded firing, in fire time order.</summary>
+    public IReadOnlyList<PipelineFiring> Firings() => Read("read firings", c =>
+    {
+        using var cmd = Command(c, null, "SELECT * FROM pipeline_firings ORDER BY fire_time, stage");
+        return ReadAll(cmd, r => new PipelineFiring(
+            Text(r, "stage")!,
+            Time(r, "fire_time")!.Value,
+            Text(r, "node")!,
+            Time(r, "started_at")!.Value,
+            Time(r, "finished_at"),
+            Text(r, "outcome")));
     });
 
     // ---- plumbing ----

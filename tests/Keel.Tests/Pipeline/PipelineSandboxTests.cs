@@ -80,11 +80,34 @@ public sealed class PipelineSandboxTests : IAsyncDisposable
         var trade = store.Pipeline.TradeOfDecision(1)!;
         Assert.Equal(TradeStatus.Position, trade.Status);
         Assert.Equal(3, store.Pipeline.OrdersOfTrade(trade.Id).Count);
-        Assert.Contains("skipped", position.Stdout, StringComparison.Ordinal);
+
+        // Valued at the venue's latest quote (the sandbox's last price; no spread, so bid = ask = mid).
+        Assert.Contains("position-monitor: 1 done", position.Stdout, StringComparison.Ordinal);
+        Assert.Equal(150.25m, store.Pipeline.FindPosition(trade.Id)!.CurrentPrice);
+        await PriceAsync(151.00m);
+        var later = Stage("position-monitor");
+        Assert.True(later.ExitCode == 0, later.ToString());
+        Assert.Equal((151.00m, 7.50m), (store.Pipeline.FindPosition(trade.Id)!.CurrentPrice, store.Pipeline.FindPosition(trade.Id)!.UnrealizedPnl));
 
         var bad = Stage("everything");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--stage 'everything' is not a stage", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_LatestQuote_IsTheSandboxsBidAndAsk_AndNoneForASymbolWithoutAPrice()
+    {
+        var options = SandboxTesting.Options();
+        options.HalfSpread = 0.05m;
+        _server = await SandboxServer.StartAsync(options);
+        _control = SandboxTesting.Alpaca(_server);
+        await PriceAsync(150.50m);
+        await using var venue = new AlpacaTradingVenue(new AlpacaTradingOptions { Key = "sandbox-key", Secret = "sandbox-secret", BaseUrl = _server.AlpacaRestBase, DataUrl = _server.AlpacaRestBase });
+        var quote = await venue.LatestQuoteAsync("AAPL");
+        Assert.NotNull(quote);
+        Assert.Equal((150.45m, 150.55m), (quote.Bid, quote.Ask));
+        Assert.Equal(150.50m, new PipelineQuote(quote.Bid, quote.Ask, Timestamp.FromDateTimeOffset(quote.Time)).Price);
+        Assert.Null(await venue.LatestQuoteAsync("MSFT"));
     }
 
     [Fact]

@@ -284,6 +284,42 @@ public sealed class PipelineStagesTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_Entry_GoesThroughTheRiskGate_ADenialIsJournaled_AndTheProtectiveOrdersAreAlwaysAllowed()
+    {
+        SeedMarket();
+        var ids = P.AddDecisions(
+            [
+                new NewDecision("AAPL", DecisionAction.NewTrade, TradeSide.Long, 150.25m, 145m, 160m, 10m, TradeStyle.Swing, Approved: true),
+                new NewDecision("AAPL", DecisionAction.NewTrade, TradeSide.Long, 150.25m, 145m, 160m, 100m, TradeStyle.Swing, Approved: true),
+            ],
+            Et(Day1, 8, 0));
+
+        // Entries worth at most 2,000: the first (1,502.50) passes, the second (15,025) does not.
+        var gate = new PipelineRiskGate(new Keel.Engine.Risk.RiskLimits(null, Money.From(2_000)));
+        var executor = new DecisionExecutor(P, _venue, _clock, risk: gate);
+        var orders = new OrderMonitor(P, _venue, _clock);
+        var positions = new PositionMonitor(P, _venue, _quotes, _clock);
+        await new PipelineDriver(executor, orders, positions, _clock).RunAsync(Day1, Day1, Advance);
+
+        var denied = P.TradeOfDecision(ids[1])!;
+        Assert.Equal(TradeStatus.Cancelled, denied.Status);
+        Assert.Equal("denied by the risk gate: order notional 15025.00 is above the limit of 2000.00", P.FindDecision(ids[1])!.Outcome);
+        var entry = Assert.Single(P.OrdersOfTrade(denied.Id));
+        Assert.Equal((PipelineOrderStatus.Rejected, "denied by the risk gate: order notional 15025.00 is above the limit of 2000.00"), (entry.Status, entry.Error));
+        Assert.Equal(0, _venue.Submits(entry.ClientOrderId));
+
+        // The approved trade got its position and both exits (protective orders are never put to the gate).
+        var placed = P.TradeOfDecision(ids[0])!;
+        Assert.Equal(TradeStatus.Position, placed.Status);
+        Assert.Equal(3, P.OrdersOfTrade(placed.Id).Count(o => o.Status is not PipelineOrderStatus.Rejected));
+
+        // A re-run after a crash between the denial and the decision's mark gives the same outcome, still without a send.
+        var again = await new DecisionExecutor(P, _venue, _clock, risk: gate).RunOnceAsync();
+        Assert.Equal(0, again.Done + again.Failed);
+        Assert.Equal(0, _venue.Submits(entry.ClientOrderId));
+    }
+
+    [Fact]
     public async Task A_PartialEntryFill_GrowsThePosition_AndTheExitsCoverWhatFilled()
     {
         Quote(Et(Day1, 9, 31), 150.40m, 150.60m);
@@ -310,6 +346,22 @@ public sealed class PipelineStagesTests : IDisposable
         var exits = P.OrdersOfTrade(trade.Id).Skip(1).ToList();
         Assert.Equal([10m, 10m], exits.Select(o => o.Quantity));
         Assert.All(exits, o => Assert.Equal(PipelineOrderStatus.Accepted, o.Status));
+
+        // The take-profit fills 3 of 10: the position row shrinks to 7, the journal keeps the entry's 10.
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 11, 1), Price.From(160.00m), Price.From(160.10m), Quantity.From(3), Quantity.From(100)));
+        _clock.Set(Et(Day1, 11, 5));
+        await orders.RunOnceAsync();
+        var shrunk = P.FindPosition(trade.Id)!;
+        Assert.Equal((7m, 1051.75m), (shrunk.Quantity, shrunk.CostBasis));
+        Assert.Equal((TradeStatus.Position, 10m), (P.FindTrade(trade.Id)!.Status, P.FindTrade(trade.Id)!.ActualQuantity));
+
+        // The rest fills: closed, PROFIT_TAKEN on all 10, the stop cancelled, the row gone.
+        _sim.OnTick(Tick.Quote(_aapl, Et(Day1, 11, 7), Price.From(160.00m), Price.From(160.10m), Quantity.From(100), Quantity.From(100)));
+        _clock.Set(Et(Day1, 11, 10));
+        await orders.RunOnceAsync();
+        var closed = P.FindTrade(trade.Id)!;
+        Assert.Equal((TradeStatus.Closed, ExitReason.ProfitTaken, 97.50m), (closed.Status, closed.ExitReason!.Value, closed.ActualPnl!.Value));
+        Assert.Null(P.FindPosition(trade.Id));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ internal sealed class AlpacaTradingApi
     private readonly VenueFeed _feed;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly long _halfSpread;
     private readonly Lock _rateGate = new();
     private long _window;
     private int _used;
@@ -38,6 +39,7 @@ internal sealed class AlpacaTradingApi
         _feed = feed;
         _time = time;
         _log = log;
+        _halfSpread = halfSpread;
         Stream = new AlpacaTradeStream(options, faults);
         Account = new AlpacaAccount(options.AlpacaCash, halfSpread, time, feed.Symbols.Contains, Stream.Publish);
     }
@@ -68,6 +70,7 @@ internal sealed class AlpacaTradingApi
         app.MapGet("/v2/calendar", ctx => RunAsync(ctx, c => ValueTask.FromResult(AlpacaCalendar.Calendar(c.Request.Query, _time.GetUtcNow())), orderPost: false, stopping));
         app.MapGet("/v2/account/activities", ctx => RunAsync(ctx, c => ValueTask.FromResult(Activities(c, c.Request.Query["activity_types"].ToString())), orderPost: false, stopping));
         app.MapGet("/v2/account/activities/{type}", ctx => RunAsync(ctx, c => ValueTask.FromResult(Activities(c, Route(c, "type"))), orderPost: false, stopping));
+        app.MapGet("/v2/stocks/{symbol}/quotes/latest", ctx => RunAsync(ctx, c => ValueTask.FromResult(LatestQuote(Route(c, "symbol"))), orderPost: false, stopping));
         app.Map("/stream", ctx => Stream.HandleAsync(ctx, stopping));
 
         app.MapPost("/_sandbox/alpaca/prices", ctx => ControlAsync(ctx, ScriptPrices));
@@ -404,6 +407,38 @@ internal sealed class AlpacaTradingApi
     /// <c>{"symbol":"AAPL","prices":["100","99.5"],"size":"3"}</c>: each price in turn is the symbol's next price, matched
     /// at once. With <c>size</c>, each price shows only that many shares on each side, so a larger order fills in parts.
     /// </summary>
+    /// <summary>
+    /// Market data's latest quote (<c>{"symbol":…,"quote":{"t","bp","bs","ap","as",…}}</c>): the account's last price
+    /// ± the half spread; a symbol without a price has zeros on both sides, as Alpaca shows a missing side.
+    /// </summary>
+    private ApiResult LatestQuote(string symbol)
+    {
+        long? last = Account.LastPrice(symbol);
+        long half = _halfSpread;
+        long bid = last is long l ? Math.Max(0, l - half) : 0;
+        long ask = last is long a ? a + half : 0;
+        return ApiResult.Ok(AlpacaWire.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("symbol", symbol);
+            w.WritePropertyName("quote");
+            w.WriteStartObject();
+            w.WriteString("t", WireText.Time9(_time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000));
+            w.WriteString("ax", "V");
+            w.WriteNumber("ap", Price.FromRaw(ask).ToDecimal());
+            w.WriteNumber("as", last is null ? 0 : 1);
+            w.WriteString("bx", "V");
+            w.WriteNumber("bp", Price.FromRaw(bid).ToDecimal());
+            w.WriteNumber("bs", last is null ? 0 : 1);
+            w.WriteStartArray("c");
+            w.WriteStringValue("R");
+            w.WriteEndArray();
+            w.WriteString("z", "C");
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }));
+    }
+
     private ApiResult ScriptPrices(JsonElement root)
     {
         string? symbol = String(root, "symbol");

@@ -16,6 +16,9 @@ public sealed record AlpacaTradingOptions
     /// <summary>The Trading API base (orders, positions, account, activities).</summary>
     public Uri BaseUrl { get; init; } = PaperUrl;
 
+    /// <summary>Market data's REST base, for the latest quote (<c>https://data.alpaca.markets</c>); null = that.</summary>
+    public Uri? DataUrl { get; init; }
+
     /// <summary>The <c>trade_updates</c> WebSocket; null = <see cref="BaseUrl"/> with <c>wss</c> (or <c>ws</c>) and <c>/stream</c>.</summary>
     public Uri? StreamUrl { get; init; }
 

@@ -19,7 +19,7 @@ namespace Keel.Venues.Alpaca.Trading;
 /// quantity), and after every reconnect, and every <see cref="AlpacaTradingOptions.CatchUpInterval"/>, fills and open
 /// orders are read from REST so that nothing the stream lost stays lost.
 /// </summary>
-public sealed partial class AlpacaTradingVenue : IVenuePort
+public sealed partial class AlpacaTradingVenue : IVenuePort, ILatestQuotes
 {
     private const string VenueName = "alpaca";
     private const string DuplicateClientId = "client_order_id must be unique";
@@ -444,6 +444,58 @@ public sealed partial class AlpacaTradingVenue : IVenuePort
             return null;
         }
     }
+
+    /// <summary>Market data's REST base when <see cref="AlpacaTradingOptions.DataUrl"/> is not set.</summary>
+    public static Uri DefaultDataUrl { get; } = new("https://data.alpaca.markets");
+
+    /// <summary>
+    /// The latest quote from market data (<c>GET /v2/stocks/{symbol}/quotes/latest</c>); a side shown as 0 is missing;
+    /// null when Alpaca has no quote of the symbol (404, or both sides 0).
+    /// </summary>
+    public async Task<VenueQuote?> LatestQuoteAsync(string symbol, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        var uri = new Uri(_options.DataUrl ?? DefaultDataUrl, $"/v2/stocks/{Uri.EscapeDataString(symbol)}/quotes/latest");
+        string what = $"alpaca: latest quote of {symbol}";
+        using var response = await _retry.SendAsync(_http, () => new HttpRequestMessage(HttpMethod.Get, uri), what, ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new VenueQueryException($"{what}: HTTP {(int)response.StatusCode} ({AlpacaTradingJson.Error(body).Message})");
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (!doc.RootElement.TryGetProperty("quote", out var q) || q.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            decimal? bid = QuoteSide(q, "bp"), ask = QuoteSide(q, "ap");
+            if (bid is null && ask is null)
+            {
+                return null;
+            }
+
+            var time = q.TryGetProperty("t", out var t) && t.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                ? at
+                : _time.GetUtcNow();
+            return new VenueQuote(bid, ask, time);
+        }
+        catch (JsonException ex)
+        {
+            throw new VenueQueryException($"{what}: the answer is not JSON ({ex.Message})");
+        }
+    }
+
+    private static decimal? QuoteSide(JsonElement quote, string name) =>
+        quote.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) && d > 0 ? d : null;
 
     private async Task<Reply> SendAsync(HttpMethod method, string path, byte[]? body, string what, CancellationToken ct)
     {

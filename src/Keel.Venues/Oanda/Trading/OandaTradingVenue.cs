@@ -104,7 +104,7 @@ public sealed class OandaTradingStats
 /// exits close the trade they open), a stop-limit exit, a trailing stop from <see cref="SubmitOrder"/> (use
 /// <see cref="OandaOrderExtras"/>). Those lists are rejected before anything is sent.</para>
 /// </remarks>
-public sealed partial class OandaTradingVenue : IVenuePort
+public sealed partial class OandaTradingVenue : IVenuePort, ILatestQuotes
 {
     private readonly OandaTradingOptions _options;
     private readonly HttpClient _rest;
@@ -517,6 +517,74 @@ public sealed partial class OandaTradingVenue : IVenuePort
         id => trades.FirstOrDefault(t => t.Id == id) is { } t ? (t.Instrument.Symbol, t.Units) : null;
 
     private static string ClientSpec(ClientOrderId id) => "@" + Uri.EscapeDataString(id.Value);
+
+    /// <summary>
+    /// The latest price (<c>GET /v3/accounts/{id}/pricing?instruments=…</c>): the best bid and ask; null when OANDA
+    /// lists no price for the instrument.
+    /// </summary>
+    public async Task<VenueQuote?> LatestQuoteAsync(string symbol, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        string what = $"oanda: latest price of {symbol}";
+        using var response = await _retry.SendAsync(_rest, () => Request(HttpMethod.Get, "/pricing?instruments=" + Uri.EscapeDataString(symbol), null), what, ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new VenueQueryException($"{what}: HTTP {(int)response.StatusCode}");
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (!doc.RootElement.TryGetProperty("prices", out var prices) || prices.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            foreach (var p in prices.EnumerateArray())
+            {
+                if (p.TryGetProperty("instrument", out var i) && i.GetString() != symbol)
+                {
+                    continue;
+                }
+
+                decimal? bid = BestPrice(p, "bids"), ask = BestPrice(p, "asks");
+                if (bid is null && ask is null)
+                {
+                    return null;
+                }
+
+                var time = p.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                    ? at
+                    : _time.GetUtcNow();
+                return new VenueQuote(bid, ask, time);
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            throw new VenueQueryException($"{what}: the answer is not JSON ({ex.Message})");
+        }
+    }
+
+    private static decimal? BestPrice(JsonElement price, string side)
+    {
+        if (!price.TryGetProperty(side, out var levels) || levels.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        foreach (var level in levels.EnumerateArray())
+        {
+            if (level.TryGetProperty("price", out var v) && decimal.TryParse(v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0)
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
 
     // ---- the wire -------------------------------------------------------------------------------------------------
 

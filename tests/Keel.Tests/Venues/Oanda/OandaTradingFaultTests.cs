@@ -268,6 +268,17 @@ public class OandaWireTests
     }
 
     [Fact]
+    public async Task LatestQuote_IsTheBestBidAndAsk_OrNoneWhenOandaListsNoPrice()
+    {
+        using var handler = new CannedHandler(HttpStatusCode.OK, """{"prices":[{"instrument":"EUR_USD","time":"2024-01-02T14:30:00Z","bids":[{"price":"1.10010","liquidity":1000000}],"asks":[]}],"time":"2024-01-02T14:30:01Z"}""");
+        await using var venue = new OandaTradingVenue(new OandaTradingOptions { Token = "t", Account = "101-001-1-001", RestUrl = new Uri("http://oanda.test") }, handler);
+        var quote = await venue.LatestQuoteAsync("EUR_USD");
+        Assert.NotNull(quote);
+        Assert.Equal((1.10010m, (decimal?)null), (quote.Bid, quote.Ask));
+        Assert.Null(await venue.LatestQuoteAsync("USD_JPY"));
+    }
+
+    [Fact]
     public async Task UnknownOrderState_InAQuery_IsATypedError_WithTheRequestId()
     {
         using var handler = new CannedHandler(HttpStatusCode.OK, """{"orders":[{"id":"5","type":"LIMIT","instrument":"EUR_USD","units":"1","price":"1.1","state":"HALF_DONE","createTime":"2024-01-02T14:30:00Z"}]}""");
