@@ -222,7 +222,7 @@ internal static class PipelineCommand
     {
         var decisions = new Option<string>("--decisions") { Description = "decisions CSV (as keel decisions import, plus an optional date column: the day each is made)", HelpName = "FILE", Required = true };
         var data = new Option<string>("--data") { Description = "bar files, comma-separated; FILE (symbol = the file name up to the first '-', '_' or '.') or SYMBOL=FILE", HelpName = "FILE[,FILE…]", Required = true };
-        var outDir = new Option<string>("--out") { Description = "folder for trade_journal.csv, order_executions.csv, positions.csv, metrics.json and pipeline.db", HelpName = "DIR", Required = true };
+        var outDir = new Option<string>("--out") { Description = "folder for trade_journal.csv, order_executions.csv, positions.csv, metrics.json, report.html and pipeline.db", HelpName = "DIR", Required = true };
         var cash = new Option<string>("--cash") { Description = "the simulated account's cash [default: 100000]", HelpName = "AMOUNT" };
         var command = new Command("backtest", "Run the pipeline's three stages on their NYSE schedule over historical bars, against the simulated exchange: what a source of decisions would have done.") { decisions, data, outDir, cash };
         command.SetAction((parse, ct) => Task.Run(() => logging.Guard(

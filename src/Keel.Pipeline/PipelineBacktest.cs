@@ -27,7 +27,7 @@ public sealed record PipelineBacktestResult(int Decisions, int Trades, int Close
 /// day's. A bar is known once it has ended (its time plus the file's bar spacing): at each firing the exchange matches
 /// working orders along every bar that ended by then, and the position monitor prices from the last close (bid = ask =
 /// close). Writes trade_journal.csv, order_executions.csv, positions.csv (every valuation) with the seed's column
-/// names, metrics.json, and pipeline.db (the store the stages used; <c>keel decisions show ID --db DIR/pipeline.db</c>).
+/// names, metrics.json, report.html (<see cref="PipelineReport"/>), and pipeline.db (the store the stages used; <c>keel decisions show ID --db DIR/pipeline.db</c>).
 /// </summary>
 public static class PipelineBacktest
 {
@@ -124,6 +124,7 @@ public static class PipelineBacktest
             valuations.Count,
             dbPath);
         WriteMetrics(Path.Combine(spec.OutDir, "metrics.json"), spec, result, trades, first, last);
+        PipelineReport.Write(Path.Combine(spec.OutDir, "report.html"), spec, result, first, last, trades, allOrders, valuations);
         return result;
     }
 

@@ -49,6 +49,14 @@ public sealed class PipelineBacktestCliTests : IDisposable
         Assert.Contains("\"realized_pnl\": \"-53.50\"", metrics, StringComparison.Ordinal);
         Assert.Contains("\"STOPPED_OUT\": 1", metrics, StringComparison.Ordinal);
 
+        // The report: the trade with its exit, every order, and the P&L curve ending at the realized −53.50.
+        var report = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.Contains("STOPPED_OUT", report, StringComparison.Ordinal);
+        Assert.Contains("kp-t1-tp", report, StringComparison.Ordinal);
+        Assert.Contains("<polyline", report, StringComparison.Ordinal);
+        Assert.Contains("■ total -53.50", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", report, StringComparison.OrdinalIgnoreCase);
+
         // The store the stages used: the journal row kept, the position row gone.
         var show = CliRunner.Run(_dir.Path, null, "decisions", "show", "1", "--db", Path.Combine(outDir, "pipeline.db"));
         Assert.True(show.ExitCode == 0, show.ToString());
