@@ -19,6 +19,9 @@ public partial class ServerMetricsTests
     [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*=""([^""\\]|\\.)*"",?)*\})? -?[0-9.eE+\-]+$|^-?NaN$")]
     private static partial Regex SampleLine();
 
+    [GeneratedRegex(@"[{,]([a-zA-Z_][a-zA-Z0-9_]*)=""")]
+    private static partial Regex LabelName();
+
     private static async Task<(int Status, string Text, string? Type)> ScrapeAsync(ServerHarness h, string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
@@ -50,6 +53,8 @@ public partial class ServerMetricsTests
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')))
         {
             Assert.Matches(SampleLine(), line);
+            var names = LabelName().Matches(line).Select(m => m.Groups[1].Value).ToList();
+            Assert.True(names.Count == names.Distinct(StringComparer.Ordinal).Count(), $"a label name repeats (Prometheus refuses the scrape): {line}");
         }
 
         Assert.Equal(1, Value(text, "keel_runs{status=\"completed\"}"));
