@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Keel.Storage;
@@ -85,6 +86,7 @@ public sealed class KeelServer : IAsyncDisposable
             });
             app.UseStatusCodePages();
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+            app.Use((context, next) => TimedAsync(context, next, stats));
 
             app.MapGet("/health", (CancellationToken ct) => Health.CheckAsync(runs, ct)).WithName("Health").WithSummary("The store, and each running run's venue and feed (no token needed): 200 ok or degraded (a feed not subscribed, a circuit breaker open, trading halted), 503 when the store is down.").Produces<HealthView>().Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
             var api = app.MapGroup("/api");
@@ -113,6 +115,31 @@ public sealed class KeelServer : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
             stopping.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Times a request of the <c>/api</c> or <c>/webhooks</c> group into its histogram (a WebSocket stream lives for as
+    /// long as its client and is left out); anything else passes straight through.
+    /// </summary>
+    private static Task TimedAsync(HttpContext context, RequestDelegate next, ServerStats stats)
+    {
+        var path = context.Request.Path;
+        var histogram = path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) ? (context.WebSockets.IsWebSocketRequest ? null : stats.ApiRequests)
+            : path.StartsWithSegments("/webhooks", StringComparison.OrdinalIgnoreCase) ? stats.WebhookRequests : null;
+        return histogram is null ? next(context) : TimeAsync(context, next, histogram);
+
+        static async Task TimeAsync(HttpContext context, RequestDelegate next, LatencyHistogram histogram)
+        {
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                histogram.ObserveSince(start);
+            }
         }
     }
 

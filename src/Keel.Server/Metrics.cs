@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Keel.Engine.Persistence;
+using Keel.Engine.Ports;
 using Keel.Engine.Risk;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,9 +11,26 @@ namespace Keel.Server;
 
 /// <summary>
 /// <c>/metrics</c> in the Prometheus text format (0.0.4), written by hand: a few dozen series need no library, and this
-/// stays trimmable and AOT-safe. Runs by status; per running run its orders, fills, progress, journal lag (events the
-/// kernel has made that the store does not hold yet), risk mode and circuit breaker; WebSocket clients; TradingView
-/// alerts by outcome. Read scope.
+/// stays trimmable and AOT-safe. Read scope. The series:
+/// <list type="bullet">
+/// <item><c>keel_runs{status}</c>, <c>keel_server_runs_active</c>: recorded runs by status; runs this server is running.</item>
+/// <item>Per running run, labelled <c>run</c>, <c>strategy</c>, <c>mode</c> (backtest, paper, live) and <c>venue</c>:
+/// <c>keel_run_orders_total</c>, <c>keel_run_fills_total</c>, <c>keel_run_progress_percent</c>,
+/// <c>keel_run_journal_lag_events</c> (events the kernel has made that the store does not hold yet),
+/// <c>keel_run_risk_mode{state}</c> (1 for the mode it is in), <c>keel_run_circuit_breaker_open</c>,
+/// <c>keel_run_errors_total</c>.</item>
+/// <item>Feed and venue health, as <c>/health</c> reports it (<see cref="Health.Describe"/>): <c>keel_run_feed_up</c>
+/// (1 when a live feed is subscribed or the data is historical), <c>keel_run_feed_state{state}</c>; for a live feed also
+/// <c>keel_run_feed_messages_total</c>, <c>keel_run_feed_reconnects_total</c>,
+/// <c>keel_run_feed_last_message_timestamp_seconds</c>; <c>keel_run_venue_up</c> (1 when the venue takes new orders:
+/// risk gate active, circuit breaker closed), <c>keel_run_venue_state{state}</c>.</item>
+/// <item><c>keel_websocket_clients</c>, <c>keel_websocket_clients_dropped_total</c>;
+/// <c>keel_tradingview_alerts_total{outcome}</c>.</item>
+/// <item>Latency histograms (fixed buckets, 100 µs to 10 s; <c>_bucket{le}</c>, <c>_sum</c>, <c>_count</c>):
+/// <c>keel_http_request_duration_seconds{group}</c> (group <c>api</c>, WebSocket streams excluded, or
+/// <c>webhooks</c>), <c>keel_tradingview_accept_duration_seconds{hook="all"}</c> (an alert's arrival at its handler
+/// to its 202).</item>
+/// </list>
 /// </summary>
 internal static class Metrics
 {
@@ -35,14 +53,17 @@ internal static class Metrics
             Header(text, "keel_server_runs_active", "gauge", "Runs this server is running.");
             Line(text, "keel_server_runs_active", running.Count);
 
-            var rows = new List<(ActiveRun Run, Keel.Storage.RunCounts Counts, long Stored, RiskMode Mode, bool Breaker, long Errors)>();
+            var rows = new List<(ActiveRun Run, Keel.Storage.RunCounts Counts, long Stored, RiskMode Mode, bool Breaker, long Errors, RunHealthView Health, FeedHealthSnapshot? Feed)>();
             foreach (var run in running)
             {
                 var record = store.FindRun(run.Id);
                 try
                 {
                     var (mode, open, errors) = await run.Handle.QueryAsync(k => (k.RiskState.Mode, k.CircuitBreaker.IsOpen, k.ErrorCount), ct).ConfigureAwait(false);
-                    rows.Add((run, store.Counts(run.Id), record?.LastSequence ?? 0, mode == 0 ? RiskMode.Active : mode, open, errors));
+                    var riskMode = mode == 0 ? RiskMode.Active : mode;
+                    var feed = run.Handle.FeedHealth;
+                    rows.Add((run, store.Counts(run.Id), record?.LastSequence ?? 0, riskMode, open, errors,
+                        Health.Describe(run.Id, run.Handle.Spec, run.Handle.Status, feed, riskMode, open), feed));
                 }
                 catch (InvalidOperationException)
                 {
@@ -79,7 +100,7 @@ internal static class Metrics
             {
                 foreach (var mode in Enum.GetValues<RiskMode>())
                 {
-                    Line(text, "keel_run_risk_mode", mode == r.Mode ? 1 : 0, [.. Labels(r.Run), ("mode", mode.ToString().ToLowerInvariant())]);
+                    Line(text, "keel_run_risk_mode", mode == r.Mode ? 1 : 0, [.. Labels(r.Run), ("state", mode.ToString().ToLowerInvariant())]);
                 }
             }
 
@@ -94,6 +115,8 @@ internal static class Metrics
             {
                 Line(text, "keel_run_errors_total", r.Errors, Labels(r.Run));
             }
+
+            WriteHealth(text, [.. rows.Select(r => (Labels(r.Run), r.Health, r.Feed))]);
         }
 
         Header(text, "keel_websocket_clients", "gauge", "WebSocket clients connected.");
@@ -104,10 +127,82 @@ internal static class Metrics
         Line(text, "keel_tradingview_alerts_total", stats.AlertsAccepted, ("outcome", "accepted"));
         Line(text, "keel_tradingview_alerts_total", stats.AlertsDuplicate, ("outcome", "duplicate"));
         Line(text, "keel_tradingview_alerts_total", stats.AlertsRefused, ("outcome", "refused"));
+        Header(text, "keel_http_request_duration_seconds", "histogram", "Time to handle an HTTP request, by route group (api without WebSocket streams; webhooks).");
+        stats.ApiRequests.Write(text, "keel_http_request_duration_seconds", "group", "api");
+        stats.WebhookRequests.Write(text, "keel_http_request_duration_seconds", "group", "webhooks");
+        Header(text, "keel_tradingview_accept_duration_seconds", "histogram", "From a TradingView alert's arrival at its handler to its 202 (accepted and queued).");
+        stats.WebhookAccept.Write(text, "keel_tradingview_accept_duration_seconds", "hook", "all");
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
-    private static (string, string)[] Labels(ActiveRun run) =>
+    /// <summary>Feed states as <c>/health</c> names them, for <c>keel_run_feed_state</c>.</summary>
+    private static readonly string[] FeedStates = ["historical", "starting", "disconnected", "connecting", "authenticating", "subscribed", "reconnecting", "stale", "circuit_open"];
+
+    /// <summary>Venue states as <c>/health</c> names them, for <c>keel_run_venue_state</c>.</summary>
+    private static readonly string[] VenueStates = ["ok", "reducing", "halted", "circuit_open", "unknown"];
+
+    /// <summary>The feed and venue series of the running runs, from what <c>/health</c> reports of each.</summary>
+    internal static void WriteHealth(StringBuilder text, IReadOnlyList<((string, string)[] Labels, RunHealthView Health, FeedHealthSnapshot? Feed)> rows)
+    {
+        Header(text, "keel_run_feed_up", "gauge", "1 when the run's data is flowing: a live feed subscribed, or historical data; 0 otherwise.");
+        foreach (var r in rows)
+        {
+            Line(text, "keel_run_feed_up", r.Health.FeedState is "subscribed" or "historical" ? 1 : 0, r.Labels);
+        }
+
+        Header(text, "keel_run_feed_state", "gauge", "The run's feed state: 1 for the state it is in (historical for a file).");
+        foreach (var r in rows)
+        {
+            foreach (var state in FeedStates)
+            {
+                Line(text, "keel_run_feed_state", state == r.Health.FeedState ? 1 : 0, [.. r.Labels, ("state", state)]);
+            }
+        }
+
+        Header(text, "keel_run_feed_messages_total", "counter", "Messages a run's live feed has received.");
+        foreach (var r in rows)
+        {
+            if (r.Feed is { } f)
+            {
+                Line(text, "keel_run_feed_messages_total", f.Messages, r.Labels);
+            }
+        }
+
+        Header(text, "keel_run_feed_reconnects_total", "counter", "Times a run's live feed has reconnected.");
+        foreach (var r in rows)
+        {
+            if (r.Feed is { } f)
+            {
+                Line(text, "keel_run_feed_reconnects_total", f.Reconnects, r.Labels);
+            }
+        }
+
+        Header(text, "keel_run_feed_last_message_timestamp_seconds", "gauge", "Unix time of the last message a run's live feed received.");
+        foreach (var r in rows)
+        {
+            if (r.Feed is { LastMessageAt: { } at })
+            {
+                Line(text, "keel_run_feed_last_message_timestamp_seconds", at.UnixNanos / 1e9, r.Labels);
+            }
+        }
+
+        Header(text, "keel_run_venue_up", "gauge", "1 when the run's venue takes new orders (risk gate active, circuit breaker closed); 0 otherwise.");
+        foreach (var r in rows)
+        {
+            Line(text, "keel_run_venue_up", r.Health.VenueState == "ok" ? 1 : 0, r.Labels);
+        }
+
+        Header(text, "keel_run_venue_state", "gauge", "The run's venue state: 1 for the state it is in (ok, reducing, halted, circuit_open, unknown).");
+        foreach (var r in rows)
+        {
+            foreach (var state in VenueStates)
+            {
+                Line(text, "keel_run_venue_state", state == r.Health.VenueState ? 1 : 0, [.. r.Labels, ("state", state)]);
+            }
+        }
+    }
+
+    internal static (string, string)[] Labels(ActiveRun run) =>
         [("run", run.Id), ("strategy", run.Handle.Spec.Strategy), ("mode", run.Handle.Spec.Kind), ("venue", run.Handle.Spec.Venue ?? "simulated")];
 
     private static void Header(StringBuilder text, string name, string type, string help) =>

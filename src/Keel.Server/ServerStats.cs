@@ -1,6 +1,9 @@
 namespace Keel.Server;
 
-/// <summary>Counters of the server itself for <c>/metrics</c>: WebSocket clients, and TradingView alerts by outcome.</summary>
+/// <summary>
+/// Counters of the server itself for <c>/metrics</c>: WebSocket clients, TradingView alerts by outcome, and latency
+/// histograms (HTTP requests by route group, TradingView webhook accept).
+/// </summary>
 internal sealed class ServerStats
 {
     private long _clients;
@@ -8,6 +11,15 @@ internal sealed class ServerStats
     private long _alertsAccepted;
     private long _alertsDuplicate;
     private long _alertsRefused;
+
+    /// <summary>Handling time of <c>/api</c> requests (WebSocket streams excluded).</summary>
+    public LatencyHistogram ApiRequests { get; } = new();
+
+    /// <summary>Handling time of <c>/webhooks</c> requests, whatever their answer.</summary>
+    public LatencyHistogram WebhookRequests { get; } = new();
+
+    /// <summary>From a TradingView alert's arrival at its handler to its 202 (accepted and queued).</summary>
+    public LatencyHistogram WebhookAccept { get; } = new();
 
     public long Clients => Interlocked.Read(ref _clients);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -62,6 +63,7 @@ internal sealed class TradingViewWebhooks : IAsyncDisposable
 
     private async Task<IResult> ReceiveAsync(HttpContext context, string name)
     {
+        long received = Stopwatch.GetTimestamp();
         var remote = KeelServer.Remote(context);
         var shownRemote = remote?.ToString() ?? "unknown";
         if (!_hooks.TryGetValue(name, out var hook))
@@ -148,6 +150,7 @@ internal sealed class TradingViewWebhooks : IAsyncDisposable
         }
 
         _stats.AlertAccepted();
+        _stats.WebhookAccept.ObserveSince(received);
         return TypedResults.Json(new WebhookAnswer("accepted", key), ServerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
     }
 
