@@ -218,13 +218,30 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
     public async Task CtrlC_StopsTheRunWithASnapshot_AndResumeFinishesIt()
     {
         using var dir = new TempDir();
-        var db = dir.File("keel.db");
-        var output = dir.File("out");
-        using var child = CliRunner.Spawn(dir.Path, null, [.. BacktestArgs(fixture.Data, output, snapshotEvery: "1000000000"), "--db", db, "--snapshot-seconds", "3600"]);
-        var id = await child.RunId;
-        await Until(() => IsRunning(db, id), child);
-        Assert.Equal(0, Interrupt(child.Process.Id));
-        var stopped = await child.WaitAsync(TimeSpan.FromMinutes(1));
+        string db = string.Empty, output = string.Empty, id = string.Empty;
+        CliRunner.Result stopped;
+        for (int attempt = 1; ; attempt++)
+        {
+            db = dir.File($"keel-{attempt}.db");
+            output = dir.File($"out-{attempt}");
+            using var child = CliRunner.Spawn(dir.Path, null, [.. BacktestArgs(fixture.Data, output, snapshotEvery: "1000000000"), "--db", db, "--snapshot-seconds", "3600"]);
+            id = await child.RunId;
+
+            // The run takes well under a second, so the test freezes the child (SIGSTOP) before it looks at the store:
+            // a run seen running while frozen is still running when the interrupt lands, which SIGCONT then delivers.
+            if (!await FrozenWhileRunning(db, id, child))
+            {
+                Assert.True(attempt < 3, "the run finished before it could be interrupted, three times");
+                log.WriteLine($"attempt {attempt}: the run finished before it was seen running; again");
+                continue;
+            }
+
+            Assert.Equal(0, Interrupt(child.Process.Id));
+            Assert.Equal(0, SendSignal(child.Process.Id, 18));
+            stopped = await child.WaitAsync(TimeSpan.FromMinutes(1));
+            break;
+        }
+
         Assert.True(stopped.ExitCode == 130, stopped.ToString());
         Assert.Contains($"keel resume {id}", stopped.Stderr, StringComparison.Ordinal);
         using (var store = KeelStore.Open(db))
@@ -315,6 +332,36 @@ public sealed class KillResumeTests(KillFixture fixture, ITestOutputHelper log) 
     {
         using var store = KeelStore.Open(db);
         return store.FindRun(id)?.Status == RunStatus.Running;
+    }
+
+    /// <summary>
+    /// Freezes the child (SIGSTOP) and checks that its run is running; if not yet, lets it go on (SIGCONT) and looks
+    /// again. Returns false when the child finished first, true with the child frozen in the middle of its run.
+    /// </summary>
+    private static async Task<bool> FrozenWhileRunning(string db, string id, CliRunner.Child child)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            if (SendSignal(child.Process.Id, 19) != 0)
+            {
+                return false;
+            }
+
+            if (IsRunning(db, id))
+            {
+                return true;
+            }
+
+            Assert.Equal(0, SendSignal(child.Process.Id, 18));
+            await Task.WhenAny(child.Process.WaitForExitAsync(), Task.Delay(5));
+            if (child.Process.HasExited)
+            {
+                return false;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the run to start");
+        }
     }
 
     /// <summary>Waits for a condition on the store while the child runs (fails if the child exits first or a minute passes).</summary>
