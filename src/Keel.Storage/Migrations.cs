@@ -282,6 +282,20 @@ public static class Migrations
                 PRIMARY KEY (stage, fire_time)
             );
             """),
+
+        // The rows already in events, orders, fills and trades are moved into chunks by SqliteStore (in the same
+        // transaction), which then drops those four tables.
+        new(7, "journal chunks: a batch's events, orders, fills and trades stored as one row each", """
+            CREATE TABLE journal_chunks (
+                run_id TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                first_key INTEGER NOT NULL,
+                last_key INTEGER NOT NULL,
+                rows INTEGER NOT NULL,
+                body BLOB NOT NULL,
+                PRIMARY KEY (run_id, kind, first_key)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static IReadOnlyList<Migration> Postgres { get; } =
@@ -791,10 +805,16 @@ public static class Migrations
     ];
 
     /// <summary>
-    /// Every table whose rows belong to one run (keyed by <c>run_id</c>), in both backends; deleting a run deletes from
+    /// Every table whose rows belong to one run (keyed by <c>run_id</c>), in PostgreSQL; deleting a run deletes from
     /// each, then from <c>runs</c>. A migration that adds such a table adds it here (a test checks the schema).
     /// </summary>
     public static IReadOnlyList<string> RunTables { get; } = ["events", "orders", "fills", "positions", "trades", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
+
+    /// <summary>SQLite keeps events, orders, fills and trades in <c>journal_chunks</c> (schema version 7).</summary>
+    public static IReadOnlyList<string> SqliteRunTables { get; } = ["journal_chunks", "positions", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
+
+    /// <summary>The run tables of a backend (<see cref="KeelStore.Backend"/>).</summary>
+    public static IReadOnlyList<string> RunTablesOf(string backend) => backend == "sqlite" ? SqliteRunTables : RunTables;
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations[^1].Version;
 }

@@ -636,7 +636,7 @@ public sealed partial class PostgresStore : KeelStore
 
     public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Run("read orders", c =>
     {
-        using var cmd = new NpgsqlCommand("SELECT client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status FROM orders WHERE run_id = @run ORDER BY number, client_order_id", c);
+        using var cmd = new NpgsqlCommand("SELECT client_order_id, number, instrument, side, type, quantity::text, limit_price::text, stop_price::text, time_in_force, status FROM orders WHERE run_id = @run ORDER BY number, client_order_id", c);
         cmd.Parameters.AddWithValue("run", runId);
         var list = new List<StoredOrder>();
         using var r = cmd.ExecuteReader();

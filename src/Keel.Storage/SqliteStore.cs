@@ -1,7 +1,5 @@
 using System.Globalization;
 using Keel.Domain;
-using Keel.Domain.Orders;
-using Keel.Engine.Analytics;
 using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
@@ -27,6 +25,7 @@ public sealed class SqliteStore : KeelStore
     private Dictionary<string, sqlite3_stmt>? _journalStatements;
     private readonly System.Buffers.ArrayBufferWriter<byte> _payloadBuffer;
     private readonly System.Text.Json.Utf8JsonWriter _payloadWriter;
+    private readonly JournalChunks.Writer _chunkWriter = new();
 
     private SqliteStore(string path, StoreOptions options, SqliteConnection control)
     {
@@ -228,6 +227,11 @@ public sealed class SqliteStore : KeelStore
                     cmd.Transaction = tx;
                     cmd.CommandText = m.Sql;
                     cmd.ExecuteNonQuery();
+                    if (m.Version == 7)
+                    {
+                        MoveRowsIntoChunks(_control, tx);
+                    }
+
                     cmd.CommandText = "INSERT INTO schema_version (version, description, applied_at) VALUES ($v, $d, $t)";
                     cmd.Parameters.AddWithValue("$v", m.Version);
                     cmd.Parameters.AddWithValue("$d", m.Description);
@@ -242,6 +246,103 @@ public sealed class SqliteStore : KeelStore
             }
         }
     }
+
+    /// <summary>
+    /// Schema version 7: the events, orders, fills and trades of every run recorded before it are moved into
+    /// <c>journal_chunks</c> (in key order, <see cref="MovedChunkRows"/> rows a chunk, text and numbers as stored) and
+    /// the four row tables dropped, all in the migration's transaction. An order row held only its latest state, with no
+    /// sequence: it moves with sequence 0, in chunks keyed by its number less 2^62, so any state a resumed run writes
+    /// later sorts after it and wins.
+    /// </summary>
+    private static void MoveRowsIntoChunks(SqliteConnection c, SqliteTransaction tx)
+    {
+        (ChunkKind Kind, string Select)[] kinds =
+        [
+            (ChunkKind.Events, "SELECT run_id, seq, seq, type, time, payload FROM events ORDER BY run_id, seq"),
+            (ChunkKind.Orders, """
+                SELECT run_id, number - 4611686018427387904, 0, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
+                    created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason
+                FROM orders ORDER BY run_id, number, client_order_id
+                """),
+            (ChunkKind.Fills, "SELECT run_id, seq, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time FROM fills ORDER BY run_id, seq, trade_id"),
+            (ChunkKind.Trades, """
+                SELECT run_id, trade_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held
+                FROM trades ORDER BY run_id, trade_id
+                """),
+        ];
+        var w = new JournalChunks.Writer();
+        using var insert = c.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO journal_chunks (run_id, kind, first_key, last_key, rows, body) VALUES ($run, $kind, $first, $last, $rows, $body)";
+        foreach (var (kind, select) in kinds)
+        {
+            using var read = c.CreateCommand();
+            read.Transaction = tx;
+            read.CommandText = select;
+            using var r = read.ExecuteReader();
+            string? run = null;
+            long first = 0, last = 0;
+            int rows = 0;
+            while (true)
+            {
+                bool more = r.Read();
+                string? next = more ? r.GetString(0) : null;
+                if (rows > 0 && (next != run || rows == MovedChunkRows))
+                {
+                    insert.Parameters.Clear();
+                    insert.Parameters.AddWithValue("$run", run);
+                    insert.Parameters.AddWithValue("$kind", (int)kind);
+                    insert.Parameters.AddWithValue("$first", first);
+                    insert.Parameters.AddWithValue("$last", last);
+                    insert.Parameters.AddWithValue("$rows", rows);
+                    insert.Parameters.AddWithValue("$body", w.Written.ToArray());
+                    insert.ExecuteNonQuery();
+                    rows = 0;
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                if (rows == 0)
+                {
+                    w.Start();
+                    run = next;
+                    first = r.GetInt64(1);
+                }
+
+                last = r.GetInt64(1);
+                rows++;
+                for (int i = 2; i < r.FieldCount; i++)
+                {
+                    if (r.IsDBNull(i))
+                    {
+                        w.WriteNull();
+                    }
+                    else if (r.GetFieldType(i) == typeof(long))
+                    {
+                        w.Write(r.GetInt64(i));
+                    }
+                    else if (r.GetFieldType(i) == typeof(double))
+                    {
+                        w.Write(r.GetDouble(i));
+                    }
+                    else
+                    {
+                        w.Write(r.GetString(i));
+                    }
+                }
+            }
+        }
+
+        using var drop = c.CreateCommand();
+        drop.Transaction = tx;
+        drop.CommandText = "DROP TABLE events; DROP TABLE orders; DROP TABLE fills; DROP TABLE trades;";
+        drop.ExecuteNonQuery();
+    }
+
+    private const int MovedChunkRows = 4096;
 
     private int CurrentVersion()
     {
@@ -351,7 +452,7 @@ public sealed class SqliteStore : KeelStore
         {
             using var cmd = c.CreateCommand();
             cmd.Parameters.AddWithValue("$id", runId);
-            foreach (var table in Migrations.RunTables)
+            foreach (var table in Migrations.SqliteRunTables)
             {
                 cmd.CommandText = $"DELETE FROM {table} WHERE run_id = $id";
                 cmd.ExecuteNonQuery();
@@ -417,9 +518,12 @@ public sealed class SqliteStore : KeelStore
             BeginImmediate(db, _options.BusyTimeout, "start a journal transaction");
             try
             {
-                InsertRows(db, s["event"], s["event*"], 5, batch.Events, (st, o, e) => BindEvent(st, o, run, e, payloadBuffer, payloadWriter));
-                InsertRows(db, s["order"], s["order*"], 21, batch.Orders, (st, o, r) => BindOrder(st, o, run, r));
-                InsertRows(db, s["fill"], s["fill*"], 12, batch.Fills, (st, o, f) => BindFill(st, o, run, f));
+                var chunk = s["chunk"];
+                var w = _chunkWriter;
+                WriteChunk(db, chunk, w, run, ChunkKind.Events, batch.Events, e => e.Sequence, e => JournalChunks.WriteEvent(w, e, payloadBuffer, payloadWriter));
+                WriteChunk(db, chunk, w, run, ChunkKind.Orders, batch.Orders, o => o.Sequence, o => JournalChunks.WriteOrder(w, o));
+                WriteChunk(db, chunk, w, run, ChunkKind.Fills, batch.Fills, f => f.Sequence, f => JournalChunks.WriteFill(w, f));
+                WriteChunk(db, chunk, w, run, ChunkKind.Trades, batch.Trades, t => t.Id, t => JournalChunks.WriteTrade(w, t));
                 var st = s["position"];
                 foreach (var p in batch.Positions)
                 {
@@ -434,7 +538,6 @@ public sealed class SqliteStore : KeelStore
                     Step(st, db);
                 }
 
-                InsertRows(db, s["trade"], s["trade*"], 14, batch.Trades, (st, o, t) => BindTrade(st, o, run, t));
                 InsertRows(db, s["input"], s["input*"], 5, batch.Inputs, (st, o, i) => BindInput(st, o, run, i));
 
                 if (batch.Snapshot is SnapshotRecord snap)
@@ -491,6 +594,33 @@ public sealed class SqliteStore : KeelStore
         }
     }
 
+    /// <summary>Writes <paramref name="rows"/> as one chunk (nothing when empty); see <see cref="JournalChunks"/>.</summary>
+    private static void WriteChunk<T>(sqlite3 db, sqlite3_stmt st, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        long first = long.MaxValue, last = long.MinValue;
+        w.Start();
+        foreach (var row in rows)
+        {
+            long k = key(row);
+            first = Math.Min(first, k);
+            last = Math.Max(last, k);
+            write(row);
+        }
+
+        Bind(st, 1, run);
+        raw.sqlite3_bind_int(st, 2, (int)kind);
+        raw.sqlite3_bind_int64(st, 3, first);
+        raw.sqlite3_bind_int64(st, 4, last);
+        raw.sqlite3_bind_int(st, 5, rows.Count);
+        raw.sqlite3_bind_blob(st, 6, w.Written);
+        Step(st, db);
+    }
+
     private const int ManyRows = 32;
 
     /// <summary>The same INSERT with <see cref="ManyRows"/> rows in its VALUES list, parameters numbered on.</summary>
@@ -523,61 +653,6 @@ public sealed class SqliteStore : KeelStore
         }
     }
 
-    private static void BindOrder(sqlite3_stmt st, int o, string run, OrderRecord r)
-    {
-        Bind(st, o + 1, run);
-        Bind(st, o + 2, r.Id.Value);
-        raw.sqlite3_bind_int64(st, o + 3, r.Number);
-        Bind(st, o + 4, r.Instrument.Symbol);
-        Bind(st, o + 5, r.Side.ToText());
-        Bind(st, o + 6, r.Type.ToText());
-        Bind(st, o + 7, r.Quantity);
-        Bind(st, o + 8, r.LimitPrice);
-        Bind(st, o + 9, r.StopPrice);
-        Bind(st, o + 10, r.TimeInForce.ToText());
-        Bind(st, o + 11, r.Status.ToText());
-        raw.sqlite3_bind_int64(st, o + 12, r.CreatedAt.UnixNanos);
-        raw.sqlite3_bind_int64(st, o + 13, r.UpdatedAt.UnixNanos);
-        Bind(st, o + 14, r.FilledQuantity);
-        Bind(st, o + 15, r.AverageFillPrice);
-        Bind(st, o + 16, r.Commission);
-        Bind(st, o + 17, r.Contingency.ToText());
-        Bind(st, o + 18, r.ParentId?.Value);
-        Bind(st, o + 19, r.VenueOrderId?.Value);
-        Bind(st, o + 20, r.Tag);
-        Bind(st, o + 21, r.Reason);
-    }
-
-    private static void BindFill(sqlite3_stmt st, int o, string run, FillRecord f)
-    {
-        var x = f.Fill;
-        Bind(st, o + 1, run);
-        Bind(st, o + 2, x.TradeId.Value);
-        raw.sqlite3_bind_int64(st, o + 3, f.Sequence);
-        Bind(st, o + 4, x.ClientOrderId.Value);
-        Bind(st, o + 5, x.Instrument.Symbol);
-        Bind(st, o + 6, x.Side.ToText());
-        Bind(st, o + 7, x.LastQty);
-        Bind(st, o + 8, x.LastPx);
-        Bind(st, o + 9, x.Commission);
-        Bind(st, o + 10, f.RealizedPnl);
-        Bind(st, o + 11, f.PositionAfter);
-        raw.sqlite3_bind_int64(st, o + 12, x.TsEvent.UnixNanos);
-    }
-
-    private static void BindEvent(sqlite3_stmt st, int o, string run, JournalEvent e, System.Buffers.ArrayBufferWriter<byte> payloadBuffer, System.Text.Json.Utf8JsonWriter payloadWriter)
-    {
-        Bind(st, o + 1, run);
-        raw.sqlite3_bind_int64(st, o + 2, e.Sequence);
-        Bind(st, o + 3, e.Type);
-        raw.sqlite3_bind_int64(st, o + 4, e.Time.UnixNanos);
-        payloadBuffer.ResetWrittenCount();
-        payloadWriter.Reset(payloadBuffer);
-        JournalPayload.Write(payloadWriter, e.Source);
-        payloadWriter.Flush();
-        raw.sqlite3_bind_text(st, o + 5, payloadBuffer.WrittenSpan);
-    }
-
     private static void BindInput(sqlite3_stmt st, int o, string run, InputRecord i)
     {
         Bind(st, o + 1, run);
@@ -592,28 +667,18 @@ public sealed class SqliteStore : KeelStore
         var db = c.Handle!;
         var sql = new Dictionary<string, string>
         {
-            ["event"] = "INSERT INTO events (run_id, seq, type, time, payload) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, seq) DO NOTHING",
-            ["order"] = """
-                INSERT INTO orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
-                    created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-                ON CONFLICT (run_id, client_order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-                    filled_quantity = excluded.filled_quantity, avg_fill_price = excluded.avg_fill_price, commission = excluded.commission,
-                    venue_order_id = excluded.venue_order_id, reason = excluded.reason
-                """,
-            ["fill"] = """
-                INSERT INTO fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (run_id, trade_id) DO NOTHING
+            // A chunk written again (a resumed run replays what it had journaled) replaces the stored one only when it
+            // covers more: where two chunks overlap their records are equal, and readers keep one record per key.
+            ["chunk"] = """
+                INSERT INTO journal_chunks (run_id, kind, first_key, last_key, rows, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                ON CONFLICT (run_id, kind, first_key) DO UPDATE SET last_key = excluded.last_key, rows = excluded.rows, body = excluded.body
+                WHERE excluded.last_key > journal_chunks.last_key OR (excluded.last_key = journal_chunks.last_key AND excluded.rows > journal_chunks.rows)
                 """,
             ["position"] = """
                 INSERT INTO positions (run_id, instrument, quantity, cost_basis, realized_pnl, commissions, last_price, updated_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                 ON CONFLICT (run_id, instrument) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis,
                     realized_pnl = excluded.realized_pnl, commissions = excluded.commissions, last_price = excluded.last_price, updated_at = excluded.updated_at
-                """,
-            ["trade"] = """
-                INSERT INTO trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (run_id, trade_id) DO NOTHING
                 """,
             ["snapshot"] = """
                 INSERT INTO snapshots (run_id, seq, data_events, created_at, payload, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -629,7 +694,7 @@ public sealed class SqliteStore : KeelStore
             ["input"] = "INSERT INTO inputs (run_id, seq, clock, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, seq) DO NOTHING",
             ["progress"] = "UPDATE runs SET status = ?1, progress = ?2, last_sequence = MAX(last_sequence, ?3), updated_at = ?4, error = ?5 WHERE id = ?6",
         };
-        foreach (var name in (string[])["event", "order", "fill", "trade", "input"])
+        foreach (var name in (string[])["input"])
         {
             sql[name + "*"] = ManyRowsSql(sql[name]);
         }
@@ -644,62 +709,31 @@ public sealed class SqliteStore : KeelStore
         return result;
     }
 
-    private static void BindTrade(sqlite3_stmt st, int o, string run, Trade t)
-    {
-        Bind(st, o + 1, run);
-        raw.sqlite3_bind_int64(st, o + 2, t.Id);
-        Bind(st, o + 3, t.Instrument.Symbol);
-        Bind(st, o + 4, t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
-        raw.sqlite3_bind_int64(st, o + 5, t.EntryTime.UnixNanos);
-        Bind(st, o + 6, t.EntryPrice);
-        if (t.ExitTime is Timestamp exit)
-        {
-            raw.sqlite3_bind_int64(st, o + 7, exit.UnixNanos);
-        }
-        else
-        {
-            raw.sqlite3_bind_null(st, o + 7);
-        }
-
-        Bind(st, o + 8, t.ExitPrice);
-        Bind(st, o + 9, t.Quantity);
-        Bind(st, o + 10, t.GrossPnl);
-        Bind(st, o + 11, t.Commission);
-        Bind(st, o + 12, t.NetPnl);
-        raw.sqlite3_bind_double(st, o + 13, t.Return);
-        raw.sqlite3_bind_int64(st, o + 14, t.BarsHeld);
-    }
-
     public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Control("read events", c =>
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT seq, type, time, payload FROM events WHERE run_id = $run AND seq > $since ORDER BY seq LIMIT $limit";
-        cmd.Parameters.AddWithValue("$run", runId);
-        cmd.Parameters.AddWithValue("$since", sinceSequence);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        var list = new List<StoredEvent>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        ReadKeyed(c, runId, ChunkKind.Events, sinceSequence, limit, static (ref JournalChunks.Reader r) =>
         {
-            list.Add(new StoredEvent(r.GetInt64(0), r.GetString(1), Timestamp.FromUnixNanos(r.GetInt64(2)), r.GetString(3)));
-        }
-
-        return list;
-    });
+            var e = JournalChunks.ReadEvent(ref r);
+            return (e.Sequence, e);
+        }));
 
     public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Control("read orders", c =>
     {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status FROM orders WHERE run_id = $run ORDER BY number, client_order_id";
-        cmd.Parameters.AddWithValue("$run", runId);
-        var list = new List<StoredOrder>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        // Every state of every order, the latest (highest sequence) kept; a later chunk wins a tie.
+        var latest = new Dictionary<string, (long Sequence, StoredOrder Order)>(StringComparer.Ordinal);
+        foreach (var (_, body) in Chunks(c, runId, ChunkKind.Orders, long.MinValue))
         {
-            list.Add(new StoredOrder(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8), r.GetString(9)));
+            var r = new JournalChunks.Reader(body, _path);
+            while (!r.End)
+            {
+                var (seq, order) = JournalChunks.ReadOrder(ref r);
+                if (!latest.TryGetValue(order.Id, out var known) || known.Sequence <= seq)
+                {
+                    latest[order.Id] = (seq, order);
+                }
+            }
         }
 
-        return list;
+        return latest.Values.Select(v => v.Order).OrderBy(o => o.Number).ThenBy(o => o.Id, StringComparer.Ordinal).ToList();
     });
 
     public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Control("read inputs", c =>
@@ -747,21 +781,11 @@ public sealed class SqliteStore : KeelStore
     });
 
     public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Control("read fills", c =>
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time FROM fills WHERE run_id = $run AND seq > $after ORDER BY seq, trade_id LIMIT $limit";
-        cmd.Parameters.AddWithValue("$run", runId);
-        cmd.Parameters.AddWithValue("$after", afterSequence);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        var list = new List<StoredFill>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        ReadKeyed(c, runId, ChunkKind.Fills, afterSequence, limit, static (ref JournalChunks.Reader r) =>
         {
-            list.Add(new StoredFill(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), Timestamp.FromUnixNanos(r.GetInt64(10))));
-        }
-
-        return list;
-    });
+            var f = JournalChunks.ReadFill(ref r);
+            return (f.Sequence, f);
+        }));
 
     public override IReadOnlyList<StoredPosition> ReadPositions(string runId) => Control("read positions", c =>
     {
@@ -779,21 +803,107 @@ public sealed class SqliteStore : KeelStore
     });
 
     public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Control("read trades", c =>
+        ReadKeyed(c, runId, ChunkKind.Trades, afterTradeId, limit, static (ref JournalChunks.Reader r) =>
+        {
+            var t = JournalChunks.ReadTrade(ref r);
+            return (t.TradeId, t);
+        }));
+
+    private delegate (long Key, T Row) ChunkRow<T>(ref JournalChunks.Reader r);
+
+    /// <summary>The chunks of one kind of a run whose keys reach past <paramref name="after"/>, in order of their first key.</summary>
+    private static IEnumerable<(long FirstKey, byte[] Body)> Chunks(SqliteConnection c, string runId, ChunkKind kind, long after)
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held FROM trades WHERE run_id = $run AND trade_id > $after ORDER BY trade_id LIMIT $limit";
+        cmd.CommandText = "SELECT first_key, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
         cmd.Parameters.AddWithValue("$run", runId);
-        cmd.Parameters.AddWithValue("$after", afterTradeId);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        var list = new List<StoredTrade>();
+        cmd.Parameters.AddWithValue("$kind", (int)kind);
+        cmd.Parameters.AddWithValue("$after", after);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            list.Add(new StoredTrade(r.GetInt64(0), r.GetString(1), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3)), r.GetString(4), r.IsDBNull(5) ? null : Timestamp.FromUnixNanos(r.GetInt64(5)), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetString(10), r.GetDouble(11), r.GetInt64(12)));
+            yield return (r.GetInt64(0), (byte[])r.GetValue(1));
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows with keys above <paramref name="after"/>, in key order, one per key. Chunks are
+    /// read in order of their first key until the rows in hand are the smallest there are (no later chunk starts below
+    /// the last of them); chunks that overlap, after a resume, hold equal rows where they do.
+    /// </summary>
+    private List<T> ReadKeyed<T>(SqliteConnection c, string runId, ChunkKind kind, long after, int limit, ChunkRow<T> read)
+    {
+        var rows = new List<(long Key, T Row)>();
+        if (limit <= 0)
+        {
+            return [];
         }
 
-        return list;
-    });
+        foreach (var (firstKey, body) in Chunks(c, runId, kind, after))
+        {
+            if (rows.Count >= limit)
+            {
+                Settle(rows, limit);
+                if (firstKey > rows[^1].Key)
+                {
+                    break;
+                }
+            }
+
+            var r = new JournalChunks.Reader(body, _path);
+            while (!r.End)
+            {
+                var row = read(ref r);
+                if (row.Key > after)
+                {
+                    rows.Add(row);
+                }
+            }
+        }
+
+        Settle(rows, limit);
+        return rows.ConvertAll(r => r.Row);
+
+        static void Settle(List<(long Key, T Row)> rows, int limit)
+        {
+            rows.Sort(static (a, b) => a.Key.CompareTo(b.Key));
+            int kept = 0;
+            for (int i = 0; i < rows.Count && kept < limit; i++)
+            {
+                if (kept == 0 || rows[kept - 1].Key != rows[i].Key)
+                {
+                    rows[kept++] = rows[i];
+                }
+            }
+
+            rows.RemoveRange(kept, rows.Count - kept);
+        }
+    }
+
+    /// <summary>Records of one kind, one per key (orders: one per order id).</summary>
+    private long CountChunked(SqliteConnection c, string runId, ChunkKind kind)
+    {
+        var keys = new HashSet<long>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (_, body) in Chunks(c, runId, kind, long.MinValue))
+        {
+            var r = new JournalChunks.Reader(body, _path);
+            while (!r.End)
+            {
+                long key = JournalChunks.ReadKey(ref r, kind, out var orderId);
+                if (orderId is not null)
+                {
+                    ids.Add(orderId);
+                }
+                else
+                {
+                    keys.Add(key);
+                }
+            }
+        }
+
+        return kind == ChunkKind.Orders ? ids.Count : keys.Count;
+    }
 
     public override IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId) => Control("read checkpoints", c =>
     {
@@ -820,7 +930,9 @@ public sealed class SqliteStore : KeelStore
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
+        return new RunCounts(
+            CountChunked(c, runId, ChunkKind.Events), CountChunked(c, runId, ChunkKind.Orders), CountChunked(c, runId, ChunkKind.Fills), CountChunked(c, runId, ChunkKind.Trades),
+            Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
     });
 
     public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null)

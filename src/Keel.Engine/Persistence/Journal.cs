@@ -51,8 +51,14 @@ public sealed record OrderRecord(
     string? Tag,
     string? Reason)
 {
-    public static OrderRecord Of(Order o) => new(o.Id, o.Number, o.Instrument, o.Side, o.Type, o.Quantity, o.LimitPrice, o.StopPrice, o.TimeInForce,
-        o.Status, o.CreatedAt, o.LastEventAt, o.FilledQuantity, o.AverageFillPrice, o.Commission, o.Contingency, o.ParentId, o.VenueOrderId, o.Tag, o.Reason);
+    /// <summary>The sequence of the event that left the order in this state (0 when not known): the latest state wins.</summary>
+    public long Sequence { get; init; }
+
+    public static OrderRecord Of(Order o, long sequence = 0) => new(o.Id, o.Number, o.Instrument, o.Side, o.Type, o.Quantity, o.LimitPrice, o.StopPrice, o.TimeInForce,
+        o.Status, o.CreatedAt, o.LastEventAt, o.FilledQuantity, o.AverageFillPrice, o.Commission, o.Contingency, o.ParentId, o.VenueOrderId, o.Tag, o.Reason)
+    {
+        Sequence = sequence,
+    };
 }
 
 /// <summary>One execution with its effect on the position.</summary>

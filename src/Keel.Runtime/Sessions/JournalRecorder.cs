@@ -54,7 +54,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
         }
 
         _current.Events.Add(new JournalEvent(sequence, JournalEventTypes.Of(evt.Event), evt.Event.TsEvent, evt.Event));
-        _current.SetOrder(OrderRecord.Of(evt.Order));
+        _current.SetOrder(OrderRecord.Of(evt.Order, sequence));
         OrderUpdates++;
         HandIfFull();
     }

@@ -1,3 +1,4 @@
+using Keel.Domain;
 using Keel.Storage;
 using Keel.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -128,6 +129,67 @@ public sealed class SqliteStoreTests : StoreContract
     }
 
     [Fact]
+    public void A_Version6Database_HasItsJournalRows_MovedIntoChunks_ReadBackAsTheyWere()
+    {
+        // A file as Keel wrote it before journal chunks (schema version 6), with rows in the four row tables.
+        using (var c = Raw())
+        {
+            using (var create = c.CreateCommand())
+            {
+                create.CommandText = "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);";
+                create.ExecuteNonQuery();
+            }
+
+            foreach (var m in Migrations.Sqlite.Where(m => m.Version <= 6))
+            {
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = m.Sql + $"; INSERT INTO schema_version (version, description, applied_at) VALUES ({m.Version}, 'old', 0);";
+                cmd.ExecuteNonQuery();
+            }
+
+            using var rows = c.CreateCommand();
+            rows.CommandText = """
+                INSERT INTO events VALUES ('old', 1, 'kernel.state', 0, '{"from":"created","to":"running"}'), ('old', 7, 'order.submitted', 60, '{"order":"O-1"}'),
+                    ('old', 9, 'order.filled', 60, '{"order":"O-1"}'), ('other', 3, 'kernel.state', 0, '{}');
+                INSERT INTO orders VALUES ('old', 'O-2', 2, 'ORCL', 'sell', 'limit', '1', '40.5', NULL, 'gtc', 'accepted', 60, 61, '0', NULL, '0', '', NULL, 'SIM-2', 'exit', NULL),
+                    ('old', 'O-1', 1, 'ORCL', 'buy', 'market', '1', NULL, NULL, 'gtc', 'filled', 60, 60, '1', '39.99', '0.04', '', NULL, 'SIM-1', NULL, NULL);
+                INSERT INTO fills VALUES ('old', 'T-1', 9, 'O-1', 'ORCL', 'buy', '1', '39.99', '0.04', '0', '1', 60);
+                INSERT INTO trades VALUES ('old', 1, 'ORCL', 'long', 60, '39.99', NULL, NULL, '1', '0.5', '0.08', '0.42', 0.0105, 3);
+                """;
+            rows.ExecuteNonQuery();
+        }
+
+        SqliteConnection.ClearAllPools();
+        var store = Open();
+        Assert.Equal(7, store.SchemaVersion);
+        Assert.Equal(0, Count("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('events', 'orders', 'fills', 'trades')"));
+        Assert.Equal(
+            [new StoredEvent(1, "kernel.state", Timestamp.FromUnixNanos(0), "{\"from\":\"created\",\"to\":\"running\"}"), new StoredEvent(7, "order.submitted", Timestamp.FromUnixNanos(60), "{\"order\":\"O-1\"}"), new StoredEvent(9, "order.filled", Timestamp.FromUnixNanos(60), "{\"order\":\"O-1\"}")],
+            store.ReadEvents("old", 0, 10));
+        Assert.Equal([9L], store.ReadEvents("old", 7, 10).Select(e => e.Sequence));
+        Assert.Equal([3L], store.ReadEvents("other", 0, 10).Select(e => e.Sequence));
+        Assert.Equal(
+            [new StoredOrder("O-1", 1, "ORCL", "buy", "market", "1", null, null, "gtc", "filled"), new StoredOrder("O-2", 2, "ORCL", "sell", "limit", "1", "40.5", null, "gtc", "accepted")],
+            store.ReadOrders("old"));
+        Assert.Equal([new StoredFill("T-1", 9, "O-1", "ORCL", "buy", "1", "39.99", "0.04", "0", "1", Timestamp.FromUnixNanos(60))], store.ReadFills("old", 0, 10));
+        Assert.Equal([new StoredTrade(1, "ORCL", "long", Timestamp.FromUnixNanos(60), "39.99", null, null, "1", "0.5", "0.08", "0.42", 0.0105, 3)], store.ReadTrades("old", 0, 10));
+        Assert.Equal(new RunCounts(3, 2, 1, 1, 0, 0, 0), store.Counts("old"));
+
+        // A resumed old run writes its later states as chunks; they win over the moved rows.
+        var batch = new Keel.Engine.Persistence.JournalBatch("old");
+        batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(12, "order.canceled", Timestamp.FromUnixNanos(70), new object()));
+        batch.SetOrder(new Keel.Engine.Persistence.OrderRecord(
+            new ClientOrderId("O-2"), 2, Instrument.Equity("ORCL").Id, Keel.Domain.Orders.OrderSide.Sell, Keel.Domain.Orders.OrderType.Limit, Quantity.From(1), Price.From(40.5m), null,
+            Keel.Domain.Orders.TimeInForce.Gtc, Keel.Domain.Orders.OrderStatus.Canceled, Timestamp.FromUnixNanos(60), Timestamp.FromUnixNanos(70), Quantity.Zero, null, Money.Zero,
+            Keel.Domain.Orders.ContingencyType.None, null, null, "exit", null)
+        { Sequence = 12 });
+        store.Write(batch);
+        Assert.Equal(["filled", "canceled"], store.ReadOrders("old").Select(o => o.Status));
+        Assert.Equal(4, store.Counts("old").Events);
+        Assert.Equal("ok", Scalar("PRAGMA integrity_check"));
+    }
+
+    [Fact]
     public void Deleting_Runs_ShrinksTheFile()
     {
         var store = Open();
@@ -135,7 +197,7 @@ public sealed class SqliteStoreTests : StoreContract
         {
             store.CreateRun(NewRun(id));
             var batch = new Keel.Engine.Persistence.JournalBatch(id);
-            for (int i = 1; i <= 20_000; i++)
+            for (int i = 1; i <= 100_000; i++)
             {
                 batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i, text = "a journal entry long enough to take some room" }));
             }
@@ -153,7 +215,7 @@ public sealed class SqliteStoreTests : StoreContract
         Assert.Equal(full, space.Before);
         Assert.Equal(after, space.After);
         Assert.True(after < full * 0.6, $"{full} bytes before, {after} after deleting half of the journal");
-        Assert.Equal(20_000, store.Counts("big-2").Events);
+        Assert.Equal(100_000, store.Counts("big-2").Events);
         Assert.Equal("ok", Scalar("PRAGMA integrity_check"));
     }
 

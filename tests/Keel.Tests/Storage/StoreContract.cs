@@ -114,7 +114,9 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(result.Metrics.Trades, counts.Trades);
         Assert.True(counts.Snapshots >= 3, $"snapshots: {counts.Snapshots}");
         Assert.Equal(counts.Snapshots + 1, counts.Checkpoints);
-        Assert.Equal(counts.Fills, Count("SELECT COUNT(*) FROM fills WHERE run_id = 'run-a'"));
+        Assert.Equal(counts.Fills, store.ReadFills("run-a", 0, int.MaxValue).Count);
+        Assert.Equal(counts.Trades, store.ReadTrades("run-a", 0, int.MaxValue).Count);
+        Assert.Equal(counts.Orders, store.ReadOrders("run-a").Count);
 
         // Events: all of them, paged, strictly increasing, each a JSON object; order events name the order.
         var events = new List<StoredEvent>();
@@ -367,14 +369,125 @@ public abstract class StoreContract : IDisposable
     }
 
     [ContractFact]
+    public void A_JournalWrittenAgain_InOtherBatches_AsAResumeDoes_ReadsBackOnce_AsWrittenOnce()
+    {
+        // The batches of one recorded run, captured.
+        var capture = new CapturingJournal();
+        Session(capture, "captured", 50, null, new SessionOutputs());
+        var batches = capture.Batches.Where(b => b.Events.Count > 0).ToList();
+        Assert.True(batches.Count >= 6, $"only {batches.Count} batches");
+
+        var store = Open();
+        store.CreateRun(NewRun("once"));
+        store.CreateRun(NewRun("again"));
+        foreach (var b in batches)
+        {
+            store.Write(Copy("once", b));
+        }
+
+        // An attempt that wrote two thirds of the batches one by one and stopped; then a resume from a third that
+        // writes the rest in batches three times as large (its chunks start before, and cover, the earlier ones).
+        int third = batches.Count / 3;
+        foreach (var b in batches.Take(2 * third))
+        {
+            store.Write(Copy("again", b));
+        }
+
+        foreach (var group in batches.Skip(third).Chunk(3))
+        {
+            store.Write(Copy("again", group));
+        }
+
+        Assert.Equal(store.Counts("once"), store.Counts("again"));
+        Assert.Equal(store.ReadOrders("once"), store.ReadOrders("again"));
+        Assert.Equal(store.ReadFills("once", 0, int.MaxValue), store.ReadFills("again", 0, int.MaxValue));
+        Assert.Equal(store.ReadTrades("once", 0, int.MaxValue), store.ReadTrades("again", 0, int.MaxValue));
+        var once = store.ReadEvents("once", 0, int.MaxValue);
+        Assert.Equal(once, Paged(store, "again", 7));
+        Assert.Equal(store.Counts("once").Events, once.Count);
+
+        static JournalBatch Copy(string runId, params JournalBatch[] from)
+        {
+            var batch = new JournalBatch(runId);
+            foreach (var b in from)
+            {
+                batch.Events.AddRange(b.Events);
+                b.Orders.ForEach(batch.SetOrder);
+                batch.Fills.AddRange(b.Fills);
+                batch.Trades.AddRange(b.Trades);
+                b.Positions.ForEach(batch.SetPosition);
+            }
+
+            return batch;
+        }
+
+        static List<StoredEvent> Paged(KeelStore store, string runId, int page)
+        {
+            var all = new List<StoredEvent>();
+            while (store.ReadEvents(runId, all.Count == 0 ? 0 : all[^1].Sequence, page) is { Count: > 0 } next)
+            {
+                Assert.True(next.Count <= page);
+                all.AddRange(next);
+            }
+
+            return all;
+        }
+    }
+
+    [ContractFact]
+    public void An_OrdersLatestState_Wins_EvenWhenAnEarlierAttemptWroteAnOlderOneInABatchThatStartsLater()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-o"));
+        var instrument = Instrument.Equity("ORCL").Id;
+        OrderRecord State(string id, long number, Keel.Domain.Orders.OrderStatus status, long seq) => new(
+            new ClientOrderId(id), number, instrument, Keel.Domain.Orders.OrderSide.Buy, Keel.Domain.Orders.OrderType.Market, Quantity.From(1), null, null,
+            Keel.Domain.Orders.TimeInForce.Gtc, status, T0, T0.AddNanos(seq), Quantity.Zero, null, Money.Zero, Keel.Domain.Orders.ContingencyType.None, null, null, null, null)
+        {
+            Sequence = seq,
+        };
+        JournalBatch Batch(params OrderRecord[] orders)
+        {
+            var batch = new JournalBatch("run-o");
+            foreach (var o in orders)
+            {
+                batch.Events.Add(new JournalEvent(o.Sequence, "order.test", T0.AddNanos(o.Sequence), new object()));
+                batch.SetOrder(o);
+            }
+
+            return batch;
+        }
+
+        // The earlier attempt: O-2 submitted at 5, accepted at 12 (a batch of its own).
+        store.Write(Batch(State("O-2", 2, Keel.Domain.Orders.OrderStatus.Submitted, 5)));
+        store.Write(Batch(State("O-2", 2, Keel.Domain.Orders.OrderStatus.Accepted, 12)));
+
+        // The resume writes one batch from 1: O-1 at 1, O-2 filled at 15.
+        store.Write(Batch(State("O-1", 1, Keel.Domain.Orders.OrderStatus.Submitted, 1), State("O-2", 2, Keel.Domain.Orders.OrderStatus.Submitted, 5), State("O-2", 2, Keel.Domain.Orders.OrderStatus.Accepted, 12), State("O-2", 2, Keel.Domain.Orders.OrderStatus.Filled, 15)));
+
+        Assert.Equal([("O-1", "submitted"), ("O-2", "filled")], store.ReadOrders("run-o").Select(o => (o.Id, o.Status)));
+        Assert.Equal(2, store.Counts("run-o").Orders);
+        Assert.Equal([1L, 5, 12, 15], store.ReadEvents("run-o", 0, 100).Select(e => e.Sequence));
+    }
+
+    private sealed class CapturingJournal : IRunJournal
+    {
+        public List<JournalBatch> Batches { get; } = [];
+
+        public string Describe => "capture";
+
+        public void Write(JournalBatch batch) => Batches.Add(batch);
+    }
+
+    [ContractFact]
     public void The_RunTables_AreEveryTableKeyedByRunId()
     {
         var store = Open();
         string tablesWithRunId = store.Backend == "sqlite"
             ? "SELECT COUNT(*) FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'run_id'"
             : "SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'run_id' AND table_schema = current_schema()";
-        Assert.Equal(Migrations.RunTables.Count, Count(tablesWithRunId));
-        foreach (var table in Migrations.RunTables)
+        Assert.Equal(Migrations.RunTablesOf(store.Backend).Count, Count(tablesWithRunId));
+        foreach (var table in Migrations.RunTablesOf(store.Backend))
         {
             Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'none'"));
         }
@@ -397,14 +510,14 @@ public abstract class StoreContract : IDisposable
         }
 
         var kept = store.Counts("run-y");
-        foreach (var table in Migrations.RunTables)
+        foreach (var table in Migrations.RunTablesOf(store.Backend))
         {
             Assert.True(Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'") > 0, $"the test run has no rows in {table}");
         }
 
         Assert.True(store.DeleteRun("run-x"));
         Assert.Null(store.FindRun("run-x"));
-        foreach (var table in Migrations.RunTables)
+        foreach (var table in Migrations.RunTablesOf(store.Backend))
         {
             Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'"));
         }
@@ -505,7 +618,7 @@ public abstract class StoreContract : IDisposable
         return (result.Metrics, streams.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
     }
 
-    private static SessionResult Session(KeelStore store, string runId, long snapshotEvery, SnapshotRecord? from, SessionOutputs outputs)
+    private static SessionResult Session(IRunJournal store, string runId, long snapshotEvery, SnapshotRecord? from, SessionOutputs outputs)
     {
         var instrument = Instrument.Equity("ORCL");
         var settings = new SessionSettings

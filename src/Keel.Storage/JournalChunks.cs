@@ -1,0 +1,438 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Keel.Domain;
+using Keel.Domain.Orders;
+using Keel.Engine.Analytics;
+using Keel.Engine.Persistence;
+
+namespace Keel.Storage;
+
+/// <summary>Which records a chunk of the SQLite journal holds. Stored values: never renumber.</summary>
+internal enum ChunkKind
+{
+    Events = 1,
+    Orders = 2,
+    Fills = 3,
+    Trades = 4,
+}
+
+/// <summary>
+/// The SQLite journal's chunk format. A batch's events, orders, fills and trades are each stored as one row of
+/// <c>journal_chunks</c> — run, kind, the key range it covers, a row count and a body — instead of one table row per
+/// record: one B-tree insert and a handful of binds per batch instead of one insert and a dozen binds per record.
+/// <para>
+/// A body is a format byte (1) and then the rows, each a fixed number of tagged values (<see cref="Columns"/>): a null
+/// (0), an integer (1, zig-zag varint), a text (2, varint length and UTF-8) or a double (3, 8 bytes little-endian).
+/// Texts are exactly what the row tables held (exact decimals as text), so a chunk decodes to the same records.
+/// </para>
+/// <para>
+/// Keys: events by sequence, fills by sequence, trades by trade id, orders by the sequence of the event that left
+/// the order in that state. A resumed run writes again what it replays; chunks may then overlap, always with equal
+/// content where they do, and readers keep one record per key (for orders, the state with the highest sequence).
+/// </para>
+/// </summary>
+internal static class JournalChunks
+{
+    public const byte Format = 1;
+
+    private const byte Null = 0;
+    private const byte Integer = 1;
+    private const byte Text = 2;
+    private const byte Real = 3;
+
+    /// <summary>Values per row of each kind.</summary>
+    public static int Columns(ChunkKind kind) => kind switch
+    {
+        ChunkKind.Events => 4,
+        ChunkKind.Orders => 21,
+        ChunkKind.Fills => 11,
+        ChunkKind.Trades => 13,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Builds one chunk body in a reused buffer.</summary>
+    public sealed class Writer
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+
+        public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+
+        public void Start()
+        {
+            _buffer.ResetWrittenCount();
+            _buffer.GetSpan(1)[0] = Format;
+            _buffer.Advance(1);
+        }
+
+        public void WriteNull()
+        {
+            _buffer.GetSpan(1)[0] = Null;
+            _buffer.Advance(1);
+        }
+
+        public void Write(long value)
+        {
+            var span = _buffer.GetSpan(11);
+            span[0] = Integer;
+            ulong v = (ulong)((value << 1) ^ (value >> 63));
+            int n = 1;
+            while (v >= 0x80)
+            {
+                span[n++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+
+            span[n++] = (byte)v;
+            _buffer.Advance(n);
+        }
+
+        public void Write(long? value)
+        {
+            if (value is long v)
+            {
+                Write(v);
+            }
+            else
+            {
+                WriteNull();
+            }
+        }
+
+        public void Write(double value)
+        {
+            var span = _buffer.GetSpan(9);
+            span[0] = Real;
+            BinaryPrimitives.WriteDoubleLittleEndian(span[1..], value);
+            _buffer.Advance(9);
+        }
+
+        public void Write(string? value)
+        {
+            if (value is null)
+            {
+                WriteNull();
+                return;
+            }
+
+            int max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            var span = _buffer.GetSpan(1 + 5 + max);
+            int written = Encoding.UTF8.GetBytes(value, span[6..]);
+            Finish(span, written);
+        }
+
+        public void WriteUtf8(ReadOnlySpan<byte> utf8)
+        {
+            var span = _buffer.GetSpan(1 + 5 + utf8.Length);
+            utf8.CopyTo(span[6..]);
+            Finish(span, utf8.Length);
+        }
+
+        public void Write(Price value)
+        {
+            var span = _buffer.GetSpan(1 + 5 + 40);
+            Finish(span, value.FormatUtf8(span.Slice(6, 40)));
+        }
+
+        public void Write(Price? value)
+        {
+            if (value is Price p)
+            {
+                Write(p);
+            }
+            else
+            {
+                WriteNull();
+            }
+        }
+
+        public void Write(Quantity value)
+        {
+            var span = _buffer.GetSpan(1 + 5 + 40);
+            Finish(span, value.FormatUtf8(span.Slice(6, 40)));
+        }
+
+        public void Write(Money value)
+        {
+            var span = _buffer.GetSpan(1 + 5 + 64);
+            Finish(span, value.FormatUtf8(span.Slice(6, 64)));
+        }
+
+        /// <summary>The text was written at offset 6; writes its tag and length before it and closes the gap.</summary>
+        private void Finish(Span<byte> span, int length)
+        {
+            span[0] = Text;
+            int n = 1;
+            uint v = (uint)length;
+            while (v >= 0x80)
+            {
+                span[n++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+
+            span[n++] = (byte)v;
+            if (n < 6)
+            {
+                span.Slice(6, length).CopyTo(span[n..]);
+            }
+
+            _buffer.Advance(n + length);
+        }
+    }
+
+    /// <summary>Reads the tagged values of a chunk body in order.</summary>
+    public ref struct Reader
+    {
+        private readonly ReadOnlySpan<byte> _body;
+        private int _at;
+
+        public Reader(ReadOnlySpan<byte> body, string where)
+        {
+            if (body.Length == 0 || body[0] != Format)
+            {
+                throw new StorageException($"{where}: a journal chunk in an unknown format ({(body.Length == 0 ? "empty" : $"format {body[0]}")}); was it written by a newer Keel?");
+            }
+
+            _body = body;
+            _at = 1;
+        }
+
+        public readonly bool End => _at >= _body.Length;
+
+        public long? ReadInteger()
+        {
+            byte tag = _body[_at++];
+            if (tag == Null)
+            {
+                return null;
+            }
+
+            Expect(tag, Integer);
+            ulong v = 0;
+            int shift = 0;
+            while (true)
+            {
+                byte b = _body[_at++];
+                v |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    break;
+                }
+
+                shift += 7;
+            }
+
+            return (long)(v >> 1) ^ -(long)(v & 1);
+        }
+
+        public long ReadLong() => ReadInteger() ?? throw Corrupt("a null where an integer belongs");
+
+        /// <summary>A double; a null (what SQLite stored for a NaN) reads as NaN.</summary>
+        public double ReadDouble()
+        {
+            if (_body[_at] == Null)
+            {
+                _at++;
+                return double.NaN;
+            }
+
+            Expect(_body[_at++], Real);
+            double d = BinaryPrimitives.ReadDoubleLittleEndian(_body.Slice(_at, 8));
+            _at += 8;
+            return d;
+        }
+
+        public string? ReadText()
+        {
+            var utf8 = ReadUtf8(out bool isNull);
+            return isNull ? null : Encoding.UTF8.GetString(utf8);
+        }
+
+        public string ReadString() => ReadText() ?? throw Corrupt("a null where a text belongs");
+
+        /// <summary>Skips one value of any kind.</summary>
+        public void Skip()
+        {
+            byte tag = _body[_at];
+            switch (tag)
+            {
+                case Null:
+                    _at++;
+                    break;
+                case Integer:
+                    ReadInteger();
+                    break;
+                case Real:
+                    _at += 9;
+                    break;
+                default:
+                    ReadUtf8(out _);
+                    break;
+            }
+        }
+
+        private ReadOnlySpan<byte> ReadUtf8(out bool isNull)
+        {
+            byte tag = _body[_at++];
+            if (tag == Null)
+            {
+                isNull = true;
+                return default;
+            }
+
+            Expect(tag, Text);
+            uint length = 0;
+            int shift = 0;
+            while (true)
+            {
+                byte b = _body[_at++];
+                length |= (uint)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    break;
+                }
+
+                shift += 7;
+            }
+
+            var span = _body.Slice(_at, (int)length);
+            _at += (int)length;
+            isNull = false;
+            return span;
+        }
+
+        private static void Expect(byte tag, byte expected)
+        {
+            if (tag != expected)
+            {
+                throw Corrupt($"value tag {tag} where {expected} belongs");
+            }
+        }
+
+        private static StorageException Corrupt(string what) => new($"a journal chunk is damaged: {what}");
+    }
+
+    public static void WriteEvent(Writer w, JournalEvent e, ArrayBufferWriter<byte> payloadBuffer, System.Text.Json.Utf8JsonWriter payloadWriter)
+    {
+        w.Write(e.Sequence);
+        w.Write(e.Type);
+        w.Write(e.Time.UnixNanos);
+        payloadBuffer.ResetWrittenCount();
+        payloadWriter.Reset(payloadBuffer);
+        JournalPayload.Write(payloadWriter, e.Source);
+        payloadWriter.Flush();
+        w.WriteUtf8(payloadBuffer.WrittenSpan);
+    }
+
+    public static void WriteOrder(Writer w, OrderRecord r)
+    {
+        w.Write(r.Sequence);
+        w.Write(r.Id.Value);
+        w.Write(r.Number);
+        w.Write(r.Instrument.Symbol);
+        w.Write(r.Side.ToText());
+        w.Write(r.Type.ToText());
+        w.Write(r.Quantity);
+        w.Write(r.LimitPrice);
+        w.Write(r.StopPrice);
+        w.Write(r.TimeInForce.ToText());
+        w.Write(r.Status.ToText());
+        w.Write(r.CreatedAt.UnixNanos);
+        w.Write(r.UpdatedAt.UnixNanos);
+        w.Write(r.FilledQuantity);
+        w.Write(r.AverageFillPrice);
+        w.Write(r.Commission);
+        w.Write(r.Contingency.ToText());
+        w.Write(r.ParentId?.Value);
+        w.Write(r.VenueOrderId?.Value);
+        w.Write(r.Tag);
+        w.Write(r.Reason);
+    }
+
+    public static void WriteFill(Writer w, FillRecord f)
+    {
+        var x = f.Fill;
+        w.Write(x.TradeId.Value);
+        w.Write(f.Sequence);
+        w.Write(x.ClientOrderId.Value);
+        w.Write(x.Instrument.Symbol);
+        w.Write(x.Side.ToText());
+        w.Write(x.LastQty);
+        w.Write(x.LastPx);
+        w.Write(x.Commission);
+        w.Write(f.RealizedPnl);
+        w.Write(f.PositionAfter);
+        w.Write(x.TsEvent.UnixNanos);
+    }
+
+    public static void WriteTrade(Writer w, Trade t)
+    {
+        w.Write(t.Id);
+        w.Write(t.Instrument.Symbol);
+        w.Write(t.Direction == Keel.Domain.Portfolio.PositionSide.Long ? "long" : "short");
+        w.Write(t.EntryTime.UnixNanos);
+        w.Write(t.EntryPrice);
+        w.Write(t.ExitTime?.UnixNanos);
+        w.Write(t.ExitPrice);
+        w.Write(t.Quantity);
+        w.Write(t.GrossPnl);
+        w.Write(t.Commission);
+        w.Write(t.NetPnl);
+        w.Write(t.Return);
+        w.Write(t.BarsHeld);
+    }
+
+    public static StoredEvent ReadEvent(ref Reader r) =>
+        new(r.ReadLong(), r.ReadString(), Timestamp.FromUnixNanos(r.ReadLong()), r.ReadString());
+
+    /// <summary>An order row: the sequence of its state, and the columns <see cref="StoredOrder"/> has (the rest skipped).</summary>
+    public static (long Sequence, StoredOrder Order) ReadOrder(ref Reader r)
+    {
+        long seq = r.ReadLong();
+        var order = new StoredOrder(r.ReadString(), r.ReadLong(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadText(), r.ReadText(), r.ReadString(), r.ReadString());
+        for (int i = 11; i < 21; i++)
+        {
+            r.Skip();
+        }
+
+        return (seq, order);
+    }
+
+    public static StoredFill ReadFill(ref Reader r) =>
+        new(r.ReadString(), r.ReadLong(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), Timestamp.FromUnixNanos(r.ReadLong()));
+
+    public static StoredTrade ReadTrade(ref Reader r) =>
+        new(r.ReadLong(), r.ReadString(), r.ReadString(), Timestamp.FromUnixNanos(r.ReadLong()), r.ReadString(), r.ReadInteger() is long exit ? Timestamp.FromUnixNanos(exit) : null, r.ReadText(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadDouble(), r.ReadLong());
+
+    /// <summary>The key of a row (the first value; for fills the second), skipping the rest of it.</summary>
+    public static long ReadKey(ref Reader r, ChunkKind kind, out string? orderId)
+    {
+        orderId = null;
+        long key;
+        int read;
+        switch (kind)
+        {
+            case ChunkKind.Fills:
+                r.Skip();
+                key = r.ReadLong();
+                read = 2;
+                break;
+            case ChunkKind.Orders:
+                key = r.ReadLong();
+                orderId = r.ReadString();
+                read = 2;
+                break;
+            default:
+                key = r.ReadLong();
+                read = 1;
+                break;
+        }
+
+        for (int i = read; i < Columns(kind); i++)
+        {
+            r.Skip();
+        }
+
+        return key;
+    }
+}
