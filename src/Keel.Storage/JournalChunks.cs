@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using Keel.Domain;
 using Keel.Domain.Orders;
@@ -36,6 +37,9 @@ internal static class JournalChunks
 {
     public const byte Format = 1;
 
+    /// <summary>The rows compressed (see <see cref="Writer.Packed"/>).</summary>
+    public const byte Compressed = 2;
+
     private const byte Null = 0;
     private const byte Integer = 1;
     private const byte Text = 2;
@@ -55,8 +59,41 @@ internal static class JournalChunks
     public sealed class Writer
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+        private byte[] _packed = new byte[64 * 1024];
 
+        /// <summary>The rows as written (format 1).</summary>
         public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+
+        /// <summary>
+        /// The body to store: the rows compressed with Brotli at quality 1 (format 2: the format byte, the length of the
+        /// rows as a varint, the compressed rows), or as written (format 1) when that is no larger.
+        /// </summary>
+        public ReadOnlySpan<byte> Packed()
+        {
+            var rows = _buffer.WrittenSpan[1..];
+            int bound = BrotliEncoder.GetMaxCompressedLength(rows.Length) + 6;
+            if (_packed.Length < bound)
+            {
+                _packed = new byte[Math.Max(bound, _packed.Length * 2)];
+            }
+
+            _packed[0] = Compressed;
+            int n = 1;
+            uint v = (uint)rows.Length;
+            while (v >= 0x80)
+            {
+                _packed[n++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+
+            _packed[n++] = (byte)v;
+            if (BrotliEncoder.TryCompress(rows, _packed.AsSpan(n), out int written, quality: 1, window: 22) && n + written < _buffer.WrittenCount)
+            {
+                return _packed.AsSpan(0, n + written);
+            }
+
+            return _buffer.WrittenSpan;
+        }
 
         public void Start()
         {
@@ -184,24 +221,58 @@ internal static class JournalChunks
     public ref struct Reader
     {
         private readonly ReadOnlySpan<byte> _body;
+        private readonly string _where;
         private int _at;
 
         public Reader(ReadOnlySpan<byte> body, string where)
         {
+            if (body.Length > 0 && body[0] == Compressed)
+            {
+                body = Unpack(body, where);
+            }
+
             if (body.Length == 0 || body[0] != Format)
             {
                 throw new StorageException($"{where}: a journal chunk in an unknown format ({(body.Length == 0 ? "empty" : $"format {body[0]}")}); was it written by a newer Keel?");
             }
 
             _body = body;
+            _where = where;
             _at = 1;
+        }
+
+        private static byte[] Unpack(ReadOnlySpan<byte> body, string where)
+        {
+            int at = 1;
+            uint length = 0;
+            int shift = 0;
+            while (at < body.Length && shift < 35)
+            {
+                byte b = body[at++];
+                length |= (uint)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    break;
+                }
+
+                shift += 7;
+            }
+
+            var rows = new byte[length + 1];
+            rows[0] = Format;
+            if (length > int.MaxValue - 1 || !BrotliDecoder.TryDecompress(body[at..], rows.AsSpan(1), out int written) || written != length)
+            {
+                throw new StorageException($"{where}: a journal chunk is damaged: its compressed rows do not decode to their recorded length");
+            }
+
+            return rows;
         }
 
         public readonly bool End => _at >= _body.Length;
 
         public long? ReadInteger()
         {
-            byte tag = _body[_at++];
+            byte tag = Next();
             if (tag == Null)
             {
                 return null;
@@ -212,7 +283,7 @@ internal static class JournalChunks
             int shift = 0;
             while (true)
             {
-                byte b = _body[_at++];
+                byte b = Next();
                 v |= (ulong)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {
@@ -230,16 +301,14 @@ internal static class JournalChunks
         /// <summary>A double; a null (what SQLite stored for a NaN) reads as NaN.</summary>
         public double ReadDouble()
         {
-            if (_body[_at] == Null)
+            if (_at < _body.Length && _body[_at] == Null)
             {
                 _at++;
                 return double.NaN;
             }
 
-            Expect(_body[_at++], Real);
-            double d = BinaryPrimitives.ReadDoubleLittleEndian(_body.Slice(_at, 8));
-            _at += 8;
-            return d;
+            Expect(Next(), Real);
+            return BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
         }
 
         public string? ReadText()
@@ -253,7 +322,7 @@ internal static class JournalChunks
         /// <summary>Skips one value of any kind.</summary>
         public void Skip()
         {
-            byte tag = _body[_at];
+            byte tag = _at < _body.Length ? _body[_at] : throw Corrupt("it ends in the middle of a row");
             switch (tag)
             {
                 case Null:
@@ -263,7 +332,8 @@ internal static class JournalChunks
                     ReadInteger();
                     break;
                 case Real:
-                    _at += 9;
+                    _at++;
+                    Take(8);
                     break;
                 default:
                     ReadUtf8(out _);
@@ -273,7 +343,7 @@ internal static class JournalChunks
 
         private ReadOnlySpan<byte> ReadUtf8(out bool isNull)
         {
-            byte tag = _body[_at++];
+            byte tag = Next();
             if (tag == Null)
             {
                 isNull = true;
@@ -285,7 +355,7 @@ internal static class JournalChunks
             int shift = 0;
             while (true)
             {
-                byte b = _body[_at++];
+                byte b = Next();
                 length |= (uint)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {
@@ -295,13 +365,25 @@ internal static class JournalChunks
                 shift += 7;
             }
 
+            isNull = false;
+            return Take(length);
+        }
+
+        private byte Next() => _at < _body.Length ? _body[_at++] : throw Corrupt("it ends in the middle of a row");
+
+        private ReadOnlySpan<byte> Take(uint length)
+        {
+            if (length > (uint)(_body.Length - _at))
+            {
+                throw Corrupt("it ends in the middle of a value");
+            }
+
             var span = _body.Slice(_at, (int)length);
             _at += (int)length;
-            isNull = false;
             return span;
         }
 
-        private static void Expect(byte tag, byte expected)
+        private readonly void Expect(byte tag, byte expected)
         {
             if (tag != expected)
             {
@@ -309,7 +391,7 @@ internal static class JournalChunks
             }
         }
 
-        private static StorageException Corrupt(string what) => new($"a journal chunk is damaged: {what}");
+        private readonly StorageException Corrupt(string what) => new($"{_where}: a journal chunk is damaged: {what}");
     }
 
     public static void WriteEvent(Writer w, JournalEvent e, ArrayBufferWriter<byte> payloadBuffer, System.Text.Json.Utf8JsonWriter payloadWriter)

@@ -617,7 +617,7 @@ public sealed class SqliteStore : KeelStore
         raw.sqlite3_bind_int64(st, 3, first);
         raw.sqlite3_bind_int64(st, 4, last);
         raw.sqlite3_bind_int(st, 5, rows.Count);
-        raw.sqlite3_bind_blob(st, 6, w.Written);
+        raw.sqlite3_bind_blob(st, 6, w.Packed());
         Step(st, db);
     }
 

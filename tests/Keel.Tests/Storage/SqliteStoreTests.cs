@@ -199,7 +199,9 @@ public sealed class SqliteStoreTests : StoreContract
             var batch = new Keel.Engine.Persistence.JournalBatch(id);
             for (int i = 1; i <= 100_000; i++)
             {
-                batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i, text = "a journal entry long enough to take some room" }));
+                // A message that does not compress away (the journal's chunks are compressed).
+                var message = string.Concat(Enumerable.Range(0, 4).Select(k => ((uint)((i * 4 + k) * 2654435761u)).ToString("x8", System.Globalization.CultureInfo.InvariantCulture)));
+                batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(i, "test.event", T0.AddNanos(i), new Keel.Engine.Kernel.KernelNotice(Keel.Engine.Kernel.NoticeLevel.Info, "test", message, T0)));
             }
 
             store.Write(batch);
