@@ -78,15 +78,7 @@ internal static class JournalChunks
             }
 
             _packed[0] = Compressed;
-            int n = 1;
-            uint v = (uint)rows.Length;
-            while (v >= 0x80)
-            {
-                _packed[n++] = (byte)(v | 0x80);
-                v >>= 7;
-            }
-
-            _packed[n++] = (byte)v;
+            int n = 1 + Varint(_packed.AsSpan(1), (ulong)rows.Length);
             if (BrotliEncoder.TryCompress(rows, _packed.AsSpan(n), out int written, quality: 1, window: 22) && n + written < _buffer.WrittenCount)
             {
                 return _packed.AsSpan(0, n + written);
@@ -112,16 +104,7 @@ internal static class JournalChunks
         {
             var span = _buffer.GetSpan(11);
             span[0] = Integer;
-            ulong v = (ulong)((value << 1) ^ (value >> 63));
-            int n = 1;
-            while (v >= 0x80)
-            {
-                span[n++] = (byte)(v | 0x80);
-                v >>= 7;
-            }
-
-            span[n++] = (byte)v;
-            _buffer.Advance(n);
+            _buffer.Advance(1 + Varint(span[1..], (ulong)((value << 1) ^ (value >> 63))));
         }
 
         public void Write(long? value)
@@ -199,15 +182,7 @@ internal static class JournalChunks
         private void Finish(Span<byte> span, int length)
         {
             span[0] = Text;
-            int n = 1;
-            uint v = (uint)length;
-            while (v >= 0x80)
-            {
-                span[n++] = (byte)(v | 0x80);
-                v >>= 7;
-            }
-
-            span[n++] = (byte)v;
+            int n = 1 + Varint(span[1..], (ulong)length);
             if (n < 6)
             {
                 span.Slice(6, length).CopyTo(span[n..]);
@@ -217,12 +192,34 @@ internal static class JournalChunks
         }
     }
 
+    /// <summary>Writes <paramref name="value"/> as a little-endian base-128 varint; returns its length.</summary>
+    private static int Varint(Span<byte> destination, ulong value)
+    {
+        int n = 0;
+        while (value >= 0x80)
+        {
+            destination[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        destination[n++] = (byte)value;
+        return n;
+    }
+
     /// <summary>Reads the tagged values of a chunk body in order.</summary>
     public ref struct Reader
     {
         private readonly ReadOnlySpan<byte> _body;
         private readonly string _where;
         private int _at;
+
+        /// <summary>A reader of the bytes as they are, from <paramref name="at"/> (no format check, nothing unpacked).</summary>
+        private Reader(ReadOnlySpan<byte> body, string where, int at)
+        {
+            _body = body;
+            _where = where;
+            _at = at;
+        }
 
         public Reader(ReadOnlySpan<byte> body, string where)
         {
@@ -243,26 +240,19 @@ internal static class JournalChunks
 
         private static byte[] Unpack(ReadOnlySpan<byte> body, string where)
         {
-            int at = 1;
-            uint length = 0;
-            int shift = 0;
-            while (at < body.Length && shift < 35)
+            // The length is read as the varint after the format byte, by a reader over the body itself.
+            var header = new Reader(body, where, at: 1);
+            ulong length = header.ReadVarint();
+            if (length > int.MaxValue - 1)
             {
-                byte b = body[at++];
-                length |= (uint)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    break;
-                }
-
-                shift += 7;
+                throw header.Corrupt("its rows are longer than 2 GB");
             }
 
             var rows = new byte[length + 1];
             rows[0] = Format;
-            if (length > int.MaxValue - 1 || !BrotliDecoder.TryDecompress(body[at..], rows.AsSpan(1), out int written) || written != length)
+            if (!BrotliDecoder.TryDecompress(body[header._at..], rows.AsSpan(1), out int written) || written != (int)length)
             {
-                throw new StorageException($"{where}: a journal chunk is damaged: its compressed rows do not decode to their recorded length");
+                throw header.Corrupt("its compressed rows do not decode to their recorded length");
             }
 
             return rows;
@@ -279,20 +269,7 @@ internal static class JournalChunks
             }
 
             Expect(tag, Integer);
-            ulong v = 0;
-            int shift = 0;
-            while (true)
-            {
-                byte b = Next();
-                v |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    break;
-                }
-
-                shift += 7;
-            }
-
+            ulong v = ReadVarint();
             return (long)(v >> 1) ^ -(long)(v & 1);
         }
 
@@ -351,29 +328,35 @@ internal static class JournalChunks
             }
 
             Expect(tag, Text);
-            uint length = 0;
-            int shift = 0;
-            while (true)
-            {
-                byte b = Next();
-                length |= (uint)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    break;
-                }
-
-                shift += 7;
-            }
-
+            ulong length = ReadVarint();
             isNull = false;
             return Take(length);
         }
 
+        private ulong ReadVarint()
+        {
+            ulong v = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte b = Next();
+                if (shift > 63)
+                {
+                    throw Corrupt("a number longer than 64 bits");
+                }
+
+                v |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return v;
+                }
+            }
+        }
+
         private byte Next() => _at < _body.Length ? _body[_at++] : throw Corrupt("it ends in the middle of a row");
 
-        private ReadOnlySpan<byte> Take(uint length)
+        private ReadOnlySpan<byte> Take(ulong length)
         {
-            if (length > (uint)(_body.Length - _at))
+            if (length > (ulong)(_body.Length - _at))
             {
                 throw Corrupt("it ends in the middle of a value");
             }
