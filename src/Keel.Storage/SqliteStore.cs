@@ -883,6 +883,31 @@ public sealed class SqliteStore : KeelStore
     /// <summary>Records of one kind, one per key (orders: one per order id).</summary>
     private long CountChunked(SqliteConnection c, string runId, ChunkKind kind)
     {
+        // Events, fills and trades: when no two chunks overlap (no resume rewrote any), the row counts add up.
+        if (kind != ChunkKind.Orders)
+        {
+            using var ranges = c.CreateCommand();
+            ranges.CommandText = "SELECT first_key, last_key, rows FROM journal_chunks WHERE run_id = $run AND kind = $kind ORDER BY first_key";
+            ranges.Parameters.AddWithValue("$run", runId);
+            ranges.Parameters.AddWithValue("$kind", (int)kind);
+            long total = 0, reached = long.MinValue;
+            bool overlap = false;
+            using (var r = ranges.ExecuteReader())
+            {
+                while (r.Read() && !overlap)
+                {
+                    overlap = r.GetInt64(0) <= reached;
+                    reached = Math.Max(reached, r.GetInt64(1));
+                    total += r.GetInt64(2);
+                }
+            }
+
+            if (!overlap)
+            {
+                return total;
+            }
+        }
+
         var keys = new HashSet<long>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (_, body) in Chunks(c, runId, kind, long.MinValue))
