@@ -839,8 +839,15 @@ public sealed class SqliteStore : KeelStore
             return [];
         }
 
-        foreach (var (firstKey, body) in Chunks(c, runId, kind, after))
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT first_key, last_key, rows, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
+        cmd.Parameters.AddWithValue("$run", runId);
+        cmd.Parameters.AddWithValue("$kind", (int)kind);
+        cmd.Parameters.AddWithValue("$after", after);
+        using var chunks = cmd.ExecuteReader();
+        while (chunks.Read())
         {
+            long firstKey = chunks.GetInt64(0);
             if (rows.Count >= limit)
             {
                 Settle(rows, limit);
@@ -850,10 +857,23 @@ public sealed class SqliteStore : KeelStore
                 }
             }
 
-            var r = new JournalChunks.Reader(body, _path);
-            while (!r.End)
+            // A chunk is decoded once and kept among the last few read: a client paging through a run's events reads
+            // each chunk several times. A chunk written again over this one has another range or count, so another id.
+            var id = new ChunkId(runId, kind, firstKey, chunks.GetInt64(1), chunks.GetInt64(2));
+            if (Decoded(id) is not List<(long Key, T Row)> decoded)
             {
-                var row = read(ref r);
+                decoded = [];
+                var r = new JournalChunks.Reader((byte[])chunks.GetValue(3), _path);
+                while (!r.End)
+                {
+                    decoded.Add(read(ref r));
+                }
+
+                Remember(id, decoded);
+            }
+
+            foreach (var row in decoded)
+            {
                 if (row.Key > after)
                 {
                     rows.Add(row);
@@ -878,6 +898,31 @@ public sealed class SqliteStore : KeelStore
 
             rows.RemoveRange(kept, rows.Count - kept);
         }
+    }
+
+    private readonly record struct ChunkId(string RunId, ChunkKind Kind, long FirstKey, long LastKey, long Rows);
+
+    // The last chunks decoded by a read (under the control lock, like every read).
+    private readonly (ChunkId Id, object Rows)[] _decoded = new (ChunkId, object)[16];
+    private int _decodedNext;
+
+    private object? Decoded(ChunkId id)
+    {
+        foreach (var (known, rows) in _decoded)
+        {
+            if (rows is not null && known == id)
+            {
+                return rows;
+            }
+        }
+
+        return null;
+    }
+
+    private void Remember(ChunkId id, object rows)
+    {
+        _decoded[_decodedNext] = (id, rows);
+        _decodedNext = (_decodedNext + 1) % _decoded.Length;
     }
 
     /// <summary>Records of one kind, one per key (orders: one per order id).</summary>

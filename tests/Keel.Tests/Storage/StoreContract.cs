@@ -393,6 +393,9 @@ public abstract class StoreContract : IDisposable
             store.Write(Copy("again", b));
         }
 
+        // Read once in between: a store that keeps decoded records must not serve them after they were rewritten.
+        Assert.NotEmpty(Paged(store, "again", 7));
+
         foreach (var group in batches.Skip(third).Chunk(3))
         {
             store.Write(Copy("again", group));
@@ -468,6 +471,36 @@ public abstract class StoreContract : IDisposable
         Assert.Equal([("O-1", "submitted"), ("O-2", "filled")], store.ReadOrders("run-o").Select(o => (o.Id, o.Status)));
         Assert.Equal(2, store.Counts("run-o").Orders);
         Assert.Equal([1L, 5, 12, 15], store.ReadEvents("run-o", 0, 100).Select(e => e.Sequence));
+    }
+
+    [ContractFact]
+    public void Events_WrittenAgain_FromTheSameSequence_WithMore_AreReadBack_EvenAfterAnEarlierRead()
+    {
+        var store = Open();
+        store.CreateRun(NewRun("run-e"));
+        JournalBatch Events(int from, int to)
+        {
+            var batch = new JournalBatch("run-e");
+            for (int seq = from; seq <= to; seq++)
+            {
+                batch.Events.Add(new JournalEvent(seq, "test.event", T0.AddNanos(seq), new object()));
+            }
+
+            return batch;
+        }
+
+        store.Write(Events(1, 3));
+        Assert.Equal([1L, 2, 3], store.ReadEvents("run-e", 0, 100).Select(e => e.Sequence));
+
+        // A resume from the start writes the same events and more, in one batch.
+        store.Write(Events(1, 6));
+        Assert.Equal([1L, 2, 3, 4, 5, 6], store.ReadEvents("run-e", 0, 100).Select(e => e.Sequence));
+        Assert.Equal([5L, 6], store.ReadEvents("run-e", 4, 100).Select(e => e.Sequence));
+        Assert.Equal(6, store.Counts("run-e").Events);
+
+        // Written again with fewer (an attempt that stopped sooner), nothing is lost.
+        store.Write(Events(1, 2));
+        Assert.Equal([1L, 2, 3, 4, 5, 6], store.ReadEvents("run-e", 0, 100).Select(e => e.Sequence));
     }
 
     private sealed class CapturingJournal : IRunJournal
