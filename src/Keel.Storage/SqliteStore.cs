@@ -811,18 +811,28 @@ public sealed class SqliteStore : KeelStore
 
     private delegate (long Key, T Row) ChunkRow<T>(ref JournalChunks.Reader r);
 
-    /// <summary>The chunks of one kind of a run whose keys reach past <paramref name="after"/>, in order of their first key.</summary>
-    private static IEnumerable<(long FirstKey, byte[] Body)> Chunks(SqliteConnection c, string runId, ChunkKind kind, long after)
+    /// <summary>
+    /// The chunks of one kind of a run whose keys reach past <paramref name="after"/>, in order of their first key:
+    /// first_key, last_key, rows, body.
+    /// </summary>
+    private static SqliteCommand ChunkQuery(SqliteConnection c, string runId, ChunkKind kind, long after)
     {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT first_key, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
+        var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT first_key, last_key, rows, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
         cmd.Parameters.AddWithValue("$run", runId);
         cmd.Parameters.AddWithValue("$kind", (int)kind);
         cmd.Parameters.AddWithValue("$after", after);
+        return cmd;
+    }
+
+    /// <summary>The bodies of <see cref="ChunkQuery"/>'s chunks.</summary>
+    private static IEnumerable<(long FirstKey, byte[] Body)> Chunks(SqliteConnection c, string runId, ChunkKind kind, long after)
+    {
+        using var cmd = ChunkQuery(c, runId, kind, after);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            yield return (r.GetInt64(0), (byte[])r.GetValue(1));
+            yield return (r.GetInt64(0), (byte[])r.GetValue(3));
         }
     }
 
@@ -839,11 +849,7 @@ public sealed class SqliteStore : KeelStore
             return [];
         }
 
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT first_key, last_key, rows, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
-        cmd.Parameters.AddWithValue("$run", runId);
-        cmd.Parameters.AddWithValue("$kind", (int)kind);
-        cmd.Parameters.AddWithValue("$after", after);
+        using var cmd = ChunkQuery(c, runId, kind, after);
         using var chunks = cmd.ExecuteReader();
         while (chunks.Read())
         {
