@@ -5,6 +5,11 @@ if (args.Length > 0 && args[0] == "journal")
     return Keel.Benchmarks.JournalThroughput.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "kernel")
+{
+    return Keel.Benchmarks.KernelPasses.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "latency")
 {
     return await Keel.Benchmarks.FeedLatency.Run(args[1..]);

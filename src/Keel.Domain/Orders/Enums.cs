@@ -1,13 +1,13 @@
 namespace Keel.Domain.Orders;
 
 // Stored values: never renumber; 0 is never valid.
-public enum OrderSide
+public enum OrderSide : byte
 {
     Buy = 1,
     Sell = 2,
 }
 
-public enum OrderType
+public enum OrderType : byte
 {
     Market = 1,
     Limit = 2,
@@ -15,7 +15,7 @@ public enum OrderType
     StopLimit = 4,
 }
 
-public enum TimeInForce
+public enum TimeInForce : byte
 {
     /// <summary>Good for the trading day (UTC calendar day in backtests); expires at the first bar of a later day.</summary>
     Day = 1,
@@ -30,7 +30,7 @@ public enum TimeInForce
     Fok = 4,
 }
 
-public enum OrderStatus
+public enum OrderStatus : byte
 {
     /// <summary>Created and journaled by Keel, not yet sent (bracket children wait here for their parent).</summary>
     Pending = 1,
@@ -57,7 +57,7 @@ public enum OrderStatus
 }
 
 /// <summary>How an order is linked to others.</summary>
-public enum ContingencyType
+public enum ContingencyType : byte
 {
     None = 1,
 
@@ -68,7 +68,7 @@ public enum ContingencyType
     Oco = 3,
 }
 
-public enum OrderEventKind
+public enum OrderEventKind : byte
 {
     Submitted = 1,
     Accepted = 2,

@@ -65,8 +65,17 @@ public readonly record struct OrderRequest(
 /// </summary>
 public sealed class Order
 {
-    // Most orders have one fill and no links: both lists are created on first use.
-    private List<OrderFilled>? _fills;
+    // Most orders have one fill, no links, no parent and at most one price: the first fill is a field and the list
+    // is created for a second one only; optional values are stored without Nullable's extra words (a price is
+    // positive, so 0 means none). About 100 bytes less per order than plain fields (issue 12).
+    private readonly string? _parentId;
+    private string? _venueOrderId;
+    private readonly long _limitRaw;
+    private readonly long _stopRaw;
+    private long _submittedAt;
+    private bool _submitted;
+    private OrderFilled? _fill;
+    private List<OrderFilled>? _moreFills;
     private List<ClientOrderId>? _linked;
 
     public Order(
@@ -88,14 +97,14 @@ public sealed class Order
         Side = request.Side;
         Type = request.Type;
         Quantity = request.Quantity;
-        LimitPrice = request.LimitPrice;
-        StopPrice = request.StopPrice;
+        _limitRaw = request.LimitPrice?.Raw ?? 0;
+        _stopRaw = request.StopPrice?.Raw ?? 0;
         TimeInForce = request.TimeInForce;
         Tag = request.Tag;
         CreatedAt = createdAt;
         LastEventAt = createdAt;
         Contingency = contingency;
-        ParentId = parentId;
+        _parentId = parentId?.Value;
         Status = OrderStatus.Pending;
         Number = number;
     }
@@ -113,9 +122,9 @@ public sealed class Order
 
     public Quantity Quantity { get; }
 
-    public Price? LimitPrice { get; }
+    public Price? LimitPrice => _limitRaw == 0 ? null : Price.FromRaw(_limitRaw);
 
-    public Price? StopPrice { get; }
+    public Price? StopPrice => _stopRaw == 0 ? null : Price.FromRaw(_stopRaw);
 
     public TimeInForce TimeInForce { get; }
 
@@ -126,14 +135,18 @@ public sealed class Order
     public ContingencyType Contingency { get; }
 
     /// <summary>For a bracket child: the entry order whose fill releases it.</summary>
-    public ClientOrderId? ParentId { get; }
+    public ClientOrderId? ParentId => _parentId is null ? null : new ClientOrderId(_parentId);
 
     /// <summary>OTO: the children; OCO: the siblings.</summary>
     public IReadOnlyList<ClientOrderId> LinkedIds => (IReadOnlyList<ClientOrderId>?)_linked ?? [];
 
     public OrderStatus Status { get; private set; }
 
-    public VenueOrderId? VenueOrderId { get; private set; }
+    public VenueOrderId? VenueOrderId
+    {
+        get => _venueOrderId is null ? null : new VenueOrderId(_venueOrderId);
+        private set => _venueOrderId = value?.Value;
+    }
 
     public Quantity FilledQuantity { get; private set; }
 
@@ -145,11 +158,19 @@ public sealed class Order
     /// <summary>Why the order was rejected, denied or cancelled, when known.</summary>
     public string? Reason { get; private set; }
 
-    public Timestamp? SubmittedAt { get; private set; }
+    public Timestamp? SubmittedAt
+    {
+        get => _submitted ? Timestamp.FromUnixNanos(_submittedAt) : null;
+        private set
+        {
+            _submitted = value.HasValue;
+            _submittedAt = value?.UnixNanos ?? 0;
+        }
+    }
 
     public Timestamp LastEventAt { get; private set; }
 
-    public IReadOnlyList<OrderFilled> Fills => (IReadOnlyList<OrderFilled>?)_fills ?? [];
+    public IReadOnlyList<OrderFilled> Fills => _moreFills is not null ? [_fill!, .. _moreFills] : _fill is not null ? [_fill] : [];
 
     public Quantity LeavesQuantity => Quantity - FilledQuantity;
 
@@ -160,16 +181,24 @@ public sealed class Order
     /// <summary>True when a fill with this execution id was applied already (a venue that repeats a fill, a replay).</summary>
     public bool HasFill(TradeId tradeId)
     {
-        if (_fills is null || tradeId.Value is not { Length: > 0 })
+        if (_fill is null || tradeId.Value is not { Length: > 0 })
         {
             return false;
         }
 
-        foreach (var f in _fills)
+        if (_fill.TradeId == tradeId)
         {
-            if (f.TradeId == tradeId)
+            return true;
+        }
+
+        if (_moreFills is not null)
+        {
+            foreach (var f in _moreFills)
             {
-                return true;
+                if (f.TradeId == tradeId)
+                {
+                    return true;
+                }
             }
         }
 
@@ -207,7 +236,7 @@ public sealed class Order
             order.FilledQuantity += fill.LastQty;
             order.FilledValue += fill.LastPx * fill.LastQty;
             order.Commission += fill.Commission;
-            (order._fills ??= new List<OrderFilled>(1)).Add(fill);
+            order.AddFill(fill);
         }
 
         order.Status = state.Status;
@@ -289,15 +318,27 @@ public sealed class Order
         var next = OrderStateMachine.Next(Status, OrderEventKind.Filled, completelyFilled: filled == Quantity);
         if (fill.VenueOrderId.Value is { Length: > 0 })
         {
-            VenueOrderId ??= fill.VenueOrderId;
+            _venueOrderId ??= fill.VenueOrderId.Value;
         }
 
         FilledQuantity = filled;
         FilledValue += fill.LastPx * fill.LastQty;
         Commission += fill.Commission;
-        (_fills ??= new List<OrderFilled>(1)).Add(fill);
+        AddFill(fill);
         Status = next;
         LastEventAt = fill.TsEvent;
+    }
+
+    private void AddFill(OrderFilled fill)
+    {
+        if (_fill is null)
+        {
+            _fill = fill;
+        }
+        else
+        {
+            (_moreFills ??= []).Add(fill);
+        }
     }
 
     public override string ToString() =>

@@ -7,8 +7,8 @@ namespace Keel.Domain.Orders;
 /// </summary>
 public static class OrderStateMachine
 {
-    private const OrderStatus FillTarget = (OrderStatus)(-1);
-    private const OrderStatus BackFromCancel = (OrderStatus)(-2);
+    private const OrderStatus FillTarget = (OrderStatus)255;
+    private const OrderStatus BackFromCancel = (OrderStatus)254;
 
     private static readonly Dictionary<(OrderStatus, OrderEventKind), OrderStatus> Table = new()
     {

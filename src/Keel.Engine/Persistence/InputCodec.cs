@@ -212,12 +212,12 @@ public static class InputCodec
 
     private static OrderRequest ReadOrder(PayloadReader r) => new(
         r.Instrument("instrument"),
-        (OrderSide)r.Int32("side"),
-        (OrderType)r.Int32("type"),
+        (OrderSide)r.Code("side"),
+        (OrderType)r.Code("type"),
         Quantity.FromRaw(r.Int64("quantity")),
         r.OptionalInt64("limit") is long limit ? Price.FromRaw(limit) : null,
         r.OptionalInt64("stop") is long stop ? Price.FromRaw(stop) : null,
-        (TimeInForce)r.Int32("time_in_force"),
+        (TimeInForce)r.Code("time_in_force"),
         r.Text("tag"));
 
     // Stored names of order events: never rename.
@@ -304,7 +304,7 @@ public static class InputCodec
                 new VenueOrderId(r.Text("venue_order")!),
                 new TradeId(r.Text("trade")!),
                 r.Instrument("instrument"),
-                (OrderSide)r.Int32("side"),
+                (OrderSide)r.Code("side"),
                 Quantity.FromRaw(r.Int64("quantity")),
                 Price.FromRaw(r.Int64("price")),
                 Money.FromRaw(r.Int128("commission")),
@@ -335,7 +335,7 @@ public static class InputCodec
         (KernelAdjustmentKind)r.Int32("adjustment"),
         r.Text("reason") ?? throw r.Fail("field 'reason' was null; an adjustment says why it was made"),
         r.Instrument("instrument"),
-        (OrderSide)r.Int32("side"),
+        (OrderSide)r.Code("side"),
         Quantity.FromRaw(r.Int64("quantity")),
         Price.FromRaw(r.Int64("price")),
         Money.FromRaw(r.Int128("commission")),
@@ -434,6 +434,16 @@ public static class InputCodec
         {
             var v = Field(name);
             return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int x) ? x : throw Fail($"field '{name}' was {v.GetRawText()}; it must be a whole number (32 bits)");
+        }
+
+        /// <summary>
+        /// An enum's stored number (the order enums are bytes): a number outside 0–255, which a journal of an older
+        /// build may hold for an invalid request, reads as 0, so it stays invalid instead of wrapping onto a valid value.
+        /// </summary>
+        public byte Code(string name)
+        {
+            int x = Int32(name);
+            return x is >= 0 and <= byte.MaxValue ? (byte)x : (byte)0;
         }
 
         public Int128 Int128(string name)

@@ -183,7 +183,16 @@ public sealed class StrategyHost<TState> : IStrategyHost
 
     public void Start(IMarketView market, IIntents intents) => _state = _strategy.OnStart(_state, market, intents);
 
-    public void OnBar(in Bar bar, IMarketView market, IIntents intents) => _state = _strategy.OnBar(_state, in bar, market, intents);
+    public void OnBar(in Bar bar, IMarketView market, IIntents intents)
+    {
+        // Most strategies update their state in place and return it: storing the same reference again would cost a
+        // GC write barrier on every bar.
+        var next = _strategy.OnBar(_state, in bar, market, intents);
+        if (!ReferenceEquals(next, _state))
+        {
+            _state = next;
+        }
+    }
 
     public void OnTick(in Tick tick, IMarketView market, IIntents intents) => _state = _strategy.OnTick(_state, in tick, market, intents);
 

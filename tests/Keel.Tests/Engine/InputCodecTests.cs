@@ -173,7 +173,7 @@ public sealed class InputCodecTests
         OrderRequest.StopLimit(new InstrumentId("AAPL"), OrderSide.Sell, Quantity.Parse("3.5"), Smallest, Nine, TimeInForce.Fok, "bracket:tp"),
 
         // Invalid orders from outside must replay just as invalid: the kernel refuses them the same way again.
-        new OrderRequest(Eur, (OrderSide)0, (OrderType)77, Quantity.FromRaw(-42), Price.Zero, null, (TimeInForce)(-3), null),
+        new OrderRequest(Eur, (OrderSide)0, (OrderType)77, Quantity.FromRaw(-42), Price.Zero, null, (TimeInForce)253, null),
         default,
     ];
 
