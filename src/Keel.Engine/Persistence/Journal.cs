@@ -21,8 +21,9 @@ public enum RunStatus
     Halted = 7,
 }
 
-/// <summary>An event as stored in the journal: sequence, type, time and a JSON payload.</summary>
-public sealed record JournalEvent(long Sequence, string Type, Timestamp Time, object Source)
+/// <summary>An event as stored in the journal: sequence, type, time and a JSON payload (a value: the recorder keeps
+/// them in a list without an object per event).</summary>
+public readonly record struct JournalEvent(long Sequence, string Type, Timestamp Time, object Source)
 {
     /// <summary>The payload as JSON (formatted on the journal's writer thread).</summary>
     public string Payload() => JournalPayload.Format(Source);
@@ -97,6 +98,8 @@ public sealed record RunProgress(RunStatus Status, double Progress, long LastSeq
 public sealed class JournalBatch(string runId)
 {
     private readonly Dictionary<ClientOrderId, int> _orderIndex = [];
+    private readonly Dictionary<ClientOrderId, int> _liveIndex = [];
+    private readonly List<(Order Order, long Sequence)> _live = [];
     private readonly Dictionary<InstrumentId, int> _positionIndex = [];
     private SnapshotRecord? _snapshot;
     private Func<SnapshotRecord>? _encodeSnapshot;
@@ -147,7 +150,7 @@ public sealed class JournalBatch(string runId)
 
     public RunProgress? Progress { get; set; }
 
-    public int Count => Events.Count + Orders.Count + Fills.Count + Positions.Count + Trades.Count + Inputs.Count;
+    public int Count => Events.Count + Orders.Count + _live.Count + Fills.Count + Positions.Count + Trades.Count + Inputs.Count;
 
     public bool IsEmpty => Count == 0 && Checkpoint is null && !HasSnapshot && Progress is null;
 
@@ -172,6 +175,37 @@ public sealed class JournalBatch(string runId)
             _orderIndex[record.Id] = Orders.Count;
             Orders.Add(record);
         }
+    }
+
+    /// <summary>
+    /// Notes that <paramref name="order"/> changed at <paramref name="sequence"/>; its record is taken at
+    /// <see cref="Seal"/>, so an order that changes several times in one batch (submitted, accepted, filled) is copied
+    /// once. Only for the thread that changes the order, which must seal the batch before the order changes again
+    /// after it is handed over.
+    /// </summary>
+    public void SetOrder(Order order, long sequence)
+    {
+        if (_liveIndex.TryGetValue(order.Id, out int i))
+        {
+            _live[i] = (order, sequence);
+        }
+        else
+        {
+            _liveIndex[order.Id] = _live.Count;
+            _live.Add((order, sequence));
+        }
+    }
+
+    /// <summary>Takes the records of the orders noted with <see cref="SetOrder(Order, long)"/> (on the thread that changes them).</summary>
+    public void Seal()
+    {
+        foreach (var (order, sequence) in _live)
+        {
+            SetOrder(OrderRecord.Of(order, sequence));
+        }
+
+        _live.Clear();
+        _liveIndex.Clear();
     }
 
     public void SetPosition(PositionRecord record)

@@ -54,7 +54,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
         }
 
         _current.Events.Add(new JournalEvent(sequence, JournalEventTypes.Of(evt.Event), evt.Event.TsEvent, evt.Event));
-        _current.SetOrder(OrderRecord.Of(evt.Order, sequence));
+        _current.SetOrder(evt.Order, sequence);
         OrderUpdates++;
         HandIfFull();
     }
@@ -127,6 +127,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
             ticket = ++_handed;
         }
 
+        _current.Seal();
         _queue.Add(_current);
         _current = new JournalBatch(_runId);
         return ticket;
