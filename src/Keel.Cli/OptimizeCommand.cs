@@ -13,12 +13,14 @@ internal static class OptimizeCommand
         var options = new RunOptions(paper: false, catalog);
         options.Params.Description = "parameter to sweep, repeatable: a range START:END:STEP (inclusive; START:END steps by 1), a list A,B,C, or one value: --param fast=5:50:5 --param slow=20:200:10";
         options.Params.HelpName = "NAME=RANGE";
-        options.Out.Description = "folder for results.csv (every combination, best first), holdout.csv (with --train-until), report.html (heat map) and metrics.json (the best combination)";
+        options.Out.Description = "folder for results.csv (every combination, best first), holdout.csv (with --train-until), report.html (heat map), walkforward.csv (with --walk-forward) and metrics.json (the best combination)";
         var random = new Option<string>("--random") { Description = "run N combinations drawn at random from the grid (seeded, so the same every time) instead of all of it", HelpName = "N" };
         var seed = new Option<string>("--seed") { Description = "seed of the --random draw [default: 42]", HelpName = "N" };
         var rank = new Option<string>("--rank") { Description = $"metric to rank by: {string.Join(", ", RankMetric.Names)} [default: sharpe]", HelpName = "METRIC" };
         var top = new Option<string>("--top") { Description = "how many of the best combinations to show (and to run on the held-out period) [default: 10]", HelpName = "N" };
         var trainUntil = new Option<string>("--train-until") { Description = "sweep the bars up to this time (a date includes its whole day), then run the top combinations afresh on the bars after it", HelpName = "TIME" };
+        var walkForward = new Option<string>("--walk-forward") { Description = "walk-forward test with N folds (2 to 1000): the bars are split into N+1 consecutive segments of equal bar counts; fold k sweeps segment k, takes the best combination by --rank and runs it afresh on segment k+1. Prints the folds and writes them to walkforward.csv; results.csv is still the sweep of all the bars", HelpName = "N" };
+        var anchored = new Option<bool>("--anchored") { Description = "with --walk-forward: fold k trains on segments 1 to k (the window grows from the first bar) instead of segment k alone" };
         var jobs = new Option<string>("--jobs", "-j") { Description = $"combinations run at once, one per core [default: {Environment.ProcessorCount}, this machine's cores]", HelpName = "N" };
         var max = new Option<string>("--max-combinations") { Description = "allow a sweep of more than 100,000 combinations (up to N)", HelpName = "N" };
         var cluster = new Option<bool>("--cluster") { Description = "share the combinations with every node running 'keel worker' on the same PostgreSQL store (--db); this process works on them too (--jobs; --jobs 0 leaves them to the workers). The results are those of a single-process sweep" };
@@ -36,6 +38,8 @@ internal static class OptimizeCommand
         command.Options.Add(rank);
         command.Options.Add(top);
         command.Options.Add(trainUntil);
+        command.Options.Add(walkForward);
+        command.Options.Add(anchored);
         command.Options.Add(jobs);
         command.Options.Add(max);
         command.Options.Add(cluster);
@@ -57,6 +61,8 @@ internal static class OptimizeCommand
                         Rank = parse.GetValue(rank) ?? "sharpe",
                         Top = parse.GetValue(top) is string t ? (int)RunOptions.Dec(t, "--top", 1m, 1_000_000m, whole: true) : 10,
                         TrainUntil = parse.GetValue(trainUntil) is string tu ? RunOptions.Time(tu, "--train-until", endOfDay: true) : null,
+                        WalkForward = parse.GetValue(walkForward) is string wf ? (int)RunOptions.Dec(wf, "--walk-forward", 2m, 1000m, whole: true) : null,
+                        Anchored = parse.GetValue(anchored),
                         Jobs = parse.GetValue(jobs) is string j ? (int)RunOptions.Dec(j, "--jobs", parse.GetValue(cluster) ? 0m : 1m, 1024m, whole: true) : Environment.ProcessorCount,
                         MaxCombinations = parse.GetValue(max) is string m ? (long)RunOptions.Dec(m, "--max-combinations", 1m, 1_000_000_000m, whole: true) : null,
                         Cluster = parse.GetValue(cluster),
@@ -118,13 +124,44 @@ internal static class OptimizeCommand
             Console.Write(Table.Grid(hHeaders, hRows));
         }
 
+        if (outcome.WalkForward is { } folds && outcome.WalkForwardSummary is { } summary)
+        {
+            Console.WriteLine($"Walk-forward ({folds.Count:N0} folds, {(outcome.Anchored ? "anchored" : "rolling")}): the best by {outcome.Metric.Name} on each training window, run afresh on the next segment:");
+            var wHeaders = new List<string> { "fold", "train", "test" };
+            wHeaders.AddRange(varying.Select(v => v.a.Name));
+            wHeaders.AddRange([$"train {outcome.Metric.Name}", $"test {outcome.Metric.Name}", "net profit", "return", "Sharpe", "max DD", "trades"]);
+            var wRows = folds.Select(f =>
+            {
+                var row = new List<string> { f.Fold.ToString(CultureInfo.InvariantCulture), Span(f.Train), Span(f.Test) };
+                row.AddRange(varying.Select(v => f.Best.Values[v.i]));
+                row.Add(Table.Num(outcome.Metric.Of(f.Best.Metrics, f.Best.Periods)));
+                row.Add(Table.Num(outcome.Metric.Of(f.TestMetrics, f.TestPeriods)));
+                row.Add(Table.Money(f.TestMetrics.NetProfit));
+                row.Add(Table.Pct(f.TestMetrics.TotalReturn));
+                row.Add(Table.Num(f.TestMetrics.Sharpe));
+                row.Add(Table.Pct(f.TestMetrics.MaxDrawdown));
+                row.Add(f.TestMetrics.Trades.ToString("N0", CultureInfo.InvariantCulture));
+                return (IReadOnlyList<string>)row;
+            }).ToList();
+            Console.Write(Table.Grid(wHeaders, wRows));
+            Console.WriteLine($"Out of sample: net profit {Table.Money(summary.TestNetProfit)} over {folds.Count:N0} test windows; walk-forward efficiency {Table.Num(summary.Efficiency)} (mean test return per bar ÷ mean training return per bar)");
+        }
+
         if (outcome.OutDir is not null)
         {
-            var files = outcome.Holdout is null ? "{results.csv,report.html,metrics.json}" : "{results.csv,holdout.csv,report.html,metrics.json}";
+            var files = "{results.csv," + (outcome.Holdout is null ? string.Empty : "holdout.csv,") + (outcome.WalkForward is null ? string.Empty : "walkforward.csv,") + "report.html,metrics.json}";
             Console.WriteLine($"wrote {Path.Combine(outcome.OutDir, files)}");
         }
 
         return 0;
+    }
+
+    /// <summary>A window as its first and last bar dates (times when the bars are intraday).</summary>
+    private static string Span(WalkForwardWindow w)
+    {
+        string first = w.First.ToString(), last = w.Last.ToString();
+        bool daily = first.EndsWith("T00:00:00Z", StringComparison.Ordinal) && last.EndsWith("T00:00:00Z", StringComparison.Ordinal);
+        return daily ? $"{first[..10]} → {last[..10]}" : $"{first} → {last}";
     }
 
     private sealed class Observer(ProgressBar progress, CliLogging logging) : Keel.Runtime.IRunObserver

@@ -70,6 +70,11 @@ public static class SweepReport
             Table(sb, "holdout", outcome, holdout.Select(h => (h.Rank, h.Train, h.Test)));
         }
 
+        if (outcome.WalkForward is { } folds && outcome.WalkForwardSummary is { } summary)
+        {
+            WalkForwardTable(sb, outcome, folds, summary);
+        }
+
         sb.Append("<footer>Written by Keel. Every combination ran the same backtest as <code>keel backtest</code> with its parameters.</footer>\n</body></html>\n");
         var bytes = Encoding.UTF8.GetBytes(sb.ToString());
         stream.Write(bytes);
@@ -199,6 +204,43 @@ public static class SweepReport
                 .Append("<td>").Append(Pct(m.TotalReturn)).Append("</td><td>").Append(Pct(m.Cagr)).Append("</td><td>").Append(Num(m.Sharpe)).Append("</td><td>")
                 .Append(Num(m.Sortino)).Append("</td><td>").Append(Pct(m.MaxDrawdown)).Append("</td><td>").Append(Num(m.ProfitFactor)).Append("</td><td>")
                 .Append(Pct(m.WinRate)).Append("</td><td>").Append(m.Trades.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
+        }
+
+        sb.Append("</table>\n");
+    }
+
+    /// <summary>One row per walk-forward fold: its windows, the combination chosen on training, and its test metrics.</summary>
+    private static void WalkForwardTable(StringBuilder sb, SweepOutcome outcome, IReadOnlyList<WalkForwardFold> folds, WalkForwardSummary summary)
+    {
+        sb.Append("<h2>Walk-forward</h2><p class=\"sub\">").Append(folds.Count).Append(outcome.Anchored ? " anchored" : " rolling")
+            .Append(" folds: on each training window the best combination by ").Append(E(outcome.Metric.Name))
+            .Append(", run afresh (same cash, indicators warming up again) on the next segment. Out of sample: net profit ")
+            .Append(summary.TestNetProfit.ToDecimal().ToString("#,0.00", CultureInfo.InvariantCulture)).Append(", walk-forward efficiency ")
+            .Append(Num(summary.Efficiency)).Append(" (mean test return per bar ÷ mean training return per bar).</p>\n");
+        sb.Append("<table class=\"grid\" id=\"walkforward\"><tr><th>fold</th><th>train</th><th>test</th>");
+        var varying = outcome.Grid.Axes.Select((a, i) => (Axis: a, Index: i)).Where(x => x.Axis.Values.Count > 1).ToList();
+        foreach (var v in varying)
+        {
+            sb.Append("<th>").Append(E(v.Axis.Name)).Append("</th>");
+        }
+
+        sb.Append("<th>train ").Append(E(outcome.Metric.Name)).Append("</th><th>test ").Append(E(outcome.Metric.Name))
+            .Append("</th><th>net profit</th><th>return</th><th>Sharpe</th><th>max DD</th><th>trades</th></tr>\n");
+        foreach (var f in folds)
+        {
+            var m = f.TestMetrics;
+            var net = m.NetProfit.ToDecimal();
+            sb.Append("<tr><td>").Append(f.Fold).Append("</td><td>").Append(E($"{f.Train.First} → {f.Train.Last}")).Append("</td><td>")
+                .Append(E($"{f.Test.First} → {f.Test.Last}")).Append("</td>");
+            foreach (var v in varying)
+            {
+                sb.Append("<td>").Append(E(f.Best.Values[v.Index])).Append("</td>");
+            }
+
+            sb.Append("<td>").Append(Num(outcome.Metric.Of(f.Best.Metrics, f.Best.Periods))).Append("</td><td>").Append(Num(outcome.Metric.Of(m, f.TestPeriods)))
+                .Append("</td><td class=\"").Append(net < 0 ? "neg" : "pos").Append("\">").Append(net.ToString("#,0.00", CultureInfo.InvariantCulture)).Append("</td><td>")
+                .Append(Pct(m.TotalReturn)).Append("</td><td>").Append(Num(m.Sharpe)).Append("</td><td>").Append(Pct(m.MaxDrawdown)).Append("</td><td>")
+                .Append(m.Trades.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }
 
         sb.Append("</table>\n");

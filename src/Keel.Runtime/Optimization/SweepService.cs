@@ -34,6 +34,15 @@ public sealed record SweepRequest
     /// <summary>Bars up to this time train (are swept); the rest are held out and the top combinations run on them.</summary>
     public Timestamp? TrainUntil { get; init; }
 
+    /// <summary>
+    /// Walk-forward folds: the bars split into this many plus one equal segments; each fold sweeps one segment (or, with
+    /// <see cref="Anchored"/>, every segment up to it) and runs the best combination afresh on the next. Null: none.
+    /// </summary>
+    public int? WalkForward { get; init; }
+
+    /// <summary>Walk-forward training windows all start at the first bar (they grow) instead of rolling.</summary>
+    public bool Anchored { get; init; }
+
     /// <summary>How many combinations run at once, one kernel per thread.</summary>
     public int Jobs { get; init; } = Environment.ProcessorCount;
 
@@ -84,6 +93,15 @@ public sealed class SweepOutcome
 
     public required long HoldoutBars { get; init; }
 
+    /// <summary>The walk-forward folds (with <see cref="SweepRequest.WalkForward"/>); else null.</summary>
+    public IReadOnlyList<WalkForwardFold>? WalkForward { get; init; }
+
+    /// <summary>The walk-forward out-of-sample totals; null without folds.</summary>
+    public WalkForwardSummary? WalkForwardSummary { get; init; }
+
+    /// <summary>Whether the walk-forward training windows were anchored at the first bar.</summary>
+    public bool Anchored { get; init; }
+
     public required string? OutDir { get; init; }
 }
 
@@ -102,7 +120,7 @@ public static class SweepService
 
     private static readonly string[] LeadColumns = ["rank", "combination"];
 
-    private static readonly string[] MetricColumns =
+    internal static readonly string[] MetricColumns =
     [
         "net_profit", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "profit_factor", "win_rate", "trades",
         "orders", "exposure", "total_commission", "final_equity", "alpha", "beta", "benchmark_return",
@@ -134,6 +152,28 @@ public static class SweepService
         if (request.Top <= 0)
         {
             throw new UsageException($"--top {request.Top}: give a positive number");
+        }
+
+        if (request.WalkForward is int foldCount)
+        {
+            if (foldCount is < 2 or > WalkForward.MaxFolds)
+            {
+                throw new UsageException($"--walk-forward was {foldCount}; it must be between 2 and {WalkForward.MaxFolds}");
+            }
+
+            if (request.TrainUntil is not null)
+            {
+                throw new UsageException("--walk-forward and --train-until both hold bars out of training; give one of them");
+            }
+
+            if (request.Cluster)
+            {
+                throw new UsageException("--walk-forward runs in one process; it cannot be combined with --cluster");
+            }
+        }
+        else if (request.Anchored)
+        {
+            throw new UsageException("--anchored applies to walk-forward windows; give --walk-forward N with it");
         }
 
         long limit = request.MaxCombinations ?? DefaultMaxCombinations;
@@ -201,10 +241,11 @@ public static class SweepService
             }
         }
 
+        var windows = request.WalkForward is int foldsAsked ? WalkForward.Windows(bars.Span, foldsAsked, request.Anchored) : [];
         var train = bars[..split];
         var test = bars[split..];
         int top = (int)Math.Min(request.Top, combinations.Length);
-        long total = combinations.Length + (request.TrainUntil is null ? 0 : top);
+        long total = combinations.Length + (request.TrainUntil is null ? 0 : top) + (windows.Length * (combinations.Length + 1L));
 
         // The output folder is checked (and its staging folder made) before the sweep is recorded: an --out that is a
         // file is a usage error, with no run left behind. Its files appear only when the sweep completes.
@@ -254,6 +295,12 @@ public static class SweepService
                 holdout = [.. Enumerable.Range(0, top).Select(i => new HoldoutResult(i + 1, ranked[i], tested[i].Metrics) { TestPeriods = tested[i].Periods })];
             }
 
+            List<WalkForwardFold>? folds = null;
+            if (windows.Length > 0)
+            {
+                folds = WalkForwardFolds(windows, combinations, results.Length, bars, metric, spec, descriptor, grid, instruments, request.Jobs, () => observer.Progress(Interlocked.Increment(ref done), total), ct);
+            }
+
             var outcome = new SweepOutcome
             {
                 RunId = runId,
@@ -265,6 +312,9 @@ public static class SweepService
                 Bars = split,
                 HoldoutBars = bars.Length - split,
                 OutDir = spec.OutDir is null ? null : Path.GetFullPath(spec.OutDir),
+                WalkForward = folds,
+                WalkForwardSummary = folds is null ? null : WalkForward.Summarise(folds),
+                Anchored = request.Anchored,
             };
             var summary = BestMetricsJson(outcome, spec, combinations.Length);
             if (output is not null)
@@ -278,6 +328,12 @@ public static class SweepService
                 {
                     using var csv = output.OpenWrite("holdout.csv");
                     WriteHoldout(csv, outcome);
+                }
+
+                if (folds is not null)
+                {
+                    using var csv = output.OpenWrite("walkforward.csv");
+                    WalkForward.Write(csv, outcome);
                 }
 
                 using (var html = output.OpenWrite("report.html"))
@@ -378,6 +434,27 @@ public static class SweepService
         }
 
         return done;
+    }
+
+    /// <summary>
+    /// The walk-forward folds, one after another: every combination on the fold's training bars (one per thread), the
+    /// first by the ranking (ties keep combination order, as in the sweep), then each fold's best afresh on its test bars.
+    /// </summary>
+    private static List<WalkForwardFold> WalkForwardFolds((WalkForwardWindow Train, WalkForwardWindow Test)[] windows, long[] combinations, int count, ReadOnlyMemory<Bar> bars, RankMetric metric, RunSpec spec, StrategyDescriptor descriptor, ParameterGrid grid, IReadOnlyList<Instrument> instruments, int jobs, Action finished, CancellationToken ct)
+    {
+        var best = new SweepResult[windows.Length];
+        var trained = new (BacktestMetrics Metrics, PeriodAnalytics? Periods)[count];
+        for (int f = 0; f < windows.Length; f++)
+        {
+            var window = bars[windows[f].Train.Start..windows[f].Train.End];
+            RunAll(count, jobs, i => trained[i] = Backtest(spec, descriptor, grid, combinations[i], instruments, window, ct), finished, ct);
+            int first = metric.Rank(count, i => trained[i].Metrics, i => trained[i].Periods)[0];
+            best[f] = new SweepResult(combinations[first], grid.Values(combinations[first]), trained[first].Metrics) { Periods = trained[first].Periods };
+        }
+
+        var tested = new (BacktestMetrics Metrics, PeriodAnalytics? Periods)[windows.Length];
+        RunAll(windows.Length, jobs, f => tested[f] = Backtest(spec, descriptor, grid, best[f].Combination, instruments, bars[windows[f].Test.Start..windows[f].Test.End], ct), finished, ct);
+        return [.. Enumerable.Range(0, windows.Length).Select(f => new WalkForwardFold(f + 1, windows[f].Train, windows[f].Test, best[f], tested[f].Metrics) { TestPeriods = tested[f].Periods })];
     }
 
     /// <summary>The strategy context of one combination.</summary>
@@ -500,6 +577,14 @@ public static class SweepService
             ["slippage"] = spec.Slippage,
             ["fill_at"] = spec.FillAtClose ? "close" : "open",
         };
+        if (outcome.WalkForward is { } folds && outcome.WalkForwardSummary is { } wf)
+        {
+            run["walk_forward"] = (long)folds.Count;
+            run["walk_forward_anchored"] = outcome.Anchored;
+            run["walk_forward_test_net_profit"] = wf.TestNetProfit.ToDecimal();
+            run["walk_forward_efficiency"] = wf.Efficiency;
+        }
+
         using var stream = new MemoryStream();
         best.Metrics.WriteJson(stream, run, best.Periods);
         return Encoding.UTF8.GetString(stream.ToArray());
@@ -531,7 +616,7 @@ public static class SweepService
         }
     }
 
-    private static IEnumerable<string> MetricValues(BacktestMetrics m, PeriodAnalytics? p) =>
+    internal static IEnumerable<string> MetricValues(BacktestMetrics m, PeriodAnalytics? p) =>
     [
         m.NetProfit.ToString(), Number(m.TotalReturn), Number(m.Cagr), Number(m.Sharpe), Number(m.Sortino), Number(m.MaxDrawdown),
         Number(m.ProfitFactor), Number(m.WinRate), m.Trades.ToString(CultureInfo.InvariantCulture), m.Orders.ToString(CultureInfo.InvariantCulture),
@@ -541,5 +626,5 @@ public static class SweepService
     /// <summary>A double as the shortest text that reads back the same; empty when undefined.</summary>
     internal static string Number(double? v) => v is double d && double.IsFinite(d) ? d.ToString("R", CultureInfo.InvariantCulture) : string.Empty;
 
-    private static string Csv(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{s.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : s;
+    internal static string Csv(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{s.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : s;
 }
