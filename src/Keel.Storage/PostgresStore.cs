@@ -12,15 +12,17 @@ using NpgsqlTypes;
 namespace Keel.Storage;
 
 /// <summary>
-/// The PostgreSQL backend: the same tables as SQLite. Each journal batch is one transaction with one statement per
-/// table (rows passed as arrays and expanded with <c>unnest</c>); candle imports use binary COPY into a temporary
-/// table and one upsert from it.
+/// The PostgreSQL backend: a row per record (SQLite keeps the journal in chunks instead). Each journal batch is one
+/// transaction: events, orders, fills and trades go in by binary COPY, their rows encoded by <see cref="PostgresCopy"/>;
+/// the other tables take one statement each (rows passed as arrays and expanded with <c>unnest</c>). Candle imports
+/// use binary COPY into a temporary table and one upsert from it.
 /// </summary>
 public sealed partial class PostgresStore : KeelStore
 {
     private readonly NpgsqlDataSource _source;
     private readonly string _describe;
     private NpgsqlConnection? _journal;
+    private readonly PostgresCopy _copy = new();
 
     private PostgresStore(NpgsqlDataSource source, string describe, string connectionString)
     {
@@ -313,6 +315,7 @@ public sealed partial class PostgresStore : KeelStore
             var c = _journal;
             using var tx = c.BeginTransaction();
             string run = batch.RunId;
+            byte[] runUtf8 = System.Text.Encoding.UTF8.GetBytes(run);
             // Append-only tables: delete what an earlier attempt of the same stretch may have written (a resumed run
             // replays from its snapshot), then binary COPY straight in. Cheaper than ON CONFLICT, and just as idempotent.
             if (batch.Events.Count > 0)
@@ -325,18 +328,14 @@ public sealed partial class PostgresStore : KeelStore
                     delete.ExecuteNonQuery();
                 }
 
-                using var copy = c.BeginBinaryImport("COPY events (run_id, seq, type, time, payload) FROM STDIN (FORMAT BINARY)");
-                foreach (var e in batch.Events)
+                Copy(c, "COPY events (run_id, seq, type, time, payload) FROM STDIN (FORMAT BINARY)", batch.Events, 5, (w, e) =>
                 {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(e.Sequence, NpgsqlDbType.Bigint);
-                    copy.Write(e.Type, NpgsqlDbType.Text);
-                    copy.Write(e.Time.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(e.Payload(), NpgsqlDbType.Text);
-                }
-
-                copy.Complete();
+                    w.WriteUtf8(runUtf8);
+                    w.Write(e.Sequence);
+                    w.Write(e.Type);
+                    w.Write(e.Time.UnixNanos);
+                    w.WriteJson(e.Source);
+                });
             }
 
             // Orders carry their whole latest state, so replacing the row is the upsert.
@@ -349,37 +348,33 @@ public sealed partial class PostgresStore : KeelStore
                     delete.ExecuteNonQuery();
                 }
 
-                using var copy = c.BeginBinaryImport("""
+                Copy(c, """
                     COPY orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
                         created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason) FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var o in batch.Orders)
+                    """, batch.Orders, 21, (w, o) =>
                 {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(o.Id.Value, NpgsqlDbType.Text);
-                    copy.Write(o.Number, NpgsqlDbType.Bigint);
-                    copy.Write(o.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(o.Side.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Type.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    WriteNumeric(copy, o.LimitPrice);
-                    WriteNumeric(copy, o.StopPrice);
-                    copy.Write(o.TimeInForce.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Status.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.CreatedAt.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(o.UpdatedAt.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(o.FilledQuantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    WriteNumeric(copy, o.AverageFillPrice);
-                    copy.Write(Numeric(o.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(o.Contingency.ToText(), NpgsqlDbType.Text);
-                    WriteText(copy, o.ParentId?.Value);
-                    WriteText(copy, o.VenueOrderId?.Value);
-                    WriteText(copy, o.Tag);
-                    WriteText(copy, o.Reason);
-                }
-
-                copy.Complete();
+                    w.WriteUtf8(runUtf8);
+                    w.Write(o.Id.Value);
+                    w.Write(o.Number);
+                    w.Write(o.Instrument.Symbol);
+                    w.Write(o.Side.ToText());
+                    w.Write(o.Type.ToText());
+                    w.Write(o.Quantity);
+                    w.Write(o.LimitPrice);
+                    w.Write(o.StopPrice);
+                    w.Write(o.TimeInForce.ToText());
+                    w.Write(o.Status.ToText());
+                    w.Write(o.CreatedAt.UnixNanos);
+                    w.Write(o.UpdatedAt.UnixNanos);
+                    w.Write(o.FilledQuantity);
+                    w.Write(o.AverageFillPrice);
+                    w.Write(o.Commission);
+                    w.Write(o.Contingency.ToText());
+                    w.Write(o.ParentId?.Value);
+                    w.Write(o.VenueOrderId?.Value);
+                    w.Write(o.Tag);
+                    w.Write(o.Reason);
+                });
             }
 
             if (batch.Fills.Count > 0)
@@ -391,28 +386,24 @@ public sealed partial class PostgresStore : KeelStore
                     delete.ExecuteNonQuery();
                 }
 
-                using var copy = c.BeginBinaryImport("""
+                Copy(c, """
                     COPY fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time) FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var f in batch.Fills)
+                    """, batch.Fills, 12, (w, f) =>
                 {
                     var x = f.Fill;
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(x.TradeId.Value, NpgsqlDbType.Text);
-                    copy.Write(f.Sequence, NpgsqlDbType.Bigint);
-                    copy.Write(x.ClientOrderId.Value, NpgsqlDbType.Text);
-                    copy.Write(x.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(x.Side.ToText(), NpgsqlDbType.Text);
-                    copy.Write(x.LastQty.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(x.LastPx.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(x.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(f.RealizedPnl), NpgsqlDbType.Numeric);
-                    copy.Write(f.PositionAfter.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(x.TsEvent.UnixNanos, NpgsqlDbType.Bigint);
-                }
-
-                copy.Complete();
+                    w.WriteUtf8(runUtf8);
+                    w.Write(x.TradeId.Value);
+                    w.Write(f.Sequence);
+                    w.Write(x.ClientOrderId.Value);
+                    w.Write(x.Instrument.Symbol);
+                    w.Write(x.Side.ToText());
+                    w.Write(x.LastQty);
+                    w.Write(x.LastPx);
+                    w.Write(x.Commission);
+                    w.Write(f.RealizedPnl);
+                    w.Write(f.PositionAfter);
+                    w.Write(x.TsEvent.UnixNanos);
+                });
             }
 
             if (batch.Positions.Count > 0)
@@ -446,46 +437,26 @@ public sealed partial class PostgresStore : KeelStore
                     delete.ExecuteNonQuery();
                 }
 
-                using var copy = c.BeginBinaryImport("""
+                Copy(c, """
                     COPY trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
                     FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var t in batch.Trades)
+                    """, batch.Trades, 14, (w, t) =>
                 {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(t.Id, NpgsqlDbType.Bigint);
-                    copy.Write(t.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(t.Direction == PositionSide.Long ? "long" : "short", NpgsqlDbType.Text);
-                    copy.Write(t.EntryTime.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(t.EntryPrice.ToDecimal(), NpgsqlDbType.Numeric);
-                    if (t.ExitTime is Timestamp exit)
-                    {
-                        copy.Write(exit.UnixNanos, NpgsqlDbType.Bigint);
-                    }
-                    else
-                    {
-                        copy.WriteNull();
-                    }
-
-                    if (t.ExitPrice is Price exitPrice)
-                    {
-                        copy.Write(exitPrice.ToDecimal(), NpgsqlDbType.Numeric);
-                    }
-                    else
-                    {
-                        copy.WriteNull();
-                    }
-
-                    copy.Write(t.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.GrossPnl), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.NetPnl), NpgsqlDbType.Numeric);
-                    copy.Write(t.Return, NpgsqlDbType.Double);
-                    copy.Write(t.BarsHeld, NpgsqlDbType.Bigint);
-                }
-
-                copy.Complete();
+                    w.WriteUtf8(runUtf8);
+                    w.Write(t.Id);
+                    w.Write(t.Instrument.Symbol);
+                    w.Write(t.Direction == PositionSide.Long ? "long" : "short");
+                    w.Write(t.EntryTime.UnixNanos);
+                    w.Write(t.EntryPrice);
+                    w.Write(t.ExitTime?.UnixNanos);
+                    w.Write(t.ExitPrice);
+                    w.Write(t.Quantity);
+                    w.Write(t.GrossPnl);
+                    w.Write(t.Commission);
+                    w.Write(t.NetPnl);
+                    w.Write(t.Return);
+                    w.Write(t.BarsHeld);
+                });
             }
 
             if (batch.Inputs.Count > 0)
@@ -585,35 +556,22 @@ public sealed partial class PostgresStore : KeelStore
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>Money as NUMERIC through decimal: exact whenever it fits decimal's 28 digits, and refused (never rounded) when not.</summary>
-    private static decimal Numeric(Money m)
+    /// <summary>
+    /// One binary COPY of <paramref name="rows"/> (<paramref name="columns"/> values each), encoded by
+    /// <see cref="PostgresCopy"/> and sent through a raw copy stream in 64 KB pieces.
+    /// </summary>
+    private void Copy<T>(NpgsqlConnection c, string command, List<T> rows, short columns, Action<PostgresCopy, T> write)
     {
-        var d = m.ToDecimal();
-        return Money.From(d) == m ? d : throw new StorageException($"amount {m} has more digits than this store writes exactly (28); it was not rounded");
-    }
+        var w = _copy;
+        using var raw = c.BeginRawBinaryCopy(command);
+        w.Start(raw);
+        foreach (var row in rows)
+        {
+            w.StartRow(columns);
+            write(w, row);
+        }
 
-    private static void WriteNumeric(NpgsqlBinaryImporter copy, Price? value)
-    {
-        if (value is Price p)
-        {
-            copy.Write(p.ToDecimal(), NpgsqlDbType.Numeric);
-        }
-        else
-        {
-            copy.WriteNull();
-        }
-    }
-
-    private static void WriteText(NpgsqlBinaryImporter copy, string? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, NpgsqlDbType.Text);
-        }
+        w.Finish();
     }
 
     private static object Finite(double? value) => value is double d && double.IsFinite(d) ? d : DBNull.Value;
@@ -1017,6 +975,7 @@ public sealed partial class PostgresStore : KeelStore
     public override void Dispose()
     {
         _journal?.Dispose();
+        _copy.Dispose();
         _source.Dispose();
     }
 
