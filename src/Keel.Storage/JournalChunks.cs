@@ -9,7 +9,7 @@ using Keel.Engine.Persistence;
 
 namespace Keel.Storage;
 
-/// <summary>Which records a chunk of the SQLite journal holds. Stored values: never renumber.</summary>
+/// <summary>Which records a chunk of the journal holds. Stored values: never renumber.</summary>
 internal enum ChunkKind
 {
     Events = 1,
@@ -19,7 +19,7 @@ internal enum ChunkKind
 }
 
 /// <summary>
-/// The SQLite journal's chunk format. A batch's events, orders, fills and trades are each stored as one row of
+/// The journal's chunk format (both stores: SQLite and PostgreSQL from schema version 7 of each). A batch's events, orders, fills and trades are each stored as one row of
 /// <c>journal_chunks</c> — run, kind, the key range it covers, a row count and a body — instead of one table row per
 /// record: one B-tree insert and a handful of binds per batch instead of one insert and a dozen binds per record.
 /// <para>

@@ -802,19 +802,30 @@ public static class Migrations
             CREATE INDEX IF NOT EXISTS idx_qrtz_eh_fire_inst ON qrtz_execution_history (sched_name, fire_instance_id);
             CREATE INDEX IF NOT EXISTS idx_qrtz_eh_trig_time ON qrtz_execution_history (sched_name, trigger_group, trigger_name, fired_time);
             """),
+
+        // As SQLite's version 7. The rows already in events, orders, fills and trades are moved into chunks by
+        // PostgresStore (in the same transaction), which then drops those four tables. The bodies are compressed already:
+        // EXTERNAL storage keeps PostgreSQL from trying again (a large body is still stored out of line).
+        new(7, "journal chunks: a batch's events, orders, fills and trades stored as one row each", """
+            CREATE TABLE journal_chunks (
+                run_id TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                first_key BIGINT NOT NULL,
+                last_key BIGINT NOT NULL,
+                rows BIGINT NOT NULL,
+                body BYTEA NOT NULL,
+                PRIMARY KEY (run_id, kind, first_key)
+            );
+            ALTER TABLE journal_chunks ALTER COLUMN body SET STORAGE EXTERNAL;
+            """),
     ];
 
     /// <summary>
-    /// Every table whose rows belong to one run (keyed by <c>run_id</c>), in PostgreSQL; deleting a run deletes from
-    /// each, then from <c>runs</c>. A migration that adds such a table adds it here (a test checks the schema).
+    /// Every table whose rows belong to one run (keyed by <c>run_id</c>); deleting a run deletes from each, then from
+    /// <c>runs</c>. A migration that adds such a table adds it here (a test checks the schema). Both stores keep a run's
+    /// events, orders, fills and trades in <c>journal_chunks</c> (schema version 7 of each).
     /// </summary>
-    public static IReadOnlyList<string> RunTables { get; } = ["events", "orders", "fills", "positions", "trades", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
-
-    /// <summary>SQLite keeps events, orders, fills and trades in <c>journal_chunks</c> (schema version 7).</summary>
-    public static IReadOnlyList<string> SqliteRunTables { get; } = ["journal_chunks", "positions", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
-
-    /// <summary>The run tables of a backend (<see cref="KeelStore.Backend"/>).</summary>
-    public static IReadOnlyList<string> RunTablesOf(string backend) => backend == "sqlite" ? SqliteRunTables : RunTables;
+    public static IReadOnlyList<string> RunTables { get; } = ["journal_chunks", "positions", "snapshots", "metrics_checkpoints", "inputs", "sweep_jobs"];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations[^1].Version;
 }

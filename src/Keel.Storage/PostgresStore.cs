@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Keel.Domain;
-using Keel.Domain.Orders;
-using Keel.Domain.Portfolio;
 using Keel.Engine.Data;
 using Keel.Engine.Data.Live;
 using Keel.Engine.Persistence;
@@ -12,20 +10,27 @@ using NpgsqlTypes;
 namespace Keel.Storage;
 
 /// <summary>
-/// The PostgreSQL backend: the same tables as SQLite. Each journal batch is one transaction with one statement per
-/// table (rows passed as arrays and expanded with <c>unnest</c>); candle imports use binary COPY into a temporary
-/// table and one upsert from it.
+/// The PostgreSQL backend: the same tables as SQLite. Each journal batch is one transaction: its events, orders, fills
+/// and trades are one <c>journal_chunks</c> row each (<see cref="ChunkedJournal"/>), the other tables take one statement
+/// each (rows passed as arrays and expanded with <c>unnest</c>). Candle imports use binary COPY into a temporary table
+/// and one upsert from it.
 /// </summary>
 public sealed partial class PostgresStore : KeelStore
 {
     private readonly NpgsqlDataSource _source;
     private readonly string _describe;
     private NpgsqlConnection? _journal;
+    private readonly JournalChunks.Writer _chunkWriter = new();
+    private readonly System.Buffers.ArrayBufferWriter<byte> _payloadBuffer = new(1024);
+    private readonly System.Text.Json.Utf8JsonWriter _payloadWriter;
+    private readonly ChunkedJournal _chunks;
 
     private PostgresStore(NpgsqlDataSource source, string describe, string connectionString)
     {
         _source = source;
         _describe = describe;
+        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer);
+        _chunks = new ChunkedJournal(describe);
         ConnectionString = connectionString;
     }
 
@@ -144,6 +149,11 @@ public sealed partial class PostgresStore : KeelStore
         foreach (var m in Migrations.Postgres.Where(m => m.Version > current))
         {
             Exec(c, tx, m.Sql);
+            if (m.Version == 7)
+            {
+                ChunkedJournal.MoveRowsIntoChunks(c, tx, column => column + "::text");
+            }
+
             using var cmd = new NpgsqlCommand("INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @t)", c, tx);
             cmd.Parameters.AddWithValue("v", m.Version);
             cmd.Parameters.AddWithValue("d", m.Description);
@@ -313,106 +323,18 @@ public sealed partial class PostgresStore : KeelStore
             var c = _journal;
             using var tx = c.BeginTransaction();
             string run = batch.RunId;
-            // Append-only tables: delete what an earlier attempt of the same stretch may have written (a resumed run
-            // replays from its snapshot), then binary COPY straight in. Cheaper than ON CONFLICT, and just as idempotent.
-            if (batch.Events.Count > 0)
+            // Events, orders, fills and trades: one chunk each (see JournalChunks), sent together.
+            var w = _chunkWriter;
+            using (var chunks = new NpgsqlBatch(c, tx))
             {
-                using (var delete = new NpgsqlCommand("DELETE FROM events WHERE run_id = @run AND seq BETWEEN @first AND @last", c, tx))
+                AddChunk(chunks, w, run, ChunkKind.Events, batch.Events, e => e.Sequence, e => JournalChunks.WriteEvent(w, e, _payloadBuffer, _payloadWriter));
+                AddChunk(chunks, w, run, ChunkKind.Orders, batch.Orders, o => o.Sequence, o => JournalChunks.WriteOrder(w, o));
+                AddChunk(chunks, w, run, ChunkKind.Fills, batch.Fills, f => f.Sequence, f => JournalChunks.WriteFill(w, f));
+                AddChunk(chunks, w, run, ChunkKind.Trades, batch.Trades, t => t.Id, t => JournalChunks.WriteTrade(w, t));
+                if (chunks.BatchCommands.Count > 0)
                 {
-                    delete.Parameters.AddWithValue("run", run);
-                    delete.Parameters.AddWithValue("first", batch.Events.Min(e => e.Sequence));
-                    delete.Parameters.AddWithValue("last", batch.Events.Max(e => e.Sequence));
-                    delete.ExecuteNonQuery();
+                    chunks.ExecuteNonQuery();
                 }
-
-                using var copy = c.BeginBinaryImport("COPY events (run_id, seq, type, time, payload) FROM STDIN (FORMAT BINARY)");
-                foreach (var e in batch.Events)
-                {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(e.Sequence, NpgsqlDbType.Bigint);
-                    copy.Write(e.Type, NpgsqlDbType.Text);
-                    copy.Write(e.Time.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(e.Payload(), NpgsqlDbType.Text);
-                }
-
-                copy.Complete();
-            }
-
-            // Orders carry their whole latest state, so replacing the row is the upsert.
-            if (batch.Orders.Count > 0)
-            {
-                using (var delete = new NpgsqlCommand("DELETE FROM orders WHERE run_id = @run AND client_order_id = ANY(@ids)", c, tx))
-                {
-                    delete.Parameters.AddWithValue("run", run);
-                    delete.Parameters.AddWithValue("ids", batch.Orders.Select(o => o.Id.Value).ToArray());
-                    delete.ExecuteNonQuery();
-                }
-
-                using var copy = c.BeginBinaryImport("""
-                    COPY orders (run_id, client_order_id, number, instrument, side, type, quantity, limit_price, stop_price, time_in_force, status,
-                        created_at, updated_at, filled_quantity, avg_fill_price, commission, contingency, parent_id, venue_order_id, tag, reason) FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var o in batch.Orders)
-                {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(o.Id.Value, NpgsqlDbType.Text);
-                    copy.Write(o.Number, NpgsqlDbType.Bigint);
-                    copy.Write(o.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(o.Side.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Type.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    WriteNumeric(copy, o.LimitPrice);
-                    WriteNumeric(copy, o.StopPrice);
-                    copy.Write(o.TimeInForce.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.Status.ToText(), NpgsqlDbType.Text);
-                    copy.Write(o.CreatedAt.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(o.UpdatedAt.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(o.FilledQuantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    WriteNumeric(copy, o.AverageFillPrice);
-                    copy.Write(Numeric(o.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(o.Contingency.ToText(), NpgsqlDbType.Text);
-                    WriteText(copy, o.ParentId?.Value);
-                    WriteText(copy, o.VenueOrderId?.Value);
-                    WriteText(copy, o.Tag);
-                    WriteText(copy, o.Reason);
-                }
-
-                copy.Complete();
-            }
-
-            if (batch.Fills.Count > 0)
-            {
-                using (var delete = new NpgsqlCommand("DELETE FROM fills WHERE run_id = @run AND trade_id = ANY(@ids)", c, tx))
-                {
-                    delete.Parameters.AddWithValue("run", run);
-                    delete.Parameters.AddWithValue("ids", batch.Fills.Select(f => f.Fill.TradeId.Value).ToArray());
-                    delete.ExecuteNonQuery();
-                }
-
-                using var copy = c.BeginBinaryImport("""
-                    COPY fills (run_id, trade_id, seq, client_order_id, instrument, side, quantity, price, commission, realized_pnl, position_after, time) FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var f in batch.Fills)
-                {
-                    var x = f.Fill;
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(x.TradeId.Value, NpgsqlDbType.Text);
-                    copy.Write(f.Sequence, NpgsqlDbType.Bigint);
-                    copy.Write(x.ClientOrderId.Value, NpgsqlDbType.Text);
-                    copy.Write(x.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(x.Side.ToText(), NpgsqlDbType.Text);
-                    copy.Write(x.LastQty.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(x.LastPx.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(x.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(f.RealizedPnl), NpgsqlDbType.Numeric);
-                    copy.Write(f.PositionAfter.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(x.TsEvent.UnixNanos, NpgsqlDbType.Bigint);
-                }
-
-                copy.Complete();
             }
 
             if (batch.Positions.Count > 0)
@@ -434,58 +356,6 @@ public sealed partial class PostgresStore : KeelStore
                 cmd.Parameters.AddWithValue("last", p.Select(x => x.LastPrice.ToString()).ToArray());
                 cmd.Parameters.AddWithValue("updated", p.Select(x => x.UpdatedAt.UnixNanos).ToArray());
                 cmd.ExecuteNonQuery();
-            }
-
-            if (batch.Trades.Count > 0)
-            {
-                using (var delete = new NpgsqlCommand("DELETE FROM trades WHERE run_id = @run AND trade_id BETWEEN @first AND @last", c, tx))
-                {
-                    delete.Parameters.AddWithValue("run", run);
-                    delete.Parameters.AddWithValue("first", batch.Trades.Min(t => t.Id));
-                    delete.Parameters.AddWithValue("last", batch.Trades.Max(t => t.Id));
-                    delete.ExecuteNonQuery();
-                }
-
-                using var copy = c.BeginBinaryImport("""
-                    COPY trades (run_id, trade_id, instrument, direction, entry_time, entry_price, exit_time, exit_price, quantity, gross_pnl, commission, net_pnl, return, bars_held)
-                    FROM STDIN (FORMAT BINARY)
-                    """);
-                foreach (var t in batch.Trades)
-                {
-                    copy.StartRow();
-                    copy.Write(run, NpgsqlDbType.Text);
-                    copy.Write(t.Id, NpgsqlDbType.Bigint);
-                    copy.Write(t.Instrument.Symbol, NpgsqlDbType.Text);
-                    copy.Write(t.Direction == PositionSide.Long ? "long" : "short", NpgsqlDbType.Text);
-                    copy.Write(t.EntryTime.UnixNanos, NpgsqlDbType.Bigint);
-                    copy.Write(t.EntryPrice.ToDecimal(), NpgsqlDbType.Numeric);
-                    if (t.ExitTime is Timestamp exit)
-                    {
-                        copy.Write(exit.UnixNanos, NpgsqlDbType.Bigint);
-                    }
-                    else
-                    {
-                        copy.WriteNull();
-                    }
-
-                    if (t.ExitPrice is Price exitPrice)
-                    {
-                        copy.Write(exitPrice.ToDecimal(), NpgsqlDbType.Numeric);
-                    }
-                    else
-                    {
-                        copy.WriteNull();
-                    }
-
-                    copy.Write(t.Quantity.ToDecimal(), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.GrossPnl), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.Commission), NpgsqlDbType.Numeric);
-                    copy.Write(Numeric(t.NetPnl), NpgsqlDbType.Numeric);
-                    copy.Write(t.Return, NpgsqlDbType.Double);
-                    copy.Write(t.BarsHeld, NpgsqlDbType.Bigint);
-                }
-
-                copy.Complete();
             }
 
             if (batch.Inputs.Count > 0)
@@ -585,68 +455,40 @@ public sealed partial class PostgresStore : KeelStore
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>Money as NUMERIC through decimal: exact whenever it fits decimal's 28 digits, and refused (never rounded) when not.</summary>
-    private static decimal Numeric(Money m)
+    /// <summary>Adds the upsert of <paramref name="rows"/> as one chunk (nothing when empty); see <see cref="ChunkedJournal.Upsert"/>.</summary>
+    private static void AddChunk<T>(NpgsqlBatch batch, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
     {
-        var d = m.ToDecimal();
-        return Money.From(d) == m ? d : throw new StorageException($"amount {m} has more digits than this store writes exactly (28); it was not rounded");
-    }
+        if (rows.Count == 0)
+        {
+            return;
+        }
 
-    private static void WriteNumeric(NpgsqlBinaryImporter copy, Price? value)
-    {
-        if (value is Price p)
+        long first = long.MaxValue, last = long.MinValue;
+        w.Start();
+        foreach (var row in rows)
         {
-            copy.Write(p.ToDecimal(), NpgsqlDbType.Numeric);
+            long k = key(row);
+            first = Math.Min(first, k);
+            last = Math.Max(last, k);
+            write(row);
         }
-        else
-        {
-            copy.WriteNull();
-        }
-    }
 
-    private static void WriteText(NpgsqlBinaryImporter copy, string? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, NpgsqlDbType.Text);
-        }
+        var cmd = new NpgsqlBatchCommand(ChunkedJournal.Upsert);
+        cmd.Parameters.AddWithValue("run", run);
+        cmd.Parameters.AddWithValue("kind", (int)kind);
+        cmd.Parameters.AddWithValue("first", first);
+        cmd.Parameters.AddWithValue("last", last);
+        cmd.Parameters.AddWithValue("rows", (long)rows.Count);
+        cmd.Parameters.AddWithValue("body", w.Packed().ToArray());
+        batch.BatchCommands.Add(cmd);
     }
 
     private static object Finite(double? value) => value is double d && double.IsFinite(d) ? d : DBNull.Value;
 
     public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Run("read events", c =>
-    {
-        using var cmd = new NpgsqlCommand("SELECT seq, type, time, payload FROM events WHERE run_id = @run AND seq > @since ORDER BY seq LIMIT @limit", c);
-        cmd.Parameters.AddWithValue("run", runId);
-        cmd.Parameters.AddWithValue("since", sinceSequence);
-        cmd.Parameters.AddWithValue("limit", limit);
-        var list = new List<StoredEvent>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredEvent(r.GetInt64(0), r.GetString(1), Timestamp.FromUnixNanos(r.GetInt64(2)), r.GetString(3)));
-        }
+        _chunks.ReadEvents(c, runId, sinceSequence, limit));
 
-        return list;
-    });
-
-    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Run("read orders", c =>
-    {
-        using var cmd = new NpgsqlCommand("SELECT client_order_id, number, instrument, side, type, quantity::text, limit_price::text, stop_price::text, time_in_force, status FROM orders WHERE run_id = @run ORDER BY number, client_order_id", c);
-        cmd.Parameters.AddWithValue("run", runId);
-        var list = new List<StoredOrder>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredOrder(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8), r.GetString(9)));
-        }
-
-        return list;
-    });
+    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Run("read orders", c => _chunks.ReadOrders(c, runId));
 
     public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Run("read inputs", c =>
     {
@@ -691,20 +533,7 @@ public sealed partial class PostgresStore : KeelStore
     });
 
     public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Run("read fills", c =>
-    {
-        using var cmd = new NpgsqlCommand("SELECT trade_id, seq, client_order_id, instrument, side, quantity::text, price::text, commission::text, realized_pnl::text, position_after::text, time FROM fills WHERE run_id = @run AND seq > @after ORDER BY seq, trade_id LIMIT @limit", c);
-        cmd.Parameters.AddWithValue("run", runId);
-        cmd.Parameters.AddWithValue("after", afterSequence);
-        cmd.Parameters.AddWithValue("limit", limit);
-        var list = new List<StoredFill>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredFill(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), Timestamp.FromUnixNanos(r.GetInt64(10))));
-        }
-
-        return list;
-    });
+        _chunks.ReadFills(c, runId, afterSequence, limit));
 
     public override IReadOnlyList<StoredPosition> ReadPositions(string runId) => Run("read positions", c =>
     {
@@ -721,20 +550,7 @@ public sealed partial class PostgresStore : KeelStore
     });
 
     public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Run("read trades", c =>
-    {
-        using var cmd = new NpgsqlCommand("SELECT trade_id, instrument, direction, entry_time, entry_price::text, exit_time, exit_price::text, quantity::text, gross_pnl::text, commission::text, net_pnl::text, return, bars_held FROM trades WHERE run_id = @run AND trade_id > @after ORDER BY trade_id LIMIT @limit", c);
-        cmd.Parameters.AddWithValue("run", runId);
-        cmd.Parameters.AddWithValue("after", afterTradeId);
-        cmd.Parameters.AddWithValue("limit", limit);
-        var list = new List<StoredTrade>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredTrade(r.GetInt64(0), r.GetString(1), r.GetString(2), Timestamp.FromUnixNanos(r.GetInt64(3)), r.GetString(4), r.IsDBNull(5) ? null : Timestamp.FromUnixNanos(r.GetInt64(5)), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetString(10), r.GetDouble(11), r.GetInt64(12)));
-        }
-
-        return list;
-    });
+        _chunks.ReadTrades(c, runId, afterTradeId, limit));
 
     public override IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId) => Run("read checkpoints", c =>
     {
@@ -760,7 +576,9 @@ public sealed partial class PostgresStore : KeelStore
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        return new RunCounts(Count("events"), Count("orders"), Count("fills"), Count("trades"), Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
+        return new RunCounts(
+            _chunks.Count(c, runId, ChunkKind.Events), _chunks.Count(c, runId, ChunkKind.Orders), _chunks.Count(c, runId, ChunkKind.Fills), _chunks.Count(c, runId, ChunkKind.Trades),
+            Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
     });
 
     public override long ImportCandles(string symbol, string timeframe, IBarReader source, Action<long>? progress = null) => Run("import candles", c =>
@@ -1017,6 +835,7 @@ public sealed partial class PostgresStore : KeelStore
     public override void Dispose()
     {
         _journal?.Dispose();
+        _payloadWriter.Dispose();
         _source.Dispose();
     }
 

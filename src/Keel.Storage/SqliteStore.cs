@@ -26,10 +26,12 @@ public sealed class SqliteStore : KeelStore
     private readonly System.Buffers.ArrayBufferWriter<byte> _payloadBuffer;
     private readonly System.Text.Json.Utf8JsonWriter _payloadWriter;
     private readonly JournalChunks.Writer _chunkWriter = new();
+    private readonly ChunkedJournal _chunks;
 
     private SqliteStore(string path, StoreOptions options, SqliteConnection control)
     {
         _path = path;
+        _chunks = new ChunkedJournal(path);
         _options = options;
         _control = control;
         _payloadBuffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
@@ -249,7 +251,7 @@ public sealed class SqliteStore : KeelStore
 
     /// <summary>
     /// Schema version 7: the events, orders, fills and trades of every run recorded before it are moved into
-    /// <c>journal_chunks</c> (in key order, <see cref="MovedChunkRows"/> rows a chunk, text and numbers as stored) and
+    /// <c>journal_chunks</c> (in key order, <see cref="ChunkedJournal.MovedChunkRows"/> rows a chunk, text and numbers as stored) and
     /// the four row tables dropped, all in the migration's transaction. An order row held only its latest state, with no
     /// sequence: it moves with sequence 0, in chunks keyed by its number less 2^62, so any state a resumed run writes
     /// later sorts after it and wins.
@@ -287,7 +289,7 @@ public sealed class SqliteStore : KeelStore
             {
                 bool more = r.Read();
                 string? next = more ? r.GetString(0) : null;
-                if (rows > 0 && (next != run || rows == MovedChunkRows))
+                if (rows > 0 && (next != run || rows == ChunkedJournal.MovedChunkRows))
                 {
                     insert.Parameters.Clear();
                     insert.Parameters.AddWithValue("$run", run);
@@ -341,8 +343,6 @@ public sealed class SqliteStore : KeelStore
         drop.CommandText = "DROP TABLE events; DROP TABLE orders; DROP TABLE fills; DROP TABLE trades;";
         drop.ExecuteNonQuery();
     }
-
-    private const int MovedChunkRows = 4096;
 
     private int CurrentVersion()
     {
@@ -452,7 +452,7 @@ public sealed class SqliteStore : KeelStore
         {
             using var cmd = c.CreateCommand();
             cmd.Parameters.AddWithValue("$id", runId);
-            foreach (var table in Migrations.SqliteRunTables)
+            foreach (var table in Migrations.RunTables)
             {
                 cmd.CommandText = $"DELETE FROM {table} WHERE run_id = $id";
                 cmd.ExecuteNonQuery();
@@ -710,31 +710,9 @@ public sealed class SqliteStore : KeelStore
     }
 
     public override IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit) => Control("read events", c =>
-        ReadKeyed(c, runId, ChunkKind.Events, sinceSequence, limit, static (ref JournalChunks.Reader r) =>
-        {
-            var e = JournalChunks.ReadEvent(ref r);
-            return (e.Sequence, e);
-        }));
+        _chunks.ReadEvents(c, runId, sinceSequence, limit));
 
-    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Control("read orders", c =>
-    {
-        // Every state of every order, the latest (highest sequence) kept; a later chunk wins a tie.
-        var latest = new Dictionary<string, (long Sequence, StoredOrder Order)>(StringComparer.Ordinal);
-        foreach (var (_, body) in Chunks(c, runId, ChunkKind.Orders, long.MinValue))
-        {
-            var r = new JournalChunks.Reader(body, _path);
-            while (!r.End)
-            {
-                var (seq, order) = JournalChunks.ReadOrder(ref r);
-                if (!latest.TryGetValue(order.Id, out var known) || known.Sequence <= seq)
-                {
-                    latest[order.Id] = (seq, order);
-                }
-            }
-        }
-
-        return latest.Values.Select(v => v.Order).OrderBy(o => o.Number).ThenBy(o => o.Id, StringComparer.Ordinal).ToList();
-    });
+    public override IReadOnlyList<StoredOrder> ReadOrders(string runId) => Control("read orders", c => _chunks.ReadOrders(c, runId));
 
     public override IReadOnlyList<InputRecord> ReadInputs(string runId, long afterSequence, int limit) => Control("read inputs", c =>
     {
@@ -781,11 +759,7 @@ public sealed class SqliteStore : KeelStore
     });
 
     public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Control("read fills", c =>
-        ReadKeyed(c, runId, ChunkKind.Fills, afterSequence, limit, static (ref JournalChunks.Reader r) =>
-        {
-            var f = JournalChunks.ReadFill(ref r);
-            return (f.Sequence, f);
-        }));
+        _chunks.ReadFills(c, runId, afterSequence, limit));
 
     public override IReadOnlyList<StoredPosition> ReadPositions(string runId) => Control("read positions", c =>
     {
@@ -803,183 +777,7 @@ public sealed class SqliteStore : KeelStore
     });
 
     public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Control("read trades", c =>
-        ReadKeyed(c, runId, ChunkKind.Trades, afterTradeId, limit, static (ref JournalChunks.Reader r) =>
-        {
-            var t = JournalChunks.ReadTrade(ref r);
-            return (t.TradeId, t);
-        }));
-
-    private delegate (long Key, T Row) ChunkRow<T>(ref JournalChunks.Reader r);
-
-    /// <summary>
-    /// The chunks of one kind of a run whose keys reach past <paramref name="after"/>, in order of their first key:
-    /// first_key, last_key, rows, body.
-    /// </summary>
-    private static SqliteCommand ChunkQuery(SqliteConnection c, string runId, ChunkKind kind, long after)
-    {
-        var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT first_key, last_key, rows, body FROM journal_chunks WHERE run_id = $run AND kind = $kind AND last_key > $after ORDER BY first_key";
-        cmd.Parameters.AddWithValue("$run", runId);
-        cmd.Parameters.AddWithValue("$kind", (int)kind);
-        cmd.Parameters.AddWithValue("$after", after);
-        return cmd;
-    }
-
-    /// <summary>The bodies of <see cref="ChunkQuery"/>'s chunks.</summary>
-    private static IEnumerable<(long FirstKey, byte[] Body)> Chunks(SqliteConnection c, string runId, ChunkKind kind, long after)
-    {
-        using var cmd = ChunkQuery(c, runId, kind, after);
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            yield return (r.GetInt64(0), (byte[])r.GetValue(3));
-        }
-    }
-
-    /// <summary>
-    /// Up to <paramref name="limit"/> rows with keys above <paramref name="after"/>, in key order, one per key. Chunks are
-    /// read in order of their first key until the rows in hand are the smallest there are (no later chunk starts below
-    /// the last of them); chunks that overlap, after a resume, hold equal rows where they do.
-    /// </summary>
-    private List<T> ReadKeyed<T>(SqliteConnection c, string runId, ChunkKind kind, long after, int limit, ChunkRow<T> read)
-    {
-        var rows = new List<(long Key, T Row)>();
-        if (limit <= 0)
-        {
-            return [];
-        }
-
-        using var cmd = ChunkQuery(c, runId, kind, after);
-        using var chunks = cmd.ExecuteReader();
-        while (chunks.Read())
-        {
-            long firstKey = chunks.GetInt64(0);
-            if (rows.Count >= limit)
-            {
-                Settle(rows, limit);
-                if (firstKey > rows[^1].Key)
-                {
-                    break;
-                }
-            }
-
-            // A chunk is decoded once and kept among the last few read: a client paging through a run's events reads
-            // each chunk several times. A chunk written again over this one has another range or count, so another id.
-            var id = new ChunkId(runId, kind, firstKey, chunks.GetInt64(1), chunks.GetInt64(2));
-            if (Decoded(id) is not List<(long Key, T Row)> decoded)
-            {
-                decoded = [];
-                var r = new JournalChunks.Reader((byte[])chunks.GetValue(3), _path);
-                while (!r.End)
-                {
-                    decoded.Add(read(ref r));
-                }
-
-                Remember(id, decoded);
-            }
-
-            foreach (var row in decoded)
-            {
-                if (row.Key > after)
-                {
-                    rows.Add(row);
-                }
-            }
-        }
-
-        Settle(rows, limit);
-        return rows.ConvertAll(r => r.Row);
-
-        static void Settle(List<(long Key, T Row)> rows, int limit)
-        {
-            rows.Sort(static (a, b) => a.Key.CompareTo(b.Key));
-            int kept = 0;
-            for (int i = 0; i < rows.Count && kept < limit; i++)
-            {
-                if (kept == 0 || rows[kept - 1].Key != rows[i].Key)
-                {
-                    rows[kept++] = rows[i];
-                }
-            }
-
-            rows.RemoveRange(kept, rows.Count - kept);
-        }
-    }
-
-    private readonly record struct ChunkId(string RunId, ChunkKind Kind, long FirstKey, long LastKey, long Rows);
-
-    // The last chunks decoded by a read (under the control lock, like every read).
-    private readonly (ChunkId Id, object Rows)[] _decoded = new (ChunkId, object)[16];
-    private int _decodedNext;
-
-    private object? Decoded(ChunkId id)
-    {
-        foreach (var (known, rows) in _decoded)
-        {
-            if (rows is not null && known == id)
-            {
-                return rows;
-            }
-        }
-
-        return null;
-    }
-
-    private void Remember(ChunkId id, object rows)
-    {
-        _decoded[_decodedNext] = (id, rows);
-        _decodedNext = (_decodedNext + 1) % _decoded.Length;
-    }
-
-    /// <summary>Records of one kind, one per key (orders: one per order id).</summary>
-    private long CountChunked(SqliteConnection c, string runId, ChunkKind kind)
-    {
-        // Events, fills and trades: when no two chunks overlap (no resume rewrote any), the row counts add up.
-        if (kind != ChunkKind.Orders)
-        {
-            using var ranges = c.CreateCommand();
-            ranges.CommandText = "SELECT first_key, last_key, rows FROM journal_chunks WHERE run_id = $run AND kind = $kind ORDER BY first_key";
-            ranges.Parameters.AddWithValue("$run", runId);
-            ranges.Parameters.AddWithValue("$kind", (int)kind);
-            long total = 0, reached = long.MinValue;
-            bool overlap = false;
-            using (var r = ranges.ExecuteReader())
-            {
-                while (r.Read() && !overlap)
-                {
-                    overlap = r.GetInt64(0) <= reached;
-                    reached = Math.Max(reached, r.GetInt64(1));
-                    total += r.GetInt64(2);
-                }
-            }
-
-            if (!overlap)
-            {
-                return total;
-            }
-        }
-
-        var keys = new HashSet<long>();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, body) in Chunks(c, runId, kind, long.MinValue))
-        {
-            var r = new JournalChunks.Reader(body, _path);
-            while (!r.End)
-            {
-                long key = JournalChunks.ReadKey(ref r, kind, out var orderId);
-                if (orderId is not null)
-                {
-                    ids.Add(orderId);
-                }
-                else
-                {
-                    keys.Add(key);
-                }
-            }
-        }
-
-        return kind == ChunkKind.Orders ? ids.Count : keys.Count;
-    }
+        _chunks.ReadTrades(c, runId, afterTradeId, limit));
 
     public override IReadOnlyList<MetricsCheckpoint> ReadCheckpoints(string runId) => Control("read checkpoints", c =>
     {
@@ -1007,7 +805,7 @@ public sealed class SqliteStore : KeelStore
         }
 
         return new RunCounts(
-            CountChunked(c, runId, ChunkKind.Events), CountChunked(c, runId, ChunkKind.Orders), CountChunked(c, runId, ChunkKind.Fills), CountChunked(c, runId, ChunkKind.Trades),
+            _chunks.Count(c, runId, ChunkKind.Events), _chunks.Count(c, runId, ChunkKind.Orders), _chunks.Count(c, runId, ChunkKind.Fills), _chunks.Count(c, runId, ChunkKind.Trades),
             Count("snapshots"), Count("metrics_checkpoints"), Count("inputs"));
     });
 

@@ -335,7 +335,13 @@ public static class JournalPayload
                 w.WriteString("order", o.ClientOrderId.Value);
                 break;
             case KernelNotice n:
-                w.WriteString("level", n.Level.ToString().ToLowerInvariant());
+                w.WriteString("level"u8, n.Level switch
+                {
+                    NoticeLevel.Info => "info"u8,
+                    NoticeLevel.Warning => "warning"u8,
+                    NoticeLevel.Error => "error"u8,
+                    _ => System.Text.Encoding.UTF8.GetBytes(n.Level.ToString().ToLowerInvariant()),
+                });
                 w.WriteString("code", n.Code);
                 w.WriteString("message", n.Message);
                 break;

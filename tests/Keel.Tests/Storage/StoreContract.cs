@@ -519,8 +519,8 @@ public abstract class StoreContract : IDisposable
         string tablesWithRunId = store.Backend == "sqlite"
             ? "SELECT COUNT(*) FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'run_id'"
             : "SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'run_id' AND table_schema = current_schema()";
-        Assert.Equal(Migrations.RunTablesOf(store.Backend).Count, Count(tablesWithRunId));
-        foreach (var table in Migrations.RunTablesOf(store.Backend))
+        Assert.Equal(Migrations.RunTables.Count, Count(tablesWithRunId));
+        foreach (var table in Migrations.RunTables)
         {
             Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'none'"));
         }
@@ -543,14 +543,14 @@ public abstract class StoreContract : IDisposable
         }
 
         var kept = store.Counts("run-y");
-        foreach (var table in Migrations.RunTablesOf(store.Backend))
+        foreach (var table in Migrations.RunTables)
         {
             Assert.True(Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'") > 0, $"the test run has no rows in {table}");
         }
 
         Assert.True(store.DeleteRun("run-x"));
         Assert.Null(store.FindRun("run-x"));
-        foreach (var table in Migrations.RunTablesOf(store.Backend))
+        foreach (var table in Migrations.RunTables)
         {
             Assert.Equal(0, Count($"SELECT COUNT(*) FROM {table} WHERE run_id = 'run-x'"));
         }

@@ -82,6 +82,19 @@ public sealed class PostgresFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A [Theory] that needs PostgreSQL: skipped by hand without a server, run (and failing) under CI.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PostgresTheoryAttribute : TheoryAttribute
+{
+    public PostgresTheoryAttribute()
+    {
+        if (Postgres.SkipReason is string reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
 /// <summary>Marks a test class whose inherited contract tests run against PostgreSQL.</summary>
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class UsesPostgresAttribute : Attribute;
