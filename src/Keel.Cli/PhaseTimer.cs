@@ -40,6 +40,8 @@ internal sealed class PhaseTimer
     {
         public string Describe => inner.Describe;
 
+        public bool ReleasesBatches => inner.ReleasesBatches;
+
         public double Ms { get; private set; }
 
         public int Batches { get; private set; }
@@ -71,6 +73,8 @@ internal sealed class PhaseTimer
         {
             var since = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
             _logging.Timings($"timings: {string.Join(", ", _marks.Select(m => $"{m.Phase} {m.Ms:0.0} ms"))}; process {since:0} ms");
+            _logging.Timings(FormattableString.Invariant(
+                $"gc: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections, {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms paused, {GC.GetTotalAllocatedBytes() / 1048576.0:0.0} MB allocated"));
             if (_journal is not null)
             {
                 _logging.Timings($"journal: {_journal.Batches} batches, {_journal.Ms:0} ms writing on its own thread");

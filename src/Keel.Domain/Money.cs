@@ -286,6 +286,66 @@ public readonly struct Money : IEquatable<Money>, IComparable<Money>
     }
 
     /// <summary>The value rounded to <paramref name="decimals"/> with exactly that many decimals.</summary>
+    /// <summary>
+    /// <see cref="ToFixed"/> into <paramref name="destination"/> without allocating; false when it does not fit (or the
+    /// amount needs more than 64 bits of whole units), and the caller uses <see cref="ToFixed"/>.
+    /// </summary>
+    public bool TryFormatFixed(Span<char> destination, int decimals, out int written)
+    {
+        written = 0;
+        var rounded = Round(decimals);
+        decimals = Math.Clamp(decimals, 0, Decimals);
+        bool positive = Wide.Magnitude(rounded._hi, rounded._lo, out ulong mHi, out ulong mLo);
+        Wide.DivRem(mHi, mLo, E18, out ulong qHi, out ulong qLo, out ulong fraction);
+        if (qHi != 0)
+        {
+            return false;
+        }
+
+        int n = 0;
+        if (!positive && (qLo != 0 || fraction != 0))
+        {
+            if (destination.IsEmpty)
+            {
+                return false;
+            }
+
+            destination[n++] = '-';
+        }
+
+        if (!qLo.TryFormat(destination[n..], out int integer, default, CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        n += integer;
+        if (decimals > 0)
+        {
+            if (destination.Length < n + 1 + decimals)
+            {
+                return false;
+            }
+
+            destination[n++] = '.';
+            ulong digits = fraction;
+            for (int i = decimals; i < Decimals; i++)
+            {
+                digits /= 10;
+            }
+
+            for (int i = n + decimals - 1; i >= n; i--)
+            {
+                destination[i] = (char)('0' + (int)(digits % 10));
+                digits /= 10;
+            }
+
+            n += decimals;
+        }
+
+        written = n;
+        return true;
+    }
+
     public string ToFixed(int decimals)
     {
         var rounded = Round(decimals);

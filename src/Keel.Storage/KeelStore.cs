@@ -229,6 +229,9 @@ public abstract class KeelStore : IRunJournal, IDisposable
 
     public abstract void Write(JournalBatch batch);
 
+    /// <summary>Both stores write a batch within <see cref="Write"/> and keep nothing of it.</summary>
+    public bool ReleasesBatches => true;
+
     public abstract IReadOnlyList<StoredEvent> ReadEvents(string runId, long sinceSequence, int limit);
 
     /// <summary>

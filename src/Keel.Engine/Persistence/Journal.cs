@@ -196,6 +196,25 @@ public sealed class JournalBatch(string runId)
         }
     }
 
+    /// <summary>Empties the batch for reuse, keeping its lists' capacity.</summary>
+    public void Clear()
+    {
+        _orderIndex.Clear();
+        _positionIndex.Clear();
+        _liveIndex.Clear();
+        _live.Clear();
+        _snapshot = null;
+        _encodeSnapshot = null;
+        Events.Clear();
+        Orders.Clear();
+        Fills.Clear();
+        Positions.Clear();
+        Trades.Clear();
+        Inputs.Clear();
+        Checkpoint = null;
+        Progress = null;
+    }
+
     /// <summary>Takes the records of the orders noted with <see cref="SetOrder(Order, long)"/> (on the thread that changes them).</summary>
     public void Seal()
     {
@@ -231,6 +250,12 @@ public interface IRunJournal
 {
     /// <summary>Names the store in messages, without secrets.</summary>
     string Describe { get; }
+
+    /// <summary>
+    /// True when the journal keeps nothing of a batch once <see cref="Write"/> returns, so the writer may clear the
+    /// batch and fill it again (its lists keep their capacity: no new arrays, large ones included, per batch).
+    /// </summary>
+    bool ReleasesBatches => false;
 
     void Write(JournalBatch batch);
 }

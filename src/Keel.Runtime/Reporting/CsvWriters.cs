@@ -25,8 +25,12 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
     ];
 
     private readonly CsvOut _csv;
-    private readonly SortedSet<long> _open = [];
-    private readonly SortedDictionary<long, Order> _done = [];
+
+    // Open order numbers and completed orders not yet written, each kept sorted by number in a plain list: orders are
+    // numbered as they are created and mostly complete in that order, so both stay short and an insert is usually an
+    // append. (Sorted trees here allocated two nodes and an enumerator per order.)
+    private readonly List<long> _open = [];
+    private readonly List<Order> _done = [];
     private readonly Dictionary<long, Order> _openOrders = [];
 
     // Rows go out in number order, so everything up to here is written; later updates of those orders are ignored
@@ -55,7 +59,7 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
         }
 
         var done = new List<OrderState>(_done.Count);
-        foreach (var o in _done.Values)
+        foreach (var o in _done)
         {
             done.Add(o.Capture());
         }
@@ -72,14 +76,13 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
         foreach (var id in snapshot.Open)
         {
             var order = find(id) ?? throw new SnapshotException($"order {id} of orders.csv is not in the snapshot's order book");
-            _open.Add(order.Number);
+            AddOpen(order.Number);
             _openOrders[order.Number] = order;
         }
 
         foreach (var o in snapshot.Done)
         {
-            var order = Order.Restore(o);
-            _done[order.Number] = order;
+            SetDone(Order.Restore(o));
         }
 
         _writtenThrough = snapshot.WrittenThrough;
@@ -97,23 +100,87 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
 
         if (order.IsComplete)
         {
-            _open.Remove(order.Number);
-            _openOrders.Remove(order.Number);
-            _done[order.Number] = order;
+            if (_openOrders.Remove(order.Number))
+            {
+                int i = _open.BinarySearch(order.Number);
+                _open.RemoveAt(i);
+            }
+
+            if (_done.Count == 0 && (_open.Count == 0 || order.Number < _open[0]))
+            {
+                // Nothing written is waiting and no earlier order is open: the common case goes straight out.
+                Write(order);
+                _writtenThrough = order.Number;
+                return;
+            }
+
+            SetDone(order);
             FlushReady();
         }
-        else if (_open.Add(order.Number))
+        else if (AddOpen(order.Number))
         {
             _openOrders[order.Number] = order;
         }
     }
 
+    private bool AddOpen(long number)
+    {
+        if (_open.Count == 0 || number > _open[^1])
+        {
+            _open.Add(number);
+            return true;
+        }
+
+        int i = _open.BinarySearch(number);
+        if (i >= 0)
+        {
+            return false;
+        }
+
+        _open.Insert(~i, number);
+        return true;
+    }
+
+    /// <summary>Adds a completed order in number order; a later state of the same order replaces the earlier one.</summary>
+    private void SetDone(Order order)
+    {
+        long n = order.Number;
+        if (_done.Count == 0 || n > _done[^1].Number)
+        {
+            _done.Add(order);
+            return;
+        }
+
+        int lo = 0, hi = _done.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long m = _done[mid].Number;
+            if (m == n)
+            {
+                _done[mid] = order;
+                return;
+            }
+
+            if (m < n)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        _done.Insert(lo, order);
+    }
+
     /// <summary>Writes everything left, open orders included, in creation order.</summary>
     public void Finish()
     {
-        foreach (var (n, o) in _openOrders)
+        foreach (var (_, o) in _openOrders)
         {
-            _done[n] = o;
+            SetDone(o);
         }
 
         _open.Clear();
@@ -123,19 +190,16 @@ public sealed class OrdersCsvWriter : IEventHandler<OrderUpdate>, IDisposable
 
     private void FlushReady()
     {
-        long limit = _open.Count == 0 ? long.MaxValue : _open.Min;
-        while (_done.Count > 0)
+        long limit = _open.Count == 0 ? long.MaxValue : _open[0];
+        int written = 0;
+        while (written < _done.Count && _done[written].Number < limit)
         {
-            var first = _done.First();
-            if (first.Key >= limit)
-            {
-                break;
-            }
-
-            Write(first.Value);
-            _writtenThrough = first.Key;
-            _done.Remove(first.Key);
+            Write(_done[written]);
+            _writtenThrough = _done[written].Number;
+            written++;
         }
+
+        _done.RemoveRange(0, written);
     }
 
     private void Write(Order o)

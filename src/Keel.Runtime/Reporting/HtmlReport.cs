@@ -24,50 +24,142 @@ public sealed record ReportModel(
     public IReadOnlyList<string> Indicators { get; init; } = [];
 }
 
-/// <summary>A trade as the report shows it: one row of trades.csv, as text.</summary>
-public sealed record TradeRow(
-    string Id,
-    string Instrument,
-    string Direction,
-    string EntryTime,
-    string EntryPrice,
-    string ExitTime,
-    string ExitPrice,
-    string Quantity,
-    string NetPnl,
-    double Return,
-    string BarsHeld,
-    bool IsOpen)
+/// <summary>
+/// A trade as the report shows it: one row of trades.csv, its fields as slices of the file's text (one string for the
+/// whole file instead of a dozen per row: on a run with tens of thousands of trades the report otherwise spent more
+/// time collecting garbage than writing), with the times parsed once.
+/// </summary>
+public sealed class TradeRow
 {
+    public TradeRow(
+        ReadOnlyMemory<char> id, string instrument, string direction, ReadOnlyMemory<char> entryTime, ReadOnlyMemory<char> entryPrice,
+        ReadOnlyMemory<char> exitTime, ReadOnlyMemory<char> exitPrice, ReadOnlyMemory<char> quantity, ReadOnlyMemory<char> netPnl,
+        double @return, ReadOnlyMemory<char> barsHeld, bool isOpen)
+    {
+        Id = id;
+        Instrument = instrument;
+        Direction = direction;
+        EntryTime = entryTime;
+        EntryPrice = entryPrice;
+        ExitTime = exitTime;
+        ExitPrice = exitPrice;
+        Quantity = quantity;
+        NetPnl = netPnl;
+        Return = @return;
+        BarsHeld = barsHeld;
+        IsOpen = isOpen;
+        Entry = Timestamp.TryParse(entryTime.Span, out var entry) ? entry : null;
+        Exit = Timestamp.TryParse(exitTime.Span, out var exit) ? exit : null;
+    }
+
+    public ReadOnlyMemory<char> Id { get; }
+
+    public string Instrument { get; }
+
+    /// <summary>long or short.</summary>
+    public string Direction { get; }
+
+    public ReadOnlyMemory<char> EntryTime { get; }
+
+    public ReadOnlyMemory<char> EntryPrice { get; }
+
+    public ReadOnlyMemory<char> ExitTime { get; }
+
+    public ReadOnlyMemory<char> ExitPrice { get; }
+
+    public ReadOnlyMemory<char> Quantity { get; }
+
+    public ReadOnlyMemory<char> NetPnl { get; }
+
+    public double Return { get; }
+
+    public ReadOnlyMemory<char> BarsHeld { get; }
+
+    public bool IsOpen { get; }
+
+    /// <summary><see cref="EntryTime"/> parsed; null when it is not a time.</summary>
+    public Timestamp? Entry { get; }
+
+    /// <summary><see cref="ExitTime"/> parsed; null when it is empty or not a time.</summary>
+    public Timestamp? Exit { get; }
+
     /// <summary>Reads up to <paramref name="max"/> rows of a trades.csv written by <see cref="TradesCsvWriter"/>.</summary>
     public static List<TradeRow> ReadCsv(string path, int max)
     {
         var rows = new List<TradeRow>();
-        using var reader = new StreamReader(path, Encoding.UTF8);
-        var header = reader.ReadLine();
-        if (header is null)
+        byte[] bytes = File.ReadAllBytes(path);
+        string text = Encoding.UTF8.GetString(bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes);
+        int pos = 0;
+        if (!NextLine(text, ref pos, out var headerLine))
         {
             return rows;
         }
 
-        var columns = header.Split(',');
+        var columns = headerLine.ToString().Split(',');
         int Col(string name) => Array.IndexOf(columns, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path} has no {name} column");
         int id = Col("trade_id"), inst = Col("instrument"), dir = Col("direction"), et = Col("entry_time"), ep = Col("entry_price"),
             xt = Col("exit_time"), xp = Col("exit_price"), qty = Col("quantity"), net = Col("net_pnl"), ret = Col("return"), bars = Col("bars_held"), status = Col("status");
-        while (rows.Count < max && reader.ReadLine() is string line)
+        var f = new ReadOnlyMemory<char>[columns.Length];
+        string lastInstrument = string.Empty;
+        while (rows.Count < max && NextLine(text, ref pos, out var line))
         {
-            var f = line.Split(',');
-            if (f.Length != columns.Length)
+            int n = 0;
+            int from = 0;
+            var span = line.Span;
+            while (true)
             {
-                throw new InvalidDataException($"{path} line {rows.Count + 2} has {f.Length} fields, expected {columns.Length}");
+                int comma = span[from..].IndexOf(',');
+                int to = comma < 0 ? span.Length : from + comma;
+                if (n == f.Length)
+                {
+                    n++;
+                    break;
+                }
+
+                f[n++] = line[from..to];
+                if (comma < 0)
+                {
+                    break;
+                }
+
+                from = to + 1;
             }
 
+            if (n != columns.Length)
+            {
+                throw new InvalidDataException($"{path} line {rows.Count + 2} has {(n > f.Length ? span.Count(',') + 1 : n)} fields, expected {columns.Length}");
+            }
+
+            var instrument = f[inst].Span;
+            if (!instrument.SequenceEqual(lastInstrument))
+            {
+                lastInstrument = instrument.ToString();
+            }
+
+            var direction = f[dir].Span;
             rows.Add(new TradeRow(
-                f[id], f[inst], f[dir], f[et], f[ep], f[xt], f[xp], f[qty], f[net],
-                double.Parse(f[ret], NumberStyles.Float, CultureInfo.InvariantCulture), f[bars], f[status] == "open"));
+                f[id], lastInstrument, direction.SequenceEqual("long") ? "long" : direction.SequenceEqual("short") ? "short" : direction.ToString(),
+                f[et], f[ep], f[xt], f[xp], f[qty], f[net],
+                double.Parse(f[ret].Span, NumberStyles.Float, CultureInfo.InvariantCulture), f[bars], f[status].Span.SequenceEqual("open")));
         }
 
         return rows;
+    }
+
+    /// <summary>The next line of <paramref name="text"/> from <paramref name="pos"/>, without its line break (\n or \r\n).</summary>
+    private static bool NextLine(string text, ref int pos, out ReadOnlyMemory<char> line)
+    {
+        if (pos >= text.Length)
+        {
+            line = default;
+            return false;
+        }
+
+        int nl = text.AsSpan(pos).IndexOfAny('\r', '\n');
+        int end = nl < 0 ? text.Length : pos + nl;
+        line = text.AsMemory(pos, end - pos);
+        pos = end < text.Length && text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? end + 2 : end + 1;
+        return true;
     }
 }
 
@@ -282,7 +374,7 @@ public static class HtmlReport
     /// <summary>How long trades were held, in bars, as a small bar chart of a few ranges.</summary>
     private static void HoldingTimes(StringBuilder sb, IReadOnlyList<TradeRow> trades)
     {
-        var held = trades.Where(t => !t.IsOpen).Select(t => long.TryParse(t.BarsHeld, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b : -1).Where(b => b >= 0).ToList();
+        var held = trades.Where(t => !t.IsOpen).Select(t => long.TryParse(t.BarsHeld.Span, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b : -1).Where(b => b >= 0).ToList();
         if (held.Count == 0)
         {
             return;
@@ -362,12 +454,12 @@ public static class HtmlReport
                 foreach (var t in model.Trades.Where(t => t.Instrument == series.Instrument.Symbol))
                 {
                     bool isLong = t.Direction == "long";
-                    if (Timestamp.TryParse(t.EntryTime, out var entry) && Snap(candleTimes, Seconds(entry)) is long et)
+                    if (t.Entry is Timestamp entry && Snap(candleTimes, Seconds(entry)) is long et)
                     {
                         markers.Add((et, true, isLong));
                     }
 
-                    if (!t.IsOpen && Timestamp.TryParse(t.ExitTime, out var exit) && Snap(candleTimes, Seconds(exit)) is long xt)
+                    if (!t.IsOpen && t.Exit is Timestamp exit && Snap(candleTimes, Seconds(exit)) is long xt)
                     {
                         markers.Add((xt, false, isLong));
                     }
@@ -482,20 +574,36 @@ public static class HtmlReport
             }
 
             w.WriteStartArray("trades");
+            Span<char> human = stackalloc char[64];
             foreach (var t in model.Trades)
             {
                 w.WriteStartArray();
-                w.WriteNumberValue(long.TryParse(t.Id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : 0);
+                w.WriteNumberValue(long.TryParse(t.Id.Span, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : 0);
                 w.WriteStringValue(t.Instrument);
                 w.WriteStringValue(t.Direction);
-                w.WriteStringValue(HumanTime(t.EntryTime));
-                w.WriteStringValue(t.EntryPrice);
-                w.WriteStringValue(t.IsOpen && t.ExitTime.Length == 0 ? "open" : HumanTime(t.ExitTime));
-                w.WriteStringValue(t.ExitPrice);
-                w.WriteStringValue(t.Quantity);
-                w.WriteStringValue(Money.TryParse(t.NetPnl, out var pnl) ? pnl.ToFixed(2) : t.NetPnl);
+                w.WriteStringValue(HumanTime(t.EntryTime.Span, human));
+                w.WriteStringValue(t.EntryPrice.Span);
+                w.WriteStringValue(t.IsOpen && t.ExitTime.Length == 0 ? "open" : HumanTime(t.ExitTime.Span, human));
+                w.WriteStringValue(t.ExitPrice.Span);
+                w.WriteStringValue(t.Quantity.Span);
+                if (Money.TryParse(t.NetPnl.Span, out var pnl))
+                {
+                    if (pnl.TryFormatFixed(human, 2, out int n))
+                    {
+                        w.WriteStringValue(human[..n]);
+                    }
+                    else
+                    {
+                        w.WriteStringValue(pnl.ToFixed(2));
+                    }
+                }
+                else
+                {
+                    w.WriteStringValue(t.NetPnl.Span);
+                }
+
                 w.WriteNumberValue(Math.Round(t.Return, 8));
-                w.WriteStringValue(t.BarsHeld);
+                w.WriteStringValue(t.BarsHeld.Span);
                 var (mae, mfe) = series is not null && t.Instrument == series.Instrument.Symbol ? Excursions(t, series.Candles, candleTimes) : (null, null);
                 if (mae is double a && mfe is double f)
                 {
@@ -509,6 +617,7 @@ public static class HtmlReport
                 }
 
                 w.WriteEndArray();
+                Spill(w);
             }
 
             w.WriteEndArray();
@@ -574,6 +683,7 @@ public static class HtmlReport
                     w.WriteNumber("time", time);
                     w.WriteNumber("value", Math.Round(value, 6));
                     w.WriteEndObject();
+                    Spill(w);
                 }
 
                 w.WriteEndArray();
@@ -592,13 +702,13 @@ public static class HtmlReport
     {
         ArgumentNullException.ThrowIfNull(trade);
         ArgumentNullException.ThrowIfNull(times);
-        if (!Timestamp.TryParse(trade.EntryTime, out var entry) || !decimal.TryParse(trade.EntryPrice, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) || price <= 0 || times.Count == 0)
+        if (trade.Entry is not Timestamp entry || !decimal.TryParse(trade.EntryPrice.Span, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) || price <= 0 || times.Count == 0)
         {
             return (null, null);
         }
 
         long from = Seconds(entry);
-        long to = !trade.IsOpen && Timestamp.TryParse(trade.ExitTime, out var exit) ? Seconds(exit) : times[^1];
+        long to = !trade.IsOpen && trade.Exit is Timestamp exit ? Seconds(exit) : times[^1];
         int i = LastAtOrBefore(times, from);
         if (i < 0)
         {
@@ -696,6 +806,27 @@ public static class HtmlReport
     private static string Day(long day) => PeriodAnalytics.Date(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Human(Timestamp? t) => t is Timestamp v ? HumanTime(v.ToString()) : "–";
+
+    /// <summary>As <see cref="HumanTime(string)"/>, into <paramref name="buffer"/> (64 chars) without a string.</summary>
+    private static ReadOnlySpan<char> HumanTime(ReadOnlySpan<char> iso, Span<char> buffer)
+    {
+        if (iso.Length < 19 || iso[10] != 'T')
+        {
+            return iso;
+        }
+
+        var time = iso[11..19];
+        iso[..10].CopyTo(buffer);
+        if (time.SequenceEqual("00:00:00"))
+        {
+            return buffer[..10];
+        }
+
+        buffer[10] = ' ';
+        int length = time.EndsWith(":00") ? 5 : 8;
+        time[..length].CopyTo(buffer[11..]);
+        return buffer[..(11 + length)];
+    }
 
     /// <summary>2014-01-02 for a midnight time, 2014-01-02 09:31 otherwise (seconds when they are not zero).</summary>
     private static string HumanTime(string iso)

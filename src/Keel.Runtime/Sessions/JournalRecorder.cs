@@ -15,6 +15,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     private readonly string _runId;
     private readonly int _batchSize;
     private readonly BlockingCollection<JournalBatch> _queue = new(2);
+    private readonly ConcurrentQueue<JournalBatch> _free = new();
     private readonly Thread _thread;
     private readonly object _gate = new();
     private JournalBatch _current;
@@ -129,7 +130,7 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
 
         _current.Seal();
         _queue.Add(_current);
-        _current = new JournalBatch(_runId);
+        _current = _free.TryDequeue(out var reused) ? reused : new JournalBatch(_runId);
         return ticket;
     }
 
@@ -214,6 +215,11 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
                 try
                 {
                     _journal.Write(batch);
+                    if (_journal.ReleasesBatches && _free.Count < 4)
+                    {
+                        batch.Clear();
+                        _free.Enqueue(batch);
+                    }
                 }
                 catch (Exception ex)
                 {

@@ -142,6 +142,32 @@ public class MoneyTests
         Assert.Equal(expected, Money.Parse(input).ToFixed(decimals));
 
     [Fact]
+    public void Property_TryFormatFixed_WritesWhatToFixedReturns() =>
+        Prop.ForAll(Amounts.Zip(Gen.Choose(-1, 20)).ToArbitrary(), t =>
+        {
+            var (a, decimals) = t;
+            var m = FromBig(a);
+            Span<char> buffer = stackalloc char[64];
+            return m.TryFormatFixed(buffer, decimals, out int n)
+                ? buffer[..n].ToString() == m.ToFixed(decimals)
+                : BigInteger.Abs(a) >= BigInteger.Pow(10, 18) * ulong.MaxValue; // only amounts beyond 64 bits of whole units are left to ToFixed
+        }).QuickCheckThrowOnFailure();
+
+    [Theory]
+    [InlineData("2.345", 2, "2.34")]
+    [InlineData("-2.355", 2, "-2.36")]
+    [InlineData("-0.004", 2, "0.00")]
+    [InlineData("1234.5", 0, "1234")]
+    [InlineData("-7", 3, "-7.000")]
+    public void TryFormatFixed_RoundsHalfToEven_WithoutAString(string input, int decimals, string expected)
+    {
+        var buffer = new char[32];
+        Assert.True(Money.Parse(input).TryFormatFixed(buffer, decimals, out int n));
+        Assert.Equal(expected, new string(buffer, 0, n));
+        Assert.False(Money.Parse(input).TryFormatFixed(buffer.AsSpan(0, expected.Length - 1), decimals, out _));
+    }
+
+    [Fact]
     public void MultiplyByRate_CommissionOfTenthPercent_IsExact() =>
         Assert.Equal(Money.Parse("3.83924"), Money.Parse("3839.24").MultiplyByRate(1_000_000));
 
