@@ -296,53 +296,7 @@ internal sealed class ChunkedJournal(string where)
                 read.Transaction = tx;
                 read.CommandText = select;
                 using var r = read.ExecuteReader();
-                string? run = null;
-                long first = 0, last = 0;
-                int rows = 0;
-                while (true)
-                {
-                    bool more = r.Read();
-                    string? next = more ? r.GetString(0) : null;
-                    if (rows > 0 && (next != run || rows == MovedChunkRows))
-                    {
-                        chunks.Add((run!, kind, first, last, rows, w.Packed().ToArray()));
-                        rows = 0;
-                    }
-
-                    if (!more)
-                    {
-                        break;
-                    }
-
-                    if (rows == 0)
-                    {
-                        w.Start();
-                        run = next;
-                        first = r.GetInt64(1);
-                    }
-
-                    last = r.GetInt64(1);
-                    rows++;
-                    for (int i = 2; i < r.FieldCount; i++)
-                    {
-                        if (r.IsDBNull(i))
-                        {
-                            w.WriteNull();
-                        }
-                        else if (r.GetFieldType(i) == typeof(long) || r.GetFieldType(i) == typeof(int))
-                        {
-                            w.Write(Convert.ToInt64(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
-                        }
-                        else if (r.GetFieldType(i) == typeof(double))
-                        {
-                            w.Write(r.GetDouble(i));
-                        }
-                        else
-                        {
-                            w.Write(r.GetString(i));
-                        }
-                    }
-                }
+                ChunkRows(r, w, compress: true, (run, first, last, rows, body) => chunks.Add((run, kind, first, last, rows, body.ToArray())));
             }
 
             foreach (var chunk in chunks)
@@ -363,4 +317,63 @@ internal sealed class ChunkedJournal(string where)
         drop.CommandText = "DROP TABLE events; DROP TABLE orders; DROP TABLE fills; DROP TABLE trades;";
         drop.ExecuteNonQuery();
     }
+
+    /// <summary>
+    /// Encodes the rows of a migration's query — the run id, the key, then the row's values — into chunks of one run
+    /// and at most <see cref="MovedChunkRows"/> rows each, in the reader's order, and hands each to
+    /// <paramref name="emit"/> (run, first key, last key, rows, body; the body is only valid during the call).
+    /// </summary>
+    internal static void ChunkRows(DbDataReader r, JournalChunks.Writer w, bool compress, ChunkSink emit)
+    {
+        string? run = null;
+        long first = 0, last = 0;
+        int rows = 0;
+        while (true)
+        {
+            bool more = r.Read();
+            string? next = more ? r.GetString(0) : null;
+            if (rows > 0 && (next != run || rows == MovedChunkRows))
+            {
+                emit(run!, first, last, rows, compress ? w.Packed() : w.Written);
+                rows = 0;
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            if (rows == 0)
+            {
+                w.Start();
+                run = next;
+                first = r.GetInt64(1);
+            }
+
+            last = r.GetInt64(1);
+            rows++;
+            for (int i = 2; i < r.FieldCount; i++)
+            {
+                if (r.IsDBNull(i))
+                {
+                    w.WriteNull();
+                }
+                else if (r.GetFieldType(i) == typeof(long) || r.GetFieldType(i) == typeof(int))
+                {
+                    w.Write(Convert.ToInt64(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else if (r.GetFieldType(i) == typeof(double))
+                {
+                    w.Write(r.GetDouble(i));
+                }
+                else
+                {
+                    w.Write(r.GetString(i));
+                }
+            }
+        }
+    }
+
+    /// <summary>Receives one chunk of <see cref="ChunkRows"/>.</summary>
+    internal delegate void ChunkSink(string run, long first, long last, int rows, ReadOnlySpan<byte> body);
 }

@@ -282,60 +282,17 @@ public sealed class SqliteStore : KeelStore
             read.Transaction = tx;
             read.CommandText = select;
             using var r = read.ExecuteReader();
-            string? run = null;
-            long first = 0, last = 0;
-            int rows = 0;
-            while (true)
+            ChunkedJournal.ChunkRows(r, w, compress: false, (run, first, last, rows, body) =>
             {
-                bool more = r.Read();
-                string? next = more ? r.GetString(0) : null;
-                if (rows > 0 && (next != run || rows == ChunkedJournal.MovedChunkRows))
-                {
-                    insert.Parameters.Clear();
-                    insert.Parameters.AddWithValue("$run", run);
-                    insert.Parameters.AddWithValue("$kind", (int)kind);
-                    insert.Parameters.AddWithValue("$first", first);
-                    insert.Parameters.AddWithValue("$last", last);
-                    insert.Parameters.AddWithValue("$rows", rows);
-                    insert.Parameters.AddWithValue("$body", w.Written.ToArray());
-                    insert.ExecuteNonQuery();
-                    rows = 0;
-                }
-
-                if (!more)
-                {
-                    break;
-                }
-
-                if (rows == 0)
-                {
-                    w.Start();
-                    run = next;
-                    first = r.GetInt64(1);
-                }
-
-                last = r.GetInt64(1);
-                rows++;
-                for (int i = 2; i < r.FieldCount; i++)
-                {
-                    if (r.IsDBNull(i))
-                    {
-                        w.WriteNull();
-                    }
-                    else if (r.GetFieldType(i) == typeof(long))
-                    {
-                        w.Write(r.GetInt64(i));
-                    }
-                    else if (r.GetFieldType(i) == typeof(double))
-                    {
-                        w.Write(r.GetDouble(i));
-                    }
-                    else
-                    {
-                        w.Write(r.GetString(i));
-                    }
-                }
-            }
+                insert.Parameters.Clear();
+                insert.Parameters.AddWithValue("$run", run);
+                insert.Parameters.AddWithValue("$kind", (int)kind);
+                insert.Parameters.AddWithValue("$first", first);
+                insert.Parameters.AddWithValue("$last", last);
+                insert.Parameters.AddWithValue("$rows", rows);
+                insert.Parameters.AddWithValue("$body", body.ToArray());
+                insert.ExecuteNonQuery();
+            });
         }
 
         using var drop = c.CreateCommand();
