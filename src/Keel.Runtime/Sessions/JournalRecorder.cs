@@ -45,7 +45,12 @@ public sealed class JournalRecorder : IEventHandler<OrderUpdate>, IEventHandler<
     /// Stops recording: later events are not journaled. Used when a run stops part-way, so the journal ends exactly at
     /// its last snapshot and a resume writes what follows.
     /// </summary>
-    public void Suspend() => _suspended = true;
+    public void Suspend()
+    {
+        // Orders noted in the current batch are copied now: what the kernel does after this point is not journaled.
+        _current.Seal();
+        _suspended = true;
+    }
 
     public void Handle(in OrderUpdate evt, long sequence)
     {
