@@ -65,8 +65,10 @@ internal static class JournalChunks
         public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
 
         /// <summary>
-        /// The body to store: the rows compressed with Brotli at quality 1 (format 2: the format byte, the length of the
-        /// rows as a varint, the compressed rows), or as written (format 1) when that is no larger.
+        /// The body to store: the rows compressed with Brotli at quality 0 (format 2: the format byte, the length of the
+        /// rows as a varint, the compressed rows), or as written (format 1) when that is no larger. Quality 0 rather than
+        /// 1: in a recorded 1M-bar backtest, with every core busy, it took 90 ms instead of 320 ms for the run's 22.7 MB
+        /// of rows, for 6.5 MB stored instead of 5.5 MB (docs/performance.md).
         /// </summary>
         public ReadOnlySpan<byte> Packed()
         {
@@ -79,7 +81,7 @@ internal static class JournalChunks
 
             _packed[0] = Compressed;
             int n = 1 + Varint(_packed.AsSpan(1), (ulong)rows.Length);
-            if (BrotliEncoder.TryCompress(rows, _packed.AsSpan(n), out int written, quality: 1, window: 22) && n + written < _buffer.WrittenCount)
+            if (BrotliEncoder.TryCompress(rows, _packed.AsSpan(n), out int written, quality: 0, window: 22) && n + written < _buffer.WrittenCount)
             {
                 return _packed.AsSpan(0, n + written);
             }

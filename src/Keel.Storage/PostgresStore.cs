@@ -29,7 +29,7 @@ public sealed partial class PostgresStore : KeelStore
     {
         _source = source;
         _describe = describe;
-        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer);
+        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer, new System.Text.Json.JsonWriterOptions { SkipValidation = true });
         _chunks = new ChunkedJournal(describe);
         ConnectionString = connectionString;
     }

@@ -35,7 +35,7 @@ public sealed class SqliteStore : KeelStore
         _options = options;
         _control = control;
         _payloadBuffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer);
+        _payloadWriter = new System.Text.Json.Utf8JsonWriter(_payloadBuffer, new System.Text.Json.JsonWriterOptions { SkipValidation = true });
     }
 
     public override string Describe => _path;

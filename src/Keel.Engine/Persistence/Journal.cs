@@ -311,6 +311,18 @@ public static class JournalPayload
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    private static readonly JsonEncodedText CodeName = JsonEncodedText.Encode("code");
+    private static readonly JsonEncodedText FromName = JsonEncodedText.Encode("from");
+    private static readonly JsonEncodedText InstrumentName = JsonEncodedText.Encode("instrument");
+    private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("message");
+    private static readonly JsonEncodedText OrderName = JsonEncodedText.Encode("order");
+    private static readonly JsonEncodedText ReasonName = JsonEncodedText.Encode("reason");
+    private static readonly JsonEncodedText ReplacedByName = JsonEncodedText.Encode("replaced_by");
+    private static readonly JsonEncodedText SideName = JsonEncodedText.Encode("side");
+    private static readonly JsonEncodedText ToName = JsonEncodedText.Encode("to");
+    private static readonly JsonEncodedText TradeName = JsonEncodedText.Encode("trade");
+    private static readonly JsonEncodedText VenueOrderName = JsonEncodedText.Encode("venue_order");
+
     /// <summary>Writes the payload object of <paramref name="source"/> (no allocation beyond the writer's buffer).</summary>
     public static void Write(Utf8JsonWriter w, object source)
     {
@@ -318,46 +330,46 @@ public static class JournalPayload
         switch (source)
         {
             case OrderFilled f:
-                w.WriteString("order", f.ClientOrderId.Value);
-                w.WriteString("venue_order", f.VenueOrderId.Value);
-                w.WriteString("trade", f.TradeId.Value);
-                w.WriteString("instrument", f.Instrument.Symbol);
-                w.WriteString("side", f.Side.ToText());
+                w.WriteString(OrderName, f.ClientOrderId.Value);
+                w.WriteString(VenueOrderName, f.VenueOrderId.Value);
+                w.WriteString(TradeName, f.TradeId.Value);
+                w.WriteString(InstrumentName, f.Instrument.Symbol);
+                w.WriteString(SideName, f.Side.ToText());
                 Span<byte> text = stackalloc byte[64];
                 w.WriteString("quantity"u8, text[..f.LastQty.FormatUtf8(text)]);
                 w.WriteString("price"u8, text[..f.LastPx.FormatUtf8(text)]);
                 w.WriteString("commission"u8, text[..f.Commission.FormatUtf8(text)]);
                 break;
             case OrderAccepted a:
-                w.WriteString("order", a.ClientOrderId.Value);
-                w.WriteString("venue_order", a.VenueOrderId.Value);
+                w.WriteString(OrderName, a.ClientOrderId.Value);
+                w.WriteString(VenueOrderName, a.VenueOrderId.Value);
                 break;
             case OrderRejected r:
-                w.WriteString("order", r.ClientOrderId.Value);
-                w.WriteString("reason", r.Reason);
+                w.WriteString(OrderName, r.ClientOrderId.Value);
+                w.WriteString(ReasonName, r.Reason);
                 break;
             case OrderDenied d:
-                w.WriteString("order", d.ClientOrderId.Value);
-                w.WriteString("reason", d.Reason);
+                w.WriteString(OrderName, d.ClientOrderId.Value);
+                w.WriteString(ReasonName, d.Reason);
                 break;
             case OrderCanceled c:
-                w.WriteString("order", c.ClientOrderId.Value);
-                w.WriteString("reason", c.Reason);
+                w.WriteString(OrderName, c.ClientOrderId.Value);
+                w.WriteString(ReasonName, c.Reason);
                 break;
             case OrderCancelRejected cr:
-                w.WriteString("order", cr.ClientOrderId.Value);
-                w.WriteString("reason", cr.Reason);
+                w.WriteString(OrderName, cr.ClientOrderId.Value);
+                w.WriteString(ReasonName, cr.Reason);
                 break;
             case OrderStatusUnknown u:
-                w.WriteString("order", u.ClientOrderId.Value);
-                w.WriteString("reason", u.Reason);
+                w.WriteString(OrderName, u.ClientOrderId.Value);
+                w.WriteString(ReasonName, u.Reason);
                 break;
             case OrderReplaced rp:
-                w.WriteString("order", rp.ClientOrderId.Value);
-                w.WriteString("replaced_by", rp.ReplacedBy.Value);
+                w.WriteString(OrderName, rp.ClientOrderId.Value);
+                w.WriteString(ReplacedByName, rp.ReplacedBy.Value);
                 break;
             case OrderEvent o:
-                w.WriteString("order", o.ClientOrderId.Value);
+                w.WriteString(OrderName, o.ClientOrderId.Value);
                 break;
             case KernelNotice n:
                 w.WriteString("level"u8, n.Level switch
@@ -367,12 +379,12 @@ public static class JournalPayload
                     NoticeLevel.Error => "error"u8,
                     _ => System.Text.Encoding.UTF8.GetBytes(n.Level.ToString().ToLowerInvariant()),
                 });
-                w.WriteString("code", n.Code);
-                w.WriteString("message", n.Message);
+                w.WriteString(CodeName, n.Code);
+                w.WriteString(MessageName, n.Message);
                 break;
             case KernelStateChanged s:
-                w.WriteString("from", s.From.ToString().ToLowerInvariant());
-                w.WriteString("to", s.To.ToString().ToLowerInvariant());
+                w.WriteString(FromName, s.From.ToString().ToLowerInvariant());
+                w.WriteString(ToName, s.To.ToString().ToLowerInvariant());
                 break;
         }
 
