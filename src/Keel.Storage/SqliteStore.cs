@@ -504,7 +504,7 @@ public sealed class SqliteStore : KeelStore
                     raw.sqlite3_bind_int64(st, 2, snap.Sequence);
                     raw.sqlite3_bind_int64(st, 3, snap.DataEvents);
                     raw.sqlite3_bind_int64(st, 4, snap.CreatedAt.UnixNanos);
-                    BindUtf8(st, 5, snap.Payload, payloadBuffer);
+                    BindUtf8(st, 5, snap.Utf8);
                     Bind(st, 6, snap.Checksum);
                     Step(st, db);
                 }
@@ -1082,23 +1082,19 @@ public sealed class SqliteStore : KeelStore
     }
 
     /// <summary>
-    /// Binds a long text (a snapshot, about a megabyte) as UTF-8 encoded into <paramref name="buffer"/>, which is reused.
-    /// Bound as UTF-16, SQLite copies the text at twice the size and then translates it to the database's UTF-8 with a
-    /// second allocation of its own; the stored bytes are the same.
+    /// Binds a long text (a snapshot, about a megabyte) as the UTF-8 it already is; an empty span as the empty text, not
+    /// as a null. Bound as UTF-16, SQLite copies the text at twice the size and then translates it to the database's
+    /// UTF-8 with a second allocation of its own; the stored bytes are the same.
     /// </summary>
-    private static void BindUtf8(sqlite3_stmt st, int index, string value, System.Buffers.ArrayBufferWriter<byte> buffer)
+    private static void BindUtf8(sqlite3_stmt st, int index, ReadOnlySpan<byte> value)
     {
-        if (value.Length == 0)
+        if (value.IsEmpty)
         {
-            Bind(st, index, value);
+            Bind(st, index, string.Empty);
             return;
         }
 
-        buffer.ResetWrittenCount();
-        int count = System.Text.Encoding.UTF8.GetByteCount(value);
-        var span = buffer.GetSpan(count);
-        int written = System.Text.Encoding.UTF8.GetBytes(value, span);
-        raw.sqlite3_bind_text(st, index, span[..written]);
+        raw.sqlite3_bind_text(st, index, value);
     }
 
     private static void Bind(sqlite3_stmt st, int index, Price value)

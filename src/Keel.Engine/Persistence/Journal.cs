@@ -72,18 +72,54 @@ public sealed record PositionRecord(InstrumentId Instrument, Quantity Quantity, 
 public sealed record MetricsCheckpoint(long Sequence, long Processed, double TotalReturn, Money Pnl, double? WinRate, double MaxDrawdown, double? Sharpe, double? ProfitFactor, Timestamp CreatedAt);
 
 /// <summary>A snapshot: all state needed to continue the run after <see cref="Sequence"/>, and a checksum of it.</summary>
-public sealed record SnapshotRecord(long Sequence, long DataEvents, string Payload, string Checksum, Timestamp CreatedAt)
+public sealed class SnapshotRecord
 {
+    private string? _payload;
+    private byte[]? _utf8;
+
+    public SnapshotRecord(long sequence, long dataEvents, string payload, string checksum, Timestamp createdAt)
+    {
+        Sequence = sequence;
+        DataEvents = dataEvents;
+        _payload = payload;
+        Checksum = checksum;
+        CreatedAt = createdAt;
+    }
+
+    private SnapshotRecord(long sequence, long dataEvents, byte[] utf8, string checksum, Timestamp createdAt)
+    {
+        Sequence = sequence;
+        DataEvents = dataEvents;
+        _utf8 = utf8;
+        Checksum = checksum;
+        CreatedAt = createdAt;
+    }
+
+    public long Sequence { get; }
+
+    public long DataEvents { get; }
+
+    /// <summary>The payload (JSON); decoded on first use when the record was made from UTF-8.</summary>
+    public string Payload => _payload ??= System.Text.Encoding.UTF8.GetString(_utf8!);
+
+    /// <summary>The payload as UTF-8: what a store that keeps UTF-8 text writes, without decoding and encoding it again.</summary>
+    public ReadOnlySpan<byte> Utf8 => _utf8 ??= System.Text.Encoding.UTF8.GetBytes(_payload!);
+
+    /// <summary>SHA-256 of the payload's UTF-8, lower-case hex.</summary>
+    public string Checksum { get; }
+
+    public Timestamp CreatedAt { get; }
+
     public static SnapshotRecord Create(long sequence, long dataEvents, string payload, Timestamp createdAt) =>
         new(sequence, dataEvents, payload, ChecksumOf(payload), createdAt);
 
     /// <summary>
     /// A record from the payload as UTF-8 (as a serializer writes it): the checksum is taken from these bytes, which are
-    /// exactly the UTF-8 of the decoded text, so it equals <see cref="ChecksumOf"/> of <see cref="Payload"/> without
-    /// encoding the text a second time.
+    /// exactly the UTF-8 of the text, so it equals <see cref="ChecksumOf"/> of <see cref="Payload"/>. The bytes are copied
+    /// and kept; the text is decoded only if something asks for it (a store that writes UTF-8 never does).
     /// </summary>
     public static SnapshotRecord FromUtf8(long sequence, long dataEvents, ReadOnlySpan<byte> payload, Timestamp createdAt) =>
-        new(sequence, dataEvents, System.Text.Encoding.UTF8.GetString(payload), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), createdAt);
+        new(sequence, dataEvents, payload.ToArray(), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), createdAt);
 
     public static string ChecksumOf(string payload) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(payload)));
