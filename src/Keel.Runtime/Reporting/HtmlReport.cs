@@ -188,6 +188,11 @@ public static class HtmlReport
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(model);
+
+        // The trades table's data (with each trade's excursions, the report's largest part on a run with many trades)
+        // is written on another core while this one writes the page and the charts' data.
+        var candleTimes = CandleTimes(model.Series);
+        var trades = Task.Run(() => TradesJson(model, candleTimes));
         var sb = new StringBuilder(256 * 1024);
         var m = model.Metrics;
         var p = model.Periods;
@@ -309,7 +314,7 @@ public static class HtmlReport
         // The library and the data (megabytes on a long run) go straight to the file, never through a string.
         stream.Write(ChartLibrary.Value);
         stream.Write("</script>\n<script type=\"application/json\" id=\"keel-data\">"u8);
-        WriteData(stream, model);
+        WriteData(stream, model, candleTimes, trades);
         stream.Write(Encoding.UTF8.GetBytes("</script>\n<script>" + App + "</script>\n</body></html>\n"));
     }
 
@@ -422,20 +427,18 @@ public static class HtmlReport
     }
 
     /// <summary>The chart and table data as one JSON document (times in UTC seconds, as the charting library takes them).</summary>
-    private static void WriteData(Stream stream, ReportModel model)
+    private static void WriteData(Stream stream, ReportModel model, List<long> candleTimes, Task<System.Buffers.ArrayBufferWriter<byte>> trades)
     {
         using (var w = new System.Text.Json.Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
             var series = model.Series;
-            var candleTimes = new List<long>();
             if (series is not null && series.Candles.Length > 0)
             {
                 w.WriteStartArray("candles");
                 foreach (var c in series.Candles)
                 {
                     long t = Seconds(c.Time);
-                    candleTimes.Add(t);
                     w.WriteStartObject();
                     w.WriteNumber("time", t);
                     w.WriteNumber("open", c.Open.ToDouble());
@@ -573,7 +576,37 @@ public static class HtmlReport
                 w.WriteEndArray();
             }
 
-            w.WriteStartArray("trades");
+            w.WritePropertyName("trades");
+            w.WriteRawValue(trades.GetAwaiter().GetResult().WrittenSpan, skipInputValidation: true);
+            w.WriteEndObject();
+            Spill(w);
+        }
+
+    }
+
+    /// <summary>The start times of the chart's candles in UTC seconds (empty without a price chart).</summary>
+    private static List<long> CandleTimes(ReportSeries? series)
+    {
+        var times = new List<long>(series?.Candles.Length ?? 0);
+        if (series is not null)
+        {
+            foreach (var c in series.Candles)
+            {
+                times.Add(Seconds(c.Time));
+            }
+        }
+
+        return times;
+    }
+
+    /// <summary>The trades table's data: one array per trade, in the file's order.</summary>
+    private static System.Buffers.ArrayBufferWriter<byte> TradesJson(ReportModel model, List<long> candleTimes)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(256, model.Trades.Count * 160));
+        var series = model.Series is { Candles.Length: > 0 } s ? s : null;
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
             Span<char> human = stackalloc char[64];
             foreach (var t in model.Trades)
             {
@@ -617,14 +650,12 @@ public static class HtmlReport
                 }
 
                 w.WriteEndArray();
-                Spill(w);
             }
 
             w.WriteEndArray();
-            w.WriteEndObject();
-            Spill(w);
         }
 
+        return buffer;
     }
 
     /// <summary>Hands what the JSON writer holds to the file once it is 64 KB, so the data never sits in memory whole.</summary>
