@@ -78,22 +78,13 @@ public sealed class SnapshotRecord
     private byte[]? _utf8;
 
     public SnapshotRecord(long sequence, long dataEvents, string payload, string checksum, Timestamp createdAt)
-    {
-        Sequence = sequence;
-        DataEvents = dataEvents;
-        _payload = payload;
-        Checksum = checksum;
-        CreatedAt = createdAt;
-    }
+        : this(sequence, dataEvents, checksum, createdAt) => _payload = payload;
 
     private SnapshotRecord(long sequence, long dataEvents, byte[] utf8, string checksum, Timestamp createdAt)
-    {
-        Sequence = sequence;
-        DataEvents = dataEvents;
-        _utf8 = utf8;
-        Checksum = checksum;
-        CreatedAt = createdAt;
-    }
+        : this(sequence, dataEvents, checksum, createdAt) => _utf8 = utf8;
+
+    private SnapshotRecord(long sequence, long dataEvents, string checksum, Timestamp createdAt) =>
+        (Sequence, DataEvents, Checksum, CreatedAt) = (sequence, dataEvents, checksum, createdAt);
 
     public long Sequence { get; }
 
