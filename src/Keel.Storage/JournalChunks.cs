@@ -89,6 +89,31 @@ internal static class JournalChunks
             return _buffer.WrittenSpan;
         }
 
+        /// <summary>
+        /// Starts a body and writes <paramref name="rows"/> into it with <paramref name="write"/>; gives the least and
+        /// greatest <paramref name="key"/>. False, with nothing started, when there are no rows.
+        /// </summary>
+        public bool Encode<T>(List<T> rows, Func<T, long> key, Action<T> write, out long first, out long last)
+        {
+            first = long.MaxValue;
+            last = long.MinValue;
+            if (rows.Count == 0)
+            {
+                return false;
+            }
+
+            Start();
+            foreach (var row in rows)
+            {
+                long k = key(row);
+                first = Math.Min(first, k);
+                last = Math.Max(last, k);
+                write(row);
+            }
+
+            return true;
+        }
+
         public void Start()
         {
             _buffer.ResetWrittenCount();

@@ -458,19 +458,9 @@ public sealed partial class PostgresStore : KeelStore
     /// <summary>Adds the upsert of <paramref name="rows"/> as one chunk (nothing when empty); see <see cref="ChunkedJournal.Upsert"/>.</summary>
     private static void AddChunk<T>(NpgsqlBatch batch, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
     {
-        if (rows.Count == 0)
+        if (!w.Encode(rows, key, write, out long first, out long last))
         {
             return;
-        }
-
-        long first = long.MaxValue, last = long.MinValue;
-        w.Start();
-        foreach (var row in rows)
-        {
-            long k = key(row);
-            first = Math.Min(first, k);
-            last = Math.Max(last, k);
-            write(row);
         }
 
         var cmd = new NpgsqlBatchCommand(ChunkedJournal.Upsert);
@@ -496,14 +486,7 @@ public sealed partial class PostgresStore : KeelStore
         cmd.Parameters.AddWithValue("run", runId);
         cmd.Parameters.AddWithValue("after", afterSequence);
         cmd.Parameters.AddWithValue("limit", limit);
-        var list = new List<InputRecord>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new InputRecord(r.GetInt64(0), Timestamp.FromUnixNanos(r.GetInt64(1)), (InputKind)r.GetInt16(2), r.GetString(3)));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Input);
     });
 
     public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Run("read snapshots", c =>
@@ -511,25 +494,14 @@ public sealed partial class PostgresStore : KeelStore
         using var cmd = new NpgsqlCommand("SELECT seq, data_events, payload, checksum, created_at FROM snapshots WHERE run_id = @run ORDER BY seq DESC LIMIT @limit", c);
         cmd.Parameters.AddWithValue("run", runId);
         cmd.Parameters.AddWithValue("limit", limit);
-        var list = new List<SnapshotRecord>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new SnapshotRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), Timestamp.FromUnixNanos(r.GetInt64(4))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Snapshot);
     });
 
     public override MetricsCheckpoint? LatestCheckpoint(string runId) => Run("read checkpoints", c =>
     {
         using var cmd = new NpgsqlCommand("SELECT seq, processed, total_return, pnl::text, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = @run ORDER BY seq DESC LIMIT 1", c);
         cmd.Parameters.AddWithValue("run", runId);
-        using var r = cmd.ExecuteReader();
-        double? D(int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
-        return r.Read()
-            ? new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), D(4), r.GetDouble(5), D(6), D(7), Timestamp.FromUnixNanos(r.GetInt64(8)))
-            : null;
+        return StoreRows.First(cmd, StoreRows.Checkpoint);
     });
 
     public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Run("read fills", c =>
@@ -539,14 +511,7 @@ public sealed partial class PostgresStore : KeelStore
     {
         using var cmd = new NpgsqlCommand("SELECT instrument, quantity::text, cost_basis::text, realized_pnl::text, commissions::text, last_price::text, updated_at FROM positions WHERE run_id = @run ORDER BY instrument", c);
         cmd.Parameters.AddWithValue("run", runId);
-        var list = new List<StoredPosition>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredPosition(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Timestamp.FromUnixNanos(r.GetInt64(6))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Position);
     });
 
     public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Run("read trades", c =>
@@ -556,15 +521,7 @@ public sealed partial class PostgresStore : KeelStore
     {
         using var cmd = new NpgsqlCommand("SELECT seq, processed, total_return, pnl::text, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = @run ORDER BY seq", c);
         cmd.Parameters.AddWithValue("run", runId);
-        var list = new List<MetricsCheckpoint>();
-        using var r = cmd.ExecuteReader();
-        double? D(int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
-        while (r.Read())
-        {
-            list.Add(new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), D(4), r.GetDouble(5), D(6), D(7), Timestamp.FromUnixNanos(r.GetInt64(8))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Checkpoint);
     });
 
     public override RunCounts Counts(string runId) => Run("count records", c =>

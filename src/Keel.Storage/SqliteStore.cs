@@ -554,19 +554,9 @@ public sealed class SqliteStore : KeelStore
     /// <summary>Writes <paramref name="rows"/> as one chunk (nothing when empty); see <see cref="JournalChunks"/>.</summary>
     private static void WriteChunk<T>(sqlite3 db, sqlite3_stmt st, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
     {
-        if (rows.Count == 0)
+        if (!w.Encode(rows, key, write, out long first, out long last))
         {
             return;
-        }
-
-        long first = long.MaxValue, last = long.MinValue;
-        w.Start();
-        foreach (var row in rows)
-        {
-            long k = key(row);
-            first = Math.Min(first, k);
-            last = Math.Max(last, k);
-            write(row);
         }
 
         Bind(st, 1, run);
@@ -678,14 +668,7 @@ public sealed class SqliteStore : KeelStore
         cmd.Parameters.AddWithValue("$run", runId);
         cmd.Parameters.AddWithValue("$after", afterSequence);
         cmd.Parameters.AddWithValue("$limit", limit);
-        var list = new List<InputRecord>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new InputRecord(r.GetInt64(0), Timestamp.FromUnixNanos(r.GetInt64(1)), (InputKind)r.GetByte(2), r.GetString(3)));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Input);
     });
 
     public override IReadOnlyList<SnapshotRecord> Snapshots(string runId, int limit) => Control("read snapshots", c =>
@@ -694,14 +677,7 @@ public sealed class SqliteStore : KeelStore
         cmd.CommandText = "SELECT seq, data_events, payload, checksum, created_at FROM snapshots WHERE run_id = $run ORDER BY seq DESC LIMIT $limit";
         cmd.Parameters.AddWithValue("$run", runId);
         cmd.Parameters.AddWithValue("$limit", limit);
-        var list = new List<SnapshotRecord>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new SnapshotRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), Timestamp.FromUnixNanos(r.GetInt64(4))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Snapshot);
     });
 
     public override MetricsCheckpoint? LatestCheckpoint(string runId) => Control("read checkpoints", c =>
@@ -709,10 +685,7 @@ public sealed class SqliteStore : KeelStore
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = $run ORDER BY seq DESC LIMIT 1";
         cmd.Parameters.AddWithValue("$run", runId);
-        using var r = cmd.ExecuteReader();
-        return r.Read()
-            ? new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), NullableDouble(r, 4), r.GetDouble(5), NullableDouble(r, 6), NullableDouble(r, 7), Timestamp.FromUnixNanos(r.GetInt64(8)))
-            : null;
+        return StoreRows.First(cmd, StoreRows.Checkpoint);
     });
 
     public override IReadOnlyList<StoredFill> ReadFills(string runId, long afterSequence, int limit) => Control("read fills", c =>
@@ -723,14 +696,7 @@ public sealed class SqliteStore : KeelStore
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT instrument, quantity, cost_basis, realized_pnl, commissions, last_price, updated_at FROM positions WHERE run_id = $run ORDER BY instrument";
         cmd.Parameters.AddWithValue("$run", runId);
-        var list = new List<StoredPosition>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new StoredPosition(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Timestamp.FromUnixNanos(r.GetInt64(6))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Position);
     });
 
     public override IReadOnlyList<StoredTrade> ReadTrades(string runId, long afterTradeId, int limit) => Control("read trades", c =>
@@ -741,14 +707,7 @@ public sealed class SqliteStore : KeelStore
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT seq, processed, total_return, pnl, win_rate, max_drawdown, sharpe, profit_factor, created_at FROM metrics_checkpoints WHERE run_id = $run ORDER BY seq";
         cmd.Parameters.AddWithValue("$run", runId);
-        var list = new List<MetricsCheckpoint>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            list.Add(new MetricsCheckpoint(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), Money.Parse(r.GetString(3)), NullableDouble(r, 4), r.GetDouble(5), NullableDouble(r, 6), NullableDouble(r, 7), Timestamp.FromUnixNanos(r.GetInt64(8))));
-        }
-
-        return list;
+        return StoreRows.All(cmd, StoreRows.Checkpoint);
     });
 
     public override RunCounts Counts(string runId) => Control("count records", c =>
@@ -1215,8 +1174,6 @@ public sealed class SqliteStore : KeelStore
         int i = r.GetOrdinal(column);
         return r.IsDBNull(i) ? null : Timestamp.FromUnixNanos(r.GetInt64(i));
     }
-
-    private static double? NullableDouble(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
 
     /// <summary>Streams candles from a query; owns its connection.</summary>
     private sealed class CandleReader(SqliteConnection connection, SqliteCommand command, SqliteDataReader reader, InstrumentId instrument, long total, string path) : IBarReader

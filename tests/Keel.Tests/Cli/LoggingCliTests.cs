@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Keel.Sandbox;
 using Keel.Tests.Support;
@@ -87,7 +86,7 @@ public sealed class LoggingCliTests : IDisposable
 
         using var child = CliRunner.Spawn(_dir.Path, Secrets(), "record", "--venue", venue, "--symbols", symbol, "--url", url.ToString(), "--timeframe", "5m", "--db", _dir.File("k.db"), "--log-format", format, "--log-level", "trace");
         await sandbox.ReplayCompleted.WaitAsync(Wait);
-        Assert.Equal(0, SendSignal(child.Process.Id, 2));
+        Assert.Equal(0, Signals.Send(child.Process.Id, Signals.Interrupt));
         var result = await child.WaitAsync(Wait);
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -193,7 +192,4 @@ public sealed class LoggingCliTests : IDisposable
 
         return entries;
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
 }

@@ -76,7 +76,7 @@ public sealed partial class NativeBinaryTests
         Assert.True(account.IsSuccessStatusCode, $"{(int)account.StatusCode} {await account.Content.ReadAsStringAsync()}");
         Assert.Contains("\"buying_power\"", await account.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        Assert.Equal(0, SendSignal(child.Process.Id, 15));
+        Assert.Equal(0, Signals.Send(child.Process.Id, Signals.Terminate));
         var result = await child.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("sandbox stopped", result.Stdout, StringComparison.Ordinal);
@@ -93,7 +93,4 @@ public sealed partial class NativeBinaryTests
 
     [GeneratedRegex(@"KEEL__ALPACA__SECRET=(\S+)")]
     private static partial Regex Secret();
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
 }

@@ -85,8 +85,5 @@ public sealed class LiveCliTests : IDisposable
         Assert.Contains(store.ReadEvents(runId, 0, 100_000), e => e.Type == "notice.adopted");
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
-
-    private static int Terminate(int pid) => SendSignal(pid, 15);
+    private static int Terminate(int pid) => Signals.Send(pid, Signals.Terminate);
 }

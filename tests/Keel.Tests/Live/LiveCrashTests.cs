@@ -140,8 +140,5 @@ public sealed class LiveCrashTests : IDisposable
         }
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
-
-    private static int Terminate(int pid) => SendSignal(pid, 15);
+    private static int Terminate(int pid) => Signals.Send(pid, Signals.Terminate);
 }

@@ -74,14 +74,11 @@ public sealed partial class PipelineRunTests : IAsyncDisposable
         }
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
-
     /// <summary>SIGTERM, then the process must be gone within 5 s with status 0.</summary>
     private static async Task TerminateGracefully(CliRunner.Child node)
     {
         var clock = Stopwatch.StartNew();
-        Assert.Equal(0, SendSignal(node.Process.Id, 15));
+        Assert.Equal(0, Signals.Send(node.Process.Id, Signals.Terminate));
         var result = await node.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"SIGTERM took {clock.Elapsed} to stop the node");
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Keel.Data;
 using Keel.Domain;
 using Keel.Sandbox;
@@ -247,8 +246,5 @@ public sealed partial class RecordCliTests : IDisposable
     [System.Text.RegularExpressions.GeneratedRegex(@"^candles generated (\d+), persisted (\d+)$")]
     private static partial System.Text.RegularExpressions.Regex CandlesLine();
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
-
-    private static int Interrupt(int pid) => SendSignal(pid, 2);
+    private static int Interrupt(int pid) => Signals.Send(pid, Signals.Interrupt);
 }
