@@ -30,7 +30,7 @@ public readonly record struct JournalEvent(long Sequence, string Type, Timestamp
 }
 
 /// <summary>An order's state after an event, for the orders table (latest wins).</summary>
-public sealed record OrderRecord(
+public readonly record struct OrderRecord(
     ClientOrderId Id,
     long Number,
     InstrumentId Instrument,
