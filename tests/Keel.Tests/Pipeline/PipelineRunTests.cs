@@ -191,14 +191,17 @@ public sealed partial class PipelineRunTests : IAsyncDisposable
         var monitor = PipelineScheduler.Trigger(PipelineStage.OrderMonitor, job, null, TimeProvider.System);
         var executor = PipelineScheduler.Trigger(PipelineStage.Executor, job, null, TimeProvider.System);
 
-        // Monday 7 December 2026: the monitors from 13:00 UTC every 5 minutes to 23:55, the executor at 13:45 and 14:45.
-        Assert.Equal(new DateTimeOffset(2026, 12, 7, 13, 0, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 4, 0, 0, TimeSpan.Zero)));
-        Assert.Equal(new DateTimeOffset(2026, 12, 7, 23, 55, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 23, 50, 0, TimeSpan.Zero)));
-        Assert.Equal(new DateTimeOffset(2026, 12, 8, 13, 0, 0, TimeSpan.Zero), monitor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 23, 55, 0, TimeSpan.Zero)));
-        Assert.Equal(new DateTimeOffset(2026, 12, 7, 14, 45, 0, TimeSpan.Zero), executor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 7, 14, 0, 0, TimeSpan.Zero)));
+        // A Monday at least a week ahead (a cron trigger starts now, so the days checked must be after today): the
+        // monitors from 13:00 UTC every 5 minutes to 23:55, the executor at 13:45 and 14:45.
+        var weekAhead = DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(7);
+        var monday = new DateTimeOffset(weekAhead.AddDays(((int)DayOfWeek.Monday - (int)weekAhead.DayOfWeek + 7) % 7), TimeSpan.Zero);
+        Assert.Equal(monday.AddHours(13), monitor.GetFireTimeAfter(monday.AddHours(4)));
+        Assert.Equal(monday.AddHours(23).AddMinutes(55), monitor.GetFireTimeAfter(monday.AddHours(23).AddMinutes(50)));
+        Assert.Equal(monday.AddDays(1).AddHours(13), monitor.GetFireTimeAfter(monday.AddHours(23).AddMinutes(55)));
+        Assert.Equal(monday.AddHours(14).AddMinutes(45), executor.GetFireTimeAfter(monday.AddHours(14)));
 
         // Friday evening to Monday morning: nothing at the weekend.
-        Assert.Equal(new DateTimeOffset(2026, 12, 14, 13, 45, 0, TimeSpan.Zero), executor.GetFireTimeAfter(new DateTimeOffset(2026, 12, 11, 15, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(monday.AddDays(7).AddHours(13).AddMinutes(45), executor.GetFireTimeAfter(monday.AddDays(4).AddHours(15)));
     }
 
     [Fact]
