@@ -87,7 +87,11 @@ public sealed class PriceSma
 
     public int Period { get; }
 
-    public bool IsReady => _count >= Period;
+    public bool IsReady
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => _count >= Period;
+    }
 
     /// <summary>The exact sum of the window in raw price units.</summary>
     public long RawSum => _sum;
@@ -121,7 +125,8 @@ public sealed class PriceSma
             return leftHigh < rightHigh ? -1 : 1;
         }
 
-        return ((ulong)leftLow).CompareTo((ulong)rightLow);
+        // The low halves are unsigned: reinterpreted, not converted (a checked conversion would throw on the top bit).
+        return unchecked((ulong)leftLow).CompareTo(unchecked((ulong)rightLow));
     }
 
     /// <summary>State for snapshots: the window in insertion order and the count.</summary>

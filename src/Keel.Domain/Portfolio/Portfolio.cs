@@ -36,6 +36,8 @@ public interface IPortfolioView
 public sealed class Portfolio : IPortfolioView
 {
     private readonly InstrumentMap<Position> _positions = new();
+    private Money _equity;
+    private bool _equityCurrent;
 
     public Portfolio(Money initialCash, decimal leverage = 1m)
     {
@@ -66,20 +68,21 @@ public sealed class Portfolio : IPortfolioView
 
     public IReadOnlyList<Position> Positions => _positions.Values;
 
+    /// <summary>
+    /// Cash plus the market value of every position. Computed once per change: a slice's several readers (the
+    /// performance tracker, the report, the risk gate) share one sum of 128-bit products.
+    /// </summary>
     public Money Equity
     {
         get
         {
-            var equity = Cash;
-            foreach (var p in _positions.AsSpan())
+            if (!_equityCurrent)
             {
-                if (!p.Quantity.IsZero)
-                {
-                    equity += p.MarketValue;
-                }
+                _equity = SumEquity();
+                _equityCurrent = true;
             }
 
-            return equity;
+            return _equity;
         }
     }
 
@@ -144,6 +147,20 @@ public sealed class Portfolio : IPortfolioView
         }
     }
 
+    private Money SumEquity()
+    {
+        var equity = Cash;
+        foreach (var p in _positions.AsSpan())
+        {
+            if (!p.Quantity.IsZero)
+            {
+                equity += p.MarketValue;
+            }
+        }
+
+        return equity;
+    }
+
     public Quantity PositionQuantity(InstrumentId instrument) => GetPosition(instrument)?.Quantity ?? Quantity.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -153,11 +170,16 @@ public sealed class Portfolio : IPortfolioView
 
     /// <summary>Sets the mark price of an instrument (every bar or quote).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Mark(InstrumentId instrument, Price price) => GetOrAdd(instrument).Mark(price);
+    public void Mark(InstrumentId instrument, Price price)
+    {
+        (_positions.Find(instrument) ?? GetOrAdd(instrument)).Mark(price);
+        _equityCurrent = false;
+    }
 
     /// <summary>Books a fill: moves cash, updates the position, and marks it at the fill price if it had no mark.</summary>
     public FillEffect ApplyFill(InstrumentId instrument, OrderSide side, Quantity quantity, Price price, Money commission)
     {
+        _equityCurrent = false;
         var position = GetOrAdd(instrument);
         var notional = price * quantity;
         Cash = side == OrderSide.Buy ? Cash - notional - commission : Cash + notional - commission;
@@ -175,6 +197,7 @@ public sealed class Portfolio : IPortfolioView
     /// <summary>Restores an account from a snapshot (used by resume).</summary>
     public void Restore(Money cash, Money commissions, Money realized, IEnumerable<(InstrumentId Instrument, Quantity Quantity, Money CostBasis, Money Realized, Money Commissions, Price LastPrice)> positions)
     {
+        _equityCurrent = false;
         Cash = cash;
         TotalCommissions = commissions;
         RealizedPnl = realized;

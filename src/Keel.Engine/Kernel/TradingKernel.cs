@@ -234,8 +234,7 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         }
 
         _portfolio.Mark(bar.Instrument, bar.Close);
-        slot.LastBar = bar;
-        slot.HasBar = true;
+        slot.SetBar(in bar);
         slot.ReferencePrice = bar.Close;
         if (State == KernelState.Running)
         {
@@ -608,8 +607,15 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
         {
             var slot = FindSlot(x.Instrument) ?? throw new SnapshotException($"the snapshot has instrument {x.Instrument}, which this run does not trade");
             slot.ReferencePrice = x.ReferencePrice;
-            slot.HasBar = x.LastBar is not null;
-            slot.LastBar = x.LastBar ?? default;
+            if (x.LastBar is { } lastBar)
+            {
+                slot.SetBar(in lastBar);
+            }
+            else
+            {
+                slot.HasBar = false;
+            }
+
             slot.HasTick = x.LastTick is not null;
             slot.LastTick = x.LastTick ?? default;
         }
@@ -1176,9 +1182,24 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
     {
         public Instrument Instrument { get; } = instrument;
 
-        public Bar LastBar { get; set; }
+        // The last bar's numbers, without its instrument (always this slot's): storing them on every bar is then a plain
+        // copy, where a Bar, which holds a reference, is copied through the GC's write barrier and a `rep movsq`.
+        private BarValues _bar;
+
+        public Bar LastBar
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => new(Instrument.Id, _bar.Time, _bar.Open, _bar.High, _bar.Low, _bar.Close, _bar.Volume);
+        }
 
         public bool HasBar { get; set; }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void SetBar(in Bar bar)
+        {
+            _bar = new BarValues(bar.Time, bar.Open, bar.High, bar.Low, bar.Close, bar.Volume);
+            HasBar = true;
+        }
 
         public Tick LastTick { get; set; }
 
@@ -1186,6 +1207,8 @@ public sealed class TradingKernel : IOrderEventSink, IMarketView, ISnapshotable<
 
         public Price ReferencePrice { get; set; }
     }
+
+    private readonly record struct BarValues(Timestamp Time, Price Open, Price High, Price Low, Price Close, Quantity Volume);
 
     private readonly record struct PendingNotification(OrderEvent Event, Order Order, FillEffect? Effect);
 }

@@ -204,6 +204,25 @@ public class IndicatorTests
         Assert.Equal(-1, Keel.Indicators.PriceSma.Compare(a, b));
     }
 
+
+    [Fact]
+    public void PriceSma_CompareHandlesProductsPastSixtyThreeBits()
+    {
+        // 1,500,000.0 over 2,000 bars, compared with a 1,000-bar average: each side's sum times the other's period is
+        // about 3e21 (in units of 1e-9), so the low 64 bits of the 128-bit products have their top bit set.
+        var slow = new Keel.Indicators.PriceSma(2_000);
+        var fast = new Keel.Indicators.PriceSma(1_000);
+        for (int i = 0; i < 2_000; i++)
+        {
+            slow.Update(Price.Parse("1500000"));
+            fast.Update(Price.Parse(i % 2 == 0 ? "1500000.000000001" : "1500000"));
+        }
+
+        Assert.Equal(1, Keel.Indicators.PriceSma.Compare(fast, slow));
+        Assert.Equal(-1, Keel.Indicators.PriceSma.Compare(slow, fast));
+        Assert.Equal(0, Keel.Indicators.PriceSma.Compare(slow, slow));
+    }
+
     [Fact]
     public void Ema_SeedsWithSma_ThenSmooths()
     {
