@@ -77,10 +77,13 @@ internal static class OptimizeCommand
     private static int Run(SweepRequest request, CliLogging logging, IReadOnlyList<StrategyDescriptor> catalog, CancellationToken ct)
     {
         var spec = request.Spec;
+        var timings = PhaseTimer.FromEnvironment(logging);
         using var progress = new ProgressBar("optimize", !spec.Quiet && !logging.Json);
         var observer = new Observer(progress, logging);
-        var outcome = SweepService.Run(request, CliServices.Create(spec.ConfigPath, logging, null, catalog), observer, ct);
+        var outcome = SweepService.Run(request, CliServices.Create(spec.ConfigPath, logging, timings, catalog), observer, ct);
         progress.Dispose();
+        timings.Mark("sweep");
+        timings.Print();
 
         var varying = outcome.Grid.Axes.Select((a, i) => (a, i)).Where(x => x.a.Values.Count > 1).ToList();
         var headers = new List<string> { "#" };

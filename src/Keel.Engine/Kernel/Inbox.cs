@@ -42,9 +42,23 @@ public enum KernelCommand
 /// <summary>A pooled block of bars, so a historical reader can feed the inbox with one channel operation per block.</summary>
 public sealed class BarBatch(int capacity)
 {
-    public Bar[] Items { get; } = new Bar[capacity];
+    // Allocated on first use: a batch that only ever carries a view (an in-memory feeder's bars, read in place)
+    // never needs one, and a sweep starts a session per combination.
+    private Bar[]? _items;
+
+    /// <summary>The batch's own storage, which a feeder fills (then sets <see cref="Count"/>).</summary>
+    public Bar[] Items => _items ??= new Bar[capacity];
 
     public int Count { get; set; }
+
+    /// <summary>
+    /// Bars held elsewhere, read in place instead of <see cref="Items"/> when set (and never copied): the bars an
+    /// in-memory feeder shares read-only, e.g. with every combination of a sweep.
+    /// </summary>
+    public ReadOnlyMemory<Bar> View { get; set; }
+
+    /// <summary>The bars to process: the <see cref="View"/> when set, else the first <see cref="Count"/> of <see cref="Items"/>.</summary>
+    public ReadOnlySpan<Bar> Bars => View.IsEmpty ? Items.AsSpan(0, Count) : View.Span;
 }
 
 /// <summary>One entry of the kernel inbox.</summary>
@@ -236,6 +250,7 @@ public sealed class Inbox
     public void ReturnBatch(BarBatch batch)
     {
         batch.Count = 0;
+        batch.View = default;
         _free.Writer.TryWrite(batch);
     }
 
@@ -433,14 +448,13 @@ public sealed class KernelLoop(TradingKernel kernel, Inbox inbox)
             case InboxItemKind.Bars:
                 {
                     var batch = (BarBatch)item.Payload!;
-                    var bars = batch.Items;
-                    int n = batch.Count;
-                    for (int i = 0; i < n; i++)
+                    var bars = batch.Bars;
+                    for (int i = 0; i < bars.Length; i++)
                     {
                         kernel.OnBar(in bars[i]);
                     }
 
-                    DataEvents += n;
+                    DataEvents += bars.Length;
                     inbox.ReturnBatch(batch);
                     return null;
                 }

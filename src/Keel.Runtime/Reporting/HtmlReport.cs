@@ -429,6 +429,21 @@ public static class HtmlReport
         return r >= 0 ? $"rgba(26,127,55,{a.ToString("0.###", CultureInfo.InvariantCulture)})" : $"rgba(207,34,46,{a.ToString("0.###", CultureInfo.InvariantCulture)})";
     }
 
+    /// <summary>Names and values written once per marker, encoded once.</summary>
+    private static class Json
+    {
+        public static readonly System.Text.Json.JsonEncodedText Time = System.Text.Json.JsonEncodedText.Encode("time");
+        public static readonly System.Text.Json.JsonEncodedText Position = System.Text.Json.JsonEncodedText.Encode("position");
+        public static readonly System.Text.Json.JsonEncodedText Shape = System.Text.Json.JsonEncodedText.Encode("shape");
+        public static readonly System.Text.Json.JsonEncodedText Color = System.Text.Json.JsonEncodedText.Encode("color");
+        public static readonly System.Text.Json.JsonEncodedText BelowBar = System.Text.Json.JsonEncodedText.Encode("belowBar");
+        public static readonly System.Text.Json.JsonEncodedText AboveBar = System.Text.Json.JsonEncodedText.Encode("aboveBar");
+        public static readonly System.Text.Json.JsonEncodedText ArrowUp = System.Text.Json.JsonEncodedText.Encode("arrowUp");
+        public static readonly System.Text.Json.JsonEncodedText ArrowDown = System.Text.Json.JsonEncodedText.Encode("arrowDown");
+        public static readonly System.Text.Json.JsonEncodedText EntryColor = System.Text.Json.JsonEncodedText.Encode("#1f6feb");
+        public static readonly System.Text.Json.JsonEncodedText ExitColor = System.Text.Json.JsonEncodedText.Encode("#8250df");
+    }
+
     /// <summary>The chart and table data as one JSON document (times in UTC seconds, as the charting library takes them).</summary>
     private static void WriteData(Stream stream, ReportModel model, List<long> candleTimes, Task<System.Buffers.ArrayBufferWriter<byte>> trades)
     {
@@ -456,30 +471,31 @@ public static class HtmlReport
                 w.WriteEndArray();
                 WriteIndicators(w, model.Indicators, series);
                 w.WriteStartArray("markers");
-                var markers = new List<(long Time, bool Entry, bool Long)>(model.Trades.Count * 2);
+                var markers = new List<(long Time, int Seq, bool Entry, bool Long)>(model.Trades.Count * 2);
                 foreach (var t in model.Trades.Where(t => t.Instrument == series.Instrument.Symbol))
                 {
                     bool isLong = t.Direction == "long";
                     if (t.Entry is Timestamp entry && Snap(candleTimes, Seconds(entry)) is long et)
                     {
-                        markers.Add((et, true, isLong));
+                        markers.Add((et, markers.Count, true, isLong));
                     }
 
                     if (!t.IsOpen && t.Exit is Timestamp exit && Snap(candleTimes, Seconds(exit)) is long xt)
                     {
-                        markers.Add((xt, false, isLong));
+                        markers.Add((xt, markers.Count, false, isLong));
                     }
                 }
 
-                // Stable by time: entries and exits on one candle keep the trades' order.
-                foreach (var mk in markers.OrderBy(x => x.Time))
+                // Stable by time: entries and exits on one candle keep the trades' order (the sequence breaks ties).
+                markers.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Seq.CompareTo(b.Seq));
+                foreach (var mk in markers)
                 {
                     bool up = mk.Entry == mk.Long;
                     w.WriteStartObject();
-                    w.WriteNumber("time", mk.Time);
-                    w.WriteString("position", up ? "belowBar" : "aboveBar");
-                    w.WriteString("shape", up ? "arrowUp" : "arrowDown");
-                    w.WriteString("color", mk.Entry ? "#1f6feb" : "#8250df");
+                    w.WriteNumber(Json.Time, mk.Time);
+                    w.WriteString(Json.Position, up ? Json.BelowBar : Json.AboveBar);
+                    w.WriteString(Json.Shape, up ? Json.ArrowUp : Json.ArrowDown);
+                    w.WriteString(Json.Color, mk.Entry ? Json.EntryColor : Json.ExitColor);
                     w.WriteEndObject();
                     Spill(w);
                 }
@@ -579,10 +595,12 @@ public static class HtmlReport
                 w.WriteEndArray();
             }
 
+            // The trades (megabytes on a long run, built on another core) go straight to the file after the writer's
+            // own bytes, instead of through its buffer; they are the document's last member.
             w.WritePropertyName("trades");
-            w.WriteRawValue(trades.GetAwaiter().GetResult().WrittenSpan, skipInputValidation: true);
-            w.WriteEndObject();
-            Spill(w);
+            w.Flush();
+            stream.Write(trades.GetAwaiter().GetResult().WrittenSpan);
+            stream.WriteByte((byte)'}');
         }
 
     }

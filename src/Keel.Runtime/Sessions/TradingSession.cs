@@ -254,11 +254,14 @@ public interface IInlineDataFeeder : IDataFeeder
 }
 
 /// <summary>
-/// Bars held in memory, in the same pooled blocks a <see cref="HistoricalFeeder"/> writes: from another thread like
-/// any feeder, or driven inline by the kernel's thread when the session has nothing to do between items.
+/// Bars held in memory: copied into pooled blocks from another thread like any feeder, or, driven inline by the
+/// kernel's thread when the session has nothing to do between items, read in place through blocks that point at them.
 /// </summary>
 public sealed class MemoryFeeder(ReadOnlyMemory<Bar> bars) : IInlineDataFeeder
 {
+    // Bars per block handed to the kernel inline: how often a stop is looked at.
+    private const int BatchBars = 4096;
+
     public void Run(Inbox inbox, CancellationToken ct) => new HistoricalFeeder(new MemoryBarReader(bars)).Run(inbox, ct);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -272,9 +275,10 @@ public sealed class MemoryFeeder(ReadOnlyMemory<Bar> bars) : IInlineDataFeeder
                 return LoopOutcome.Cancelled;
             }
 
+            // The batch points at the shared bars (no copy: a sweep's combinations all read one array).
             var batch = inbox.RentBatch(ct);
-            int n = Math.Min(batch.Items.Length, bars.Length - next);
-            bars.Span.Slice(next, n).CopyTo(batch.Items);
+            int n = Math.Min(BatchBars, bars.Length - next);
+            batch.View = bars.Slice(next, n);
             batch.Count = n;
             next += n;
             if (loop.Step(InboxItem.ForBars(batch)) is LoopOutcome ended)
