@@ -429,6 +429,19 @@ public static class HtmlReport
         return r >= 0 ? $"rgba(26,127,55,{a.ToString("0.###", CultureInfo.InvariantCulture)})" : $"rgba(207,34,46,{a.ToString("0.###", CultureInfo.InvariantCulture)})";
     }
 
+    private static bool IsSortedByTime(List<(long Time, int Seq, bool Entry, bool Long)> markers)
+    {
+        for (int i = 1; i < markers.Count; i++)
+        {
+            if (markers[i].Time < markers[i - 1].Time)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Names and values written once per marker, encoded once.</summary>
     private static class Json
     {
@@ -486,8 +499,12 @@ public static class HtmlReport
                     }
                 }
 
-                // Stable by time: entries and exits on one candle keep the trades' order (the sequence breaks ties).
-                markers.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Seq.CompareTo(b.Seq));
+                // Stable by time: entries and exits on one candle keep the trades' order (the sequence breaks ties). One
+                // position at a time gives them in order already.
+                if (!IsSortedByTime(markers))
+                {
+                    markers.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Seq.CompareTo(b.Seq));
+                }
                 foreach (var mk in markers)
                 {
                     bool up = mk.Entry == mk.Long;
