@@ -28,9 +28,9 @@ public sealed class LiveRunTests : IDisposable
     [Fact]
     public async Task SmaCross_LiveOnAlpaca_EveryJournaledOrderIsAtTheVenueOnce_AndPositionsAgree()
     {
-        // In lockstep: replayed as fast as the run takes it, so every order meets a market that still moves. Free-running,
-        // a run that fell behind on a loaded machine sent its orders after the replay had ended, they never filled, and
-        // the risk gate denied the rest (CI once saw 3 orders instead of dozens).
+        // In lockstep: replayed as fast as the run takes it, so every order meets a market that still moves and the orders
+        // are the same every time. Free-running, CI once saw only 3 orders, most likely because a run that fell behind on
+        // the loaded machine sent its orders after the last tick, and the sandbox fills only on a later tick.
         var file = OrclSince(_dir, 2013);
         var options = new SandboxOptions { Lockstep = true };
         options.Series.Add(new SandboxSeries("ORCL", file));
