@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Keel.Domain;
@@ -171,23 +172,84 @@ public sealed class CsvOut : IDisposable
         return this;
     }
 
-    /// <summary>Writes text, quoted when it contains a comma, quote or line break.</summary>
+    /// <summary>Writes text, quoted when it contains a comma, quote or line break; text of any length is written whole.</summary>
     public CsvOut Text(string? s)
     {
-        s ??= string.Empty;
-        bool quote = s.AsSpan().IndexOfAny(",\"\r\n") >= 0;
-        string value = quote ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
-        int max = Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (max + 2 > _buffer.Length)
+        var chars = (s ?? string.Empty).AsSpan();
+        if (chars.Length > ShortText)
         {
-            value = value[..(_buffer.Length / 8)];
-            max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            return LongText(chars);
         }
 
-        var span = Reserve(max);
-        _pos += Encoding.UTF8.GetBytes(value, span);
+        // Room for the worst case: every character a quote (doubled) and three UTF-8 bytes each, plus the quotes.
+        var span = Reserve((chars.Length * 6) + 2);
+        if (Ascii.FromUtf16(chars, span, out int written) == OperationStatus.Done && span[..written].IndexOfAny(Special) < 0)
+        {
+            // The common case: ids, symbols, enum names, tags.
+            _pos += written;
+            return this;
+        }
+
+        _pos += Encode(chars, span);
         return this;
     }
+
+    /// <summary>Text longer than <see cref="ShortText"/>: encoded whole, then copied out through the buffer.</summary>
+    private CsvOut LongText(ReadOnlySpan<char> chars)
+    {
+        var bytes = new byte[(chars.Length * 6) + 2];
+        int length = Encode(chars, bytes);
+        Reserve(0);
+        var rest = bytes.AsSpan(0, length);
+        while (!rest.IsEmpty)
+        {
+            if (_pos == _buffer.Length)
+            {
+                Flush();
+            }
+
+            int n = Math.Min(rest.Length, _buffer.Length - _pos);
+            rest[..n].CopyTo(_buffer.AsSpan(_pos));
+            _pos += n;
+            rest = rest[n..];
+        }
+
+        return this;
+    }
+
+    /// <summary>UTF-8 of the field: quoted, with quotes doubled, when it contains a comma, quote or line break.</summary>
+    private static int Encode(ReadOnlySpan<char> chars, Span<byte> destination)
+    {
+        if (chars.IndexOfAny(SpecialChars) < 0)
+        {
+            return Encoding.UTF8.GetBytes(chars, destination);
+        }
+
+        int pos = 0;
+        destination[pos++] = (byte)'"';
+        while (true)
+        {
+            int quote = chars.IndexOf('"');
+            var part = quote < 0 ? chars : chars[..(quote + 1)];
+            pos += Encoding.UTF8.GetBytes(part, destination[pos..]);
+            if (quote < 0)
+            {
+                break;
+            }
+
+            destination[pos++] = (byte)'"';
+            chars = chars[(quote + 1)..];
+        }
+
+        destination[pos++] = (byte)'"';
+        return pos;
+    }
+
+    private const int ShortText = 1024;
+
+    private static readonly SearchValues<byte> Special = SearchValues.Create(",\"\r\n"u8);
+
+    private static readonly SearchValues<char> SpecialChars = SearchValues.Create(",\"\r\n");
 
     public CsvOut EndRow()
     {
