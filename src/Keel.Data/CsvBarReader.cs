@@ -121,7 +121,8 @@ public sealed class CsvBarReader : IBarReader
     {
         while (NextLine(out var line))
         {
-            if (line.IsEmpty || line.Trim((byte)' ').IsEmpty)
+            // A blank line (nothing or only spaces) is skipped; a line that does not start with a space is not blank.
+            if (line.IsEmpty || (line[0] == (byte)' ' && line.Trim((byte)' ').IsEmpty))
             {
                 continue;
             }

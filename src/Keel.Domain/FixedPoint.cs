@@ -162,86 +162,107 @@ public static class FixedPoint
         return TryParse(buffer[..s.Length], decimals, out raw);
     }
 
+    // The writers below only ever handle digits (values 0-99 into bytes, quotients of positive numbers), which cannot
+    // overflow: they run unchecked, without the overflow tests this project's checked build adds to every byte cast.
+
     /// <summary>Writes <paramref name="raw"/> with <paramref name="decimals"/> implied decimals, trailing zeros trimmed.</summary>
     public static int Format(long raw, int decimals, Span<byte> destination)
     {
-        ulong magnitude = raw < 0 ? (ulong)(-(raw + 1)) + 1 : (ulong)raw;
-        ulong scale = (ulong)Pow10[decimals];
-        ulong integer = magnitude / scale;
-        ulong fraction = magnitude - (integer * scale);
-        return FormatParts(raw < 0, integer, fraction, decimals, destination);
+        unchecked
+        {
+            ulong magnitude = raw < 0 ? (ulong)(-(raw + 1)) + 1 : (ulong)raw;
+
+            // The scales the value types and the CSV writer use, as constants: a multiplication instead of a division.
+            ulong integer = decimals switch
+            {
+                9 => magnitude / 1_000_000_000UL,
+                10 => magnitude / 10_000_000_000UL,
+                _ => magnitude / (ulong)Pow10[decimals],
+            };
+            ulong fraction = magnitude - (integer * (ulong)Pow10[decimals]);
+            return FormatParts(raw < 0, integer, fraction, decimals, destination);
+        }
     }
 
     /// <summary>Writes a sign, an integer part and a fraction of <paramref name="decimals"/> digits, trimmed.</summary>
     internal static int FormatParts(bool negative, ulong integer, ulong fraction, int decimals, Span<byte> destination)
     {
-        int pos = 0;
-        if (negative && (integer != 0 || fraction != 0))
+        unchecked
         {
-            destination[pos++] = (byte)'-';
-        }
+            int pos = 0;
+            if (negative && (integer != 0 || fraction != 0))
+            {
+                destination[pos++] = (byte)'-';
+            }
 
-        pos += WriteUnsigned(integer, destination[pos..]);
-        if (fraction != 0)
-        {
-            destination[pos++] = (byte)'.';
-            pos += WriteFraction(fraction, decimals, destination[pos..]);
-        }
+            pos += WriteUnsigned(integer, destination[pos..]);
+            if (fraction != 0)
+            {
+                destination[pos++] = (byte)'.';
+                pos += WriteFraction(fraction, decimals, destination[pos..]);
+            }
 
-        return pos;
+            return pos;
+        }
     }
 
     /// <summary>Writes a non-zero fraction of <paramref name="decimals"/> digits (≤ 18), leading zeros kept, trailing zeros trimmed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int WriteFraction(ulong fraction, int decimals, Span<byte> destination)
     {
-        if (decimals <= 9)
+        unchecked
         {
-            return WriteTrimmed((uint)fraction, decimals, destination);
-        }
+            if (decimals <= 9)
+            {
+                return WriteTrimmed((uint)fraction, decimals, destination);
+            }
 
-        // Split into a high part of (decimals − 9) digits and a low part of 9 digits, so the work is 32-bit.
-        ulong high = fraction / 1_000_000_000UL;
-        uint low = (uint)(fraction - (high * 1_000_000_000UL));
-        if (low == 0)
-        {
-            return WriteTrimmed((uint)high, decimals - 9, destination);
-        }
+            // Split into a high part of (decimals − 9) digits and a low part of 9 digits, so the work is 32-bit.
+            ulong high = fraction / 1_000_000_000UL;
+            uint low = (uint)(fraction - (high * 1_000_000_000UL));
+            if (low == 0)
+            {
+                return WriteTrimmed((uint)high, decimals - 9, destination);
+            }
 
-        WriteFixed((uint)high, decimals - 9, destination);
-        return decimals - 9 + WriteTrimmed(low, 9, destination[(decimals - 9)..]);
+            WriteFixed((uint)high, decimals - 9, destination);
+            return decimals - 9 + WriteTrimmed(low, 9, destination[(decimals - 9)..]);
+        }
     }
 
+    /// <summary>Writes a non-zero <paramref name="value"/> as <paramref name="digits"/> digits, then drops the trailing zeros.</summary>
     private static int WriteTrimmed(uint value, int digits, Span<byte> destination)
     {
-        while (value % 10 == 0)
+        WriteFixed(value, digits, destination);
+        while (destination[digits - 1] == (byte)'0')
         {
-            value /= 10;
             digits--;
         }
 
-        WriteFixed(value, digits, destination);
         return digits;
     }
 
     /// <summary>Writes exactly <paramref name="digits"/> digits, zero-padded on the left.</summary>
     private static void WriteFixed(uint value, int digits, Span<byte> destination)
     {
-        ReadOnlySpan<byte> pairs = DigitPairs;
-        int k = digits;
-        while (k >= 2)
+        unchecked
         {
-            uint q = value / 100;
-            int r = (int)(value - (q * 100)) * 2;
-            destination[k - 1] = pairs[r + 1];
-            destination[k - 2] = pairs[r];
-            value = q;
-            k -= 2;
-        }
+            ReadOnlySpan<byte> pairs = DigitPairs;
+            int k = digits;
+            while (k >= 2)
+            {
+                uint q = value / 100;
+                int r = (int)(value - (q * 100)) * 2;
+                destination[k - 1] = pairs[r + 1];
+                destination[k - 2] = pairs[r];
+                value = q;
+                k -= 2;
+            }
 
-        if (k == 1)
-        {
-            destination[0] = (byte)('0' + (value % 10));
+            if (k == 1)
+            {
+                destination[0] = (byte)('0' + (value % 10));
+            }
         }
     }
 
@@ -252,50 +273,60 @@ public static class FixedPoint
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int WriteUnsigned(ulong value, Span<byte> destination)
     {
-        if (value < 10)
+        unchecked
         {
-            destination[0] = (byte)('0' + (int)value);
-            return 1;
-        }
+            if (value < 10)
+            {
+                destination[0] = (byte)('0' + (int)value);
+                return 1;
+            }
 
-        int len = CountDigits(value);
-        int k = len;
-        ReadOnlySpan<byte> pairs = DigitPairs;
-        while (value >= 100)
-        {
-            ulong q = value / 100;
-            int r = (int)(value - (q * 100)) * 2;
-            destination[k - 1] = pairs[r + 1];
-            destination[k - 2] = pairs[r];
-            value = q;
-            k -= 2;
-        }
+            int len = CountDigits(value);
+            int k = len;
+            ReadOnlySpan<byte> pairs = DigitPairs;
+            while (value >= 100)
+            {
+                ulong q = value / 100;
+                int r = (int)(value - (q * 100)) * 2;
+                destination[k - 1] = pairs[r + 1];
+                destination[k - 2] = pairs[r];
+                value = q;
+                k -= 2;
+            }
 
-        if (value >= 10)
-        {
-            int r = (int)value * 2;
-            destination[1] = pairs[r + 1];
-            destination[0] = pairs[r];
-        }
-        else
-        {
-            destination[0] = (byte)('0' + (int)value);
-        }
+            if (value >= 10)
+            {
+                int r = (int)value * 2;
+                destination[1] = pairs[r + 1];
+                destination[0] = pairs[r];
+            }
+            else
+            {
+                destination[0] = (byte)('0' + (int)value);
+            }
 
-        return len;
+            return len;
+        }
     }
 
+    /// <summary>The number of decimal digits of <paramref name="value"/> (1 for zero), from its bit length.</summary>
     internal static int CountDigits(ulong value)
     {
-        int digits = 1;
-        while (value >= 10)
+        unchecked
         {
-            value /= 10;
-            digits++;
+            // 1233 / 4096 ≈ log10(2): t is the digit count or one less, and one comparison tells which.
+            int t = ((64 - System.Numerics.BitOperations.LeadingZeroCount(value | 1)) * 1233) >> 12;
+            return t == 0 ? 1 : t + (value >= PowersOfTen[t] ? 1 : 0);
         }
-
-        return digits;
     }
+
+    private static ReadOnlySpan<ulong> PowersOfTen =>
+    [
+        1UL, 10UL, 100UL, 1_000UL, 10_000UL, 100_000UL, 1_000_000UL, 10_000_000UL, 100_000_000UL, 1_000_000_000UL,
+        10_000_000_000UL, 100_000_000_000UL, 1_000_000_000_000UL, 10_000_000_000_000UL, 100_000_000_000_000UL,
+        1_000_000_000_000_000UL, 10_000_000_000_000_000UL, 100_000_000_000_000_000UL, 1_000_000_000_000_000_000UL,
+        10_000_000_000_000_000_000UL,
+    ];
 
     internal static string ToText(long raw, int decimals)
     {

@@ -268,6 +268,18 @@ public readonly struct Money : IEquatable<Money>, IComparable<Money>
     public int FormatUtf8(Span<byte> destination)
     {
         bool positive = Wide.Magnitude(_hi, _lo, out ulong mHi, out ulong mLo);
+        if (mHi < 1UL << 18)
+        {
+            // Below 2^82 raw (about 4.8 million units), m / 10^18 = (m >> 18) / 5^18 with (m >> 18) in 64 bits: a
+            // division by a constant, which compiles to a multiplication. The remainder is below 10^18, so the low
+            // word alone gives it.
+            unchecked
+            {
+                ulong units = ((mHi << 46) | (mLo >> 18)) / 3_814_697_265_625UL;
+                return FixedPoint.FormatParts(!positive, units, mLo - (units * E18), Decimals, destination);
+            }
+        }
+
         Wide.DivRem(mHi, mLo, E18, out ulong qHi, out ulong qLo, out ulong fraction);
         if (qHi == 0)
         {

@@ -118,43 +118,52 @@ public readonly struct Timestamp : IEquatable<Timestamp>, IComparable<Timestamp>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int FormatTimeOfDay(Span<byte> d)
     {
-        long nanosOfDay = UnixNanos - (UtcDayNumber * NanosPerDay);
-        int sec = (int)(nanosOfDay / NanosPerSecond);
-        long frac = nanosOfDay - (sec * NanosPerSecond);
-        d[10] = (byte)'T';
-        Write2(d, 11, sec / 3600);
-        d[13] = (byte)':';
-        Write2(d, 14, sec / 60 % 60);
-        d[16] = (byte)':';
-        Write2(d, 17, sec % 60);
-        int pos = 19;
-        if (frac != 0)
+        // Digits only (a non-negative time of day): unchecked, without the build's overflow tests on each byte.
+        unchecked
         {
-            d[pos++] = (byte)'.';
-            int digits = 9;
-            while (frac % 10 == 0)
+            long nanosOfDay = UnixNanos - (UtcDayNumber * NanosPerDay);
+            int sec = (int)(nanosOfDay / NanosPerSecond);
+            long frac = nanosOfDay - (sec * NanosPerSecond);
+            d[10] = (byte)'T';
+            Write2(d, 11, sec / 3600);
+            d[13] = (byte)':';
+            Write2(d, 14, sec / 60 % 60);
+            d[16] = (byte)':';
+            Write2(d, 17, sec % 60);
+            int pos = 19;
+            if (frac != 0)
             {
-                frac /= 10;
-                digits--;
+                d[pos++] = (byte)'.';
+                int digits = 9;
+                while (frac % 10 == 0)
+                {
+                    frac /= 10;
+                    digits--;
+                }
+
+                for (int k = digits - 1; k >= 0; k--)
+                {
+                    d[pos + k] = (byte)('0' + (int)(frac % 10));
+                    frac /= 10;
+                }
+
+                pos += digits;
             }
 
-            for (int k = digits - 1; k >= 0; k--)
-            {
-                d[pos + k] = (byte)('0' + (int)(frac % 10));
-                frac /= 10;
-            }
-
-            pos += digits;
+            d[pos++] = (byte)'Z';
+            return pos - 10;
         }
-
-        d[pos++] = (byte)'Z';
-        return pos - 10;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Write2(Span<byte> d, int at, int v)
     {
-        d[at] = (byte)('0' + (v / 10));
-        d[at + 1] = (byte)('0' + (v % 10));
+        unchecked
+        {
+            int tens = v / 10;
+            d[at + 1] = (byte)('0' + (v - (tens * 10)));
+            d[at] = (byte)('0' + tens);
+        }
     }
 
     private static void Write4(Span<byte> d, int at, int v)

@@ -794,18 +794,20 @@ public static class HtmlReport
             i = 0;
         }
 
-        decimal high = decimal.MinValue, low = decimal.MaxValue;
+        // The extremes on the prices' exact integers; only they become decimals.
+        long highRaw = long.MinValue, lowRaw = long.MaxValue;
         for (; i < candles.Length && times[i] <= to; i++)
         {
-            high = Math.Max(high, candles[i].High.ToDecimal());
-            low = Math.Min(low, candles[i].Low.ToDecimal());
+            highRaw = Math.Max(highRaw, candles[i].High.Raw);
+            lowRaw = Math.Min(lowRaw, candles[i].Low.Raw);
         }
 
-        if (high == decimal.MinValue)
+        if (highRaw == long.MinValue)
         {
             return (null, null);
         }
 
+        decimal high = Price.FromRaw(highRaw).ToDecimal(), low = Price.FromRaw(lowRaw).ToDecimal();
         double up = (double)((high - price) / price), down = (double)((low - price) / price);
         return trade.Direction == "short" ? (-up, -down) : (down, up);
     }

@@ -124,6 +124,22 @@ public class MoneyTests
             return Money.Parse(text) == m && decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture) == ExactDecimal(a);
         }).QuickCheckThrowOnFailure();
 
+    /// <summary>Either side of 2^82 raw (about 4.8 million units), where formatting changes from one division method to another.</summary>
+    [Fact]
+    public void Format_IsExactEitherSideOfTheFastPath()
+    {
+        var edge = BigInteger.One << 82;
+        foreach (var raw in new[] { edge - 1, edge, edge + 1, edge - 1_000_000_000_000_000_000, edge + 999_999_999_999_999_999 })
+        {
+            foreach (var signed in new[] { raw, -raw })
+            {
+                var text = FromBig(signed).ToString();
+                Assert.Equal(ExactDecimal(signed), decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(FromBig(signed), Money.Parse(text));
+            }
+        }
+    }
+
     [Theory]
     [InlineData("0.1001234", "0.1001234")]
     [InlineData("-12.50", "-12.5")]
