@@ -448,6 +448,9 @@ public static class RunService
             throw run.Wiring.NoData(spec);
         }
 
+        // The journal is written: the store may move it into place while the report is written.
+        store?.SettleInBackground();
+
         // No run id in metrics.json: the same inputs give the same bytes, recorded or not, resumed or not.
         var runInfo = RunInfo(spec, run.Descriptor.Name, run.Parameters, run.Instruments);
         var periods = Periods(spec, run.Instruments, result);

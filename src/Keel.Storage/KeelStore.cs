@@ -323,6 +323,16 @@ public abstract class KeelStore : IRunJournal, IDisposable
     /// <summary>The decision pipeline's tables (decisions, trade journal, order executions, position tracking).</summary>
     public abstract Pipeline.PipelineStore Pipeline { get; }
 
+    /// <summary>
+    /// A run has written the bulk of its journal: a store that moves written data into place later (SQLite's
+    /// write-ahead log into the database file, with its file syncs) may start that now, on another thread, while the
+    /// caller writes its report. Nothing changes in what is stored or when a write returns; <see cref="Dispose"/> waits
+    /// for the work. Does nothing by default.
+    /// </summary>
+    public virtual void SettleInBackground()
+    {
+    }
+
     public abstract void Dispose();
 
     /// <summary>Writes a payload checksum mismatch into words (used when falling back to an older snapshot).</summary>

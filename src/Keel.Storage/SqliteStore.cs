@@ -28,6 +28,17 @@ public sealed class SqliteStore : KeelStore
     private readonly JournalChunks.Writer _chunkWriter = new();
     private readonly ChunkedJournal _chunks;
 
+    // Checkpoints run on a thread of their own (see StartCheckpoint), one at a time, on a connection of their own.
+    private readonly object _checkpointLock = new();
+    private Task? _checkpoint;
+    private bool _checkpointRunning;
+    private bool _checkpointAgain;
+    private SqliteConnection? _checkpointConnection;
+    private long _journaledSinceCheckpoint;
+
+    /// <summary>Journal bytes after which a checkpoint starts in the background (SQLite's own default is about 16 MB of pages).</summary>
+    private const long CheckpointEveryBytes = 8L << 20;
+
     private SqliteStore(string path, StoreOptions options, SqliteConnection control)
     {
         _path = path;
@@ -464,12 +475,13 @@ public sealed class SqliteStore : KeelStore
 
     public override void Write(JournalBatch batch)
     {
-        var c = _journal ??= Connect(_path, _options);
+        var c = _journal ??= JournalConnection();
         var s = _journalStatements ??= PrepareJournal(c);
         var db = c.Handle!;
         string run = batch.RunId;
         var payloadBuffer = _payloadBuffer;
         var payloadWriter = _payloadWriter;
+        long written = 0;
         try
         {
             BeginImmediate(db, _options.BusyTimeout, "start a journal transaction");
@@ -477,10 +489,11 @@ public sealed class SqliteStore : KeelStore
             {
                 var chunk = s["chunk"];
                 var w = _chunkWriter;
-                WriteChunk(db, chunk, w, run, ChunkKind.Events, batch.Events, e => e.Sequence, e => JournalChunks.WriteEvent(w, e, payloadBuffer, payloadWriter));
-                WriteChunk(db, chunk, w, run, ChunkKind.Orders, batch.Orders, o => o.Sequence, o => JournalChunks.WriteOrder(w, o));
-                WriteChunk(db, chunk, w, run, ChunkKind.Fills, batch.Fills, f => f.Sequence, f => JournalChunks.WriteFill(w, f));
-                WriteChunk(db, chunk, w, run, ChunkKind.Trades, batch.Trades, t => t.Id, t => JournalChunks.WriteTrade(w, t));
+                written += WriteChunk(db, chunk, w, run, ChunkKind.Events, batch.Events, e => e.Sequence, e => JournalChunks.WriteEvent(w, e, payloadBuffer, payloadWriter));
+                written += WriteChunk(db, chunk, w, run, ChunkKind.Orders, batch.Orders, o => o.Sequence, o => JournalChunks.WriteOrder(w, o));
+                written += WriteChunk(db, chunk, w, run, ChunkKind.Fills, batch.Fills, f => f.Sequence, f => JournalChunks.WriteFill(w, f));
+                written += WriteChunk(db, chunk, w, run, ChunkKind.Trades, batch.Trades, t => t.Id, t => JournalChunks.WriteTrade(w, t));
+                written += (batch.Positions.Count + batch.Inputs.Count) * 128L;
                 var st = s["position"];
                 foreach (var p in batch.Positions)
                 {
@@ -507,6 +520,7 @@ public sealed class SqliteStore : KeelStore
                     BindUtf8(st, 5, snap.Utf8);
                     Bind(st, 6, snap.Checksum);
                     Step(st, db);
+                    written += snap.Utf8.Length;
                 }
 
                 if (batch.Checkpoint is MetricsCheckpoint m)
@@ -549,23 +563,41 @@ public sealed class SqliteStore : KeelStore
         {
             throw Translate(_path, ex, "write the journal");
         }
+
+        if ((_journaledSinceCheckpoint += written) >= CheckpointEveryBytes)
+        {
+            StartCheckpoint();
+        }
+    }
+
+    /// <summary>The journal's connection: it never checkpoints on its own commits (see <see cref="StartCheckpoint"/>).</summary>
+    private SqliteConnection JournalConnection()
+    {
+        var c = Connect(_path, _options);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA wal_autocheckpoint=0;";
+        cmd.ExecuteNonQuery();
+        return c;
     }
 
     /// <summary>Writes <paramref name="rows"/> as one chunk (nothing when empty); see <see cref="JournalChunks"/>.</summary>
-    private static void WriteChunk<T>(sqlite3 db, sqlite3_stmt st, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
+    /// <returns>The chunk's size in bytes.</returns>
+    private static int WriteChunk<T>(sqlite3 db, sqlite3_stmt st, JournalChunks.Writer w, string run, ChunkKind kind, List<T> rows, Func<T, long> key, Action<T> write)
     {
         if (!w.Encode(rows, key, write, out long first, out long last))
         {
-            return;
+            return 0;
         }
 
+        var packed = w.Packed();
         Bind(st, 1, run);
         raw.sqlite3_bind_int(st, 2, (int)kind);
         raw.sqlite3_bind_int64(st, 3, first);
         raw.sqlite3_bind_int64(st, 4, last);
         raw.sqlite3_bind_int(st, 5, rows.Count);
-        raw.sqlite3_bind_blob(st, 6, w.Packed());
+        raw.sqlite3_bind_blob(st, 6, packed);
         Step(st, db);
+        return packed.Length;
     }
 
     private const int ManyRows = 32;
@@ -972,8 +1004,81 @@ public sealed class SqliteStore : KeelStore
         }
     }
 
+    /// <summary>
+    /// Checkpoints the write-ahead log now, in the background (<see cref="StartCheckpoint"/>): the pages a recorded run
+    /// wrote are copied into the database file and synced while the run writes its report. Otherwise the last
+    /// connection to close does it, after the report, on the run's critical path (about 60 ms for a recorded 1M-bar
+    /// backtest here).
+    /// </summary>
+    public override void SettleInBackground() => StartCheckpoint();
+
+    /// <summary>
+    /// Starts a PASSIVE checkpoint (it waits for no reader or writer) on another thread, or asks the one running to go
+    /// again when it is done. The journal's connection never checkpoints itself (its automatic checkpoint is off), so
+    /// neither the journal's writer nor an order waiting for the journal ever waits for the copy and its file syncs:
+    /// about 100 ms at a time here, once per 16 MB of log by SQLite's default. A failed checkpoint is left to the next
+    /// one and to the close, which checkpoints whatever is left.
+    /// </summary>
+    private void StartCheckpoint()
+    {
+        lock (_checkpointLock)
+        {
+            _journaledSinceCheckpoint = 0;
+            if (_checkpointRunning)
+            {
+                _checkpointAgain = true;
+                return;
+            }
+
+            _checkpointRunning = true;
+            _checkpoint = Task.Run(CheckpointLoop);
+        }
+    }
+
+    private void CheckpointLoop()
+    {
+        while (true)
+        {
+            try
+            {
+                var c = _checkpointConnection ??= Connect(_path, _options);
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                cmd.ExecuteNonQuery();
+            }
+            catch (Exception ex) when (ex is SqliteException or StorageException or IOException)
+            {
+                // Best effort, see StartCheckpoint.
+            }
+
+            lock (_checkpointLock)
+            {
+                if (!_checkpointAgain)
+                {
+                    _checkpointRunning = false;
+                    return;
+                }
+
+                _checkpointAgain = false;
+            }
+        }
+    }
+
+    /// <summary>The checkpoint <see cref="SettleInBackground"/> started, if any (tests wait for it).</summary>
+    internal Task? Settling => _checkpoint;
+
     public override void Dispose()
     {
+        try
+        {
+            _checkpoint?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A checkpoint that failed in a way not foreseen: the log still holds everything, and the close below checkpoints it.
+        }
+
+        _checkpointConnection?.Dispose();
         _payloadWriter.Dispose();
         if (_journalStatements is not null)
         {

@@ -51,6 +51,37 @@ public sealed class SqliteStoreTests : StoreContract
         Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
     }
 
+    /// <summary>
+    /// Settling moves what the write-ahead log holds into the database file while the store stays open (before, only
+    /// the last connection's close did, at the end of the run).
+    /// </summary>
+    [Fact]
+    public async Task Settling_CheckpointsTheLogIntoTheDatabaseFile_WhileTheStoreIsOpen()
+    {
+        var store = (SqliteStore)Open();
+        store.CreateRun(NewRun("r-wal"));
+        var batch = new Keel.Engine.Persistence.JournalBatch("r-wal");
+        var random = new Random(7);
+        for (int i = 1; i <= 20_000; i++)
+        {
+            // Random text, so the journal's compressed chunks are large: about 1 MB of pages.
+            var noise = new byte[96];
+            random.NextBytes(noise);
+            batch.Events.Add(new Keel.Engine.Persistence.JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i, noise = Convert.ToHexString(noise) }));
+        }
+
+        store.Write(batch);
+        long before = new FileInfo(DbPath).Length;
+        long wal = new FileInfo(DbPath + "-wal").Length;
+        Assert.True(wal > 500_000, $"the journal is in the log before settling (log {wal} bytes, database {before})");
+
+        store.SettleInBackground();
+        await store.Settling!.WaitAsync(TimeSpan.FromSeconds(30));
+        long after = new FileInfo(DbPath).Length;
+        Assert.True(after >= before + 500_000, $"the database file grew from {before} to {after} bytes only");
+        Assert.Equal(20_000, store.Counts("r-wal").Events);
+    }
+
     [Fact]
     public void A_DatabaseLockedByAnotherProgram_FailsWithTheDatabaseAndCauseNamed()
     {

@@ -347,6 +347,41 @@ public abstract class StoreContract : IDisposable
         Assert.Equal([19_999L, 20_000L], tail.Select(e => e.Sequence));
     }
 
+    /// <summary>
+    /// A run settles its store (SQLite checkpoints its log on another thread) and goes on writing while that runs, as
+    /// a run writes its report and marks itself complete: nothing written before or after is lost, and the store
+    /// closes cleanly with the work in flight.
+    /// </summary>
+    [ContractFact]
+    public void Settling_WhileWritesGoOn_LosesNothing()
+    {
+        var store = OpenNew();
+        store.CreateRun(NewRun("run-settle"));
+        var batch = new JournalBatch("run-settle");
+        for (int i = 1; i <= 20_000; i++)
+        {
+            batch.Events.Add(new JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i, pad = new string('x', 40) }));
+        }
+
+        store.Write(batch);
+        store.SettleInBackground();
+        store.SettleInBackground();
+        var more = new JournalBatch("run-settle");
+        for (int i = 20_001; i <= 20_100; i++)
+        {
+            more.Events.Add(new JournalEvent(i, "test.event", T0.AddNanos(i), new { n = i }));
+        }
+
+        store.Write(more);
+        store.UpdateRun("run-settle", RunStatus.Completed, T0, progress: 100, finishedAt: T0);
+        store.Dispose();
+
+        var again = Open();
+        Assert.Equal(20_100, again.Counts("run-settle").Events);
+        Assert.Equal(RunStatus.Completed, again.FindRun("run-settle")!.Status);
+        Assert.Equal([20_099L, 20_100L], again.ReadEvents("run-settle", 20_098, 10).Select(e => e.Sequence));
+    }
+
     [ContractFact]
     public void Runs_AreListedAndCounted_ByStatusAndStrategy()
     {
