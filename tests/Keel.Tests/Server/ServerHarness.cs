@@ -109,7 +109,10 @@ internal sealed class ServerHarness : IAsyncDisposable
         var (status, body, _) = await SendAsync(HttpMethod.Post, "/api/runs", TradeToken, BacktestJson);
         Assert.Equal(201, status);
         var id = body.GetProperty("id").GetString()!;
-        await UntilAsync(async () => (await SendAsync(HttpMethod.Get, $"/api/runs/{id}")).Body.GetProperty("status").GetString() == "completed", "the backtest to complete");
+        // Completed in the store, and let go by the server (which closes the run's store just after).
+        await UntilAsync(
+            async () => (await SendAsync(HttpMethod.Get, $"/api/runs/{id}")).Body is var r && r.GetProperty("status").GetString() == "completed" && !r.GetProperty("active").GetBoolean(),
+            "the backtest to complete");
         return id;
     }
 
