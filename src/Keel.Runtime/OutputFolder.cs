@@ -120,7 +120,13 @@ internal sealed class OutputFolder : IDisposable
     public Stream OpenWrite(string name)
     {
         _files.Add(name);
-        return new FileStream(System.IO.Path.Combine(_staging, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+
+        // A new file (a resumed run's earlier attempt may have left one: it goes first). Not FileMode.Create: .NET opens
+        // an existing-or-new file and then truncates it to 0 under its lock, and on ext4 a file truncated to 0 has its
+        // data written out when it is closed (the "replace by truncate" guard), which the run would wait for.
+        var path = System.IO.Path.Combine(_staging, name);
+        File.Delete(path);
+        return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
     }
 
     /// <summary>Moves every file into the output folder; <paramref name="last"/> goes last, so its presence means the set is complete.</summary>
@@ -128,7 +134,7 @@ internal sealed class OutputFolder : IDisposable
     {
         foreach (var name in _files.Where(f => f != last).Append(last).Where(_files.Contains))
         {
-            File.Move(System.IO.Path.Combine(_staging, name), System.IO.Path.Combine(Path, name), overwrite: true);
+            FileReplace.Replace(System.IO.Path.Combine(_staging, name), System.IO.Path.Combine(Path, name));
         }
 
         Directory.Delete(_staging, recursive: true);
