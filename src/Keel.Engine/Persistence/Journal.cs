@@ -62,11 +62,11 @@ public readonly record struct OrderRecord(
     };
 }
 
-/// <summary>One execution with its effect on the position.</summary>
-public sealed record FillRecord(OrderFilled Fill, long Sequence, Money RealizedPnl, Quantity PositionAfter);
+/// <summary>One execution with its effect on the position (a value: a batch keeps them in a list without an object each).</summary>
+public readonly record struct FillRecord(OrderFilled Fill, long Sequence, Money RealizedPnl, Quantity PositionAfter);
 
 /// <summary>A position's state after a fill (latest wins).</summary>
-public sealed record PositionRecord(InstrumentId Instrument, Quantity Quantity, Money CostBasis, Money RealizedPnl, Money Commissions, Price LastPrice, Timestamp UpdatedAt);
+public readonly record struct PositionRecord(InstrumentId Instrument, Quantity Quantity, Money CostBasis, Money RealizedPnl, Money Commissions, Price LastPrice, Timestamp UpdatedAt);
 
 /// <summary>A periodic summary of a run's performance.</summary>
 public sealed record MetricsCheckpoint(long Sequence, long Processed, double TotalReturn, Money Pnl, double? WinRate, double MaxDrawdown, double? Sharpe, double? ProfitFactor, Timestamp CreatedAt);
