@@ -7,7 +7,7 @@ namespace Keel.Runtime;
 /// (<c>renameat2</c> with <c>RENAME_EXCHANGE</c>): the old file takes the new one's name in the staging folder and is
 /// deleted with that folder. A plain rename over an existing file makes ext4 start writing the new file's data out
 /// before the rename returns (its guard for programs that replace files without syncing them): about 10 ms for a
-/// 1,000,000-bar run's 75 MB equity.csv on the machine of docs/performance.md, which an output file, never synced
+/// 1,000,000-bar run's 67 MB equity.csv on the machine of docs/performance.md, which an output file, never synced
 /// and rewritten by the next run, need not wait for. Where the target is not an existing file, or the exchange is not
 /// available (another system, another file system), it is <see cref="File.Move(string, string, bool)"/>.
 /// </summary>
