@@ -470,6 +470,9 @@ public static class RunService
             }
 
             output.Commit("metrics.json");
+
+            // The previous run's files are deleted while the store closes (PreparedRun.Dispose waits for both).
+            run.WaitWhenDisposed(output.TakeCleanup());
         }
 
         string? halt = HaltReason(result);
@@ -873,9 +876,19 @@ public sealed class PreparedRun(
     /// <summary>The runtime's logger, from the host's <see cref="RunServices.LoggerFactory"/>.</summary>
     internal ILogger Logger { get; } = services.LoggerFactory.CreateLogger(RuntimeLog.Category);
 
+    private Task? _outputCleanup;
+
+    /// <summary>Work that finishes the run's outputs (deleting the previous run's files), waited for after the store is closed.</summary>
+    internal void WaitWhenDisposed(Task? cleanup) => _outputCleanup = cleanup;
+
     public void Dispose()
     {
         runLock?.Dispose();
         Store?.Dispose();
+        if (_outputCleanup is { } cleanup)
+        {
+            _outputCleanup = null;
+            OutputFolder.WaitQuietly(cleanup);
+        }
     }
 }

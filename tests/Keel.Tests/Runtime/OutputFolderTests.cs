@@ -48,6 +48,38 @@ public sealed class OutputFolderTests : IDisposable
     }
 
     [Fact]
+    public void ThePreviousRunsFiles_AreDeletedAfterTheCommit_ByWhoeverTookTheCleanup()
+    {
+        using (var first = OutputFolder.Create(_dir))
+        {
+            using (var s = first.OpenWrite("equity.csv"))
+            {
+                s.Write(new byte[1 << 20]);
+            }
+
+            first.Commit("equity.csv");
+            Assert.Null(first.TakeCleanup()); // a new folder: nothing of an earlier run to delete
+        }
+
+        Task? cleanup;
+        using (var second = OutputFolder.Create(_dir))
+        {
+            using (var s = second.OpenWrite("equity.csv"))
+            {
+                s.Write("new"u8);
+            }
+
+            second.Commit("equity.csv");
+            cleanup = second.TakeCleanup();
+            Assert.NotNull(cleanup);
+            Assert.Equal("new", File.ReadAllText(Path.Combine(_dir, "equity.csv")));
+        }
+
+        OutputFolder.WaitQuietly(cleanup);
+        Assert.Equal(new[] { "equity.csv" }, Directory.EnumerateFileSystemEntries(_dir).Select(p => Path.GetFileName(p)!).ToArray());
+    }
+
+    [Fact]
     public void Commit_OntoAFolderOfTheSameName_Fails_AndTheFolderIsKept()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "orders.csv"));
