@@ -130,7 +130,10 @@ internal static class IndicatorsCommand
         try
         {
             Directory.CreateDirectory(folder);
-            stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+
+            // A new file, as the run's outputs are (OutputFolder.OpenWrite says why not FileMode.Create).
+            File.Delete(temporary);
+            stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
@@ -145,7 +148,9 @@ internal static class IndicatorsCommand
                 rows = Write(dataFile, specs, columns, stream, strict, warn, ct);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            // Exchanged with the file it replaces (FileReplace), which then goes under the temporary name.
+            FileReplace.Replace(temporary, target);
+            File.Delete(temporary);
         }
         catch
         {

@@ -10,6 +10,8 @@ namespace Keel.Runtime;
 /// 1,000,000-bar run's 67 MB equity.csv on the machine of docs/performance.md, which an output file, never synced
 /// and rewritten by the next run, need not wait for. Where the target is not an existing file, or the exchange is not
 /// available (another system, another file system), it is <see cref="File.Move(string, string, bool)"/>.
+/// The price: after a power failure in the seconds after a replacement, the new file can be found empty, where ext4's
+/// guard would most likely have kept its data. Output files were never synced; a run's record in the store is.
 /// </summary>
 internal static partial class FileReplace
 {

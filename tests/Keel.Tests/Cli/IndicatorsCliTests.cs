@@ -94,6 +94,19 @@ public class IndicatorsCliTests
     }
 
     [Fact]
+    public void Indicators_IntoAnExistingFile_ReplaceIt_AndLeaveNoTemporaryFile()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp.File("ind.csv"), "an earlier result, longer than the new one will be: " + new string('x', 100_000) + "\n");
+        var r = CliRunner.Run(tmp.Path, null, "indicators", "--data", Day001, "-i", "sma:3", "--out", "ind.csv");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = File.ReadAllLines(tmp.File("ind.csv"));
+        Assert.Equal("time,sma:3", lines[0]);
+        Assert.Equal(256, lines.Length);
+        Assert.Equal(["ind.csv"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
     public void Indicators_BadDataLate_ExitsOne_KeepsThePreviousFile_AndLeavesNoTemporaryFile()
     {
         using var tmp = new TempDir();
