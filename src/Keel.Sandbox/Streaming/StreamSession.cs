@@ -153,7 +153,16 @@ internal abstract class StreamSession
             return;
         }
 
-        Context.Abort();
+        try
+        {
+            // The request may have ended a moment ago (its context is then disposed): there is nothing left to abort.
+            Context.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session had already ended.
+        }
+
         try
         {
             _cts.Cancel();
