@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Keel.Domain;
 using Keel.Domain.Orders;
 using Keel.Domain.Portfolio;
@@ -58,7 +60,8 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
             closePart = effect.OpenedQuantity.IsPositive
                 ? commission.Scale(effect.ClosedQuantity.Raw, fill.LastQty.Raw)
                 : commission;
-            if (_open.TryGetValue(fill.Instrument, out var trade))
+            ref var trade = ref CollectionsMarshal.GetValueRefOrNullRef(_open, fill.Instrument);
+            if (!Unsafe.IsNullRef(ref trade))
             {
                 trade.ClosedQuantity += effect.ClosedQuantity;
                 trade.ExitValue += fill.LastPx * effect.ClosedQuantity;
@@ -67,8 +70,8 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
                 bool flat = effect.ClosedQuantity == effect.PreviousQuantity.Abs();
                 if (flat)
                 {
-                    _open.Remove(fill.Instrument);
                     var closed = trade.ToTrade(fill.TsEvent, _slices, isOpen: false);
+                    _open.Remove(fill.Instrument);
                     Statistics.Add(closed);
                     _onClosed?.Invoke(closed);
                 }
@@ -77,10 +80,10 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
 
         if (effect.OpenedQuantity.IsPositive)
         {
-            if (!_open.TryGetValue(fill.Instrument, out var trade))
+            ref var trade = ref CollectionsMarshal.GetValueRefOrAddDefault(_open, fill.Instrument, out bool exists);
+            if (!exists)
             {
                 trade = new OpenTrade(++_nextId, fill.Instrument, fill.Side == OrderSide.Buy ? PositionSide.Long : PositionSide.Short, fill.TsEvent, _slices);
-                _open.Add(fill.Instrument, trade);
             }
 
             trade.OpenedQuantity += effect.OpenedQuantity;
@@ -132,7 +135,8 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
         }
     }
 
-    private sealed class OpenTrade(long id, InstrumentId instrument, PositionSide direction, Timestamp entryTime, long entrySlice)
+    // A value in the dictionary of open trades, changed in place: no object per trade.
+    private struct OpenTrade(long id, InstrumentId instrument, PositionSide direction, Timestamp entryTime, long entrySlice)
     {
         public PositionSide Direction { get; } = direction;
 
@@ -156,7 +160,7 @@ public sealed class TradeTracker : IEventHandler<FillBooked>, IEventHandler<Slic
 
         public Money Commission { get; set; }
 
-        public Trade ToTrade(Timestamp? exitTime, long slices, bool isOpen, Money extraGross = default, Price? mark = null)
+        public readonly Trade ToTrade(Timestamp? exitTime, long slices, bool isOpen, Money extraGross = default, Price? mark = null)
         {
             var entryPrice = EntryValue.DivideToPrice(OpenedQuantity);
             Price? exitPrice = ClosedQuantity.IsPositive ? ExitValue.DivideToPrice(ClosedQuantity) : mark;

@@ -774,13 +774,13 @@ public static class HtmlReport
                     w.WriteStringValue(t.NetPnl.Span);
                 }
 
-                w.WriteNumberValue(Math.Round(t.Return, 8));
+                Rounded8.Write(w, t.Return);
                 w.WriteStringValue(t.BarsHeld.Span);
                 var (mae, mfe) = series is not null && t.Instrument == series.Instrument.Symbol ? Excursions(t, series.Candles, candleTimes) : (null, null);
                 if (mae is double a && mfe is double f)
                 {
-                    w.WriteNumberValue(Math.Round(a, 8));
-                    w.WriteNumberValue(Math.Round(f, 8));
+                    Rounded8.Write(w, a);
+                    Rounded8.Write(w, f);
                 }
                 else
                 {
@@ -872,7 +872,7 @@ public static class HtmlReport
     {
         ArgumentNullException.ThrowIfNull(trade);
         ArgumentNullException.ThrowIfNull(times);
-        if (trade.Entry is not Timestamp entry || !decimal.TryParse(trade.EntryPrice.Span, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) || price <= 0 || times.Count == 0)
+        if (trade.Entry is not Timestamp entry || !Price.TryParse(trade.EntryPrice.Span, out var price) || price.Raw <= 0 || times.Count == 0)
         {
             return (null, null);
         }
@@ -898,8 +898,22 @@ public static class HtmlReport
             return (null, null);
         }
 
-        decimal high = Price.FromRaw(highRaw).ToDecimal(), low = Price.FromRaw(lowRaw).ToDecimal();
-        double up = (double)((high - price) / price), down = (double)((low - price) / price);
+        // (extreme − entry) / entry on the raw integers: one correctly rounded division when the difference and the
+        // entry are exact as doubles (prices from 0 to about 4.5 million); decimals otherwise.
+        double up, down;
+        const long Exact = 1L << 52;
+        if (price.Raw < Exact && highRaw is >= 0 and < Exact && lowRaw is >= 0 and < Exact)
+        {
+            up = (double)(highRaw - price.Raw) / price.Raw;
+            down = (double)(lowRaw - price.Raw) / price.Raw;
+        }
+        else
+        {
+            decimal entryPrice = price.ToDecimal(), high = Price.FromRaw(highRaw).ToDecimal(), low = Price.FromRaw(lowRaw).ToDecimal();
+            up = (double)((high - entryPrice) / entryPrice);
+            down = (double)((low - entryPrice) / entryPrice);
+        }
+
         return trade.Direction == "short" ? (-up, -down) : (down, up);
     }
 
