@@ -59,7 +59,10 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
     private readonly SimulatedExchangeOptions _options;
     private readonly IPortfolioView _account;
     private readonly InstrumentMap<Book> _books = new();
+    private const int SpareOrders = 64;
+
     private readonly Dictionary<ClientOrderId, SimOrder> _orders = [];
+    private readonly Stack<SimOrder> _spare = new(SpareOrders);
     private readonly long[] _path = new long[Segments + 1];
     private IOrderEventSink? _sink;
     private long _dataSeq;
@@ -754,13 +757,22 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
             return;
         }
 
-        var o = new SimOrder(c, new VenueOrderId(IdText.Format("SIM-", ++_venueIds)), ++_arrivals)
+        var venueId = new VenueOrderId(IdText.Format("SIM-", ++_venueIds));
+        SimOrder o;
+        if (_spare.Count > 0)
         {
-            EligibleAfter = _dataSeq,
-            Day = long.MinValue,
-            Held = c.ParentId is not null && !releaseHeld && IsWorkingParent(c.ParentId.Value),
-            Cap = c.Quantity,
-        };
+            o = _spare.Pop();
+            o.Reuse(c, venueId, ++_arrivals);
+        }
+        else
+        {
+            o = new SimOrder(c, venueId, ++_arrivals);
+        }
+
+        o.EligibleAfter = _dataSeq;
+        o.Day = long.MinValue;
+        o.Held = c.ParentId is not null && !releaseHeld && IsWorkingParent(c.ParentId.Value);
+        o.Cap = c.Quantity;
         _orders.Add(c.ClientOrderId, o);
         book!.Orders.Add(o);
         Emit(new OrderAccepted(c.ClientOrderId, o.VenueId, _now, _now));
@@ -790,8 +802,16 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
 
     private void Remove(SimOrder o)
     {
-        _orders.Remove(o.Command.ClientOrderId);
-        FindBook(o.Command.Instrument)?.Orders.Remove(o);
+        if (_orders.Remove(o.Command.ClientOrderId))
+        {
+            FindBook(o.Command.Instrument)?.Orders.Remove(o);
+            if (_spare.Count < SpareOrders)
+            {
+                // Kept for the next Add: most runs have a handful of working orders at a time, so a handful of
+                // objects serves every order of the run.
+                _spare.Push(o);
+            }
+        }
     }
 
     private Book? FindBook(InstrumentId id) => _books.Find(id);
@@ -821,13 +841,17 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         public bool QuoteDriven { get; set; }
     }
 
+    /// <summary>
+    /// A working order. Objects are reused (see <see cref="Remove"/>): a removed one is only taken again by the next
+    /// <see cref="Add"/>, which a call into the exchange never makes while it still reads one it removed.
+    /// </summary>
     private sealed class SimOrder(SubmitOrder command, VenueOrderId venueId, long arrival)
     {
-        public SubmitOrder Command { get; } = command;
+        public SubmitOrder Command { get; private set; } = command;
 
-        public VenueOrderId VenueId { get; } = venueId;
+        public VenueOrderId VenueId { get; private set; } = venueId;
 
-        public long Arrival { get; } = arrival;
+        public long Arrival { get; private set; } = arrival;
 
         public Quantity Filled { get; set; }
 
@@ -853,6 +877,25 @@ public sealed class SimulatedExchange : IExecutionVenue, IMarketDataConsumer, IS
         public int StartSeg { get; set; }
 
         public long StartPrice { get; set; }
+
+        /// <summary>Makes this object a new working order, every field as a new object would have it.</summary>
+        public void Reuse(SubmitOrder command, VenueOrderId venueId, long arrival)
+        {
+            Command = command;
+            VenueId = venueId;
+            Arrival = arrival;
+            Filled = default;
+            Cap = default;
+            Triggered = false;
+            Held = false;
+            EligibleAfter = 0;
+            Day = long.MinValue;
+            DoneThisBar = false;
+            ReleasedAt = -1;
+            Positioned = false;
+            StartSeg = 0;
+            StartPrice = 0;
+        }
     }
 }
 
