@@ -18,6 +18,10 @@ public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
     private readonly Order?[] _recent;
     private readonly Dictionary<ClientOrderId, Order> _completedOther = [];
 
+    // The order created last: most events are about it (submitted, accepted, filled), and they carry the very id
+    // object it was created with, so it is found without hashing the id.
+    private Order? _last;
+
     public OrderManager(string idPrefix, int completedCapacity = 1024)
     {
         if (string.IsNullOrEmpty(idPrefix) || idPrefix.Length > 24)
@@ -47,6 +51,7 @@ public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
         var order = new Order(id, request, now, contingency, parentId, number);
         _open.Add(id, order);
         _openList.Add(order);
+        _last = order;
         return order;
     }
 
@@ -66,6 +71,11 @@ public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
 
     public Order? Find(ClientOrderId id)
     {
+        if (_last is { } last && ReferenceEquals(last.Id.Value, id.Value))
+        {
+            return last;
+        }
+
         if (_open.TryGetValue(id, out var o))
         {
             return o;
@@ -215,6 +225,7 @@ public sealed class OrderManager : ISnapshotable<OrderBookSnapshot>
         _openList.Clear();
         Array.Clear(_recent);
         _completedOther.Clear();
+        _last = null;
         Counter = snapshot.Counter;
         foreach (var o in snapshot.Open)
         {
