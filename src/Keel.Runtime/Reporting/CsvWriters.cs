@@ -313,7 +313,17 @@ public sealed class EquityCsvWriter : IEquitySink, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void OnEquity(Timestamp time, Money equity, Money cash, double drawdown) => _blocks.Add(new Row(time, equity, cash, drawdown));
+    public void OnEquity(Timestamp time, Money equity, Money cash, double drawdown)
+    {
+        // Stored straight into the block, field by field (a row built on the stack and copied whole made the copy wait
+        // for the stores it had just made: about a third of this call's samples).
+        ref var row = ref _blocks.Next();
+        row.Time = time;
+        row.Equity = equity;
+        row.Cash = cash;
+        row.Drawdown = drawdown;
+        _blocks.Added();
+    }
 
     /// <summary>Waits until every row is written; rethrows a write error.</summary>
     public void Complete() => _blocks.Complete();
@@ -356,5 +366,11 @@ public sealed class EquityCsvWriter : IEquitySink, IDisposable
         _csv.Dispose();
     }
 
-    private readonly record struct Row(Timestamp Time, Money Equity, Money Cash, double Drawdown);
+    private struct Row
+    {
+        public Timestamp Time;
+        public Money Equity;
+        public Money Cash;
+        public double Drawdown;
+    }
 }
