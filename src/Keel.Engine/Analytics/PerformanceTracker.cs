@@ -46,6 +46,14 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotab
     private double _peakValue;
     private long _maxDrawdownNanos;
 
+    // The last conversions, reused while their inputs repeat (the equity does not move without a position): each is a
+    // division the slice would otherwise wait for. Exact memos of pure functions, so nothing to snapshot or reset.
+    private Money _valuedEquity;
+    private double _equityValue = double.NaN;
+    private double _drawdownEquity = double.NaN;
+    private double _drawdownPeak = double.NaN;
+    private double _drawdown;
+
     public PerformanceTracker(IPortfolioView portfolio, PerformanceOptions? options = null, IEquitySink? sink = null)
     {
         _portfolio = portfolio;
@@ -105,7 +113,18 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotab
         LastEquity = equity;
 
         double drawdown = 0;
-        double equityValue = equity.ToDouble();
+        double equityValue;
+        if (equity == _valuedEquity && !double.IsNaN(_equityValue))
+        {
+            equityValue = _equityValue;
+        }
+        else
+        {
+            equityValue = equity.ToDouble();
+            _valuedEquity = equity;
+            _equityValue = equityValue;
+        }
+
         if (equity >= _peak)
         {
             _peak = equity;
@@ -116,7 +135,17 @@ public sealed class PerformanceTracker : IEventHandler<SliceClosed>, ISnapshotab
         else
         {
             var dd = _peak - equity;
-            drawdown = _peakValue > 0 ? (_peakValue - equityValue) / _peakValue : 0;
+            if (_peakValue > 0)
+            {
+                if (equityValue != _drawdownEquity || _peakValue != _drawdownPeak)
+                {
+                    _drawdown = (_peakValue - equityValue) / _peakValue;
+                    _drawdownEquity = equityValue;
+                    _drawdownPeak = _peakValue;
+                }
+
+                drawdown = _drawdown;
+            }
             if (dd > MaxDrawdownValue)
             {
                 MaxDrawdownValue = dd;
