@@ -48,51 +48,8 @@ internal static class Rounded8
             return false;
         }
 
-        int pos = 0;
-        if (rounded < 0)
-        {
-            destination[pos++] = (byte)'-';
-        }
-
-        long whole = Math.DivRem(m, 100_000_000L, out long fraction);
-        pos += WriteDigits(whole, destination[pos..]);
-        if (fraction != 0)
-        {
-            destination[pos++] = (byte)'.';
-            int digits = 8;
-            while (fraction % 10 == 0)
-            {
-                fraction /= 10;
-                digits--;
-            }
-
-            for (int i = digits - 1; i >= 0; i--)
-            {
-                destination[pos + i] = (byte)('0' + (fraction % 10));
-                fraction /= 10;
-            }
-
-            pos += digits;
-        }
-
-        written = pos;
+        // Sign, integer part and the fraction's digits with trailing zeros dropped, as the CSV writer writes fixed points.
+        written = Keel.Domain.FixedPoint.Format(rounded < 0 ? -m : m, 8, destination);
         return true;
-    }
-
-    private static int WriteDigits(long value, Span<byte> destination)
-    {
-        int length = 1;
-        for (long v = value; v >= 10; v /= 10)
-        {
-            length++;
-        }
-
-        for (int i = length - 1; i >= 0; i--)
-        {
-            destination[i] = (byte)('0' + (value % 10));
-            value /= 10;
-        }
-
-        return length;
     }
 }
