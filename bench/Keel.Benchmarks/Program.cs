@@ -15,6 +15,11 @@ if (args.Length > 0 && args[0] == "parse")
     return Keel.Benchmarks.ParsePasses.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "equity")
+{
+    return Keel.Benchmarks.EquityPasses.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "latency")
 {
     return await Keel.Benchmarks.FeedLatency.Run(args[1..]);

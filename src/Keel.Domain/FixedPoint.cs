@@ -233,13 +233,33 @@ public static class FixedPoint
     /// <summary>Writes a non-zero <paramref name="value"/> as <paramref name="digits"/> digits, then drops the trailing zeros.</summary>
     private static int WriteTrimmed(uint value, int digits, Span<byte> destination)
     {
-        WriteFixed(value, digits, destination);
-        while (destination[digits - 1] == (byte)'0')
+        unchecked
         {
-            digits--;
-        }
+            if (digits >= 8 && destination.Length >= digits)
+            {
+                // The last eight digits as one word (see Digits8): one store, and its trailing zero digits counted from
+                // its zero high bytes instead of a loop over the text.
+                uint head = 0;
+                if (digits == 9)
+                {
+                    head = value / 100_000_000;
+                    value -= head * 100_000_000;
+                    destination[0] = (byte)('0' + head);
+                }
 
-        return digits;
+                ulong eight = Digits8(value);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[(digits - 8)..], eight + AsciiZeros);
+                return eight == 0 ? digits - 8 : digits - (System.Numerics.BitOperations.LeadingZeroCount(eight) >> 3);
+            }
+
+            WriteFixed(value, digits, destination);
+            while (destination[digits - 1] == (byte)'0')
+            {
+                digits--;
+            }
+
+            return digits;
+        }
     }
 
     /// <summary>Writes exactly <paramref name="digits"/> digits, zero-padded on the left.</summary>
@@ -247,6 +267,19 @@ public static class FixedPoint
     {
         unchecked
         {
+            if (digits >= 8 && destination.Length >= digits)
+            {
+                if (digits == 9)
+                {
+                    uint head = value / 100_000_000;
+                    value -= head * 100_000_000;
+                    destination[0] = (byte)('0' + head);
+                }
+
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[(digits - 8)..], Digits8(value) + AsciiZeros);
+                return;
+            }
+
             ReadOnlySpan<byte> pairs = DigitPairs;
             int k = digits;
             while (k >= 2)
@@ -266,6 +299,31 @@ public static class FixedPoint
         }
     }
 
+    private const ulong AsciiZeros = 0x3030_3030_3030_3030UL;
+
+    /// <summary>
+    /// The eight decimal digits of <paramref name="value"/> (below 10^8, zero-padded) as one byte each, the most
+    /// significant in the lowest byte: the word stored little-endian is the digits in reading order (add '0' to each for
+    /// text). Trailing zero digits are the word's zero high bytes. Splits into halves of four digits, then pairs, then
+    /// digits, in parallel lanes: multiplications by 10486 / 2^20 and 103 / 2^10 divide exactly by 100 and 10 in
+    /// the ranges the lanes hold (below 10^4 and below 100), and the lanes are wide enough that nothing carries
+    /// from one to the next.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Digits8(uint value)
+    {
+        unchecked
+        {
+            ulong high = value / 10_000;
+            ulong low = value - (high * 10_000);
+            ulong merged = high | (low << 32);
+            ulong hundreds = ((merged * 10486UL) >> 20) & 0x0000_007F_0000_007FUL;
+            ulong pairs = ((merged - (100UL * hundreds)) << 16) + hundreds;
+            ulong tens = ((pairs * 103UL) >> 10) & 0x000F_000F_000F_000FUL;
+            return ((pairs - (10UL * tens)) << 8) + tens;
+        }
+    }
+
     private static ReadOnlySpan<byte> DigitPairs =>
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
@@ -282,6 +340,14 @@ public static class FixedPoint
             }
 
             int len = CountDigits(value);
+            if (value < 100_000_000 && destination.Length >= 8)
+            {
+                // The eight-digit word shifted so that its last len digits come first; the bytes after them are scratch.
+                ulong eight = Digits8((uint)value) >> ((8 - len) << 3);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination, eight + AsciiZeros);
+                return len;
+            }
+
             int k = len;
             ReadOnlySpan<byte> pairs = DigitPairs;
             while (value >= 100)

@@ -95,6 +95,88 @@ public sealed class FixedPointFormatTests
         }
     }
 
+    /// <summary>The eight-digit word against digits counted up one by one, for every value below 10^8.</summary>
+    [Fact]
+    public void Digits8_IsEveryValuesDigitsInReadingOrder()
+    {
+        var digits = new byte[8];
+        for (uint v = 0; v < 100_000_000; v++)
+        {
+            ulong expected = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                expected |= (ulong)digits[i] << (8 * i);
+            }
+
+            ulong actual = FixedPoint.Digits8(v);
+            if (actual != expected)
+            {
+                Assert.Fail($"Digits8({v}) = {actual:X16}, expected {expected:X16}");
+            }
+
+            for (int i = 7; i >= 0 && ++digits[i] == 10; i--)
+            {
+                digits[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>Fractions of 8 and 9 digits (and 10, 17, 18) with every count of trailing zeros, where the word's high bytes are counted.</summary>
+    [Fact]
+    public void Format_TrimsEveryCountOfTrailingZeros()
+    {
+        var random = new Random(7);
+        foreach (int decimals in new[] { 8, 9, 10, 17, 18 })
+        {
+            for (int zeros = 0; zeros < decimals; zeros++)
+            {
+                long unit = (long)Math.Pow(10, zeros);
+                long bound = (long)Math.Pow(10, 17 - zeros);
+                for (int i = 0; i < 50; i++)
+                {
+                    // A last digit that is not zero, then exactly `zeros` zeros; below 10^18 in all.
+                    long raw = ((random.NextInt64(0, bound) * 10) + random.Next(1, 10)) * unit;
+                    Assert.Equal(Reference(raw, decimals), Format(raw, decimals));
+                    Assert.Equal(Reference(-raw, decimals), Format(-raw, decimals));
+                }
+            }
+        }
+    }
+
+    /// <summary>Integers into spans of exactly their length (no room for the eight-byte store) and into wider ones.</summary>
+    [Fact]
+    public void WriteUnsigned_FitsExactSpansAndWiderOnes()
+    {
+        for (ulong ten = 1; ten <= 100_000_000_000UL; ten *= 10)
+        {
+            foreach (ulong value in new[] { ten - 1, ten, ten + 7, (ten * 3) + 1 })
+            {
+                string text = value.ToString(CultureInfo.InvariantCulture);
+                var exact = new byte[text.Length];
+                Assert.Equal(text.Length, FixedPoint.WriteUnsigned(value, exact));
+                Assert.Equal(text, Encoding.ASCII.GetString(exact));
+                var wide = new byte[24];
+                Assert.Equal(text.Length, FixedPoint.WriteUnsigned(value, wide));
+                Assert.Equal(text, Encoding.ASCII.GetString(wide, 0, text.Length));
+            }
+        }
+    }
+
+    /// <summary>Every second of a day, against .NET's own formatting.</summary>
+    [Fact]
+    public void Timestamp_FormatsEverySecondOfADay()
+    {
+        var day = Timestamp.Parse("2024-03-05");
+        Span<byte> buffer = stackalloc byte[40];
+        for (int s = 0; s < 86_400; s++)
+        {
+            var t = day.AddNanos(s * 1_000_000_000L);
+            int n = t.FormatUtf8(buffer);
+            string expected = new DateTime(2024, 3, 5, 0, 0, 0, DateTimeKind.Utc).AddSeconds(s).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            Assert.Equal(expected, Encoding.ASCII.GetString(buffer[..n]));
+        }
+    }
+
     [Theory]
     [InlineData("2024-03-05T00:00:00Z")]
     [InlineData("2024-03-05T09:30:00Z")]

@@ -198,6 +198,84 @@ public class CsvBarReaderTests
         Assert.Equal((bytes.Length, bytes.Length), reader.Progress);
     }
 
+    /// <summary>
+    /// Numbers of every shape the eight-byte parser splits differently: 0 to 9 digits before the point and after it,
+    /// with and without a point, at the end of a line (LF, CRLF, none at the end of the file), across the buffer's
+    /// refills. Each must read as <see cref="Price.Parse"/> reads its text.
+    /// </summary>
+    [Fact]
+    public void Numbers_OfEveryLength_ReadAsTheirText()
+    {
+        var random = new Random(12);
+        var texts = new List<string>();
+        for (int intDigits = 0; intDigits <= 9; intDigits++)
+        {
+            for (int fracDigits = 0; fracDigits <= 9; fracDigits++)
+            {
+                for (int i = 0; i < 40; i++)
+                {
+                    string integer = intDigits == 0 ? string.Empty : random.Next(1, 10).ToString(System.Globalization.CultureInfo.InvariantCulture) + Digits(random, intDigits - 1);
+                    string fraction = Digits(random, fracDigits);
+                    if (intDigits == 0 && !fraction.Any(c => c != '0'))
+                    {
+                        continue;
+                    }
+
+                    texts.Add(fracDigits == 0 ? (intDigits == 0 ? "0" : integer) + (i % 2 == 0 ? "." : string.Empty) : $"{integer}.{fraction}");
+                }
+            }
+        }
+
+        // Enough rows to refill the 1 MB buffer several times.
+        var sb = new StringBuilder("datetime,open,high,low,close,volume\n");
+        var t = Timestamp.Parse("2020-01-01");
+        var expected = new List<(Price Price, long Volume)>();
+        int row = 0;
+        for (int pass = 0; pass < 12; pass++)
+        {
+            foreach (var text in texts)
+            {
+                string volume = (row % 3 == 0 ? 123_456_789 : row % 97).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string time = t.AddNanos(row * Timestamp.NanosPerMinute).ToString().Replace("T", " ", StringComparison.Ordinal).TrimEnd('Z');
+                sb.Append(time).Append(',').Append(text).Append(',').Append(text).Append(',').Append(text).Append(',').Append(text).Append(',').Append(volume);
+                sb.Append(row % 5 == 0 ? "\r\n" : "\n");
+                expected.Add((Price.Parse(text), long.Parse(volume, System.Globalization.CultureInfo.InvariantCulture)));
+                row++;
+            }
+        }
+
+        // The last line: no line break, a short volume after long ones (what the buffer holds after it is stale).
+        sb.Append(t.AddNanos(row * Timestamp.NanosPerMinute).ToString().Replace("T", " ", StringComparison.Ordinal).TrimEnd('Z')).Append(",2.5,2.5,2.5,2.5,7");
+        expected.Add((Price.Parse("2.5"), 7));
+
+        var bars = ReadAll(sb.ToString(), out _);
+        Assert.True(sb.Length > 3_000_000);
+        Assert.Equal(expected.Count, bars.Count);
+        for (int i = 0; i < bars.Count; i++)
+        {
+            if (bars[i].Close != expected[i].Price || bars[i].Open != expected[i].Price || bars[i].Volume != Quantity.From(expected[i].Volume))
+            {
+                Assert.Fail($"row {i}: read {bars[i].Open} / {bars[i].Close} / {bars[i].Volume}, expected {expected[i].Price} and {expected[i].Volume}");
+            }
+        }
+
+        static string Digits(Random random, int count) =>
+            new(Enumerable.Range(0, count).Select(_ => (char)('0' + random.Next(10))).ToArray());
+    }
+
+    /// <summary>Text around the digits that the eight-byte parser must refuse, as the digit loop did. (Signs, spaces and long numbers go to the careful parser, which reads them.)</summary>
+    [Theory]
+    [InlineData("1.2.3")]
+    [InlineData("12a")]
+    [InlineData("1e5")]
+    [InlineData(".")]
+    [InlineData("12345678.123456789x")]
+    public void MalformedNumbers_AreErrors(string text)
+    {
+        var ex = Fails($"datetime,open,high,low,close,volume\n2020-01-01 00:00:00,{text},{text},{text},{text},5\n");
+        Assert.Contains("line 2, column 2 (open)", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MalformedNumber_NamesFileLineAndColumn()
     {
