@@ -39,8 +39,17 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
     private int _candleCount;
     private long _perBucket = 1;
     private long _inCurrent;
-    private DayPoint? _today;
-    private Timestamp? _lastBarTime;
+
+    // The current day, kept field by field and updated in place (a DayPoint? rebuilt every slice was a 48-byte copy
+    // out and back on the kernel thread).
+    private bool _hasToday;
+    private long _todayDay;
+    private Money _todayEquity;
+    private Price _todayClose;
+    private int _todaySlices;
+    private int _todayInMarket;
+    private bool _hasLastBar;
+    private Timestamp _lastBarTime;
 
     public ReportSeries(IMarketView market, InstrumentId instrument, int capacity = 8192)
     {
@@ -59,10 +68,12 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
     public InstrumentId Instrument => _instrument;
 
     /// <summary>Every day so far, the current one included (a copy: read it once, at the end of a run).</summary>
-    public IReadOnlyList<DayPoint> Days => _today is DayPoint t ? [.. _days, t] : _days;
+    public IReadOnlyList<DayPoint> Days => Today is DayPoint t ? [.. _days, t] : _days;
 
     /// <summary>How many days <see cref="Days"/> holds, without copying them.</summary>
-    public int DayCount => _days.Count + (_today is null ? 0 : 1);
+    public int DayCount => _days.Count + (_hasToday ? 1 : 0);
+
+    private DayPoint? Today => _hasToday ? new DayPoint(_todayDay, _todayEquity, _todayClose, _todaySlices, _todayInMarket) : null;
 
     public ReadOnlySpan<ChartCandle> Candles => _candles.AsSpan(0, _candleCount);
 
@@ -76,8 +87,9 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
         if (_market.TryGetLastBar(_instrument, out var bar))
         {
             close = bar.Close;
-            if (_lastBarTime != bar.Time)
+            if (!_hasLastBar || _lastBarTime != bar.Time)
             {
+                _hasLastBar = true;
                 _lastBarTime = bar.Time;
                 AddBar(bar);
             }
@@ -90,18 +102,30 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
         long day = time.UtcDayNumber;
         var equity = _market.Portfolio.Equity;
         bool inMarket = _market.Portfolio.HasOpenPositions;
-        if (_today is DayPoint t && t.Day == day)
+        if (_hasToday && _todayDay == day)
         {
-            _today = new DayPoint(day, equity, close.IsPositive ? close : t.Close, t.Slices + 1, t.InMarket + (inMarket ? 1 : 0));
+            _todayEquity = equity;
+            if (close.IsPositive)
+            {
+                _todayClose = close;
+            }
+
+            _todaySlices++;
+            _todayInMarket += inMarket ? 1 : 0;
         }
         else
         {
-            if (_today is DayPoint previous)
+            if (_hasToday)
             {
-                _days.Add(previous);
+                _days.Add(new DayPoint(_todayDay, _todayEquity, _todayClose, _todaySlices, _todayInMarket));
             }
 
-            _today = new DayPoint(day, equity, close, 1, inMarket ? 1 : 0);
+            _hasToday = true;
+            _todayDay = day;
+            _todayEquity = equity;
+            _todayClose = close;
+            _todaySlices = 1;
+            _todayInMarket = inMarket ? 1 : 0;
         }
     }
 
@@ -147,7 +171,7 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
             raw[(i * 6) + 5] = c.Volume.Raw;
         }
 
-        return new([.. _days], _today, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(raw.AsSpan())), _perBucket, _inCurrent, _lastBarTime);
+        return new([.. _days], Today, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(raw.AsSpan())), _perBucket, _inCurrent, _hasLastBar ? _lastBarTime : null);
     }
 
     public void Restore(ReportSeriesSnapshot snapshot)
@@ -168,7 +192,9 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
 
         _days.Clear();
         _days.AddRange(snapshot.Days);
-        _today = snapshot.Today;
+        _hasToday = snapshot.Today is not null;
+        var today = snapshot.Today.GetValueOrDefault();
+        (_todayDay, _todayEquity, _todayClose, _todaySlices, _todayInMarket) = (today.Day, today.Equity, today.Close, today.Slices, today.InMarket);
         for (int i = 0; i < count; i++)
         {
             _candles[i] = new ChartCandle(Timestamp.FromUnixNanos(raw[i * 6]), Price.FromRaw(raw[(i * 6) + 1]), Price.FromRaw(raw[(i * 6) + 2]), Price.FromRaw(raw[(i * 6) + 3]), Price.FromRaw(raw[(i * 6) + 4]), Quantity.FromRaw(raw[(i * 6) + 5]));
@@ -178,6 +204,7 @@ public sealed class ReportSeries : IEventHandler<SliceClosed>, ISnapshotable<Rep
 
         _perBucket = snapshot.PerBucket;
         _inCurrent = snapshot.InCurrent;
-        _lastBarTime = snapshot.LastBarTime;
+        _hasLastBar = snapshot.LastBarTime is not null;
+        _lastBarTime = snapshot.LastBarTime.GetValueOrDefault();
     }
 }
