@@ -537,6 +537,11 @@ public static class HtmlReport
     private static class Json
     {
         public static readonly System.Text.Json.JsonEncodedText Time = System.Text.Json.JsonEncodedText.Encode("time");
+        public static readonly System.Text.Json.JsonEncodedText Open = System.Text.Json.JsonEncodedText.Encode("open");
+        public static readonly System.Text.Json.JsonEncodedText High = System.Text.Json.JsonEncodedText.Encode("high");
+        public static readonly System.Text.Json.JsonEncodedText Low = System.Text.Json.JsonEncodedText.Encode("low");
+        public static readonly System.Text.Json.JsonEncodedText Close = System.Text.Json.JsonEncodedText.Encode("close");
+        public static readonly System.Text.Json.JsonEncodedText Volume = System.Text.Json.JsonEncodedText.Encode("volume");
         public static readonly System.Text.Json.JsonEncodedText Position = System.Text.Json.JsonEncodedText.Encode("position");
         public static readonly System.Text.Json.JsonEncodedText Shape = System.Text.Json.JsonEncodedText.Encode("shape");
         public static readonly System.Text.Json.JsonEncodedText Color = System.Text.Json.JsonEncodedText.Encode("color");
@@ -562,12 +567,12 @@ public static class HtmlReport
                 {
                     long t = Seconds(c.Time);
                     w.WriteStartObject();
-                    w.WriteNumber("time", t);
-                    w.WriteNumber("open", c.Open.ToDouble());
-                    w.WriteNumber("high", c.High.ToDouble());
-                    w.WriteNumber("low", c.Low.ToDouble());
-                    w.WriteNumber("close", c.Close.ToDouble());
-                    w.WriteNumber("volume", (double)c.Volume.ToDecimal());
+                    w.WriteNumber(Json.Time, t);
+                    ExactNumber.Write(w, Json.Open, c.Open.Raw);
+                    ExactNumber.Write(w, Json.High, c.High.Raw);
+                    ExactNumber.Write(w, Json.Low, c.Low.Raw);
+                    ExactNumber.Write(w, Json.Close, c.Close.Raw);
+                    ExactNumber.Write(w, Json.Volume, c.Volume.Raw);
                     w.WriteEndObject();
                     Spill(w);
                 }
