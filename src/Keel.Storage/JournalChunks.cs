@@ -162,6 +162,17 @@ internal static class JournalChunks
                 return;
             }
 
+            if (value.Length <= ShortChars)
+            {
+                // At most 126 bytes: a one-byte length, and the text written in its place (nothing to move).
+                var near = _buffer.GetSpan(2 + (3 * ShortChars));
+                int length = Encoding.UTF8.GetBytes(value, near[2..]);
+                near[0] = Text;
+                near[1] = (byte)length;
+                _buffer.Advance(2 + length);
+                return;
+            }
+
             int max = Encoding.UTF8.GetMaxByteCount(value.Length);
             var span = _buffer.GetSpan(1 + 5 + max);
             int written = Encoding.UTF8.GetBytes(value, span[6..]);
@@ -170,6 +181,14 @@ internal static class JournalChunks
 
         public void WriteUtf8(ReadOnlySpan<byte> utf8)
         {
+            if (utf8.Length < 128)
+            {
+                var near = _buffer.GetSpan(2 + utf8.Length);
+                utf8.CopyTo(near[2..]);
+                WriteShort(near, utf8.Length);
+                return;
+            }
+
             var span = _buffer.GetSpan(1 + 5 + utf8.Length);
             utf8.CopyTo(span[6..]);
             Finish(span, utf8.Length);
@@ -177,8 +196,9 @@ internal static class JournalChunks
 
         public void Write(Price value)
         {
-            var span = _buffer.GetSpan(1 + 5 + 40);
-            Finish(span, value.FormatUtf8(span.Slice(6, 40)));
+            // The text is at most 40 bytes: its length is one byte, and the text goes straight after it.
+            var span = _buffer.GetSpan(2 + 40);
+            WriteShort(span, value.FormatUtf8(span.Slice(2, 40)));
         }
 
         public void Write(Price? value)
@@ -195,14 +215,25 @@ internal static class JournalChunks
 
         public void Write(Quantity value)
         {
-            var span = _buffer.GetSpan(1 + 5 + 40);
-            Finish(span, value.FormatUtf8(span.Slice(6, 40)));
+            var span = _buffer.GetSpan(2 + 40);
+            WriteShort(span, value.FormatUtf8(span.Slice(2, 40)));
         }
 
         public void Write(Money value)
         {
-            var span = _buffer.GetSpan(1 + 5 + 64);
-            Finish(span, value.FormatUtf8(span.Slice(6, 64)));
+            var span = _buffer.GetSpan(2 + 64);
+            WriteShort(span, value.FormatUtf8(span.Slice(2, 64)));
+        }
+
+        /// <summary>Characters of a text short enough that its UTF-8 (at most three bytes each) has a one-byte length.</summary>
+        private const int ShortChars = 42;
+
+        /// <summary>A text of fewer than 128 bytes already written at offset 2: its tag and one-byte length before it.</summary>
+        private void WriteShort(Span<byte> span, int length)
+        {
+            span[0] = Text;
+            span[1] = (byte)length;
+            _buffer.Advance(2 + length);
         }
 
         /// <summary>The text was written at offset 6; writes its tag and length before it and closes the gap.</summary>
@@ -409,6 +440,13 @@ internal static class JournalChunks
         w.Write(e.Sequence);
         w.Write(e.Type);
         w.Write(e.Time.UnixNanos);
+        Span<byte> fast = stackalloc byte[512];
+        if (JournalPayload.TryWriteOrderEvent(e.Source, fast, out int written))
+        {
+            w.WriteUtf8(fast[..written]);
+            return;
+        }
+
         payloadBuffer.ResetWrittenCount();
         payloadWriter.Reset(payloadBuffer);
         JournalPayload.Write(payloadWriter, e.Source);

@@ -350,6 +350,83 @@ public static class JournalPayload
     private static readonly JsonEncodedText TradeName = JsonEncodedText.Encode("trade");
     private static readonly JsonEncodedText VenueOrderName = JsonEncodedText.Encode("venue_order");
 
+    /// <summary>
+    /// The payloads of the three events of nearly every order (submitted, accepted, filled) written straight into
+    /// <paramref name="destination"/> as UTF-8, byte for byte what <see cref="Write"/> gives them, when every text in
+    /// them is plain (ASCII letters, digits and <c>- _ . :</c>, which the JSON writer writes as they are). False, with
+    /// nothing promised about <paramref name="destination"/>, for any other event or text, or when it does not fit:
+    /// the caller then uses <see cref="Write"/>. The writer's per-property escaping checks and UTF-16 transcoding were
+    /// most of a recorded backtest's payload time.
+    /// </summary>
+    public static bool TryWriteOrderEvent(object source, Span<byte> destination, out int written)
+    {
+        written = 0;
+        int pos = 0;
+        bool ok;
+        switch (source)
+        {
+            case OrderFilled f:
+                Span<byte> number = stackalloc byte[64];
+                ok = Put(destination, ref pos, "{\"order\":\""u8) && Plain(destination, ref pos, f.ClientOrderId.Value)
+                    && Put(destination, ref pos, "\",\"venue_order\":\""u8) && Plain(destination, ref pos, f.VenueOrderId.Value)
+                    && Put(destination, ref pos, "\",\"trade\":\""u8) && Plain(destination, ref pos, f.TradeId.Value)
+                    && Put(destination, ref pos, "\",\"instrument\":\""u8) && Plain(destination, ref pos, f.Instrument.Symbol)
+                    && Put(destination, ref pos, "\",\"side\":\""u8) && Plain(destination, ref pos, f.Side.ToText())
+                    && Put(destination, ref pos, "\",\"quantity\":\""u8) && Put(destination, ref pos, number[..f.LastQty.FormatUtf8(number)])
+                    && Put(destination, ref pos, "\",\"price\":\""u8) && Put(destination, ref pos, number[..f.LastPx.FormatUtf8(number)])
+                    && Put(destination, ref pos, "\",\"commission\":\""u8) && Put(destination, ref pos, number[..f.Commission.FormatUtf8(number)])
+                    && Put(destination, ref pos, "\"}"u8);
+                break;
+            case OrderAccepted a:
+                ok = Put(destination, ref pos, "{\"order\":\""u8) && Plain(destination, ref pos, a.ClientOrderId.Value)
+                    && Put(destination, ref pos, "\",\"venue_order\":\""u8) && Plain(destination, ref pos, a.VenueOrderId.Value)
+                    && Put(destination, ref pos, "\"}"u8);
+                break;
+            case OrderSubmitted o:
+                ok = Put(destination, ref pos, "{\"order\":\""u8) && Plain(destination, ref pos, o.ClientOrderId.Value)
+                    && Put(destination, ref pos, "\"}"u8);
+                break;
+            default:
+                return false;
+        }
+
+        written = ok ? pos : 0;
+        return ok;
+
+        static bool Put(Span<byte> d, ref int at, ReadOnlySpan<byte> bytes)
+        {
+            if (!bytes.TryCopyTo(d[at..]))
+            {
+                return false;
+            }
+
+            at += bytes.Length;
+            return true;
+        }
+
+        static bool Plain(Span<byte> d, ref int at, string? text)
+        {
+            if (text is null || text.Length > d.Length - at)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < text.Length; i++)
+            {
+                char c = text[i];
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+                {
+                    return false;
+                }
+
+                d[at + i] = (byte)c;
+            }
+
+            at += text.Length;
+            return true;
+        }
+    }
+
     /// <summary>Writes the payload object of <paramref name="source"/> (no allocation beyond the writer's buffer).</summary>
     public static void Write(Utf8JsonWriter w, object source)
     {

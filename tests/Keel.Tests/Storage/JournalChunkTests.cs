@@ -45,6 +45,64 @@ public sealed class JournalChunkTests
         }
     }
 
+    /// <summary>
+    /// Texts of every length around the one-byte length's limit (127 bytes; 42 characters of up to three bytes each),
+    /// in ASCII, two- and three-byte characters and surrogate pairs: exactly the format's bytes (tag, varint length,
+    /// UTF-8), and read back equal.
+    /// </summary>
+    [Fact]
+    public void Texts_OfEveryLength_AreTagLengthAndUtf8()
+    {
+        foreach (string unit in new[] { "a", "é", "€", "😀" })
+        {
+            for (int count = 0; count <= 140; count++)
+            {
+                string text = string.Concat(Enumerable.Repeat(unit, count));
+                byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+                var expected = new List<byte> { JournalChunks.Format, 2 };
+                for (ulong v = (ulong)utf8.Length; ; v >>= 7)
+                {
+                    expected.Add((byte)(v < 0x80 ? v : (v & 0x7F) | 0x80));
+                    if (v < 0x80)
+                    {
+                        break;
+                    }
+                }
+
+                expected.AddRange(utf8);
+                var w = new JournalChunks.Writer();
+                w.Start();
+                w.Write(text);
+                Assert.Equal(expected, w.Written.ToArray());
+                w.Start();
+                w.WriteUtf8(utf8);
+                Assert.Equal(expected, w.Written.ToArray());
+                var r = new JournalChunks.Reader(w.Written, "test.db");
+                Assert.Equal(text, r.ReadString());
+                Assert.True(r.End);
+            }
+        }
+    }
+
+    /// <summary>Prices, quantities and money of every size written as their text, with a one-byte length.</summary>
+    [Fact]
+    public void Amounts_AreTheirText()
+    {
+        var w = new JournalChunks.Writer();
+        foreach (long raw in Integers)
+        {
+            w.Start();
+            w.Write(Price.FromRaw(raw));
+            w.Write(Quantity.FromRaw(raw));
+            w.Write(Money.FromRaw((Int128)raw * raw));
+            var r = new JournalChunks.Reader(w.Written, "test.db");
+            Assert.Equal(Price.FromRaw(raw).ToString(), r.ReadString());
+            Assert.Equal(Quantity.FromRaw(raw).ToString(), r.ReadString());
+            Assert.Equal(Money.FromRaw((Int128)raw * raw).ToString(), r.ReadString());
+            Assert.True(r.End);
+        }
+    }
+
     [Fact]
     public void A_ChunkThatCompressesNoSmaller_IsStoredAsWritten()
     {
