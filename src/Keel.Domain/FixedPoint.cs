@@ -235,20 +235,10 @@ public static class FixedPoint
     {
         unchecked
         {
-            if (digits >= 8 && destination.Length >= digits)
+            if (digits is 8 or 9 && destination.Length >= digits)
             {
-                // The last eight digits as one word (see Digits8): one store, and its trailing zero digits counted from
-                // its zero high bytes instead of a loop over the text.
-                uint head = 0;
-                if (digits == 9)
-                {
-                    head = value / 100_000_000;
-                    value -= head * 100_000_000;
-                    destination[0] = (byte)('0' + head);
-                }
-
-                ulong eight = Digits8(value);
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[(digits - 8)..], eight + AsciiZeros);
+                // The trailing zero digits are counted from the last eight's zero high bytes instead of a loop over the text.
+                ulong eight = WriteEightOrNine(value, digits, destination);
                 return eight == 0 ? digits - 8 : digits - (System.Numerics.BitOperations.LeadingZeroCount(eight) >> 3);
             }
 
@@ -267,16 +257,9 @@ public static class FixedPoint
     {
         unchecked
         {
-            if (digits >= 8 && destination.Length >= digits)
+            if (digits is 8 or 9 && destination.Length >= digits)
             {
-                if (digits == 9)
-                {
-                    uint head = value / 100_000_000;
-                    value -= head * 100_000_000;
-                    destination[0] = (byte)('0' + head);
-                }
-
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[(digits - 8)..], Digits8(value) + AsciiZeros);
+                WriteEightOrNine(value, digits, destination);
                 return;
             }
 
@@ -302,6 +285,27 @@ public static class FixedPoint
     private const ulong AsciiZeros = 0x3030_3030_3030_3030UL;
 
     /// <summary>
+    /// Writes <paramref name="value"/> (below 10^<paramref name="digits"/>) as exactly 8 or 9 digits: the first of nine
+    /// alone, the last eight as one store of their word (<see cref="Digits8"/>), which it returns.
+    /// </summary>
+    private static ulong WriteEightOrNine(uint value, int digits, Span<byte> destination)
+    {
+        unchecked
+        {
+            if (digits == 9)
+            {
+                uint head = value / 100_000_000;
+                value -= head * 100_000_000;
+                destination[0] = (byte)('0' + head);
+            }
+
+            ulong eight = Digits8(value);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[(digits - 8)..], eight + AsciiZeros);
+            return eight;
+        }
+    }
+
+    /// <summary>
     /// The eight decimal digits of <paramref name="value"/> (below 10^8, zero-padded) as one byte each, the most
     /// significant in the lowest byte: the word stored little-endian is the digits in reading order (add '0' to each for
     /// text). Trailing zero digits are the word's zero high bytes. Splits into halves of four digits, then pairs, then
@@ -324,7 +328,8 @@ public static class FixedPoint
         }
     }
 
-    private static ReadOnlySpan<byte> DigitPairs =>
+    /// <summary>"00" to "99", two ASCII digits each (read as little-endian 16-bit words, each pair in reading order).</summary>
+    internal static ReadOnlySpan<byte> DigitPairs =>
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
     /// <summary>Writes an unsigned integer in decimal; returns the number of bytes written.</summary>
