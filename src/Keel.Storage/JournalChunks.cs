@@ -166,10 +166,7 @@ internal static class JournalChunks
             {
                 // At most 126 bytes: a one-byte length, and the text written in its place (nothing to move).
                 var near = _buffer.GetSpan(2 + (3 * ShortChars));
-                int length = Encoding.UTF8.GetBytes(value, near[2..]);
-                near[0] = Text;
-                near[1] = (byte)length;
-                _buffer.Advance(2 + length);
+                WriteShort(near, Encoding.UTF8.GetBytes(value, near[2..]));
                 return;
             }
 
